@@ -1,0 +1,31 @@
+//! Leadmagnet's pure core: the brain the widget and the collector share.
+//!
+//! # Layout
+//! - [`text`]: config text that is either one string or a map of locale → string.
+//! - [`config`]: the offer config v1 (a versioned API boundary), its parser with
+//!   errors that name a JSON pointer, a line and a column, and its semantic checks.
+//! - [`email`]: the email syntax rule, without the `regex` crate (it would cost the widget
+//!   ~100 KB).
+//! - [`validate`]: form values → all field errors, or a [`validate::ValidLead`]; the only
+//!   way to obtain a validated lead.
+//! - [`messages`]: visitor-facing texts in German and English.
+//! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
+//!   lead, and parsed back with precise errors on the collector's side.
+//!
+//! # Architecture invariant
+//! The core does no I/O: no network, no storage, no clock, no randomness. Time and ids
+//! come in as arguments. It therefore cannot fail in ways other than by returning an
+//! error value, and it runs the same in the browser (wasm) and on the server.
+
+pub mod config;
+pub mod email;
+pub mod messages;
+pub mod payload;
+pub mod text;
+pub mod validate;
+
+pub use config::{parse_offer, ConfigError, Field, FieldType, OfferConfig};
+pub use messages::Lang;
+pub use payload::{parse_lead, Context, LeadPayload, PayloadError};
+pub use text::Text;
+pub use validate::{validate, FieldError, FieldValue, Problem, ValidLead, Values};

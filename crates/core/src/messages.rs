@@ -1,0 +1,84 @@
+//! Visitor-facing texts of the widget in German and English.
+//!
+//! Config texts come from the marketer; these are the texts the product itself says
+//! (validation errors, button states). They live in the core so the collector can
+//! answer with the very messages the widget shows.
+
+/// A language the product speaks. Anything else falls back to English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    /// The language of a BCP 47 tag such as `de-AT`.
+    pub fn from_tag(tag: &str) -> Lang {
+        let lang = tag.split(['-', '_']).next().unwrap_or("");
+        if lang.eq_ignore_ascii_case("de") {
+            Lang::De
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// A fixed text of the widget's interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ui {
+    Submit,
+    Sending,
+    Required,
+    SendFailed,
+    ThankYou,
+    Download,
+    ErrorSummary,
+}
+
+/// The text for `key` in `lang`.
+pub fn ui(lang: Lang, key: Ui) -> &'static str {
+    match (lang, key) {
+        (Lang::De, Ui::Submit) => "Absenden",
+        (Lang::En, Ui::Submit) => "Submit",
+        (Lang::De, Ui::Sending) => "Wird gesendet …",
+        (Lang::En, Ui::Sending) => "Sending …",
+        (Lang::De, Ui::Required) => "(Pflichtfeld)",
+        (Lang::En, Ui::Required) => "(required)",
+        (Lang::De, Ui::SendFailed) => {
+            "Das Senden hat nicht geklappt. Ihre Angaben sind noch da – bitte versuchen Sie es gleich noch einmal."
+        }
+        (Lang::En, Ui::SendFailed) => {
+            "Sending did not work. Your answers are still here – please try again in a moment."
+        }
+        (Lang::De, Ui::ThankYou) => "Vielen Dank! Ihre Angaben sind angekommen.",
+        (Lang::En, Ui::ThankYou) => "Thank you! We have received your details.",
+        (Lang::De, Ui::Download) => "Jetzt herunterladen",
+        (Lang::En, Ui::Download) => "Download now",
+        (Lang::De, Ui::ErrorSummary) => "Bitte prüfen Sie die markierten Felder.",
+        (Lang::En, Ui::ErrorSummary) => "Please check the marked fields.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_language_from_tag() {
+        assert_eq!(Lang::from_tag("de"), Lang::De);
+        assert_eq!(Lang::from_tag("DE-at"), Lang::De);
+        assert_eq!(Lang::from_tag("en-GB"), Lang::En);
+        assert_eq!(Lang::from_tag("fr"), Lang::En);
+        assert_eq!(Lang::from_tag(""), Lang::En);
+    }
+
+    #[test]
+    fn every_text_exists_in_both_languages() {
+        use Ui::*;
+        for key in [Submit, Sending, Required, SendFailed, ThankYou, Download, ErrorSummary] {
+            let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
+            assert!(!de.is_empty() && !en.is_empty());
+            assert_ne!(de, en, "{key:?} is not translated");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The lead payload v1: what the widget POSTs and the collector stores.
+//!
+//! # API boundary
+//! A stable, versioned JSON surface (`"version": 1`). Later additions (events,
+//! attribution, consent, score) are new optional keys; unknown top-level keys are
+//! accepted by [`parse_lead`] so that a newer widget can talk to an older collector.
+//!
+//! `lead_id` is a UUID v4 made once per submission and reused by every retry: it is the
+//! idempotency key.
+
+use crate::validate::{ValidLead, Values};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const PAYLOAD_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadPayload {
+    pub version: u32,
+    pub lead_id: String,
+    pub offer_id: String,
+    /// RFC 3339 UTC time of the visitor's submit, from the visitor's clock.
+    pub submitted_at: String,
+    pub fields: Values,
+    pub context: Context,
+}
+
+/// Where and how the lead was captured.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Context {
+    pub page_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// Locale the form was shown in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_version: Option<String>,
+}
+
+impl LeadPayload {
+    /// The payload for a validated lead. The id and time come from the caller (the core
+    /// has no clock and no randomness); they are checked like the collector checks them.
+    pub fn new(
+        lead: ValidLead,
+        lead_id: &str,
+        submitted_at: &str,
+        context: Context,
+    ) -> Result<LeadPayload, PayloadError> {
+        let lead_id = parse_uuid_v4(lead_id).ok_or_else(|| PayloadError::at("/lead_id", "not a UUID v4"))?;
+        if !is_rfc3339_utc(submitted_at) {
+            return Err(PayloadError::at("/submitted_at", "not an RFC 3339 UTC time"));
+        }
+        let (offer_id, fields) = lead.into_parts();
+        Ok(LeadPayload {
+            version: PAYLOAD_VERSION,
+            lead_id,
+            offer_id,
+            submitted_at: submitted_at.to_owned(),
+            fields,
+            context,
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings and maps cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Why a payload was refused: where (a JSON pointer) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PayloadError {
+    pub pointer: String,
+    pub message: String,
+}
+
+impl PayloadError {
+    fn at(pointer: &str, message: &str) -> PayloadError {
+        PayloadError {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", if self.pointer.is_empty() { "/" } else { &self.pointer }, self.message)
+    }
+}
+
+/// Reads a lead payload as the collector receives it and checks its envelope (version,
+/// lead id, offer id, time). The field values are checked against the offer separately.
+pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut lead: LeadPayload = serde_path_to_error::deserialize(&mut de)
+        .and_then(|lead| Ok(de.end().map(|()| lead)))
+        .map_err(|err| {
+            let mut pointer = String::new();
+            for seg in err.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                    serde_path_to_error::Segment::Map { key } => {
+                        pointer.push('/');
+                        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    }
+                    _ => {}
+                }
+            }
+            PayloadError { pointer, message: err.inner().to_string() }
+        })?
+        .map_err(|e| PayloadError { pointer: String::new(), message: e.to_string() })?;
+    if lead.version != PAYLOAD_VERSION {
+        return Err(PayloadError {
+            pointer: "/version".into(),
+            message: format!("unsupported payload version {}; this collector reads version {PAYLOAD_VERSION}", lead.version),
+        });
+    }
+    lead.lead_id = parse_uuid_v4(&lead.lead_id).ok_or_else(|| PayloadError {
+        pointer: "/lead_id".into(),
+        message: format!("`{}` is not a UUID v4 (such as \"3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d\")", lead.lead_id),
+    })?;
+    if lead.offer_id.trim().is_empty() {
+        return Err(PayloadError::at("/offer_id", "must not be empty"));
+    }
+    if !is_rfc3339_utc(&lead.submitted_at) {
+        return Err(PayloadError {
+            pointer: "/submitted_at".into(),
+            message: format!("`{}` is not an RFC 3339 UTC time such as \"2026-11-27T08:30:00.000Z\"", lead.submitted_at),
+        });
+    }
+    Ok(lead)
+}
+
+/// The UUID in canonical lower-case form, if `s` is a UUID v4 (RFC 9562).
+pub fn parse_uuid_v4(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hyphens_ok = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+    let hex_ok = b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| [8, 13, 18, 23].contains(&i) || c.is_ascii_hexdigit());
+    let version_ok = hyphens_ok && b[14] == b'4';
+    let variant_ok = hyphens_ok && matches!(b[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b');
+    (hyphens_ok && hex_ok && version_ok && variant_ok).then(|| s.to_ascii_lowercase())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as `Date.prototype.toISOString` writes it.
+pub fn is_rfc3339_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return false;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        let part = s.get(from..to)?;
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let shape = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+    let fraction = &b[19..b.len() - 1];
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() >= 2 && fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
+    let ranges = (|| {
+        let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let month_ok = (1..=12).contains(&mo);
+        Some(month_ok && d >= 1 && d <= days[(mo.max(1) - 1) as usize] && h < 24 && mi < 60 && sec <= 60)
+    })();
+    shape && fraction_ok && ranges == Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v4_only() {
+        assert_eq!(
+            parse_uuid_v4("3F2B8C1E-9A4D-4F6B-8C2D-1E5F7A9B0C3D").as_deref(),
+            Some("3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d")
+        );
+        for bad in [
+            "",
+            "3f2b8c1e-9a4d-1f6b-8c2d-1e5f7a9b0c3d", // version 1
+            "3f2b8c1e-9a4d-4f6b-cc2d-1e5f7a9b0c3d", // wrong variant
+            "3f2b8c1e9a4d4f6b8c2d1e5f7a9b0c3d",     // no hyphens
+            "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3g",
+            "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d0",
+        ] {
+            assert_eq!(parse_uuid_v4(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_as_browsers_write_them() {
+        assert!(is_rfc3339_utc("2026-11-27T08:30:00.000Z"));
+        assert!(is_rfc3339_utc("2024-02-29T23:59:59Z"));
+        for bad in [
+            "2026-11-27T08:30:00",
+            "2026-11-27 08:30:00Z",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-27T24:00:00Z",
+            "2026-11-27T08:30:00.Z",
+            "2026-11-27T08:30:00+01:00",
+            "yesterday",
+        ] {
+            assert!(!is_rfc3339_utc(bad), "{bad}");
+        }
+    }
+}

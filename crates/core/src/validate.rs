@@ -1,0 +1,221 @@
+//! Form values → every field error, or a validated lead.
+//!
+//! [`validate`] is the only way to obtain a [`ValidLead`], and the payload builder only
+//! accepts a `ValidLead`: a lead that reaches the network has passed these rules. The
+//! widget runs them as the visitor submits; the collector runs them again.
+
+use crate::config::{FieldType, OfferConfig};
+use crate::email;
+use crate::messages::Lang;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Longest text value kept; longer input is an error rather than silently cut.
+pub const MAX_TEXT_LEN: usize = 500;
+
+/// A value the visitor entered: text (text, email, select) or a tick (checkbox, consent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Text(String),
+    Bool(bool),
+}
+
+/// Field id → value.
+pub type Values = BTreeMap<String, FieldValue>;
+
+impl Serialize for FieldValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Text(t) => s.serialize_str(t),
+            FieldValue::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FieldValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<FieldValue, E> {
+                Ok(FieldValue::Bool(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A required text field is empty, or a required tick box is not ticked.
+    Required,
+    InvalidEmail,
+    /// A select value that is not one of the options.
+    UnknownOption,
+    TooLong { max: usize },
+    /// Text where a tick was expected, or the other way round.
+    WrongType,
+    /// A value for a field the offer does not have.
+    UnknownField,
+}
+
+/// One field's problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl Problem {
+    /// Machine-readable code (for the collector's JSON errors and analytics).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Required => "required",
+            Problem::InvalidEmail => "invalid_email",
+            Problem::UnknownOption => "unknown_option",
+            Problem::TooLong { .. } => "too_long",
+            Problem::WrongType => "wrong_type",
+            Problem::UnknownField => "unknown_field",
+        }
+    }
+
+    /// What the visitor reads next to the field: what is wrong and how to fix it.
+    pub fn message(&self, lang: Lang, field: FieldType) -> String {
+        let tick = field.is_tick_box();
+        match (lang, self) {
+            (Lang::De, Problem::Required) if tick => {
+                "Bitte setzen Sie das Häkchen, um fortzufahren.".into()
+            }
+            (Lang::En, Problem::Required) if tick => "Please tick this box to continue.".into(),
+            (Lang::De, Problem::Required) if field == FieldType::Select => {
+                "Bitte wählen Sie eine Option.".into()
+            }
+            (Lang::En, Problem::Required) if field == FieldType::Select => {
+                "Please choose an option.".into()
+            }
+            (Lang::De, Problem::Required) => "Bitte füllen Sie dieses Feld aus.".into(),
+            (Lang::En, Problem::Required) => "Please fill in this field.".into(),
+            (Lang::De, Problem::InvalidEmail) => {
+                "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@firma.de.".into()
+            }
+            (Lang::En, Problem::InvalidEmail) => {
+                "Please enter a valid email address, such as name@company.com.".into()
+            }
+            (Lang::De, Problem::UnknownOption) => {
+                "Bitte wählen Sie eine der angebotenen Optionen.".into()
+            }
+            (Lang::En, Problem::UnknownOption) => "Please choose one of the listed options.".into(),
+            (Lang::De, Problem::TooLong { max }) => {
+                format!("Bitte kürzen Sie Ihre Angabe auf höchstens {max} Zeichen.")
+            }
+            (Lang::En, Problem::TooLong { max }) => {
+                format!("Please shorten this to at most {max} characters.")
+            }
+            (Lang::De, Problem::WrongType) => "Dieser Wert passt nicht zum Feld.".into(),
+            (Lang::En, Problem::WrongType) => "This value does not fit the field.".into(),
+            (Lang::De, Problem::UnknownField) => "Dieses Feld gibt es im Formular nicht.".into(),
+            (Lang::En, Problem::UnknownField) => "The form has no such field.".into(),
+        }
+    }
+}
+
+/// A lead whose values passed every field rule of its offer. Only [`validate`] makes one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidLead {
+    offer_id: String,
+    fields: Values,
+}
+
+impl ValidLead {
+    pub fn offer_id(&self) -> &str {
+        &self.offer_id
+    }
+
+    /// The normalized values: trimmed text, lower-case email domains, empty optional
+    /// fields left out.
+    pub fn fields(&self) -> &Values {
+        &self.fields
+    }
+
+    pub(crate) fn into_parts(self) -> (String, Values) {
+        (self.offer_id, self.fields)
+    }
+}
+
+/// Checks `values` against the offer's fields. Errors come in the order of the fields in
+/// the config (so the first one is where focus goes), unknown fields last.
+pub fn validate(config: &OfferConfig, values: &Values) -> Result<ValidLead, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut fields = Values::new();
+    for field in &config.fields {
+        let fail = |problem| FieldError {
+            field: field.id.clone(),
+            problem,
+        };
+        match (field.kind.is_tick_box(), values.get(&field.id)) {
+            (true, Some(FieldValue::Bool(ticked))) => {
+                if field.required && !ticked {
+                    errors.push(fail(Problem::Required));
+                } else {
+                    fields.insert(field.id.clone(), FieldValue::Bool(*ticked));
+                }
+            }
+            (true, None) if field.required => errors.push(fail(Problem::Required)),
+            (true, None) => {}
+            (false, Some(FieldValue::Text(raw))) => {
+                let text = raw.trim();
+                if text.is_empty() {
+                    if field.required {
+                        errors.push(fail(Problem::Required));
+                    }
+                } else if text.chars().count() > MAX_TEXT_LEN {
+                    errors.push(fail(Problem::TooLong { max: MAX_TEXT_LEN }));
+                } else if field.kind == FieldType::Email && !email::is_valid(text) {
+                    errors.push(fail(Problem::InvalidEmail));
+                } else if field.kind == FieldType::Select
+                    && !field.options.iter().any(|o| o.value == text)
+                {
+                    errors.push(fail(Problem::UnknownOption));
+                } else {
+                    let value = if field.kind == FieldType::Email {
+                        email::normalize(text)
+                    } else {
+                        text.to_owned()
+                    };
+                    fields.insert(field.id.clone(), FieldValue::Text(value));
+                }
+            }
+            (false, None) if field.required => errors.push(fail(Problem::Required)),
+            (false, None) => {}
+            (_, Some(_)) => errors.push(fail(Problem::WrongType)),
+        }
+    }
+    for id in values.keys() {
+        if config.field(id).is_none() {
+            errors.push(FieldError {
+                field: id.clone(),
+                problem: Problem::UnknownField,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(ValidLead {
+            offer_id: config.id.clone(),
+            fields,
+        })
+    } else {
+        Err(errors)
+    }
+}

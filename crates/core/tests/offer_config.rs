@@ -1,0 +1,134 @@
+//! The offer config parser and checks, on the shipped demo config and on broken ones.
+
+use leadmagnet_core::config::{FieldType, OfferKind};
+use leadmagnet_core::parse_offer;
+
+const DEMO: &str = include_str!("../../../www/offers/ebook.json");
+
+fn errors_of(json: &str) -> Vec<String> {
+    match parse_offer(json) {
+        Ok(_) => panic!("expected errors for {json}"),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The demo config with one JSON-level substitution, so each broken case is one edit away
+/// from a config known to be good.
+fn demo_with(from: &str, to: &str) -> String {
+    assert!(DEMO.contains(from), "demo config no longer contains {from}");
+    DEMO.replacen(from, to, 1)
+}
+
+#[test]
+fn demo_config_is_valid() {
+    let config = parse_offer(DEMO).expect("demo config parses");
+    assert_eq!(config.id, "ebook-lead-scoring");
+    assert_eq!(config.offer.kind, OfferKind::GatedContent);
+    assert_eq!(config.offer.title.resolve("de-DE"), "Das Lead-Scoring-Handbuch");
+    let kinds: Vec<_> = config.fields.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FieldType::Email,
+            FieldType::Text,
+            FieldType::Text,
+            FieldType::Select,
+            FieldType::Checkbox,
+            FieldType::Consent
+        ]
+    );
+}
+
+#[test]
+fn autocomplete_tokens_follow_field_ids() {
+    let config = parse_offer(DEMO).expect("demo config parses");
+    let tokens: Vec<_> = config.fields.iter().map(|f| f.autocomplete_token()).collect();
+    assert_eq!(
+        tokens,
+        [Some("email"), Some("given-name"), Some("organization"), Some("on"), None, None]
+    );
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    let errors = errors_of("{\n  \"version\": 1,\n  \"id\": \"x\"\n  \"offer\": {}\n}");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("line 4, column 3"), "{errors:?}");
+    assert!(errors[0].contains("expected `,` or `}`"), "{errors:?}");
+}
+
+#[test]
+fn wrong_type_names_the_pointer() {
+    let errors = errors_of(&demo_with(r#""type": "select""#, r#""type": "dropdown""#));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("/fields/3/type (line "), "{errors:?}");
+    assert!(errors[0].contains("unknown variant `dropdown`, expected one of `text`, `email`, `select`, `checkbox`, `consent`"), "{errors:?}");
+}
+
+#[test]
+fn typo_in_a_key_is_an_error_not_ignored() {
+    let errors = errors_of(&demo_with(r#""submit_label""#, r#""submit_lable""#));
+    assert!(errors[0].starts_with("/offer/submit_lable"), "{errors:?}");
+    assert!(errors[0].contains("unknown field `submit_lable`, expected one of"), "{errors:?}");
+}
+
+#[test]
+fn missing_key_names_its_parent() {
+    let errors = errors_of(&demo_with(r#""endpoint": { "url": "/api/v1/leads" }"#, r#""endpoint": {}"#));
+    assert!(errors[0].starts_with("/endpoint"), "{errors:?}");
+    assert!(errors[0].contains("missing field `url`"), "{errors:?}");
+}
+
+#[test]
+fn trailing_content_is_an_error() {
+    let errors = errors_of(&format!("{DEMO}\n{{}}"));
+    assert!(errors[0].contains("trailing characters"), "{errors:?}");
+}
+
+#[test]
+fn all_semantic_problems_are_reported_at_once() {
+    let json = r#"{
+      "version": 2, "id": "Bad Id",
+      "offer": { "kind": "form", "title": {"en": " "} },
+      "fields": [
+        { "id": "email", "type": "email", "label": "Email" },
+        { "id": "email", "type": "text", "label": "Again", "options": [{"value": "x"}] },
+        { "id": "size", "type": "select", "label": "Size" },
+        { "id": "First-Name", "type": "text", "label": "", "autocomplete": "Given-Name" }
+      ],
+      "endpoint": { "url": "javascript:alert(1)" }
+    }"#;
+    let errors = errors_of(json);
+    let pointers: Vec<&str> = errors.iter().map(|e| e.split(':').next().unwrap_or("")).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/version",
+            "/id",
+            "/offer/title/en",
+            "/endpoint/url",
+            "/fields/1/id",
+            "/fields/1/options",
+            "/fields/2/options",
+            "/fields/3/id",
+            "/fields/3/label",
+            "/fields/3/autocomplete",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[4].contains("duplicate field id `email` (also at /fields/0)"));
+    assert!(errors[3].contains("scheme `javascript:` is not allowed"));
+}
+
+#[test]
+fn urls_may_be_relative_or_http() {
+    for url in ["/api/v1/leads", "leads", "https://collector.example.com/api/v1/leads", "http://127.0.0.1:8080/x?a=b:c"] {
+        let json = demo_with(r#""url": "/api/v1/leads""#, &format!(r#""url": "{url}""#));
+        assert!(parse_offer(&json).is_ok(), "{url}");
+    }
+    for url in ["data:text/html,hi", "ftp://x/y", ""] {
+        let json = demo_with(r#""url": "/api/v1/leads""#, &format!(r#""url": "{url}""#));
+        let errors = errors_of(&json);
+        assert!(errors[0].starts_with("/endpoint/url"), "{url}: {errors:?}");
+    }
+}
