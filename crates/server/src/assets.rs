@@ -1,0 +1,56 @@
+//! Static files from `www/`: the demo pages, offer configs and the built widget.
+//!
+//! Embedding on other origins needs the widget files and offer configs readable
+//! cross-origin (`Access-Control-Allow-Origin: *`: they are public) and the wasm served
+//! as `application/wasm`. Content-hashed files never change, so they are cached forever;
+//! the loader `leadmagnet.js` keeps a stable name and a short cache life.
+//! Our own HTML pages get a strict CSP, proving the widget runs under one.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use std::path::Path;
+use tower_http::services::ServeDir;
+
+/// The CSP of our own pages: what a strict customer page allows, and no more.
+pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router(www: &Path) -> Router {
+    Router::new()
+        .fallback_service(ServeDir::new(www).append_index_html_on_directories(true))
+        .layer(middleware::from_fn(headers))
+}
+
+async fn headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = response.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    if is_html {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return response;
+    }
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let cache = if path.starts_with("/dist/") && path != "/dist/leadmagnet.js" {
+        "public, max-age=31536000, immutable"
+    } else if path == "/dist/leadmagnet.js" {
+        "public, max-age=300"
+    } else {
+        "no-cache"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}

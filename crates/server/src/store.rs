@@ -1,0 +1,125 @@
+//! Leads in SQLite (WAL), through sqlx, with the migrations kept in `migrations/`.
+
+use leadmagnet_core::{FieldValue, LeadPayload};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where `DATABASE_URL` points when it is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/leads.db";
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// What happened to a lead handed to [`Store::insert`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored as a new row.
+    New,
+    /// The same `lead_id` with the same body was stored before: a retry, nothing written.
+    Replay,
+    /// The same `lead_id` was stored with a different body.
+    Conflict,
+}
+
+/// A stored lead as `GET /api/v1/leads` returns it.
+#[derive(Debug, serde::Serialize)]
+pub struct StoredLead {
+    pub lead_id: String,
+    pub offer_id: String,
+    pub submitted_at: String,
+    pub received_at: String,
+    pub payload: serde_json::Value,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Store, String> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| format!("DATABASE_URL `{url}` is not a SQLite URL such as {DEFAULT_DATABASE_URL}: {e}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5));
+        let file = options.get_filename();
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
+        Ok(Store { pool })
+    }
+
+    /// Stores a lead in one statement, so a failure leaves nothing half-written.
+    /// `raw` is the body as received; a replay must match it byte for byte.
+    pub async fn insert(&self, lead: &LeadPayload, raw: &str) -> Result<Inserted, sqlx::Error> {
+        let email = match lead.fields.get("email") {
+            Some(FieldValue::Text(e)) => Some(e.as_str()),
+            _ => None,
+        };
+        let done = sqlx::query(
+            "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
+        )
+        .bind(&lead.lead_id)
+        .bind(&lead.offer_id)
+        .bind(&lead.submitted_at)
+        .bind(email)
+        .bind(&lead.context.page_url)
+        .bind(raw)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Inserted::New);
+        }
+        let stored: String = sqlx::query_scalar("SELECT payload FROM leads WHERE lead_id = ?")
+            .bind(&lead.lead_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(if stored == raw { Inserted::Replay } else { Inserted::Conflict })
+    }
+
+    /// Stored leads, newest first.
+    pub async fn list(&self, offer_id: Option<&str>, limit: u32) -> Result<Vec<StoredLead>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT lead_id, offer_id, submitted_at, received_at, payload FROM leads
+             WHERE (?1 IS NULL OR offer_id = ?1) ORDER BY seq DESC LIMIT ?2",
+        )
+        .bind(offer_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let payload: String = row.try_get("payload")?;
+                Ok(StoredLead {
+                    lead_id: row.try_get("lead_id")?,
+                    offer_id: row.try_get("offer_id")?,
+                    submitted_at: row.try_get("submitted_at")?,
+                    received_at: row.try_get("received_at")?,
+                    payload: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of stored leads (for tests and the start-up banner).
+    pub async fn count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM leads").fetch_one(&self.pool).await
+    }
+
+    /// Closes every connection; later queries fail (as a database that went away does).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,251 @@
+//! The collector API through `app(state)` with oneshot requests, on a real SQLite file,
+//! plus one test over a real socket on 127.0.0.1:0.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use leadmagnet_server::store::Store;
+use leadmagnet_server::{app, serve, AppState};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-admin-token-0123456789";
+const ORIGIN: &str = "http://127.0.0.1:8080";
+const LEAD_ID: &str = "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d";
+
+struct Fixture {
+    state: AppState,
+    _dir: TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("dist")).expect("www");
+    std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").expect("index");
+    std::fs::write(www.join("dist/leadmagnet-0123abcd.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
+    std::fs::write(www.join("dist/leadmagnet.js"), "(function(){})();").expect("js");
+    let url = format!("sqlite://{}", dir.path().join("data/leads.db").display());
+    let store = Store::open(&url).await.expect("store opens");
+    let state = AppState {
+        store,
+        admin_token: TOKEN.into(),
+        allowed_origins: Arc::from(vec![ORIGIN.to_string()]),
+        www,
+    };
+    Fixture { state, _dir: dir }
+}
+
+fn lead(lead_id: &str, email: &str) -> String {
+    json!({
+        "version": 1, "lead_id": lead_id, "offer_id": "ebook-lead-scoring",
+        "submitted_at": "2026-11-27T08:30:00.000Z",
+        "fields": { "email": email, "consent": true },
+        "context": { "page_url": "http://127.0.0.1:8080/" }
+    })
+    .to_string()
+}
+
+fn post(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/api/v1/leads")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .expect("request")
+}
+
+fn get_leads(token: Option<&str>) -> Request<Body> {
+    let mut req = Request::get("/api/v1/leads");
+    if let Some(token) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    req.body(Body::empty()).expect("request")
+}
+
+async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Response<()>) {
+    let response = app(state.clone()).oneshot(req).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (parts.status, value, Response::from_parts(parts, ()))
+}
+
+#[tokio::test]
+async fn stores_a_lead_and_lists_it_newest_first() {
+    let f = fixture().await;
+    let (status, body, _) = send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body, json!({ "lead_id": LEAD_ID }));
+    let second = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    assert_eq!(send(&f.state, post(lead(second, "bob@example.com"))).await.0, StatusCode::CREATED);
+
+    let (status, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
+    assert_eq!(status, StatusCode::OK);
+    let leads = body["leads"].as_array().expect("leads array");
+    assert_eq!(leads.len(), 2);
+    assert_eq!(leads[0]["lead_id"], second);
+    assert_eq!(leads[1]["lead_id"], LEAD_ID);
+    assert_eq!(leads[1]["payload"]["fields"]["email"], "ann@example.com");
+    assert_eq!(leads[1]["offer_id"], "ebook-lead-scoring");
+    assert!(leads[1]["received_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[tokio::test]
+async fn list_filters_by_offer_and_limits() {
+    let f = fixture().await;
+    send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
+    let other = lead("9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "bob@example.com").replace("ebook-lead-scoring", "roi-calculator");
+    send(&f.state, post(other)).await;
+    let req = |q: &str| {
+        Request::get(format!("/api/v1/leads?{q}"))
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, body, _) = send(&f.state, req("offer_id=roi-calculator")).await;
+    assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["leads"][0]["offer_id"], "roi-calculator");
+    let (_, body, _) = send(&f.state, req("limit=1")).await;
+    assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
+    let (status, body, _) = send(&f.state, req("limit=0")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("between 1 and 1000")));
+}
+
+#[tokio::test]
+async fn reading_leads_needs_the_admin_token() {
+    let f = fixture().await;
+    for token in [None, Some("wrong-token"), Some(""), Some(&TOKEN[..TOKEN.len() - 1])] {
+        let (status, body, response) = send(&f.state, get_leads(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_and_store_nothing() {
+    let f = fixture().await;
+    let wrong_type = Request::post("/api/v1/leads")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("email=a@b.co"))
+        .expect("request");
+    let no_type = Request::post("/api/v1/leads").body(Body::from(lead(LEAD_ID, "a@b.co"))).expect("request");
+    let huge = lead(LEAD_ID, &format!("{}@example.com", "a".repeat(70 * 1024)));
+    let cases: Vec<(Request<Body>, StatusCode, &str, &str)> = vec![
+        (wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type: application/json"),
+        (no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type: application/json"),
+        (post("{\"version\": 1,"), StatusCode::BAD_REQUEST, "malformed_json", "EOF while parsing"),
+        (post("not json"), StatusCode::BAD_REQUEST, "malformed_json", "line 1 column 2"),
+        (post(vec![0xffu8, 0xfe]), StatusCode::BAD_REQUEST, "malformed_json", "not UTF-8"),
+        (post(huge), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "65536 bytes"),
+        (post(lead("not-a-uuid", "a@b.co")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead", "not a UUID v4"),
+        (post(lead(LEAD_ID, "a@b.co").replace("\"version\":1", "\"version\":7")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead", "unsupported payload version 7"),
+    ];
+    for (req, status, code, message) in cases {
+        let (got, body, _) = send(&f.state, req).await;
+        assert_eq!(got, status, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        let text = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "{text:?} should contain {message:?}");
+    }
+    let (_, body, _) = send(&f.state, post(lead("not-a-uuid", "a@b.co"))).await;
+    assert_eq!(body["error"]["pointer"], "/lead_id");
+    assert_eq!(f.state.store.count().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn a_retry_is_a_replay_and_a_reused_id_is_refused() {
+    let f = fixture().await;
+    let body = lead(LEAD_ID, "ann@example.com");
+    let (first, answer, _) = send(&f.state, post(body.clone())).await;
+    let (again, replayed, response) = send(&f.state, post(body)).await;
+    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(answer, replayed);
+    assert_eq!(response.headers()["idempotent-replayed"], "true");
+    let (status, err, _) = send(&f.state, post(lead(LEAD_ID, "mallory@example.com"))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["code"], "lead_id_reused");
+    assert_eq!(f.state.store.count().await.expect("count"), 1);
+    let (_, list, _) = send(&f.state, get_leads(Some(TOKEN))).await;
+    assert_eq!(list["leads"][0]["payload"]["fields"]["email"], "ann@example.com");
+}
+
+#[tokio::test]
+async fn storage_down_is_503_with_retry_after() {
+    let f = fixture().await;
+    f.state.store.close().await;
+    let (status, body, response) = send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+    assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+}
+
+#[tokio::test]
+async fn cors_answers_allowed_origins_only() {
+    let f = fixture().await;
+    let preflight = |origin: &str| {
+        Request::options("/api/v1/leads")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, _, ok) = send(&f.state, preflight(ORIGIN)).await;
+    assert_eq!(ok.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    assert!(ok.headers()[header::ACCESS_CONTROL_ALLOW_METHODS].to_str().is_ok_and(|m| m.contains("POST")));
+    let (_, _, refused) = send(&f.state, preflight("https://evil.example")).await;
+    assert!(refused.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn serves_pages_with_csp_and_widget_files_for_embedding() {
+    let f = fixture().await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
+    let (status, _, page) = send(&f.state, get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
+    let (status, _, wasm) = send(&f.state, get("/dist/leadmagnet-0123abcd.wasm")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(wasm.headers()[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(wasm.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert!(wasm.headers()[header::CACHE_CONTROL].to_str().is_ok_and(|c| c.contains("immutable")));
+    let (_, _, js) = send(&f.state, get("/dist/leadmagnet.js")).await;
+    assert_eq!(js.headers()[header::CACHE_CONTROL], "public, max-age=300");
+    assert_eq!(send(&f.state, get("/nope.html")).await.0, StatusCode::NOT_FOUND);
+    let (status, body, _) = send(&f.state, get("/api/v2/leads")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+/// The same API over a real TCP socket, spoken to with a hand-written HTTP/1.1 request.
+#[tokio::test]
+async fn real_socket_round_trip() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = fixture().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, f.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let body = lead(LEAD_ID, "socket@example.com");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST /api/v1/leads HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.to_ascii_lowercase().contains(&format!("access-control-allow-origin: {ORIGIN}")), "{response}");
+    assert!(response.ends_with(&format!("{{\"lead_id\":\"{LEAD_ID}\"}}")), "{response}");
+    assert_eq!(f.state.store.count().await.expect("count"), 1);
+    let _ = stop.send(());
+    server.await.expect("join").expect("server ran");
+}
