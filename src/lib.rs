@@ -1,1 +1,27 @@
-//! placeholder
+//! The Leadmagnet widget: yew components and browser glue, compiled to wasm32 and loaded
+//! by `leadmagnet.js` (see `src/loader.js` and `xtask`).
+//!
+//! # Layout
+//! - [`mount`] (wasm32): the entry `mountOffer(host, configJson, configUrl)` called by the
+//!   loader: parse the config with the core, attach an open shadow root, adopt the
+//!   stylesheet, start a yew app inside it.
+//! - `form` (wasm32): the offer component, rendering the core's form state machine.
+//! - `browser` (wasm32): the few browser facts the core needs passed in (time, ids, page
+//!   context, URL resolution) and the POST.
+//!
+//! Every rule (validation, messages, payload) comes from `leadmagnet-core`; this crate
+//! only renders, listens and sends. It never panics on bad input: a panic would kill a
+//! customer's form, so `unwrap` is denied by lint.
+
+/// The widget version reported with each lead.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The stylesheet adopted into every widget's shadow root.
+pub const STYLESHEET: &str = include_str!("style.css");
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(target_arch = "wasm32")]
+mod form;
+#[cfg(target_arch = "wasm32")]
+pub mod mount;

@@ -332,26 +332,19 @@ impl fmt::Display for ConfigError {
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
 pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let parsed = serde_path_to_error::deserialize::<_, OfferConfig>(&mut de)
-        .map_err(|err| json_error(to_pointer(err.path()), err.inner()))
-        // Trailing garbage after the object is an error too.
-        .and_then(|config| de.end().map(|()| config).map_err(|e| json_error(String::new(), &e)));
-    let config = parsed.map_err(|e| vec![e])?;
+    let config: OfferConfig = serde_json::from_str(json).map_err(|err| {
+        vec![ConfigError {
+            pointer: crate::pointer::of_error(json.as_bytes(), &err),
+            line: Some(err.line()),
+            column: Some(err.column()),
+            message: strip_position(&err.to_string()),
+        }]
+    })?;
     let problems = config.check();
     if problems.is_empty() {
         Ok(config)
     } else {
         Err(problems)
-    }
-}
-
-fn json_error(pointer: String, inner: &serde_json::Error) -> ConfigError {
-    ConfigError {
-        pointer,
-        line: Some(inner.line()),
-        column: Some(inner.column()),
-        message: strip_position(&inner.to_string()),
     }
 }
 
@@ -361,20 +354,4 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
-}
-
-fn to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push('/');
-                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    out
 }

@@ -27,7 +27,7 @@ pub fn is_valid(address: &str) -> bool {
 pub fn normalize(address: &str) -> String {
     let address = address.trim();
     match address.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
         None => address.to_owned(),
     }
 }
@@ -37,7 +37,7 @@ pub fn domain(address: &str) -> Option<String> {
     address
         .trim()
         .rsplit_once('@')
-        .map(|(_, d)| d.to_lowercase())
+        .map(|(_, d)| d.to_ascii_lowercase())
 }
 
 fn valid_local(local: &str) -> bool {

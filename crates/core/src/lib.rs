@@ -8,7 +8,9 @@
 //!   ~100 KB).
 //! - [`validate`]: form values → all field errors, or a [`validate::ValidLead`]; the only
 //!   way to obtain a validated lead.
+//! - [`form`]: the form state machine (values, shown errors, sending) the widget renders.
 //! - [`messages`]: visitor-facing texts in German and English.
+//! - [`pointer`]: JSON pointers for serde_json's line/column errors.
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
 //!
@@ -19,8 +21,10 @@
 
 pub mod config;
 pub mod email;
+pub mod form;
 pub mod messages;
 pub mod payload;
+pub mod pointer;
 pub mod text;
 pub mod validate;
 

@@ -28,7 +28,10 @@ impl Lang {
 pub enum Ui {
     Submit,
     Sending,
+    /// The legend explaining the required-field mark.
     Required,
+    /// The empty first option of a select.
+    Choose,
     SendFailed,
     ThankYou,
     Download,
@@ -42,8 +45,10 @@ pub fn ui(lang: Lang, key: Ui) -> &'static str {
         (Lang::En, Ui::Submit) => "Submit",
         (Lang::De, Ui::Sending) => "Wird gesendet …",
         (Lang::En, Ui::Sending) => "Sending …",
-        (Lang::De, Ui::Required) => "(Pflichtfeld)",
-        (Lang::En, Ui::Required) => "(required)",
+        (Lang::De, Ui::Required) => "Mit * markierte Felder sind Pflichtfelder.",
+        (Lang::En, Ui::Required) => "Fields marked * are required.",
+        (Lang::De, Ui::Choose) => "Bitte wählen …",
+        (Lang::En, Ui::Choose) => "Please choose …",
         (Lang::De, Ui::SendFailed) => {
             "Das Senden hat nicht geklappt. Ihre Angaben sind noch da – bitte versuchen Sie es gleich noch einmal."
         }
@@ -75,7 +80,7 @@ mod tests {
     #[test]
     fn every_text_exists_in_both_languages() {
         use Ui::*;
-        for key in [Submit, Sending, Required, SendFailed, ThankYou, Download, ErrorSummary] {
+        for key in [Submit, Sending, Required, Choose, SendFailed, ThankYou, Download, ErrorSummary] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());
             assert_ne!(de, en, "{key:?} is not translated");

@@ -95,24 +95,10 @@ impl fmt::Display for PayloadError {
 /// Reads a lead payload as the collector receives it and checks its envelope (version,
 /// lead id, offer id, time). The field values are checked against the offer separately.
 pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let mut lead: LeadPayload = serde_path_to_error::deserialize(&mut de)
-        .and_then(|lead| Ok(de.end().map(|()| lead)))
-        .map_err(|err| {
-            let mut pointer = String::new();
-            for seg in err.path().iter() {
-                match seg {
-                    serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                    serde_path_to_error::Segment::Map { key } => {
-                        pointer.push('/');
-                        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                    }
-                    _ => {}
-                }
-            }
-            PayloadError { pointer, message: err.inner().to_string() }
-        })?
-        .map_err(|e| PayloadError { pointer: String::new(), message: e.to_string() })?;
+    let mut lead: LeadPayload = serde_json::from_slice(body).map_err(|err| PayloadError {
+        pointer: crate::pointer::of_error(body, &err),
+        message: err.to_string(),
+    })?;
     if lead.version != PAYLOAD_VERSION {
         return Err(PayloadError {
             pointer: "/version".into(),

@@ -1,0 +1,98 @@
+//! Browser glue: the facts the pure core takes as arguments (time, ids, page context),
+//! URL resolution, and the POST to the endpoint. Built on the browser's own `Date`, `URL`,
+//! `crypto` and `fetch`, so no heavy crate enters the wasm.
+
+use leadmagnet_core::Context;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestMode, Response};
+
+/// How long one POST may take before it counts as failed.
+const SEND_TIMEOUT_MS: u32 = 15_000;
+
+/// The current time as `Date.prototype.toISOString` writes it (UTC, milliseconds).
+pub fn now_iso() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
+/// A fresh UUID v4 from `crypto.getRandomValues`, which, unlike `crypto.randomUUID`,
+/// exists on plain-http pages too.
+pub fn new_lead_id() -> Option<String> {
+    let crypto = web_sys::window()?.crypto().ok()?;
+    let mut b = [0u8; 16];
+    crypto.get_random_values_with_u8_array(&mut b).ok()?;
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
+/// Where the lead was captured.
+pub fn page_context(locale: &str) -> Context {
+    let window = web_sys::window();
+    let document = window.as_ref().and_then(|w| w.document());
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    Context {
+        page_url: window
+            .as_ref()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default(),
+        page_title: document.as_ref().and_then(|d| non_empty(d.title())),
+        referrer: document.as_ref().and_then(|d| non_empty(d.referrer())),
+        locale: Some(locale.to_owned()),
+        widget_version: Some(crate::VERSION.to_owned()),
+    }
+}
+
+/// `url` resolved against `base` (the config's URL), as the browser's `URL` does it.
+pub fn resolve_url(url: &str, base: &str) -> String {
+    web_sys::Url::new_with_base(url, base)
+        .map(|u| u.href())
+        .unwrap_or_else(|_| url.to_owned())
+}
+
+/// POSTs `body` as JSON. `Err` carries a one-line reason for the console.
+pub async fn post_json(url: &str, body: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(RequestMode::Cors);
+    // Leads carry no cookies: the endpoint needs none, and none of the host page's leak.
+    init.set_credentials(RequestCredentials::Omit);
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/json".into())
+        .map_err(describe)?;
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(body));
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(SEND_TIMEOUT_MS)));
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(describe)?;
+    let response: Response = response.dyn_into().map_err(describe)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(format!("{url} answered HTTP {}", response.status()))
+    }
+}
+
+/// The message of a thrown JS value (an `Error`, a `DOMException`, or anything else).
+fn describe(err: JsValue) -> String {
+    js_sys::Reflect::get(&err, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// One console line, prefixed so marketers can filter for it.
+pub fn console_error(message: &str) {
+    web_sys::console::error_1(&JsValue::from_str(&format!("Leadmagnet: {message}")));
+}
