@@ -332,12 +332,12 @@ impl fmt::Display for ConfigError {
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
 pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
-    let config: OfferConfig = serde_json::from_str(json).map_err(|err| {
+    let config: OfferConfig = crate::json::from_str(json).map_err(|err| {
         vec![ConfigError {
-            pointer: crate::pointer::of_error(json.as_bytes(), &err),
-            line: Some(err.line()),
-            column: Some(err.column()),
-            message: strip_position(&err.to_string()),
+            pointer: err.pointer,
+            line: Some(err.line),
+            column: Some(err.column),
+            message: err.message,
         }]
     })?;
     let problems = config.check();
@@ -345,13 +345,5 @@ pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
         Ok(config)
     } else {
         Err(problems)
-    }
-}
-
-/// serde_json appends " at line L column C"; we report those separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
     }
 }

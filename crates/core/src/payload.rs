@@ -75,6 +75,9 @@ impl LeadPayload {
 pub struct PayloadError {
     pub pointer: String,
     pub message: String,
+    /// The body is not JSON at all (HTTP 400), rather than a JSON lead with a wrong
+    /// value (HTTP 422).
+    pub syntax: bool,
 }
 
 impl PayloadError {
@@ -82,6 +85,7 @@ impl PayloadError {
         PayloadError {
             pointer: pointer.into(),
             message: message.into(),
+            syntax: false,
         }
     }
 }
@@ -95,19 +99,27 @@ impl fmt::Display for PayloadError {
 /// Reads a lead payload as the collector receives it and checks its envelope (version,
 /// lead id, offer id, time). The field values are checked against the offer separately.
 pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
-    let mut lead: LeadPayload = serde_json::from_slice(body).map_err(|err| PayloadError {
-        pointer: crate::pointer::of_error(body, &err),
-        message: err.to_string(),
+    let text = std::str::from_utf8(body).map_err(|e| PayloadError {
+        pointer: String::new(),
+        message: format!("the body is not UTF-8 text: {e}"),
+        syntax: true,
+    })?;
+    let mut lead: LeadPayload = crate::json::from_str(text).map_err(|err| PayloadError {
+        message: format!("{} (line {}, column {})", err.message, err.line, err.column),
+        pointer: err.pointer,
+        syntax: err.syntax,
     })?;
     if lead.version != PAYLOAD_VERSION {
         return Err(PayloadError {
             pointer: "/version".into(),
             message: format!("unsupported payload version {}; this collector reads version {PAYLOAD_VERSION}", lead.version),
+            syntax: false,
         });
     }
     lead.lead_id = parse_uuid_v4(&lead.lead_id).ok_or_else(|| PayloadError {
         pointer: "/lead_id".into(),
         message: format!("`{}` is not a UUID v4 (such as \"3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d\")", lead.lead_id),
+        syntax: false,
     })?;
     if lead.offer_id.trim().is_empty() {
         return Err(PayloadError::at("/offer_id", "must not be empty"));
@@ -116,6 +128,7 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
         return Err(PayloadError {
             pointer: "/submitted_at".into(),
             message: format!("`{}` is not an RFC 3339 UTC time such as \"2026-11-27T08:30:00.000Z\"", lead.submitted_at),
+            syntax: false,
         });
     }
     Ok(lead)

@@ -92,7 +92,7 @@ mod tests {
     use super::*;
 
     fn localized() -> Text {
-        serde_json::from_str(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#)
+        crate::json::from_str(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#)
             .expect("valid text")
     }
 
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn falls_back_to_first_entry_without_english() {
-        let t: Text = serde_json::from_str(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#).expect("ok");
+        let t: Text = crate::json::from_str(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#).expect("ok");
         assert_eq!(t.resolve("de"), "Voornaam");
     }
 
@@ -120,9 +120,9 @@ mod tests {
 
     #[test]
     fn wrong_shape_says_what_was_expected() {
-        let err = serde_json::from_str::<Text>("42").expect_err("number is not text");
+        let err = crate::json::from_str::<Text>("42").expect_err("number is not text");
         assert!(err.to_string().contains("a string, or an object of locale"), "{err}");
-        let err = serde_json::from_str::<Text>("{}").expect_err("empty map");
+        let err = crate::json::from_str::<Text>("{}").expect_err("empty map");
         assert!(err.to_string().contains("at least one locale"), "{err}");
     }
 }

@@ -104,12 +104,9 @@ pub async fn create_lead(
             ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
         }
     })?;
-    let raw = std::str::from_utf8(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not UTF-8: {e}")))?;
     let lead = parse_lead(body.as_ref()).map_err(|e| {
-        // Syntax errors are 400; well-formed JSON with wrong content is 422.
-        let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err();
-        let (status, code) = if syntax {
+        // Not JSON at all is 400; a JSON lead with a wrong value is 422.
+        let (status, code) = if e.syntax {
             (StatusCode::BAD_REQUEST, "malformed_json")
         } else {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead")
@@ -121,8 +118,10 @@ pub async fn create_lead(
             pointer: (!e.pointer.is_empty()).then_some(e.pointer),
         }
     })?;
+    // parse_lead accepted the body, so it is UTF-8.
+    let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));
-    match state.store.insert(&lead, raw).await.map_err(ApiError::unavailable)? {
+    match state.store.insert(&lead, &raw).await.map_err(ApiError::unavailable)? {
         Inserted::New => Ok((StatusCode::CREATED, answer).into_response()),
         Inserted::Replay => Ok((
             StatusCode::CREATED,
