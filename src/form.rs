@@ -231,7 +231,9 @@ impl OfferForm {
                         <select class="lm-input" id={id} name={field.id.clone()} required={field.required}
                             autocomplete={field.autocomplete_token().map(str::to_owned)}
                             aria-invalid={invalid} aria-describedby={described_by} {onchange}>
-                            <option value="">{ ui(lang, Ui::Choose) }</option>
+                            // `selected`: yew inserts options last-first, and the browser
+                            // would otherwise select the first one inserted.
+                            <option value="" selected=true>{ ui(lang, Ui::Choose) }</option>
                             { for field.options.iter().map(|o| html! {
                                 <option value={o.value.clone()}>
                                     { o.label.as_ref().map(|l| l.resolve(locale)).unwrap_or(&o.value) }

@@ -1,1 +1,456 @@
-fn main(){}
+//! Leadmagnet's one build entry; `make` targets call these. Run with `cargo xtask <task>`.
+//!
+//! - `bootstrap`: install what is missing on a fresh Debian machine (wasm target,
+//!   wasm-bindgen CLI pinned to the library version, Chromium + ChromeDriver, brotli, the
+//!   npm dev tools from package-lock.json) and skip what is present.
+//! - `widget`: build `www/dist/leadmagnet.js` and the content-hashed `.wasm`.
+//! - `size [--check]`: raw / gzip -9 / brotli -11 bytes of both; `--check` enforces the
+//!   100 KB brotli budget.
+//! - `test`: everything `make test` runs, with a summary of what ran.
+//!
+//! Plain `std::process::Command`, no dependencies: xtask must build in seconds on a bare
+//! machine.
+
+use std::collections::hash_map::DefaultHasher;
+use std::env;
+use std::fs;
+use std::hash::Hasher;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Instant;
+
+/// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Budget for leadmagnet.js + wasm, brotli -11 (the README states the measured figure).
+const BUDGET_BROTLI_BYTES: u64 = 100 * 1000;
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = root();
+    if let Err(e) = env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match args.first().map(String::as_str) {
+        Some("bootstrap") => bootstrap(),
+        Some("widget") => widget(),
+        Some("size") => size(args.iter().any(|a| a == "--check")),
+        Some("test") => test(),
+        _ => Err("usage: cargo xtask <bootstrap | widget | size [--check] | test>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+// ---------------------------------------------------------------- bootstrap
+
+fn bootstrap() -> Result {
+    let started = Instant::now();
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        println!("bootstrap: wasm32-unknown-unknown target present");
+    } else {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    for component in ["clippy", "rustfmt"] {
+        let probe = if component == "clippy" { "cargo-clippy" } else { "rustfmt" };
+        if !have(probe) {
+            run(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+
+    let bindgen = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if bindgen.trim() == format!("wasm-bindgen {WASM_BINDGEN_VERSION}") {
+        println!("bootstrap: {} present", bindgen.trim());
+    } else {
+        println!("bootstrap: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes, once)");
+        // Not --locked: its lockfile wants a webpki-roots version the registry mirror lacks.
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]))?;
+    }
+
+    let missing: Vec<&str> = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("brotli", "brotli")]
+        .into_iter()
+        .filter(|(bin, _)| !have(bin))
+        .map(|(_, pkg)| pkg)
+        .collect();
+    if missing.is_empty() {
+        println!("bootstrap: chromium, chromedriver, brotli present");
+    } else {
+        println!("bootstrap: installing {} from Debian", missing.join(", "));
+        let sudo = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") { "" } else { "sudo " };
+        run(Command::new("sh").args([
+            "-c",
+            &format!(
+                "{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq --no-install-recommends {}",
+                missing.join(" ")
+            ),
+        ]))?;
+    }
+
+    // npm ci only when node_modules is missing or older than the lock file.
+    let stamp = Path::new("node_modules/.package-lock.json");
+    let fresh = match (fs::metadata(stamp).and_then(|m| m.modified()), fs::metadata("package-lock.json").and_then(|m| m.modified())) {
+        (Ok(installed), Ok(locked)) => installed >= locked,
+        _ => false,
+    };
+    if fresh {
+        println!("bootstrap: npm dev tools present (package-lock.json)");
+    } else {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    println!("bootstrap: done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- widget
+
+fn widget() -> Result {
+    let started = Instant::now();
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "-p",
+        "leadmagnet-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let work = Path::new("target/widget");
+    fs::create_dir_all(work).map_err(|e| e.to_string())?;
+    run(Command::new("wasm-bindgen").args([
+        "--target",
+        "no-modules",
+        "--no-typescript",
+        "--out-dir",
+        "target/widget",
+        "--out-name",
+        "leadmagnet",
+        "target/wasm32-unknown-unknown/release/leadmagnet_widget.wasm",
+    ]))?;
+    // npm binaryen: Debian's wasm-opt 108 writes modules that die at start-up.
+    let mut opt = Command::new("node_modules/.bin/wasm-opt");
+    opt.args(["-Oz", "--converge"])
+        .args(WASM_OPT_FEATURES)
+        .args(["target/widget/leadmagnet_bg.wasm", "-o", "target/widget/leadmagnet.opt.wasm"]);
+    run(&mut opt)?;
+
+    let wasm = fs::read("target/widget/leadmagnet.opt.wasm").map_err(|e| e.to_string())?;
+    let wasm_name = format!("leadmagnet-{}.wasm", content_hash(&wasm));
+    let glue = fs::read_to_string("target/widget/leadmagnet.js").map_err(|e| e.to_string())?;
+    let loader = fs::read_to_string("src/loader.js").map_err(|e| e.to_string())?;
+    let version = env!("CARGO_PKG_VERSION");
+    let script = format!(
+        "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
+         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
+    )
+    .replace("__LEADMAGNET_VERSION__", version)
+    .replace("__LEADMAGNET_WASM__", &wasm_name);
+    fs::write("target/widget/leadmagnet.bundle.js", script).map_err(|e| e.to_string())?;
+
+    let dist = Path::new("www/dist");
+    fs::create_dir_all(dist).map_err(|e| e.to_string())?;
+    // Old hashed builds go: a stale wasm beside a new loader would only confuse.
+    for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("leadmagnet-") && name.ends_with(".wasm") && name != wasm_name {
+            fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+        }
+    }
+    run(Command::new("node_modules/.bin/esbuild").args([
+        "target/widget/leadmagnet.bundle.js",
+        "--minify",
+        "--target=es2018",
+        "--legal-comments=inline",
+        "--log-level=warning",
+        "--outfile=www/dist/leadmagnet.js",
+    ]))?;
+    fs::write(dist.join(&wasm_name), &wasm).map_err(|e| e.to_string())?;
+    println!(
+        "widget: www/dist/leadmagnet.js + www/dist/{wasm_name} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// 64-bit FNV-1a of the bytes, as 12 hex digits: enough to tell builds apart in a
+/// file name (it is a cache key, not a security measure).
+fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // DefaultHasher only to fold in the length, so equal-prefix files differ too.
+    let mut d = DefaultHasher::new();
+    d.write_usize(bytes.len());
+    format!("{:012x}", (h ^ d.finish()) & 0xffff_ffff_ffff)
+}
+
+// ---------------------------------------------------------------- size
+
+fn dist_files() -> Result<(PathBuf, PathBuf)> {
+    let js = PathBuf::from("www/dist/leadmagnet.js");
+    let wasm = fs::read_dir("www/dist")
+        .map_err(|_| "www/dist is missing: run `make widget` first".to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .ok_or("no .wasm in www/dist: run `make widget` first")?;
+    if !js.is_file() {
+        return Err("www/dist/leadmagnet.js is missing: run `make widget` first".into());
+    }
+    Ok((js, wasm))
+}
+
+fn compressed_len(program: &str, args: &[&str], file: &Path) -> Result<u64> {
+    let out = Command::new(program)
+        .args(args)
+        .arg(file)
+        .output()
+        .map_err(|e| format!("cannot run {program} (run `make bootstrap`): {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{program} failed on {}", file.display()));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+fn size(check: bool) -> Result {
+    let (js, wasm) = dist_files()?;
+    println!("{:<36} {:>10} {:>10} {:>12}", "file", "raw", "gzip -9", "brotli -11");
+    let mut total = [0u64; 3];
+    for file in [&js, &wasm] {
+        let raw = fs::metadata(file).map_err(|e| e.to_string())?.len();
+        let gz = compressed_len("gzip", &["-9", "-c"], file)?;
+        let br = compressed_len("brotli", &["-q", "11", "-c"], file)?;
+        for (t, v) in total.iter_mut().zip([raw, gz, br]) {
+            *t += v;
+        }
+        println!("{:<36} {:>10} {:>10} {:>12}", file.display(), raw, gz, br);
+    }
+    println!("{:<36} {:>10} {:>10} {:>12}", "total", total[0], total[1], total[2]);
+    println!(
+        "budget: {} of {} bytes brotli ({:.1} %)",
+        total[2],
+        BUDGET_BROTLI_BYTES,
+        total[2] as f64 * 100.0 / BUDGET_BROTLI_BYTES as f64
+    );
+    if check && total[2] > BUDGET_BROTLI_BYTES {
+        return Err(format!(
+            "the widget is {} bytes brotli, over the {BUDGET_BROTLI_BYTES}-byte budget",
+            total[2]
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- test
+
+/// One step of the test run and what it reported.
+struct Step {
+    name: &'static str,
+    seconds: f64,
+    tests: u64,
+}
+
+/// Runs `cmd`, echoing its output, and counts the tests it reports
+/// (cargo's "test result: ok. N passed" and node's "# pass N").
+fn run_counting(name: &'static str, cmd: &mut Command, steps: &mut Vec<Step>) -> Result {
+    println!("\n==> {name}");
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    let mut tests = 0;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            let passed = line
+                .strip_prefix("test result: ok. ")
+                .and_then(|rest| rest.split(' ').next())
+                .or_else(|| line.strip_prefix("# pass "))
+                .or_else(|| line.strip_prefix("ℹ pass "));
+            tests += passed.and_then(|n| n.trim().parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("{name} failed ({status})"));
+    }
+    steps.push(Step {
+        name,
+        seconds: started.elapsed().as_secs_f64(),
+        tests,
+    });
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// A collector for the wasm tests: started from the built binary with a throwaway
+/// database, stopped (killed) when dropped.
+struct Collector {
+    child: Child,
+    url: String,
+    _dir: TempDir,
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_collector(allow_origin: &str) -> Result<Collector> {
+    let dir = env::temp_dir().join(format!("leadmagnet-xtask-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let dir = TempDir(dir);
+    let mut child = Command::new("target/debug/leadmagnet")
+        .args(["serve", "--port", "0", "--allow-origin", allow_origin])
+        .env("LEADMAGNET_ADMIN_TOKEN", "xtask-wasm-tests-token-0123456789")
+        .env("DATABASE_URL", format!("sqlite://{}/leads.db", dir.0.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start target/debug/leadmagnet: {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("collector has no stdout")?;
+    let mut first = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).map_err(|e| e.to_string())? == 1 && byte[0] != b'\n' {
+        first.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&first).into_owned();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .ok_or_else(|| format!("collector did not print its URL: {line:?}"))?;
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    Ok(Collector { child, url, _dir: dir })
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    let mut steps = Vec::new();
+    let cargo = || Command::new("cargo");
+
+    run_counting("format (cargo fmt --check)", cargo().args(["fmt", "--all", "--", "--check"]), &mut steps)?;
+    run_counting(
+        "lints, native (clippy -D warnings)",
+        cargo().args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        &mut steps,
+    )?;
+    run_counting(
+        "lints, widget on wasm32 (clippy -D warnings)",
+        cargo().args([
+            "clippy", "--quiet", "-p", "leadmagnet-widget", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings",
+        ]),
+        &mut steps,
+    )?;
+    run_counting("native tests: core, server, widget", cargo().args(["test", "--workspace"]), &mut steps)?;
+
+    println!("\n==> widget build and byte budget");
+    widget()?;
+    size(true)?;
+
+    // The wasm tests POST to a real collector; it must grant CORS to the test page, so
+    // the test runner gets a fixed address.
+    let runner_addr = format!("127.0.0.1:{}", free_port()?);
+    let collector = start_collector(&format!("http://{runner_addr}"))?;
+    run_counting(
+        "widget tests in headless Chromium (wasm-bindgen-test)",
+        cargo()
+            .args(["test", "-p", "leadmagnet-widget", "--target", "wasm32-unknown-unknown"])
+            .env("LEADMAGNET_TEST_COLLECTOR", &collector.url)
+            .env("WASM_BINDGEN_TEST_ADDRESS", &runner_addr)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        &mut steps,
+    )?;
+    drop(collector);
+
+    run_counting(
+        "end-to-end in headless Chromium (playwright-core)",
+        Command::new("node")
+            .args(["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/e2e/"])
+            .env("LEADMAGNET_BIN", "target/debug/leadmagnet"),
+        &mut steps,
+    )?;
+
+    println!("\n==> summary");
+    let mut total = 0;
+    for step in &steps {
+        total += step.tests;
+        let count = if step.tests > 0 { format!("{} tests passed", step.tests) } else { "passed".into() };
+        println!("  {:<52} {:>20} {:>7.1} s", step.name, count, step.seconds);
+    }
+    println!("  {total} tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

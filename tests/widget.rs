@@ -1,0 +1,245 @@
+//! The widget in real headless Chromium (wasm-bindgen-test), posting to a real collector
+//! that `cargo xtask test` starts (LEADMAGNET_TEST_COLLECTOR).
+#![cfg(target_arch = "wasm32")]
+
+use leadmagnet_widget::mount::mount_offer;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{
+    Element, Event, EventInit, HtmlAnchorElement, HtmlButtonElement, HtmlInputElement, HtmlSelectElement, RequestInit,
+    Response, ShadowRoot, ShadowRootMode,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DEMO: &str = include_str!("../www/offers/ebook.json");
+const TEST_TOKEN: &str = "xtask-wasm-tests-token-0123456789";
+
+fn collector() -> &'static str {
+    option_env!("LEADMAGNET_TEST_COLLECTOR")
+        .expect("LEADMAGNET_TEST_COLLECTOR is not set: run the widget tests through `make test`")
+}
+
+fn config_with_endpoint(endpoint: &str) -> String {
+    DEMO.replace(r#""url": "/api/v1/leads""#, &format!(r#""url": "{endpoint}""#))
+}
+
+fn page_url() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).expect("page url")
+}
+
+fn new_host() -> Element {
+    let document = web_sys::window().and_then(|w| w.document()).expect("document");
+    let host = document.create_element("div").expect("div");
+    document.body().expect("body").append_child(&host).expect("append");
+    host
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("timeout");
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Waits up to 10 s for `selector` to match inside the shadow root.
+async fn wait_for(shadow: &ShadowRoot, selector: &str) -> Element {
+    for _ in 0..200 {
+        if let Ok(Some(el)) = shadow.query_selector(selector) {
+            return el;
+        }
+        sleep(50).await;
+    }
+    panic!("{selector} did not appear; shadow root holds: {}", shadow.inner_html());
+}
+
+async fn mounted(config: &str) -> (Element, ShadowRoot) {
+    let host = new_host();
+    mount_offer(host.clone(), config, &page_url()).expect("config mounts");
+    let shadow = host.shadow_root().expect("shadow root");
+    wait_for(&shadow, "form").await;
+    (host, shadow)
+}
+
+fn el<T: JsCast>(shadow: &ShadowRoot, selector: &str) -> T {
+    shadow
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .dyn_into::<T>()
+        .unwrap_or_else(|_| panic!("{selector} has another type"))
+}
+
+fn type_into(shadow: &ShadowRoot, selector: &str, text: &str) {
+    let input: HtmlInputElement = el(shadow, selector);
+    input.set_value(text);
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let event = Event::new_with_event_init_dict("input", &init).expect("event");
+    input.dispatch_event(&event).expect("dispatch");
+}
+
+fn submit(shadow: &ShadowRoot) -> HtmlButtonElement {
+    let button: HtmlButtonElement = el(shadow, "button[type=submit]");
+    button.click();
+    button
+}
+
+#[wasm_bindgen_test]
+async fn renders_into_an_open_shadow_root_with_adopted_styles_only() {
+    let (_host, shadow) = mounted(DEMO).await;
+    assert_eq!(shadow.mode(), ShadowRootMode::Open);
+    assert_eq!(shadow.adopted_style_sheets().length(), 1, "one constructable stylesheet");
+    assert_eq!(shadow.query_selector_all("[style], style").expect("query").length(), 0, "no style attributes or elements");
+    assert_eq!(el::<Element>(&shadow, "h2").text_content().as_deref(), Some("The Lead Scoring Playbook"));
+    // Every control has a visible label pointing at it.
+    let controls = shadow.query_selector_all("input, select").expect("query");
+    assert_eq!(controls.length(), 6);
+    for i in 0..controls.length() {
+        let control: Element = controls.item(i).expect("item").dyn_into().expect("element");
+        let id = control.id();
+        let label = shadow.query_selector(&format!("label[for='{id}']")).expect("query");
+        assert!(label.is_some_and(|l| !l.text_content().unwrap_or_default().trim().is_empty()), "label for {id}");
+    }
+    let email: HtmlInputElement = el(&shadow, "#lm-f-email");
+    assert_eq!(email.type_(), "email");
+    assert_eq!(email.get_attribute("autocomplete").as_deref(), Some("email"));
+    assert!(email.required());
+    let consent: HtmlInputElement = el(&shadow, "#lm-f-consent");
+    assert!(!consent.checked(), "consent is never pre-ticked");
+    let size: HtmlSelectElement = el(&shadow, "#lm-f-company_size");
+    assert_eq!(size.value(), "", "the select starts on its placeholder");
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_config_is_refused_with_its_pointer_and_leaves_the_host_alone() {
+    let host = new_host();
+    let broken = DEMO.replace(r#""type": "select""#, r#""type": "dropdown""#);
+    let err = mount_offer(host.clone(), &broken, "https://example.com/offers/ebook.json").expect_err("refused");
+    let message = err.as_string().expect("string error");
+    assert!(message.contains("offer config https://example.com/offers/ebook.json is invalid"), "{message}");
+    assert!(message.contains("/fields/3/type (line"), "{message}");
+    assert!(message.contains("unknown variant `dropdown`, expected one of `text`, `email`"), "{message}");
+    assert!(host.shadow_root().is_none(), "nothing rendered");
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_submit_shows_linked_errors_and_focuses_the_first_invalid_field() {
+    let (_host, shadow) = mounted(DEMO).await;
+    submit(&shadow);
+    let error = wait_for(&shadow, "#lm-e-email").await;
+    assert_eq!(error.text_content().as_deref(), Some("Please fill in this field."));
+    let email: HtmlInputElement = el(&shadow, "#lm-f-email");
+    assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(email.get_attribute("aria-describedby").as_deref(), Some("lm-e-email"));
+    let consent_error: Element = el(&shadow, "#lm-e-consent");
+    assert_eq!(consent_error.text_content().as_deref(), Some("Please tick this box to continue."));
+    assert!(shadow.query_selector("#lm-e-first_name").expect("query").is_none(), "optional fields have no error");
+    let focused = shadow.active_element().expect("focus inside the widget");
+    assert_eq!(focused.id(), "lm-f-email", "focus moved to the first invalid field");
+
+    // A wrong address gets its own message; fixing it removes the error at once.
+    type_into(&shadow, "#lm-f-email", "ann@example");
+    let error = wait_for(&shadow, "#lm-e-email").await;
+    for _ in 0..100 {
+        if error.text_content().as_deref() != Some("Please fill in this field.") {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(error.text_content().unwrap_or_default().contains("valid email address"));
+    type_into(&shadow, "#lm-f-email", "ann@example.com");
+    sleep(100).await;
+    assert!(shadow.query_selector("#lm-e-email").expect("query").is_none(), "error cleared");
+    assert_eq!(email.get_attribute("aria-invalid"), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
+    let endpoint = format!("{}/api/v1/leads", collector());
+    let (_host, shadow) = mounted(&config_with_endpoint(&endpoint)).await;
+    let email = format!("wasm-{}@example.com", js_sys::Date::now() as u64);
+    type_into(&shadow, "#lm-f-email", &email);
+    type_into(&shadow, "#lm-f-first_name", "Ada");
+    el::<HtmlInputElement>(&shadow, "#lm-f-consent").click();
+    let button = submit(&shadow);
+    // yew renders on its scheduler (microtasks); the POST needs at least a network turn,
+    // so the sending state is visible in between.
+    for _ in 0..50 {
+        if button.disabled() {
+            break;
+        }
+        let _ = JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+    }
+    assert!(button.disabled(), "the button is disabled while sending");
+    assert_eq!(button.text_content().as_deref(), Some("Sending …"));
+
+    let success = wait_for(&shadow, "#lm-success").await;
+    assert!(success.text_content().unwrap_or_default().contains("Your copy is ready"));
+    let link: HtmlAnchorElement = el(&shadow, "a.lm-download");
+    let page = page_url();
+    let origin = page.split('/').take(3).collect::<Vec<_>>().join("/");
+    assert_eq!(link.href(), format!("{origin}/assets/lead-scoring-playbook.pdf"), "relative to the config URL");
+    assert_eq!(shadow.active_element().map(|e| e.id()).as_deref(), Some("lm-success"), "focus on the result");
+
+    // The collector has exactly this lead.
+    let init = RequestInit::new();
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(&headers, &"Authorization".into(), &format!("Bearer {TEST_TOKEN}").into()).expect("header");
+    init.set_headers(&headers);
+    let window = web_sys::window().expect("window");
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&endpoint, &init))
+        .await
+        .expect("GET leads")
+        .dyn_into()
+        .expect("response");
+    assert_eq!(response.status(), 200);
+    let body: JsValue = JsFuture::from(response.json().expect("json")).await.expect("body");
+    let leads = js_sys::Reflect::get(&body, &"leads".into()).expect("leads");
+    let text = js_sys::JSON::stringify(&leads).expect("stringify").as_string().unwrap_or_default();
+    assert_eq!(text.matches(&email).count(), 1, "exactly one stored lead with {email}: {text}");
+    assert!(text.contains(r#""first_name":"Ada""#), "{text}");
+    assert!(text.contains(r#""consent":true"#), "{text}");
+    assert!(text.contains(r#""newsletter":false"#), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_send_keeps_every_value_and_lets_the_visitor_retry() {
+    // Port 9 (discard) on loopback refuses connections: a network failure.
+    let (_host, shadow) = mounted(&config_with_endpoint("http://127.0.0.1:9/api/v1/leads")).await;
+    type_into(&shadow, "#lm-f-email", "keep@example.com");
+    type_into(&shadow, "#lm-f-company", "Contoso");
+    el::<HtmlInputElement>(&shadow, "#lm-f-consent").click();
+    let button = submit(&shadow);
+    let alert = wait_for(&shadow, "[role=alert]").await;
+    assert!(alert.text_content().unwrap_or_default().contains("Your answers are still here"));
+    assert_eq!(el::<HtmlInputElement>(&shadow, "#lm-f-email").value(), "keep@example.com");
+    assert_eq!(el::<HtmlInputElement>(&shadow, "#lm-f-company").value(), "Contoso");
+    assert!(el::<HtmlInputElement>(&shadow, "#lm-f-consent").checked());
+    assert!(!button.disabled(), "the visitor can try again");
+    assert_eq!(button.text_content().as_deref(), Some("Get the free eBook"));
+}
+
+#[wasm_bindgen_test]
+async fn two_widgets_on_one_page_do_not_share_state() {
+    let (_a, first) = mounted(DEMO).await;
+    let (_b, second) = mounted(DEMO).await;
+    submit(&first);
+    wait_for(&first, "#lm-e-email").await;
+    assert!(second.query_selector(".lm-error").expect("query").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn german_offers_speak_german() {
+    let (_host, shadow) = mounted(&DEMO.replace(r#""locale": "en""#, r#""locale": "de""#)).await;
+    assert_eq!(el::<Element>(&shadow, "h2").text_content().as_deref(), Some("Das Lead-Scoring-Handbuch"));
+    assert_eq!(el::<Element>(&shadow, ".lm").get_attribute("lang").as_deref(), Some("de"));
+    submit(&shadow);
+    let error = wait_for(&shadow, "#lm-e-email").await;
+    assert_eq!(error.text_content().as_deref(), Some("Bitte füllen Sie dieses Feld aus."));
+}
