@@ -1,0 +1,95 @@
+// Shared parts of the end-to-end tests: a real collector process, real Chromium, and a
+// small static server for pages that misbehave on purpose. Everything on 127.0.0.1.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const TOKEN = 'e2e-admin-token-0123456789abcdef';
+
+/** Starts `leadmagnet serve` on a free port with its own database. */
+export async function startCollector({ allowOrigins = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-e2e-'));
+  const bin = resolve(ROOT, process.env.LEADMAGNET_BIN || 'target/debug/leadmagnet');
+  const args = ['serve', '--port', '0', '--www', join(ROOT, 'www')];
+  for (const origin of allowOrigins) args.push('--allow-origin', origin);
+  const child = spawn(bin, args, {
+    env: { ...process.env, LEADMAGNET_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${dir}/leads.db` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+?)\/?\s/);
+      if (m) ok(m[1]);
+    });
+    child.on('exit', (code) => fail(new Error(`collector exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    async leads() {
+      const res = await fetch(`${url}/api/v1/leads`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      if (res.status !== 200) throw new Error(`GET /api/v1/leads: ${res.status}`);
+      return (await res.json()).leads;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((ok) => child.once('exit', ok));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Collects console lines and uncaught errors of a page. */
+export function watch(page) {
+  const seen = { console: [], errors: [] };
+  page.on('console', (m) => seen.console.push({ type: m.type(), text: m.text() }));
+  page.on('pageerror', (e) => seen.errors.push(e.message));
+  seen.leadmagnet = () => seen.console.filter((m) => m.text.startsWith('Leadmagnet:'));
+  return seen;
+}
+
+export function distFiles() {
+  const dist = join(ROOT, 'www/dist');
+  const wasm = readdirSync(dist).find((f) => f.endsWith('.wasm'));
+  if (!wasm) throw new Error('www/dist has no wasm: run `make widget`');
+  return { dist, wasm, js: readFileSync(join(dist, 'leadmagnet.js')), wasmBytes: readFileSync(join(dist, wasm)) };
+}
+
+/**
+ * A static server whose routes answer with given bodies and headers, for pages and
+ * widget files served the wrong way on purpose.
+ * routes: { '/path': { body, type, headers } }
+ */
+export async function startStatic(routes) {
+  const server = createServer((req, res) => {
+    const route = routes[new URL(req.url, 'http://x').pathname];
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(route.status || 200, { 'content-type': route.type, ...(route.headers || {}) });
+    res.end(route.body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Waits until the widget in `host` has rendered its form (or its success view). */
+export async function widgetReady(page, host = '[data-leadmagnet]') {
+  await page.locator(`${host} form, ${host} .lm-success`).first().waitFor({ timeout: 15000 });
+}
