@@ -85,12 +85,18 @@ impl Component for OfferForm {
                     return true;
                 };
                 let locale = config.locale().to_owned();
-                let (Some(lead_id), submitted_at) = (browser::new_lead_id(), browser::now_iso()) else {
+                let (Some(lead_id), submitted_at) = (browser::new_lead_id(), browser::now_iso())
+                else {
                     browser::console_error("this browser offers no crypto.getRandomValues");
                     self.form.failed();
                     return true;
                 };
-                let payload = LeadPayload::new(lead, &lead_id, &submitted_at, browser::page_context(&locale));
+                let payload = LeadPayload::new(
+                    lead,
+                    &lead_id,
+                    &submitted_at,
+                    browser::page_context(&locale),
+                );
                 let url = browser::resolve_url(&config.endpoint.url, &ctx.props().config_url);
                 ctx.link().send_future(async move {
                     let result = match payload {
@@ -185,7 +191,8 @@ impl OfferForm {
             .into_iter()
             .chain(help.map(|_| help_id(&field.id)))
             .collect();
-        let described_by = (!described_by.is_empty()).then(|| AttrValue::from(described_by.join(" ")));
+        let described_by =
+            (!described_by.is_empty()).then(|| AttrValue::from(described_by.join(" ")));
         let invalid = error.map(|_| AttrValue::Static("true"));
         let label = html! {
             <label for={id.clone()}>
@@ -249,7 +256,11 @@ impl OfferForm {
                     let value = e.target_unchecked_into::<HtmlInputElement>().value();
                     Msg::Changed(name.clone(), FieldValue::Text(value))
                 });
-                let input_type = if field.kind == FieldType::Email { "email" } else { "text" };
+                let input_type = if field.kind == FieldType::Email {
+                    "email"
+                } else {
+                    "text"
+                };
                 html! {
                     <div class="lm-field">
                         { label }

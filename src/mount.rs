@@ -37,7 +37,9 @@ pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result
         app.destroy();
     }
     let shadow = shadow_root(&host)?;
-    let document = host.owner_document().ok_or("host element has no document")?;
+    let document = host
+        .owner_document()
+        .ok_or("host element has no document")?;
     let container = document.create_element("div")?;
     shadow.append_child(&container)?;
     let props = OfferProps {

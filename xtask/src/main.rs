@@ -96,14 +96,22 @@ fn have(program: &str) -> bool {
 
 fn bootstrap() -> Result {
     let started = Instant::now();
-    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    let targets =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         println!("bootstrap: wasm32-unknown-unknown target present");
     } else {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     for component in ["clippy", "rustfmt"] {
-        let probe = if component == "clippy" { "cargo-clippy" } else { "rustfmt" };
+        let probe = if component == "clippy" {
+            "cargo-clippy"
+        } else {
+            "rustfmt"
+        };
         if !have(probe) {
             run(Command::new("rustup").args(["component", "add", component]))?;
         }
@@ -113,21 +121,36 @@ fn bootstrap() -> Result {
     if bindgen.trim() == format!("wasm-bindgen {WASM_BINDGEN_VERSION}") {
         println!("bootstrap: {} present", bindgen.trim());
     } else {
-        println!("bootstrap: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes, once)");
+        println!(
+            "bootstrap: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes, once)"
+        );
         // Not --locked: its lockfile wants a webpki-roots version the registry mirror lacks.
-        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]))?;
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ]))?;
     }
 
-    let missing: Vec<&str> = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("brotli", "brotli")]
-        .into_iter()
-        .filter(|(bin, _)| !have(bin))
-        .map(|(_, pkg)| pkg)
-        .collect();
+    let missing: Vec<&str> = [
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+        ("brotli", "brotli"),
+    ]
+    .into_iter()
+    .filter(|(bin, _)| !have(bin))
+    .map(|(_, pkg)| pkg)
+    .collect();
     if missing.is_empty() {
         println!("bootstrap: chromium, chromedriver, brotli present");
     } else {
         println!("bootstrap: installing {} from Debian", missing.join(", "));
-        let sudo = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") { "" } else { "sudo " };
+        let sudo = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") {
+            ""
+        } else {
+            "sudo "
+        };
         run(Command::new("sh").args([
             "-c",
             &format!(
@@ -139,7 +162,10 @@ fn bootstrap() -> Result {
 
     // npm ci only when node_modules is missing or older than the lock file.
     let stamp = Path::new("node_modules/.package-lock.json");
-    let fresh = match (fs::metadata(stamp).and_then(|m| m.modified()), fs::metadata("package-lock.json").and_then(|m| m.modified())) {
+    let fresh = match (
+        fs::metadata(stamp).and_then(|m| m.modified()),
+        fs::metadata("package-lock.json").and_then(|m| m.modified()),
+    ) {
         (Ok(installed), Ok(locked)) => installed >= locked,
         _ => false,
     };
@@ -148,7 +174,10 @@ fn bootstrap() -> Result {
     } else {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
     }
-    println!("bootstrap: done in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "bootstrap: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -181,7 +210,11 @@ fn widget() -> Result {
     let mut opt = Command::new("node_modules/.bin/wasm-opt");
     opt.args(["-Oz", "--converge"])
         .args(WASM_OPT_FEATURES)
-        .args(["target/widget/leadmagnet_bg.wasm", "-o", "target/widget/leadmagnet.opt.wasm"]);
+        .args([
+            "target/widget/leadmagnet_bg.wasm",
+            "-o",
+            "target/widget/leadmagnet.opt.wasm",
+        ]);
     run(&mut opt)?;
 
     let wasm = fs::read("target/widget/leadmagnet.opt.wasm").map_err(|e| e.to_string())?;
@@ -266,7 +299,10 @@ fn compressed_len(program: &str, args: &[&str], file: &Path) -> Result<u64> {
 
 fn size(check: bool) -> Result {
     let (js, wasm) = dist_files()?;
-    println!("{:<36} {:>10} {:>10} {:>12}", "file", "raw", "gzip -9", "brotli -11");
+    println!(
+        "{:<36} {:>10} {:>10} {:>12}",
+        "file", "raw", "gzip -9", "brotli -11"
+    );
     let mut total = [0u64; 3];
     for file in [&js, &wasm] {
         let raw = fs::metadata(file).map_err(|e| e.to_string())?.len();
@@ -277,7 +313,10 @@ fn size(check: bool) -> Result {
         }
         println!("{:<36} {:>10} {:>10} {:>12}", file.display(), raw, gz, br);
     }
-    println!("{:<36} {:>10} {:>10} {:>12}", "total", total[0], total[1], total[2]);
+    println!(
+        "{:<36} {:>10} {:>10} {:>12}",
+        "total", total[0], total[1], total[2]
+    );
     println!(
         "budget: {} of {} bytes brotli ({:.1} %)",
         total[2],
@@ -314,14 +353,19 @@ fn run_counting(name: &'static str, cmd: &mut Command, steps: &mut Vec<Step>) ->
         .map_err(|e| format!("{name}: cannot start: {e}"))?;
     let mut tests = 0;
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
             println!("{line}");
             let passed = line
                 .strip_prefix("test result: ok. ")
                 .and_then(|rest| rest.split(' ').next())
                 .or_else(|| line.strip_prefix("# pass "))
                 .or_else(|| line.strip_prefix("ℹ pass "));
-            tests += passed.and_then(|n| n.trim().parse::<u64>().ok()).unwrap_or(0);
+            tests += passed
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .unwrap_or(0);
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
@@ -372,8 +416,14 @@ fn start_collector(allow_origin: &str) -> Result<Collector> {
     let dir = TempDir(dir);
     let mut child = Command::new("target/debug/leadmagnet")
         .args(["serve", "--port", "0", "--allow-origin", allow_origin])
-        .env("LEADMAGNET_ADMIN_TOKEN", "xtask-wasm-tests-token-0123456789")
-        .env("DATABASE_URL", format!("sqlite://{}/leads.db", dir.0.display()))
+        .env(
+            "LEADMAGNET_ADMIN_TOKEN",
+            "xtask-wasm-tests-token-0123456789",
+        )
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.0.display()),
+        )
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start target/debug/leadmagnet: {e}"))?;
@@ -393,7 +443,11 @@ fn start_collector(allow_origin: &str) -> Result<Collector> {
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut stdout, &mut std::io::sink());
     });
-    Ok(Collector { child, url, _dir: dir })
+    Ok(Collector {
+        child,
+        url,
+        _dir: dir,
+    })
 }
 
 fn test() -> Result {
@@ -401,25 +455,58 @@ fn test() -> Result {
     let mut steps = Vec::new();
     let cargo = || Command::new("cargo");
 
-    run_counting("format (cargo fmt --check)", cargo().args(["fmt", "--all", "--", "--check"]), &mut steps)?;
+    run_counting(
+        "format (cargo fmt --check)",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+        &mut steps,
+    )?;
     run_counting(
         "lints, native (clippy -D warnings)",
-        cargo().args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--quiet",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
         &mut steps,
     )?;
     run_counting(
         "lints, widget on wasm32 (clippy -D warnings)",
         cargo().args([
-            "clippy", "--quiet", "-p", "leadmagnet-widget", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings",
+            "clippy",
+            "--quiet",
+            "-p",
+            "leadmagnet-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
         ]),
         &mut steps,
     )?;
-    run_counting("native tests: core, server, widget", cargo().args(["test", "--workspace"]), &mut steps)?;
+    run_counting(
+        "native tests: core, server, widget",
+        cargo().args(["test", "--workspace"]),
+        &mut steps,
+    )?;
 
     println!("\n==> widget build and byte budget");
     widget()?;
     size(true)?;
 
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "leadmagnet-server",
+        "--bin",
+        "leadmagnet",
+    ]))?;
     // The wasm tests POST to a real collector; it must grant CORS to the test page, so
     // the test runner gets a fixed address.
     let runner_addr = format!("127.0.0.1:{}", free_port()?);
@@ -427,7 +514,13 @@ fn test() -> Result {
     run_counting(
         "widget tests in headless Chromium (wasm-bindgen-test)",
         cargo()
-            .args(["test", "-p", "leadmagnet-widget", "--target", "wasm32-unknown-unknown"])
+            .args([
+                "test",
+                "-p",
+                "leadmagnet-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
             .env("LEADMAGNET_TEST_COLLECTOR", &collector.url)
             .env("WASM_BINDGEN_TEST_ADDRESS", &runner_addr)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
@@ -439,7 +532,12 @@ fn test() -> Result {
     run_counting(
         "end-to-end in headless Chromium (playwright-core)",
         Command::new("node")
-            .args(["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/e2e/"])
+            .args([
+                "--test",
+                "--test-reporter=tap",
+                "--test-concurrency=1",
+                "tests/e2e/",
+            ])
             .env("LEADMAGNET_BIN", "target/debug/leadmagnet"),
         &mut steps,
     )?;
@@ -448,9 +546,16 @@ fn test() -> Result {
     let mut total = 0;
     for step in &steps {
         total += step.tests;
-        let count = if step.tests > 0 { format!("{} tests passed", step.tests) } else { "passed".into() };
+        let count = if step.tests > 0 {
+            format!("{} tests passed", step.tests)
+        } else {
+            "passed".into()
+        };
         println!("  {:<52} {:>20} {:>7.1} s", step.name, count, step.seconds);
     }
-    println!("  {total} tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "  {total} tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -294,7 +294,9 @@ fn check_url(url: &str) -> Result<(), String> {
             if scheme == "https" || scheme == "http" {
                 Ok(())
             } else {
-                Err(format!("URL scheme `{scheme}:` is not allowed; use https:// or a relative path"))
+                Err(format!(
+                    "URL scheme `{scheme}:` is not allowed; use https:// or a relative path"
+                ))
             }
         }
         _ => Ok(()),

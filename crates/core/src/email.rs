@@ -44,7 +44,10 @@ fn valid_local(local: &str) -> bool {
     !local.is_empty()
         && local.len() <= MAX_LOCAL
         && local.split('.').all(|atom| {
-            !atom.is_empty() && atom.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
         })
 }
 

@@ -64,7 +64,10 @@ impl FormState {
 
     /// The problem shown next to `field`, if any.
     pub fn error(&self, field: &str) -> Option<&Problem> {
-        self.errors.iter().find(|e| e.field == field).map(|e| &e.problem)
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| &e.problem)
     }
 
     /// Where focus goes after a refused submit: the first invalid field in form order.
@@ -175,7 +178,11 @@ mod tests {
         assert!(form.submit(&c).is_none());
         form.set(&c, "email", text("ann@"));
         assert_eq!(form.error("email"), Some(&Problem::InvalidEmail));
-        assert_eq!(form.first_invalid(), Some("email"), "order kept after re-check");
+        assert_eq!(
+            form.first_invalid(),
+            Some("email"),
+            "order kept after re-check"
+        );
         form.set(&c, "email", text("ann@example.com"));
         assert_eq!(form.error("email"), None);
         assert_eq!(form.first_invalid(), Some("name"));
@@ -198,7 +205,10 @@ mod tests {
         form.set(&c, "consent", FieldValue::Bool(true));
         assert!(form.submit(&c).is_some());
         assert_eq!(form.status(), Status::Sending);
-        assert!(form.submit(&c).is_none(), "second submit while sending is ignored");
+        assert!(
+            form.submit(&c).is_none(),
+            "second submit while sending is ignored"
+        );
         form.failed();
         assert!(form.send_failed());
         assert_eq!(form.values().get("name"), Some(&text("Ann")));

@@ -7,7 +7,10 @@
 //! value's byte offset, and serde's derived `Deserialize` impls read from that tree;
 //! errors collect the path on their way out. Writing JSON still uses serde_json.
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Unexpected,
+    Visitor,
+};
 use serde::forward_to_deserialize_any;
 use std::fmt;
 
@@ -58,11 +61,18 @@ impl Error {
         let offset = self.offset.unwrap_or(0).min(text.len());
         let before = &text.as_bytes()[..offset];
         self.line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        self.column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        self.column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         for segment in self.path.iter().rev() {
             self.pointer.push('/');
-            self.pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            self.pointer
+                .push_str(&segment.replace('~', "~0").replace('/', "~1"));
         }
         self
     }
@@ -70,8 +80,16 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
-        write!(f, "{at} (line {}, column {}): {}", self.line, self.column, self.message)
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "{at} (line {}, column {}): {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -126,16 +144,24 @@ enum Value {
 
 /// Reads `text` as a `T`, or says where and why not.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
-    let node = parse(text).map_err(|e| Error { syntax: true, ..e.finish(text) })?;
+    let node = parse(text).map_err(|e| Error {
+        syntax: true,
+        ..e.finish(text)
+    })?;
     T::deserialize(&node).map_err(|e| e.finish(text))
 }
 
 fn parse(text: &str) -> Result<Node, Error> {
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let node = p.value(0)?;
     p.ws();
     if p.i < p.s.len() {
-        return Err(Error::new("unexpected text after the end of the JSON document".into()).at(p.i));
+        return Err(
+            Error::new("unexpected text after the end of the JSON document".into()).at(p.i),
+        );
     }
     Ok(node)
 }
@@ -257,7 +283,9 @@ impl Parser<'_> {
             self.i += 1;
         }
         let leading_zero = self.s.get(self.i) == Some(&b'0');
-        if !digits(self) || (leading_zero && self.i - start > 1 + usize::from(self.s[start] == b'-')) {
+        if !digits(self)
+            || (leading_zero && self.i - start > 1 + usize::from(self.s[start] == b'-'))
+        {
             self.i = start;
             return self.fail("expected a number such as 42 or -1.5");
         }
@@ -276,7 +304,9 @@ impl Parser<'_> {
                 return self.fail("expected digits in the exponent");
             }
         }
-        Ok(Value::Number(String::from_utf8_lossy(&self.s[start..self.i]).into_owned()))
+        Ok(Value::Number(
+            String::from_utf8_lossy(&self.s[start..self.i]).into_owned(),
+        ))
     }
 
     fn string(&mut self) -> Result<String, Error> {
@@ -286,7 +316,9 @@ impl Parser<'_> {
         loop {
             match self.s.get(self.i) {
                 None => {
-                    return Err(Error::new("unterminated string: add the closing `\"`".into()).at(quote))
+                    return Err(
+                        Error::new("unterminated string: add the closing `\"`".into()).at(quote),
+                    )
                 }
                 Some(b'"') => {
                     self.i += 1;
@@ -306,22 +338,28 @@ impl Parser<'_> {
                         Some(b't') => out.push(b'\t'),
                         Some(b'u') => {
                             let mut c = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&c) && self.s[self.i..].starts_with(b"\\u") {
+                            if (0xD800..0xDC00).contains(&c) && self.s[self.i..].starts_with(b"\\u")
+                            {
                                 self.i += 2;
                                 let low = self.hex4()?;
-                                c = 0x10000 + ((c - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
+                                c = 0x10000
+                                    + ((c - 0xD800) << 10)
+                                    + (low.wrapping_sub(0xDC00) & 0x3FF);
                             }
                             let ch = char::from_u32(c).unwrap_or('\u{FFFD}');
                             out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
                         }
                         _ => {
                             self.i -= 1;
-                            return self.fail("invalid escape: use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX");
+                            return self.fail(
+                                "invalid escape: use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX",
+                            );
                         }
                     }
                 }
                 Some(&b) if b < 0x20 => {
-                    return self.fail("control character in a string: write it as an escape such as \\n")
+                    return self
+                        .fail("control character in a string: write it as an escape such as \\n")
                 }
                 Some(&b) => {
                     out.push(b);
@@ -334,7 +372,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
-        let hex = self.s.get(self.i..self.i + 4).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = self
+            .s
+            .get(self.i..self.i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match hex.and_then(|h| u32::from_str_radix(h, 16).ok()) {
             Some(v) => {
                 self.i += 4;
@@ -362,7 +403,10 @@ impl<'de> de::Deserializer<'de> for &'de Node {
                 }
             }
             Value::String(s) => visitor.visit_str(s),
-            Value::Array(items) => visitor.visit_seq(Items { items: items.iter(), index: 0 }),
+            Value::Array(items) => visitor.visit_seq(Items {
+                items: items.iter(),
+                index: 0,
+            }),
             Value::Object(members) => visitor.visit_map(Members {
                 members: members.iter(),
                 current: None,
@@ -398,7 +442,11 @@ impl<'de> de::Deserializer<'de> for &'de Node {
                     Value::Object(_) => Unexpected::Map,
                     _ => Unexpected::Unsigned(0),
                 };
-                let message = format!("expected one of {}, found {}", names.join(", "), describe(&found));
+                let message = format!(
+                    "expected one of {}, found {}",
+                    names.join(", "),
+                    describe(&found)
+                );
                 Err(Error::new(message).at(self.offset))
             }
         }
@@ -417,12 +465,18 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match &self.value {
             Value::Object(_) => self.deserialize_any(visitor),
-            Value::Array(_) => Err(Error::new("expected an object {…}, found an array".into()).at(self.offset)),
+            Value::Array(_) => {
+                Err(Error::new("expected an object {…}, found an array".into()).at(self.offset))
+            }
             _ => self.deserialize_any(visitor),
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -441,11 +495,20 @@ fn approximate_f64(n: &str) -> f64 {
         None => (n, 0),
     };
     let negative = mantissa.starts_with('-');
-    let (int, frac) = mantissa.trim_start_matches('-').split_once('.').unwrap_or((mantissa.trim_start_matches('-'), ""));
+    let (int, frac) = mantissa
+        .trim_start_matches('-')
+        .split_once('.')
+        .unwrap_or((mantissa.trim_start_matches('-'), ""));
     let digits: String = format!("{int}{frac}");
-    let value = digits.bytes().fold(0f64, |acc, d| acc * 10.0 + f64::from(d - b'0'));
+    let value = digits
+        .bytes()
+        .fold(0f64, |acc, d| acc * 10.0 + f64::from(d - b'0'));
     let scale = exp - i32::try_from(frac.len()).unwrap_or(0);
-    let scaled = if scale >= 0 { value * 10f64.powi(scale) } else { value / 10f64.powi(-scale) };
+    let scaled = if scale >= 0 {
+        value * 10f64.powi(scale)
+    } else {
+        value / 10f64.powi(-scale)
+    };
     if negative {
         -scaled
     } else {
@@ -461,7 +524,10 @@ struct Items<'de> {
 impl<'de> SeqAccess<'de> for Items<'de> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
         let Some(node) = self.items.next() else {
             return Ok(None);
         };
@@ -485,7 +551,10 @@ struct Members<'de> {
 impl<'de> MapAccess<'de> for Members<'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         let Some(member) = self.members.next() else {
             return Ok(None);
         };
@@ -500,7 +569,8 @@ impl<'de> MapAccess<'de> for Members<'de> {
         let Some((_, key, node)) = self.current.take() else {
             return Err(Error::new("value asked for before its key".into()));
         };
-        seed.deserialize(node).map_err(|e| e.at(node.offset).inside(key.clone()))
+        seed.deserialize(node)
+            .map_err(|e| e.at(node.offset).inside(key.clone()))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -556,13 +626,34 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_line_and_column() {
-        assert_eq!(err("{\n  \"name\": \"x\"\n  \"kind\": 1}"), "/ (line 3, column 3): expected `,` or `}`, found `\"`");
-        assert_eq!(err("{\"name\": tru}"), "/ (line 1, column 10): expected a value, found `t`");
-        assert_eq!(err("{\"name\": \"x"), "/ (line 1, column 10): unterminated string: add the closing `\"`");
-        assert_eq!(err("{} x"), "/ (line 1, column 4): unexpected text after the end of the JSON document");
-        assert_eq!(err("[01]"), "/ (line 1, column 2): expected a number such as 42 or -1.5, found `0`");
-        assert_eq!(err(r#"{"a": 1, "a": 2}"#), "/ (line 1, column 10): duplicate key `a`");
-        assert_eq!(err(""), "/ (line 1, column 1): expected a value, found the end of the text");
+        assert_eq!(
+            err("{\n  \"name\": \"x\"\n  \"kind\": 1}"),
+            "/ (line 3, column 3): expected `,` or `}`, found `\"`"
+        );
+        assert_eq!(
+            err("{\"name\": tru}"),
+            "/ (line 1, column 10): expected a value, found `t`"
+        );
+        assert_eq!(
+            err("{\"name\": \"x"),
+            "/ (line 1, column 10): unterminated string: add the closing `\"`"
+        );
+        assert_eq!(
+            err("{} x"),
+            "/ (line 1, column 4): unexpected text after the end of the JSON document"
+        );
+        assert_eq!(
+            err("[01]"),
+            "/ (line 1, column 2): expected a number such as 42 or -1.5, found `0`"
+        );
+        assert_eq!(
+            err(r#"{"a": 1, "a": 2}"#),
+            "/ (line 1, column 10): duplicate key `a`"
+        );
+        assert_eq!(
+            err(""),
+            "/ (line 1, column 1): expected a value, found the end of the text"
+        );
         assert!(err(&"[".repeat(100)).contains("nested deeper than 64 levels"));
     }
 
@@ -580,7 +671,10 @@ mod tests {
             err(r#"{"name": "x", "kind": "small", "sise": 3}"#),
             "/sise (line 1, column 32): unknown field `sise`, expected one of `name`, `tags`, `size`, `kind`, `extra`"
         );
-        assert_eq!(err(r#"{"kind": "small"}"#), "/ (line 1, column 1): missing field `name`");
+        assert_eq!(
+            err(r#"{"kind": "small"}"#),
+            "/ (line 1, column 1): missing field `name`"
+        );
         assert_eq!(
             err(r#"{"name": "x", "kind": "small", "size": -1}"#),
             "/size (line 1, column 40): expected u32, found a number"
@@ -593,6 +687,9 @@ mod tests {
 
     #[test]
     fn columns_count_characters_not_bytes() {
-        assert_eq!(err("{\"name\": \"Grüße\", \"kind\": 5}"), "/kind (line 1, column 27): expected one of \"small\", \"large_one\", found a number");
+        assert_eq!(
+            err("{\"name\": \"Grüße\", \"kind\": 5}"),
+            "/kind (line 1, column 27): expected one of \"small\", \"large_one\", found a number"
+        );
     }
 }

@@ -80,7 +80,16 @@ mod tests {
     #[test]
     fn every_text_exists_in_both_languages() {
         use Ui::*;
-        for key in [Submit, Sending, Required, Choose, SendFailed, ThankYou, Download, ErrorSummary] {
+        for key in [
+            Submit,
+            Sending,
+            Required,
+            Choose,
+            SendFailed,
+            ThankYou,
+            Download,
+            ErrorSummary,
+        ] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());
             assert_ne!(de, en, "{key:?} is not translated");

@@ -49,9 +49,13 @@ impl LeadPayload {
         submitted_at: &str,
         context: Context,
     ) -> Result<LeadPayload, PayloadError> {
-        let lead_id = parse_uuid_v4(lead_id).ok_or_else(|| PayloadError::at("/lead_id", "not a UUID v4"))?;
+        let lead_id =
+            parse_uuid_v4(lead_id).ok_or_else(|| PayloadError::at("/lead_id", "not a UUID v4"))?;
         if !is_rfc3339_utc(submitted_at) {
-            return Err(PayloadError::at("/submitted_at", "not an RFC 3339 UTC time"));
+            return Err(PayloadError::at(
+                "/submitted_at",
+                "not an RFC 3339 UTC time",
+            ));
         }
         let (offer_id, fields) = lead.into_parts();
         Ok(LeadPayload {
@@ -92,7 +96,16 @@ impl PayloadError {
 
 impl fmt::Display for PayloadError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: {}", if self.pointer.is_empty() { "/" } else { &self.pointer }, self.message)
+        write!(
+            f,
+            "{}: {}",
+            if self.pointer.is_empty() {
+                "/"
+            } else {
+                &self.pointer
+            },
+            self.message
+        )
     }
 }
 
@@ -112,13 +125,19 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
     if lead.version != PAYLOAD_VERSION {
         return Err(PayloadError {
             pointer: "/version".into(),
-            message: format!("unsupported payload version {}; this collector reads version {PAYLOAD_VERSION}", lead.version),
+            message: format!(
+                "unsupported payload version {}; this collector reads version {PAYLOAD_VERSION}",
+                lead.version
+            ),
             syntax: false,
         });
     }
     lead.lead_id = parse_uuid_v4(&lead.lead_id).ok_or_else(|| PayloadError {
         pointer: "/lead_id".into(),
-        message: format!("`{}` is not a UUID v4 (such as \"3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d\")", lead.lead_id),
+        message: format!(
+            "`{}` is not a UUID v4 (such as \"3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d\")",
+            lead.lead_id
+        ),
         syntax: false,
     })?;
     if lead.offer_id.trim().is_empty() {
@@ -127,7 +146,10 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
     if !is_rfc3339_utc(&lead.submitted_at) {
         return Err(PayloadError {
             pointer: "/submitted_at".into(),
-            message: format!("`{}` is not an RFC 3339 UTC time such as \"2026-11-27T08:30:00.000Z\"", lead.submitted_at),
+            message: format!(
+                "`{}` is not an RFC 3339 UTC time such as \"2026-11-27T08:30:00.000Z\"",
+                lead.submitted_at
+            ),
             syntax: false,
         });
     }
@@ -155,19 +177,43 @@ pub fn is_rfc3339_utc(s: &str) -> bool {
     }
     let num = |from: usize, to: usize| -> Option<u32> {
         let part = s.get(from..to)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let shape = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
     let fraction = &b[19..b.len() - 1];
     let fraction_ok = fraction.is_empty()
-        || (fraction.len() >= 2 && fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
+        || (fraction.len() >= 2
+            && fraction[0] == b'.'
+            && fraction[1..].iter().all(u8::is_ascii_digit));
     let ranges = (|| {
         let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
         let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
         let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         let month_ok = (1..=12).contains(&mo);
-        Some(month_ok && d >= 1 && d <= days[(mo.max(1) - 1) as usize] && h < 24 && mi < 60 && sec <= 60)
+        Some(
+            month_ok
+                && d >= 1
+                && d <= days[(mo.max(1) - 1) as usize]
+                && h < 24
+                && mi < 60
+                && sec <= 60,
+        )
     })();
     shape && fraction_ok && ranges == Some(true)
 }

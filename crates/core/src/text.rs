@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn wrong_shape_says_what_was_expected() {
         let err = crate::json::from_str::<Text>("42").expect_err("number is not text");
-        assert!(err.to_string().contains("a string, or an object of locale"), "{err}");
+        assert!(
+            err.to_string().contains("a string, or an object of locale"),
+            "{err}"
+        );
         let err = crate::json::from_str::<Text>("{}").expect_err("empty map");
         assert!(err.to_string().contains("at least one locale"), "{err}");
     }

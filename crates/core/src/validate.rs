@@ -64,7 +64,9 @@ pub enum Problem {
     InvalidEmail,
     /// A select value that is not one of the options.
     UnknownOption,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     /// Text where a tick was expected, or the other way round.
     WrongType,
     /// A value for a field the offer does not have.

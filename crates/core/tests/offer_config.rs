@@ -24,7 +24,10 @@ fn demo_config_is_valid() {
     let config = parse_offer(DEMO).expect("demo config parses");
     assert_eq!(config.id, "ebook-lead-scoring");
     assert_eq!(config.offer.kind, OfferKind::GatedContent);
-    assert_eq!(config.offer.title.resolve("de-DE"), "Das Lead-Scoring-Handbuch");
+    assert_eq!(
+        config.offer.title.resolve("de-DE"),
+        "Das Lead-Scoring-Handbuch"
+    );
     let kinds: Vec<_> = config.fields.iter().map(|f| f.kind).collect();
     assert_eq!(
         kinds,
@@ -42,10 +45,21 @@ fn demo_config_is_valid() {
 #[test]
 fn autocomplete_tokens_follow_field_ids() {
     let config = parse_offer(DEMO).expect("demo config parses");
-    let tokens: Vec<_> = config.fields.iter().map(|f| f.autocomplete_token()).collect();
+    let tokens: Vec<_> = config
+        .fields
+        .iter()
+        .map(|f| f.autocomplete_token())
+        .collect();
     assert_eq!(
         tokens,
-        [Some("email"), Some("given-name"), Some("organization"), Some("on"), None, None]
+        [
+            Some("email"),
+            Some("given-name"),
+            Some("organization"),
+            Some("on"),
+            None,
+            None
+        ]
     );
 }
 
@@ -69,12 +83,18 @@ fn wrong_type_names_the_pointer() {
 fn typo_in_a_key_is_an_error_not_ignored() {
     let errors = errors_of(&demo_with(r#""submit_label""#, r#""submit_lable""#));
     assert!(errors[0].starts_with("/offer/submit_lable"), "{errors:?}");
-    assert!(errors[0].contains("unknown field `submit_lable`, expected one of"), "{errors:?}");
+    assert!(
+        errors[0].contains("unknown field `submit_lable`, expected one of"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn missing_key_names_its_parent() {
-    let errors = errors_of(&demo_with(r#""endpoint": { "url": "/api/v1/leads" }"#, r#""endpoint": {}"#));
+    let errors = errors_of(&demo_with(
+        r#""endpoint": { "url": "/api/v1/leads" }"#,
+        r#""endpoint": {}"#,
+    ));
     assert!(errors[0].starts_with("/endpoint"), "{errors:?}");
     assert!(errors[0].contains("missing field `url`"), "{errors:?}");
 }
@@ -82,7 +102,10 @@ fn missing_key_names_its_parent() {
 #[test]
 fn trailing_content_is_an_error() {
     let errors = errors_of(&format!("{DEMO}\n{{}}"));
-    assert_eq!(errors, ["/ (line 29, column 1): unexpected text after the end of the JSON document"]);
+    assert_eq!(
+        errors,
+        ["/ (line 29, column 1): unexpected text after the end of the JSON document"]
+    );
 }
 
 #[test]
@@ -99,7 +122,10 @@ fn all_semantic_problems_are_reported_at_once() {
       "endpoint": { "url": "javascript:alert(1)" }
     }"#;
     let errors = errors_of(json);
-    let pointers: Vec<&str> = errors.iter().map(|e| e.split(':').next().unwrap_or("")).collect();
+    let pointers: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(':').next().unwrap_or(""))
+        .collect();
     assert_eq!(
         pointers,
         [
@@ -122,7 +148,12 @@ fn all_semantic_problems_are_reported_at_once() {
 
 #[test]
 fn urls_may_be_relative_or_http() {
-    for url in ["/api/v1/leads", "leads", "https://collector.example.com/api/v1/leads", "http://127.0.0.1:8080/x?a=b:c"] {
+    for url in [
+        "/api/v1/leads",
+        "leads",
+        "https://collector.example.com/api/v1/leads",
+        "http://127.0.0.1:8080/x?a=b:c",
+    ] {
         let json = demo_with(r#""url": "/api/v1/leads""#, &format!(r#""url": "{url}""#));
         assert!(parse_offer(&json).is_ok(), "{url}");
     }

@@ -13,7 +13,11 @@ use tokio::net::TcpListener;
 const MIN_TOKEN_LEN: usize = 16;
 
 #[derive(Parser, Debug)]
-#[command(name = "leadmagnet", version, about = "Leadmagnet lead collector and widget server")]
+#[command(
+    name = "leadmagnet",
+    version,
+    about = "Leadmagnet lead collector and widget server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,11 @@ struct ServeArgs {
     www: PathBuf,
     /// A further origin whose pages may send leads (repeatable; the server's own origin
     /// is always allowed).
-    #[arg(long = "allow-origin", env = "LEADMAGNET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "LEADMAGNET_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     allow_origins: Vec<String>,
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
@@ -86,21 +94,34 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     let store = Store::open(&args.database_url).await?;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e} (set PORT to another port)", args.host, args.port))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}:{}: {e} (set PORT to another port)",
+                args.host, args.port
+            )
+        })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let mut origins = vec![
         format!("http://{}:{port}", args.host),
         format!("http://127.0.0.1:{port}"),
         format!("http://localhost:{port}"),
     ];
-    origins.extend(args.allow_origins.iter().map(|o| o.trim_end_matches('/').to_owned()));
+    origins.extend(
+        args.allow_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_owned()),
+    );
     origins.dedup();
     let url = format!("http://{}:{port}/", args.host);
     println!("Leadmagnet collector listening on {url}");
     println!("  demo page:   {url}");
     println!("  leads API:   {url}api/v1/leads");
     println!("  admin token: {admin_token}");
-    println!("  database:    {} ({} leads)", args.database_url, store.count().await.unwrap_or(0));
+    println!(
+        "  database:    {} ({} leads)",
+        args.database_url,
+        store.count().await.unwrap_or(0)
+    );
     println!("  try:         curl -H 'Authorization: Bearer {admin_token}' {url}api/v1/leads");
     let state = AppState {
         store,
@@ -156,11 +177,20 @@ mod tests {
 
     #[test]
     fn token_rules() {
-        assert_eq!(admin_token(Some("0123456789abcdef".into()), false).as_deref(), Ok("0123456789abcdef"));
-        assert!(admin_token(Some("short".into()), true).is_err_and(|e| e.contains("shorter than 16")));
+        assert_eq!(
+            admin_token(Some("0123456789abcdef".into()), false).as_deref(),
+            Ok("0123456789abcdef")
+        );
+        assert!(
+            admin_token(Some("short".into()), true).is_err_and(|e| e.contains("shorter than 16"))
+        );
         assert!(admin_token(None, false).is_err_and(|e| e.contains("--demo")));
         let demo = admin_token(None, true).expect("demo token");
         assert_eq!(demo.len(), 32);
-        assert_ne!(demo, admin_token(None, true).expect("demo token"), "demo tokens are random");
+        assert_ne!(
+            demo,
+            admin_token(None, true).expect("demo token"),
+            "demo tokens are random"
+        );
     }
 }

@@ -39,7 +39,11 @@ impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Store, String> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| format!("DATABASE_URL `{url}` is not a SQLite URL such as {DEFAULT_DATABASE_URL}: {e}"))?
+            .map_err(|e| {
+                format!(
+                    "DATABASE_URL `{url}` is not a SQLite URL such as {DEFAULT_DATABASE_URL}: {e}"
+                )
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5));
@@ -86,11 +90,19 @@ impl Store {
             .bind(&lead.lead_id)
             .fetch_one(&self.pool)
             .await?;
-        Ok(if stored == raw { Inserted::Replay } else { Inserted::Conflict })
+        Ok(if stored == raw {
+            Inserted::Replay
+        } else {
+            Inserted::Conflict
+        })
     }
 
     /// Stored leads, newest first.
-    pub async fn list(&self, offer_id: Option<&str>, limit: u32) -> Result<Vec<StoredLead>, sqlx::Error> {
+    pub async fn list(
+        &self,
+        offer_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredLead>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT lead_id, offer_id, submitted_at, received_at, payload FROM leads
              WHERE (?1 IS NULL OR offer_id = ?1) ORDER BY seq DESC LIMIT ?2",
@@ -107,7 +119,8 @@ impl Store {
                     offer_id: row.try_get("offer_id")?,
                     submitted_at: row.try_get("submitted_at")?,
                     received_at: row.try_get("received_at")?,
-                    payload: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 })
             })
             .collect()
@@ -115,7 +128,9 @@ impl Store {
 
     /// Number of stored leads (for tests and the start-up banner).
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM leads").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT COUNT(*) FROM leads")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// Closes every connection; later queries fail (as a database that went away does).

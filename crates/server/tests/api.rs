@@ -26,7 +26,11 @@ async fn fixture() -> Fixture {
     let www = dir.path().join("www");
     std::fs::create_dir_all(www.join("dist")).expect("www");
     std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").expect("index");
-    std::fs::write(www.join("dist/leadmagnet-0123abcd.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
+    std::fs::write(
+        www.join("dist/leadmagnet-0123abcd.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .expect("wasm");
     std::fs::write(www.join("dist/leadmagnet.js"), "(function(){})();").expect("js");
     let url = format!("sqlite://{}", dir.path().join("data/leads.db").display());
     let store = Store::open(&url).await.expect("store opens");
@@ -68,7 +72,8 @@ async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Respo
     let response = app(state.clone()).oneshot(req).await.expect("infallible");
     let (parts, body) = response.into_parts();
     let bytes = body.collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
     (parts.status, value, Response::from_parts(parts, ()))
 }
 
@@ -79,7 +84,12 @@ async fn stores_a_lead_and_lists_it_newest_first() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body, json!({ "lead_id": LEAD_ID }));
     let second = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
-    assert_eq!(send(&f.state, post(lead(second, "bob@example.com"))).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&f.state, post(lead(second, "bob@example.com")))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 
     let (status, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
     assert_eq!(status, StatusCode::OK);
@@ -89,14 +99,17 @@ async fn stores_a_lead_and_lists_it_newest_first() {
     assert_eq!(leads[1]["lead_id"], LEAD_ID);
     assert_eq!(leads[1]["payload"]["fields"]["email"], "ann@example.com");
     assert_eq!(leads[1]["offer_id"], "ebook-lead-scoring");
-    assert!(leads[1]["received_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(leads[1]["received_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
 }
 
 #[tokio::test]
 async fn list_filters_by_offer_and_limits() {
     let f = fixture().await;
     send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
-    let other = lead("9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "bob@example.com").replace("ebook-lead-scoring", "roi-calculator");
+    let other = lead("9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "bob@example.com")
+        .replace("ebook-lead-scoring", "roi-calculator");
     send(&f.state, post(other)).await;
     let req = |q: &str| {
         Request::get(format!("/api/v1/leads?{q}"))
@@ -111,13 +124,20 @@ async fn list_filters_by_offer_and_limits() {
     assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
     let (status, body, _) = send(&f.state, req("limit=0")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("between 1 and 1000")));
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("between 1 and 1000")));
 }
 
 #[tokio::test]
 async fn reading_leads_needs_the_admin_token() {
     let f = fixture().await;
-    for token in [None, Some("wrong-token"), Some(""), Some(&TOKEN[..TOKEN.len() - 1])] {
+    for token in [
+        None,
+        Some("wrong-token"),
+        Some(""),
+        Some(&TOKEN[..TOKEN.len() - 1]),
+    ] {
         let (status, body, response) = send(&f.state, get_leads(token)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(body["error"]["code"], "unauthorized");
@@ -132,24 +152,69 @@ async fn bad_requests_get_json_errors_and_store_nothing() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("email=a@b.co"))
         .expect("request");
-    let no_type = Request::post("/api/v1/leads").body(Body::from(lead(LEAD_ID, "a@b.co"))).expect("request");
+    let no_type = Request::post("/api/v1/leads")
+        .body(Body::from(lead(LEAD_ID, "a@b.co")))
+        .expect("request");
     let huge = lead(LEAD_ID, &format!("{}@example.com", "a".repeat(70 * 1024)));
     let cases: Vec<(Request<Body>, StatusCode, &str, &str)> = vec![
-        (wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type: application/json"),
-        (no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Content-Type: application/json"),
-        (post("{\"version\": 1,"), StatusCode::BAD_REQUEST, "malformed_json", "expected a key in double quotes, found the end of the text (line 1, column 15)"),
-        (post("not json"), StatusCode::BAD_REQUEST, "malformed_json", "expected a value, found `n` (line 1, column 1)"),
-        (post(vec![0xffu8, 0xfe]), StatusCode::BAD_REQUEST, "malformed_json", "not UTF-8 text"),
-        (post(huge), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "65536 bytes"),
-        (post(lead("not-a-uuid", "a@b.co")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead", "not a UUID v4"),
-        (post(lead(LEAD_ID, "a@b.co").replace("\"version\":1", "\"version\":7")), StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead", "unsupported payload version 7"),
+        (
+            wrong_type,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type: application/json",
+        ),
+        (
+            no_type,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type: application/json",
+        ),
+        (
+            post("{\"version\": 1,"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "expected a key in double quotes, found the end of the text (line 1, column 15)",
+        ),
+        (
+            post("not json"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "expected a value, found `n` (line 1, column 1)",
+        ),
+        (
+            post(vec![0xffu8, 0xfe]),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "not UTF-8 text",
+        ),
+        (
+            post(huge),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "65536 bytes",
+        ),
+        (
+            post(lead("not-a-uuid", "a@b.co")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_lead",
+            "not a UUID v4",
+        ),
+        (
+            post(lead(LEAD_ID, "a@b.co").replace("\"version\":1", "\"version\":7")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_lead",
+            "unsupported payload version 7",
+        ),
     ];
     for (req, status, code, message) in cases {
         let (got, body, _) = send(&f.state, req).await;
         assert_eq!(got, status, "{body}");
         assert_eq!(body["error"]["code"], code, "{body}");
         let text = body["error"]["message"].as_str().unwrap_or_default();
-        assert!(text.contains(message), "{text:?} should contain {message:?}");
+        assert!(
+            text.contains(message),
+            "{text:?} should contain {message:?}"
+        );
     }
     let (_, body, _) = send(&f.state, post(lead("not-a-uuid", "a@b.co"))).await;
     assert_eq!(body["error"]["pointer"], "/lead_id");
@@ -170,7 +235,10 @@ async fn a_retry_is_a_replay_and_a_reused_id_is_refused() {
     assert_eq!(err["error"]["code"], "lead_id_reused");
     assert_eq!(f.state.store.count().await.expect("count"), 1);
     let (_, list, _) = send(&f.state, get_leads(Some(TOKEN))).await;
-    assert_eq!(list["leads"][0]["payload"]["fields"]["email"], "ann@example.com");
+    assert_eq!(
+        list["leads"][0]["payload"]["fields"]["email"],
+        "ann@example.com"
+    );
 }
 
 #[tokio::test]
@@ -196,9 +264,14 @@ async fn cors_answers_allowed_origins_only() {
     };
     let (_, _, ok) = send(&f.state, preflight(ORIGIN)).await;
     assert_eq!(ok.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
-    assert!(ok.headers()[header::ACCESS_CONTROL_ALLOW_METHODS].to_str().is_ok_and(|m| m.contains("POST")));
+    assert!(ok.headers()[header::ACCESS_CONTROL_ALLOW_METHODS]
+        .to_str()
+        .is_ok_and(|m| m.contains("POST")));
     let (_, _, refused) = send(&f.state, preflight("https://evil.example")).await;
-    assert!(refused.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(refused
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
 }
 
 #[tokio::test]
@@ -207,16 +280,26 @@ async fn serves_pages_with_csp_and_widget_files_for_embedding() {
     let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
     let (status, _, page) = send(&f.state, get("/")).await;
     assert_eq!(status, StatusCode::OK);
-    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
-    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     let (status, _, wasm) = send(&f.state, get("/dist/leadmagnet-0123abcd.wasm")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(wasm.headers()[header::CONTENT_TYPE], "application/wasm");
     assert_eq!(wasm.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
-    assert!(wasm.headers()[header::CACHE_CONTROL].to_str().is_ok_and(|c| c.contains("immutable")));
+    assert!(wasm.headers()[header::CACHE_CONTROL]
+        .to_str()
+        .is_ok_and(|c| c.contains("immutable")));
     let (_, _, js) = send(&f.state, get("/dist/leadmagnet.js")).await;
     assert_eq!(js.headers()[header::CACHE_CONTROL], "public, max-age=300");
-    assert_eq!(send(&f.state, get("/nope.html")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&f.state, get("/nope.html")).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (status, body, _) = send(&f.state, get("/api/v2/leads")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
@@ -227,7 +310,9 @@ async fn serves_pages_with_csp_and_widget_files_for_embedding() {
 async fn real_socket_round_trip() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let f = fixture().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, f.state.clone(), async {
@@ -243,8 +328,16 @@ async fn real_socket_round_trip() {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
-    assert!(response.to_ascii_lowercase().contains(&format!("access-control-allow-origin: {ORIGIN}")), "{response}");
-    assert!(response.ends_with(&format!("{{\"lead_id\":\"{LEAD_ID}\"}}")), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains(&format!("access-control-allow-origin: {ORIGIN}")),
+        "{response}"
+    );
+    assert!(
+        response.ends_with(&format!("{{\"lead_id\":\"{LEAD_ID}\"}}")),
+        "{response}"
+    );
     assert_eq!(f.state.store.count().await.expect("count"), 1);
     let _ = stop.send(());
     server.await.expect("join").expect("server ran");

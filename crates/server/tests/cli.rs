@@ -12,7 +12,10 @@ fn serve_refuses_to_start_without_a_token_unless_demo() {
         .expect("binary runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("LEADMAGNET_ADMIN_TOKEN is not set") && stderr.contains("--demo"), "{stderr}");
+    assert!(
+        stderr.contains("LEADMAGNET_ADMIN_TOKEN is not set") && stderr.contains("--demo"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -1,0 +1,26 @@
+# Leadmagnet: two commands do everything on a fresh Debian machine with Rust, Node and apt.
+#   make demo   build the widget and serve the demo page + collector on 127.0.0.1:8080
+#   make test   every test: format, lints, native, wasm in Chromium, end-to-end
+# The work itself is in `cargo xtask` (xtask/src/main.rs); these targets only name it.
+
+.PHONY: demo test size widget bootstrap clean
+
+demo: widget
+	cargo run --quiet -p leadmagnet-server --bin leadmagnet -- serve --demo \
+		$(if $(PORT),--port $(PORT)) $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)')
+
+test: bootstrap
+	cargo xtask test
+
+size: widget
+	cargo xtask size
+
+widget: bootstrap
+	cargo xtask widget
+
+bootstrap:
+	cargo xtask bootstrap
+
+clean:
+	cargo clean
+	rm -rf www/dist node_modules
