@@ -3,12 +3,18 @@
 //! # API boundary
 //! The JSON shape is a stable, versioned surface (`"version": 1`): keys are added, never
 //! renamed. Unknown keys are rejected so that a typo (`"titel"`) is an error with its
-//! place, not a silently ignored setting.
+//! place (and a "did you mean"), not a silently ignored setting. The JSON Schema
+//! (`leadmagnet schema`, `www/schema/offer.v1.json`) is generated from these types.
 //!
 //! Parsing happens in two passes: [`parse_offer`] reads the JSON (type errors carry a
-//! JSON pointer, line and column), then [`OfferConfig::check`] finds every semantic
-//! problem at once (duplicate ids, a select without options, …), each with its pointer.
+//! JSON pointer, line and column; every unknown key is collected), then
+//! [`OfferConfig::check`] finds every semantic problem at once (duplicate ids, a select
+//! without options, a rule naming an unknown field, unsorted grades …), each with its
+//! pointer.
 
+use crate::json::did_you_mean;
+use crate::rule::{EmailDomain, Rule, Scalar};
+use crate::scoring::Scoring;
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,8 +23,11 @@ use std::fmt;
 pub const CONFIG_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OfferConfig {
+    /// The JSON Schema, for editor autocompletion (`/schema/offer.v1.json`); ignored.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub version: u32,
     /// Stable id of the offer; leads carry it as `offer_id`.
     pub id: String,
@@ -27,11 +36,31 @@ pub struct OfferConfig {
     pub locale: Option<String>,
     pub offer: Offer,
     pub fields: Vec<Field>,
+    /// Progressive profiling: which fields a visit asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiling: Option<Profiling>,
+    /// Lead scoring, grading, qualification and routing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<Scoring>,
     pub endpoint: Endpoint,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Profiling {
+    /// Fields asked on every visit (e.g. email and consent).
+    #[serde(default)]
+    pub always: Vec<String>,
+    /// Fields asked progressively, in this order, once each.
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// How many fields of `order` a visit asks at most; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_new_fields: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Offer {
     pub kind: OfferKind,
     pub title: Text,
@@ -49,6 +78,7 @@ pub struct Offer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
     /// Content (eBook, whitepaper, checklist) in exchange for contact data.
@@ -58,7 +88,7 @@ pub enum OfferKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Asset {
     /// Where the asset is downloaded from; relative URLs resolve against the config's URL.
     pub url: String,
@@ -68,14 +98,14 @@ pub struct Asset {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Endpoint {
     /// Where leads are POSTed; relative URLs resolve against the config's URL.
     pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Field {
     /// The key of the value in the lead payload: lower-case letters, digits and `_`.
     pub id: String,
@@ -96,9 +126,13 @@ pub struct Field {
     /// A hint shown below the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<Text>,
+    /// Show the field only while this condition holds (dependent fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible_if: Option<Rule>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     Text,
@@ -117,7 +151,7 @@ impl FieldType {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldOption {
     pub value: String,
     /// Shown to the visitor; the value itself otherwise.
@@ -164,18 +198,10 @@ impl OfferConfig {
 
     /// Every semantic problem of the config, each with the JSON pointer of its place.
     pub fn check(&self) -> Vec<ConfigError> {
-        let mut problems = Vec::new();
-        let mut problem = |pointer: String, message: String| {
-            problems.push(ConfigError {
-                pointer,
-                line: None,
-                column: None,
-                message,
-            })
-        };
+        let mut p = Problems::default();
         if self.version != CONFIG_VERSION {
-            problem(
-                "/version".into(),
+            p.add(
+                "/version",
                 format!(
                     "unsupported config version {}: this Leadmagnet reads version {CONFIG_VERSION}",
                     self.version
@@ -183,82 +209,389 @@ impl OfferConfig {
             );
         }
         if !is_slug(&self.id, |c| c == '-' || c == '_') {
-            problem(
-                "/id".into(),
-                format!("offer id `{}` must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"ebook-lead-scoring\"", self.id),
+            p.add(
+                "/id",
+                format!("offer id \"{}\" must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"ebook-lead-scoring\"", self.id),
             );
         }
-        check_text(&self.offer.title, "/offer/title", &mut problem);
+        check_text(&self.offer.title, "/offer/title", &mut p);
         if let Some(asset) = &self.offer.asset {
             if let Err(why) = check_url(&asset.url) {
-                problem("/offer/asset/url".into(), why);
+                p.add("/offer/asset/url", why);
             }
         }
         if let Err(why) = check_url(&self.endpoint.url) {
-            problem("/endpoint/url".into(), why);
+            p.add("/endpoint/url", why);
         }
         if self.fields.is_empty() {
-            problem(
-                "/fields".into(),
+            p.add(
+                "/fields",
                 "an offer needs at least one field, e.g. {\"id\": \"email\", \"type\": \"email\", \"label\": \"Email\", \"required\": true}".into(),
             );
         }
         for (i, field) in self.fields.iter().enumerate() {
-            let at = format!("/fields/{i}");
-            if !is_slug(&field.id, |c| c == '_') {
-                problem(
-                    format!("{at}/id"),
-                    format!("field id `{}` must be 1–64 characters of a–z, 0–9 and `_`, e.g. \"first_name\"", field.id),
-                );
-            }
-            if let Some(first) = self.fields[..i].iter().position(|f| f.id == field.id) {
-                problem(
-                    format!("{at}/id"),
-                    format!("duplicate field id `{}` (also at /fields/{first}): give each field its own id", field.id),
-                );
-            }
-            check_text(&field.label, &format!("{at}/label"), &mut problem);
-            match field.kind {
-                FieldType::Select if field.options.is_empty() => problem(
-                    format!("{at}/options"),
-                    "a select field needs at least one option, e.g. [{\"value\": \"1-9\"}]".into(),
-                ),
-                FieldType::Select => {
-                    for (j, opt) in field.options.iter().enumerate() {
-                        if opt.value.trim().is_empty() {
-                            problem(
-                                format!("{at}/options/{j}/value"),
-                                "option value must not be empty".into(),
-                            );
-                        }
-                        if field.options[..j].iter().any(|o| o.value == opt.value) {
-                            problem(
-                                format!("{at}/options/{j}/value"),
-                                format!("duplicate option value `{}`", opt.value),
-                            );
-                        }
+            self.check_field(i, field, &mut p);
+        }
+        if let Some(profiling) = &self.profiling {
+            self.check_profiling(profiling, &mut p);
+        }
+        if let Some(scoring) = &self.scoring {
+            self.check_scoring(scoring, &mut p);
+        }
+        p.0
+    }
+
+    fn check_field(&self, i: usize, field: &Field, p: &mut Problems) {
+        let at = format!("/fields/{i}");
+        if !is_slug(&field.id, |c| c == '_') {
+            p.add(
+                format!("{at}/id"),
+                format!("field id \"{}\" must be 1–64 characters of a–z, 0–9 and `_`, e.g. \"first_name\"", field.id),
+            );
+        }
+        if let Some(first) = self.fields[..i].iter().position(|f| f.id == field.id) {
+            p.add(
+                format!("{at}/id"),
+                format!("duplicate field id \"{}\" (also at /fields/{first}): give each field its own id", field.id),
+            );
+        }
+        check_text(&field.label, &format!("{at}/label"), p);
+        match field.kind {
+            FieldType::Select if field.options.is_empty() => p.add(
+                format!("{at}/options"),
+                "a select field needs at least one option, e.g. [{\"value\": \"1-9\"}]".into(),
+            ),
+            FieldType::Select => {
+                for (j, opt) in field.options.iter().enumerate() {
+                    if opt.value.trim().is_empty() {
+                        p.add(format!("{at}/options/{j}/value"), "option value must not be empty".into());
+                    }
+                    if field.options[..j].iter().any(|o| o.value == opt.value) {
+                        p.add(format!("{at}/options/{j}/value"), format!("duplicate option value \"{}\"", opt.value));
                     }
                 }
-                _ if !field.options.is_empty() => problem(
-                    format!("{at}/options"),
-                    format!(
-                        "only select fields have options; remove them or set \"type\": \"select\" (this field is {:?})",
-                        field.kind
-                    ),
-                ),
-                _ => {}
             }
-            if let Some(token) = &field.autocomplete {
-                if token.trim().is_empty() || token.chars().any(|c| c.is_ascii_uppercase()) {
-                    problem(
-                        format!("{at}/autocomplete"),
-                        format!("`{token}` is not an HTML autocomplete token; use lower-case tokens such as \"email\" or \"organization\""),
+            _ if !field.options.is_empty() => p.add(
+                format!("{at}/options"),
+                "only select fields have options; remove them or set \"type\": \"select\"".into(),
+            ),
+            _ => {}
+        }
+        if let Some(token) = &field.autocomplete {
+            if token.trim().is_empty() || token.chars().any(|c| c.is_ascii_uppercase()) {
+                p.add(
+                    format!("{at}/autocomplete"),
+                    format!("\"{token}\" is not an HTML autocomplete token; use lower-case tokens such as \"email\" or \"organization\""),
+                );
+            }
+        }
+        if let Some(cond) = &field.visible_if {
+            self.check_rule(cond, &format!("{at}/visible_if"), RuleRole::Condition, p);
+            if mentions_field(cond, &field.id) {
+                p.add(
+                    format!("{at}/visible_if"),
+                    format!("field \"{}\" cannot depend on itself: it would never appear", field.id),
+                );
+            }
+        }
+    }
+
+    fn check_profiling(&self, profiling: &Profiling, p: &mut Problems) {
+        for (list, name) in [(&profiling.always, "always"), (&profiling.order, "order")] {
+            for (i, id) in list.iter().enumerate() {
+                let at = format!("/profiling/{name}/{i}");
+                self.check_field_ref(id, &at, p);
+                if list[..i].contains(id) {
+                    p.add(at.clone(), format!("\"{id}\" is listed twice"));
+                }
+                if name == "order" && profiling.always.contains(id) {
+                    p.add(at, format!("\"{id}\" is in both always and order; keep it in one"));
+                }
+            }
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            if !profiling.always.contains(&field.id) && !profiling.order.contains(&field.id) {
+                p.add(
+                    format!("/fields/{i}/id"),
+                    format!("field \"{}\" is in neither profiling.always nor profiling.order, so it is never asked; add it to one of them", field.id),
+                );
+            }
+        }
+    }
+
+    fn check_scoring(&self, scoring: &Scoring, p: &mut Problems) {
+        let mut ids: Vec<(String, String)> = Vec::new();
+        let sections: [(&[Rule], &str, RuleRole); 3] = [
+            (&scoring.fit, "fit", RuleRole::Fit),
+            (&scoring.engagement, "engagement", RuleRole::Engagement),
+            (&scoring.disqualify, "disqualify", RuleRole::Disqualify),
+        ];
+        for (rules, section, role) in sections {
+            for (i, rule) in rules.iter().enumerate() {
+                let at = format!("/scoring/{section}/{i}");
+                self.check_rule(rule, &at, role, p);
+                if let Some(id) = &rule.id {
+                    if let Some((_, first)) = ids.iter().find(|(other, _)| other == id) {
+                        p.add(format!("{at}/id"), format!("duplicate rule id \"{id}\" (also at {first}): breakdowns name rules by id"));
+                    } else {
+                        ids.push((id.clone(), at.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(h) = scoring.decay_half_life_days {
+            if !(h > 0.0) {
+                p.add("/scoring/decay_half_life_days", "the half-life must be a positive number of days, e.g. 30".into());
+            }
+        }
+        for (i, g) in scoring.fit_grades.iter().enumerate() {
+            let at = format!("/scoring/fit_grades/{i}");
+            if g.grade.trim().is_empty() {
+                p.add(format!("{at}/grade"), "grade must not be empty, e.g. \"A\"".into());
+            }
+            if scoring.fit_grades[..i].iter().any(|o| o.grade == g.grade) {
+                p.add(format!("{at}/grade"), format!("duplicate grade \"{}\"", g.grade));
+            }
+            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.fit_grades[j]) {
+                if g.min >= prev.min {
+                    p.add(
+                        format!("{at}/min"),
+                        format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", g.min, prev.min, prev.grade),
                     );
                 }
             }
         }
-        problems
+        for (i, l) in scoring.engagement_levels.iter().enumerate() {
+            let at = format!("/scoring/engagement_levels/{i}");
+            if scoring.engagement_levels[..i].iter().any(|o| o.level == l.level) {
+                p.add(format!("{at}/level"), format!("duplicate level {}", l.level));
+            }
+            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.engagement_levels[j]) {
+                if l.min >= prev.min {
+                    p.add(
+                        format!("{at}/min"),
+                        format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", l.min, prev.min, prev.level),
+                    );
+                }
+            }
+        }
+        if let Some(mql) = &scoring.mql {
+            let known = || scoring.fit_grades.iter().map(|g| g.grade.as_str()).chain(["D"]);
+            if !known().any(|g| g == mql.min_fit_grade) {
+                let hint = did_you_mean(&mql.min_fit_grade, known()).map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
+                let names: Vec<String> = known().map(|g| format!("\"{g}\"")).collect();
+                p.add(
+                    "/scoring/mql/min_fit_grade",
+                    format!("unknown grade \"{}\"{hint}; grades are {}", mql.min_fit_grade, names.join(", ")),
+                );
+            }
+        }
+        for (i, route) in scoring.routing.iter().enumerate() {
+            let at = format!("/scoring/routing/{i}");
+            if route.queue.trim().is_empty() {
+                p.add(format!("{at}/queue"), "queue must not be empty".into());
+            }
+            match &route.when {
+                Some(when) => self.check_rule(when, &format!("{at}/when"), RuleRole::Condition, p),
+                None if i + 1 < scoring.routing.len() => p.add(
+                    at,
+                    "an entry without \"when\" always matches, so the entries after it are never reached; move it last".into(),
+                ),
+                None => {}
+            }
+        }
     }
+
+    fn check_field_ref(&self, id: &str, at: &str, p: &mut Problems) -> Option<&Field> {
+        let found = self.field(id);
+        if found.is_none() {
+            let hint = did_you_mean(id, self.fields.iter().map(|f| f.id.as_str()))
+                .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
+            p.add(at.to_owned(), format!("unknown field \"{id}\"{hint}"));
+        }
+        found
+    }
+
+    fn check_rule(&self, rule: &Rule, at: &str, role: RuleRole, p: &mut Problems) {
+        let named = matches!(role, RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify);
+        if named && rule.id.as_ref().is_none_or(|id| id.trim().is_empty()) {
+            p.add(format!("{at}/id"), "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into());
+        }
+        if !named && rule.id.is_some() {
+            p.add(format!("{at}/id"), "a condition has no id; ids belong to fit, engagement and disqualify rules".into());
+        }
+        let scored = matches!(role, RuleRole::Fit | RuleRole::Engagement);
+        match rule.points {
+            Some(points) if !scored => {
+                let _ = points;
+                p.add(format!("{at}/points"), "points belong to fit and engagement rules only".into())
+            }
+            Some(points) if points.fract() != 0.0 || !points.is_finite() => {
+                p.add(format!("{at}/points"), format!("points must be a whole number, not {points}"))
+            }
+            None if scored => p.add(format!("{at}/points"), "the rule needs points, e.g. \"points\": 10".into()),
+            _ => {}
+        }
+        let engagement_keys = [
+            ("event", rule.event.is_some()),
+            ("url_contains", rule.url_contains.is_some()),
+            ("offer_id", rule.offer_id.is_some()),
+            ("max", rule.max.is_some()),
+        ];
+        if role == RuleRole::Engagement {
+            if rule.event.as_ref().is_none_or(|e| e.trim().is_empty()) {
+                p.add(format!("{at}/event"), "an engagement rule counts one event type, e.g. \"event\": \"page_view\"".into());
+            }
+            if let Some(max) = rule.max {
+                if max < 1.0 || max.fract() != 0.0 {
+                    p.add(format!("{at}/max"), format!("max must be a whole number of events, at least 1, not {max}"));
+                }
+            }
+            if rule.has_condition() {
+                p.add(at.to_owned(), "an engagement rule counts events; field conditions belong in fit rules".into());
+            }
+            return;
+        }
+        for (key, present) in engagement_keys {
+            if present {
+                p.add(format!("{at}/{key}"), format!("\"{key}\" belongs to engagement rules only"));
+            }
+        }
+        self.check_condition(rule, at, p);
+    }
+
+    fn check_condition(&self, c: &Rule, at: &str, p: &mut Problems) {
+        let kinds = [
+            c.field.is_some(),
+            c.email_domain.is_some(),
+            c.all.is_some(),
+            c.any.is_some(),
+            c.not.is_some(),
+        ];
+        let operators: Vec<&str> = [
+            ("equals", c.equals.is_some()),
+            ("in", c.one_of.is_some()),
+            ("contains_any", c.contains_any.is_some()),
+            ("gte", c.gte.is_some()),
+            ("lte", c.lte.is_some()),
+            ("is_set", c.is_set.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(name, _)| name)
+        .collect();
+        match kinds.iter().filter(|k| **k).count() {
+            0 if operators.is_empty() => {
+                p.add(at.to_owned(), "a condition needs \"field\" with an operator, \"email_domain\", \"all\", \"any\" or \"not\"".into());
+                return;
+            }
+            0 => {
+                p.add(format!("{at}/field"), format!("\"{}\" needs the \"field\" it tests", operators[0]));
+                return;
+            }
+            1 => {}
+            _ => {
+                p.add(at.to_owned(), "one condition per object: combine several with \"all\" or \"any\"".into());
+                return;
+            }
+        }
+        if let Some(field_id) = &c.field {
+            let field = self.check_field_ref(field_id, &format!("{at}/field"), p);
+            let range = operators.iter().all(|o| *o == "gte" || *o == "lte");
+            if operators.is_empty() {
+                p.add(at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, gte, lte or is_set"));
+            } else if operators.len() > 1 && !range {
+                p.add(at.to_owned(), format!("one operator per condition, not {}: combine them with \"all\" or \"any\"", operators.join(" and ")));
+            }
+            if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
+                if lo > hi {
+                    p.add(format!("{at}/gte"), format!("gte {lo} is above lte {hi}: nothing can match"));
+                }
+            }
+            if let Some(field) = field.filter(|f| f.kind == FieldType::Select) {
+                let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
+                    (Some(v), _) => vec![(format!("{at}/equals"), v)],
+                    (_, Some(list)) => list.iter().enumerate().map(|(i, v)| (format!("{at}/in/{i}"), v)).collect(),
+                    _ => Vec::new(),
+                };
+                for (pointer, value) in values {
+                    let Scalar::Text(text) = value else { continue };
+                    if !field.options.iter().any(|o| o.value.eq_ignore_ascii_case(text.trim())) {
+                        let hint = did_you_mean(text, field.options.iter().map(|o| o.value.as_str()))
+                            .map_or(String::new(), |o| format!(" (did you mean \"{o}\"?)"));
+                        let names: Vec<String> = field.options.iter().map(|o| format!("\"{}\"", o.value)).collect();
+                        p.add(pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
+                    }
+                }
+            }
+            if c.contains_any.as_ref().is_some_and(Vec::is_empty) || c.one_of.as_ref().is_some_and(Vec::is_empty) {
+                p.add(at.to_owned(), "an empty list matches nothing; give at least one value".into());
+            }
+        } else if let Some(domain) = &c.email_domain {
+            match domain {
+                EmailDomain::Class(class) if crate::domains::DomainClass::parse(class).is_none() => {
+                    let hint = did_you_mean(class, ["free", "disposable", "business"]).map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
+                    p.add(format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
+                }
+                EmailDomain::Domains(list) if list.is_empty() => {
+                    p.add(format!("{at}/email_domain"), "an empty list matches nothing; give at least one domain".into())
+                }
+                EmailDomain::Domains(list) => {
+                    for (i, d) in list.iter().enumerate() {
+                        if !d.contains('.') || d.contains('@') || d.trim() != d {
+                            p.add(format!("{at}/email_domain/{i}"), format!("\"{d}\" is not a domain such as \"contoso.com\""));
+                        }
+                    }
+                }
+                EmailDomain::Class(_) => {}
+            }
+        } else {
+            let (key, list) = match (&c.all, &c.any) {
+                (Some(all), _) => ("all", all.as_slice()),
+                (_, Some(any)) => ("any", any.as_slice()),
+                _ => ("not", std::slice::from_ref(c.not.as_deref().unwrap_or(c))),
+            };
+            if list.is_empty() {
+                p.add(format!("{at}/{key}"), format!("\"{key}\" needs at least one condition"));
+            }
+            for (i, inner) in list.iter().enumerate() {
+                let inner_at = if key == "not" { format!("{at}/not") } else { format!("{at}/{key}/{i}") };
+                self.check_rule(inner, &inner_at, RuleRole::Condition, p);
+            }
+        }
+        if c.field.is_none() && !operators.is_empty() {
+            p.add(at.to_owned(), format!("\"{}\" belongs with a \"field\"", operators[0]));
+        }
+    }
+}
+
+/// Where a rule stands, which decides the keys it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleRole {
+    Fit,
+    Engagement,
+    Disqualify,
+    Condition,
+}
+
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn add(&mut self, pointer: impl Into<String>, message: String) {
+        self.0.push(ConfigError {
+            pointer: pointer.into(),
+            line: None,
+            column: None,
+            message,
+        });
+    }
+}
+
+fn mentions_field(c: &Rule, id: &str) -> bool {
+    c.field.as_deref() == Some(id)
+        || c.all.iter().chain(c.any.iter()).flatten().any(|r| mentions_field(r, id))
+        || c.not.as_deref().is_some_and(|r| mentions_field(r, id))
 }
 
 fn is_slug(s: &str, extra: impl Fn(char) -> bool) -> bool {
@@ -267,7 +600,7 @@ fn is_slug(s: &str, extra: impl Fn(char) -> bool) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra(c))
 }
 
-fn check_text(text: &Text, pointer: &str, problem: &mut impl FnMut(String, String)) {
+fn check_text(text: &Text, pointer: &str, p: &mut Problems) {
     for (locale, value) in text.variants() {
         if value.trim().is_empty() {
             let at = if locale.is_empty() {
@@ -275,7 +608,7 @@ fn check_text(text: &Text, pointer: &str, problem: &mut impl FnMut(String, Strin
             } else {
                 format!("{pointer}/{locale}")
             };
-            problem(at, "text must not be empty".into());
+            p.add(at, "text must not be empty".into());
         }
     }
 }
@@ -334,15 +667,16 @@ impl fmt::Display for ConfigError {
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
 pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
-    let config: OfferConfig = crate::json::from_str(json).map_err(|err| {
-        vec![ConfigError {
-            pointer: err.pointer,
-            line: Some(err.line),
-            column: Some(err.column),
-            message: err.message,
-        }]
-    })?;
-    let problems = config.check();
+    let to_problem = |err: crate::json::Error| ConfigError {
+        pointer: err.pointer,
+        line: Some(err.line),
+        column: Some(err.column),
+        message: err.message,
+    };
+    let (config, unknown): (OfferConfig, _) =
+        crate::json::from_str(json).map_err(|err| vec![to_problem(err)])?;
+    let mut problems: Vec<ConfigError> = unknown.into_iter().map(to_problem).collect();
+    problems.extend(config.check());
     if problems.is_empty() {
         Ok(config)
     } else {

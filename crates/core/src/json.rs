@@ -12,6 +12,7 @@ use serde::de::{
     Visitor,
 };
 use serde::forward_to_deserialize_any;
+use std::cell::RefCell;
 use std::fmt;
 
 /// Deepest nesting accepted; deeper documents are refused instead of exhausting the stack.
@@ -143,12 +144,24 @@ enum Value {
 }
 
 /// Reads `text` as a `T`, or says where and why not.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+///
+/// Keys that `T` does not know are skipped and returned as problems (each with its pointer
+/// and, when a known key is close, a "did you mean"), so that a caller can report every
+/// unknown key at once instead of stopping at the first. Wrong types stop the reading.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<(T, Vec<Error>), Error> {
     let node = parse(text).map_err(|e| Error {
         syntax: true,
         ..e.finish(text)
     })?;
-    T::deserialize(&node).map_err(|e| e.finish(text))
+    let unknown = RefCell::new(Vec::new());
+    let de = De {
+        node: &node,
+        path: Vec::new(),
+        unknown: &unknown,
+    };
+    let value = T::deserialize(de).map_err(|e| e.finish(text))?;
+    let unknown = unknown.into_inner().into_iter().map(|e| e.finish(text)).collect();
+    Ok((value, unknown))
 }
 
 fn parse(text: &str) -> Result<Node, Error> {
@@ -386,37 +399,73 @@ impl Parser<'_> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for &'de Node {
+/// A node being read, the path to it, and where unknown keys are noted.
+struct De<'de> {
+    node: &'de Node,
+    path: Vec<String>,
+    unknown: &'de RefCell<Vec<Error>>,
+}
+
+impl<'de> De<'de> {
+    fn child(&self, node: &'de Node, segment: String) -> De<'de> {
+        let mut path = self.path.clone();
+        path.push(segment);
+        De {
+            node,
+            path,
+            unknown: self.unknown,
+        }
+    }
+}
+
+/// Non-generic, so that each type read does not carry its own copy.
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+fn number(text: &str) -> Number {
+    if let Ok(u) = text.parse::<u64>() {
+        Number::Unsigned(u)
+    } else if let Ok(i) = text.parse::<i64>() {
+        Number::Signed(i)
+    } else {
+        Number::Float(parse_decimal(text).unwrap_or(f64::NAN))
+    }
+}
+
+impl<'de> de::Deserializer<'de> for De<'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let result = match &self.value {
+        let offset = self.node.offset;
+        let result = match &self.node.value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) => {
-                if let Ok(u) = n.parse::<u64>() {
-                    visitor.visit_u64(u)
-                } else if let Ok(i) = n.parse::<i64>() {
-                    visitor.visit_i64(i)
-                } else {
-                    visitor.visit_f64(approximate_f64(n))
-                }
-            }
+            Value::Number(n) => match number(n) {
+                Number::Unsigned(u) => visitor.visit_u64(u),
+                Number::Signed(i) => visitor.visit_i64(i),
+                Number::Float(f) => visitor.visit_f64(f),
+            },
             Value::String(s) => visitor.visit_str(s),
             Value::Array(items) => visitor.visit_seq(Items {
+                parent: &self,
                 items: items.iter(),
                 index: 0,
             }),
             Value::Object(members) => visitor.visit_map(Members {
+                parent: &self,
                 members: members.iter(),
                 current: None,
+                known: None,
             }),
         };
-        result.map_err(|e| e.at(self.offset))
+        result.map_err(|e| e.at(offset))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
+        match self.node.value {
             Value::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
@@ -428,46 +477,39 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match &self.value {
+        match &self.node.value {
             // Unit variants, written as strings: the only enum shape the documents use.
             Value::String(s) => visitor
                 .visit_enum(s.as_str().into_deserializer())
-                .map_err(|e: Error| e.at(self.offset)),
-            other => {
-                let names: Vec<String> = variants.iter().map(|v| format!("\"{v}\"")).collect();
-                let found = match other {
-                    Value::Null => Unexpected::Unit,
-                    Value::Bool(b) => Unexpected::Bool(*b),
-                    Value::Array(_) => Unexpected::Seq,
-                    Value::Object(_) => Unexpected::Map,
-                    _ => Unexpected::Unsigned(0),
-                };
-                let message = format!(
-                    "expected one of {}, found {}",
-                    names.join(", "),
-                    describe(&found)
-                );
-                Err(Error::new(message).at(self.offset))
-            }
+                .map_err(|e: Error| e.at(self.node.offset)),
+            other => Err(not_one_of(variants, other).at(self.node.offset)),
         }
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.deserialize_map(visitor)
+        match &self.node.value {
+            Value::Object(members) => visitor
+                .visit_map(Members {
+                    parent: &self,
+                    members: members.iter(),
+                    current: None,
+                    known: Some(fields),
+                })
+                .map_err(|e| e.at(self.node.offset)),
+            // Objects only: serde would also accept an array for a struct.
+            Value::Array(_) => Err(not_an_object(self.node.offset)),
+            _ => self.deserialize_any(visitor),
+        }
     }
 
-    // Objects only: serde would also accept an array for a struct, which no document means.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match &self.value {
-            Value::Object(_) => self.deserialize_any(visitor),
-            Value::Array(_) => {
-                Err(Error::new("expected an object {…}, found an array".into()).at(self.offset))
-            }
+        match &self.node.value {
+            Value::Array(_) => Err(not_an_object(self.node.offset)),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -487,9 +529,65 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     }
 }
 
-/// Decimal text to f64 without the standard parser's tables (≈10 KB of wasm); exact for
-/// the short decimals configs hold, within a few ulps otherwise.
-fn approximate_f64(n: &str) -> f64 {
+fn not_an_object(offset: usize) -> Error {
+    Error::new("expected an object {…}, found an array".into()).at(offset)
+}
+
+fn not_one_of(variants: &[&str], found: &Value) -> Error {
+    let names: Vec<String> = variants.iter().map(|v| format!("\"{v}\"")).collect();
+    let found = match found {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+        _ => Unexpected::Unsigned(0),
+    };
+    Error::new(format!(
+        "expected one of {}, found {}",
+        names.join(", "),
+        describe(&found)
+    ))
+}
+
+/// The known name closest to `given`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (edit_distance(given, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 4) && *d < k.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let old = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = old;
+        }
+    }
+    row[b.len()]
+}
+
+/// Decimal text (JSON number syntax) to f64 without the standard parser's tables
+/// (≈10 KB of wasm); exact for the short decimals configs and forms hold, within a few
+/// ulps otherwise. `None` for anything that is not a plain decimal number.
+pub fn parse_decimal(n: &str) -> Option<f64> {
+    let n = n.trim();
+    let body = n.strip_prefix('-').unwrap_or(n);
+    let ok = !body.is_empty()
+        && body.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && body.matches('.').count() <= 1;
+    if !ok {
+        return None;
+    }
     let (mantissa, exp) = match n.find(['e', 'E']) {
         Some(i) => (&n[..i], n[i + 1..].parse::<i32>().unwrap_or(0)),
         None => (n, 0),
@@ -509,19 +607,16 @@ fn approximate_f64(n: &str) -> f64 {
     } else {
         value / 10f64.powi(-scale)
     };
-    if negative {
-        -scaled
-    } else {
-        scaled
-    }
+    Some(if negative { -scaled } else { scaled })
 }
 
-struct Items<'de> {
+struct Items<'a, 'de> {
+    parent: &'a De<'de>,
     items: std::slice::Iter<'de, Node>,
     index: usize,
 }
 
-impl<'de> SeqAccess<'de> for Items<'de> {
+impl<'de> SeqAccess<'de> for Items<'_, 'de> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -533,7 +628,7 @@ impl<'de> SeqAccess<'de> for Items<'de> {
         };
         let index = self.index;
         self.index += 1;
-        seed.deserialize(node)
+        seed.deserialize(self.parent.child(node, index.to_string()))
             .map(Some)
             .map_err(|e| e.at(node.offset).inside(index.to_string()))
     }
@@ -543,33 +638,53 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     }
 }
 
-struct Members<'de> {
+struct Members<'a, 'de> {
+    parent: &'a De<'de>,
     members: std::slice::Iter<'de, (usize, String, Node)>,
     current: Option<&'de (usize, String, Node)>,
+    /// The keys of the struct being read; other keys are noted and skipped.
+    known: Option<&'static [&'static str]>,
 }
 
-impl<'de> MapAccess<'de> for Members<'de> {
+impl<'de> MapAccess<'de> for Members<'_, 'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        let Some(member) = self.members.next() else {
-            return Ok(None);
-        };
-        self.current = Some(member);
-        let (key_at, key, _) = member;
-        seed.deserialize(key.as_str().into_deserializer())
-            .map(Some)
-            .map_err(|e: Error| e.at(*key_at).inside(key.clone()))
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        loop {
+            let Some(member) = self.members.next() else {
+                return Ok(None);
+            };
+            let (key_at, key, _) = member;
+            if let Some(known) = self.known.filter(|k| !k.contains(&key.as_str())) {
+                let hint = match did_you_mean(key, known.iter().copied()) {
+                    Some(k) => format!(" (did you mean \"{k}\"?)"),
+                    None => {
+                        let names: Vec<String> = known.iter().map(|k| format!("\"{k}\"")).collect();
+                        format!("; known keys here: {}", names.join(", "))
+                    }
+                };
+                let mut path = self.parent.path.clone();
+                path.push(key.clone());
+                path.reverse();
+                self.parent.unknown.borrow_mut().push(Error {
+                    path,
+                    ..Error::new(format!("unknown key \"{key}\"{hint}")).at(*key_at)
+                });
+                continue;
+            }
+            self.current = Some(member);
+            return seed
+                .deserialize(key.as_str().into_deserializer())
+                .map(Some)
+                .map_err(|e: Error| e.at(*key_at).inside(key.clone()));
+        }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         let Some((_, key, node)) = self.current.take() else {
             return Err(Error::new("value asked for before its key".into()));
         };
-        seed.deserialize(node)
+        seed.deserialize(self.parent.child(node, key.clone()))
             .map_err(|e| e.at(node.offset).inside(key.clone()))
     }
 
@@ -585,7 +700,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields)]
     struct Doc {
         name: String,
         #[serde(default)]
@@ -604,16 +718,17 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        from_str::<Doc>(text).expect_err(text).to_string()
+        from_str::<Doc>(text).map(|_| ()).expect_err(text).to_string()
     }
 
     #[test]
     fn reads_documents() {
-        let doc: Doc = from_str(
+        let (doc, unknown): (Doc, _) = from_str(
             r#"{"name": "caf\u00e9 \"x\" \ud83d\ude00\n", "tags": ["a","b"], "size": null, "kind": "large_one",
                "extra": {"a": 1.5, "b": -2e3, "c": 0.1, "d": 12}}"#,
         )
         .expect("valid");
+        assert_eq!(unknown, []);
         assert_eq!(doc.name, "café \"x\" 😀\n");
         assert_eq!(doc.tags, ["a", "b"]);
         assert_eq!(doc.size, None);
@@ -668,10 +783,6 @@ mod tests {
             "/kind (line 2, column 10): unknown variant `medium`, expected `small` or `large_one`"
         );
         assert_eq!(
-            err(r#"{"name": "x", "kind": "small", "sise": 3}"#),
-            "/sise (line 1, column 32): unknown field `sise`, expected one of `name`, `tags`, `size`, `kind`, `extra`"
-        );
-        assert_eq!(
             err(r#"{"kind": "small"}"#),
             "/ (line 1, column 1): missing field `name`"
         );
@@ -683,6 +794,40 @@ mod tests {
             err(r#"{"name": "x", "kind": "small", "extra": {"a/b": true}}"#),
             "/extra/a~1b (line 1, column 49): expected f64, found the boolean true"
         );
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_with_a_suggestion() {
+        let text = "{\"name\": \"x\", \"kind\": \"small\", \"sise\": 3,\n \"extra\": {}, \"colour\": 1}";
+        let (doc, unknown): (Doc, _) = from_str(text).expect("reads");
+        assert_eq!(doc.size, None);
+        let unknown: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            unknown,
+            [
+                "/sise (line 1, column 32): unknown key \"sise\" (did you mean \"size\"?)",
+                "/colour (line 2, column 15): unknown key \"colour\"; known keys here: \"name\", \"tags\", \"size\", \"kind\", \"extra\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn suggestions_need_a_close_name() {
+        assert_eq!(did_you_mean("rolle", ["role", "company", "email"]), Some("role"));
+        assert_eq!(did_you_mean("emial", ["role", "company", "email"]), Some("email"));
+        assert_eq!(did_you_mean("xyz", ["role", "company", "email"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn decimals_parse_without_the_std_tables() {
+        assert_eq!(parse_decimal("42"), Some(42.0));
+        assert_eq!(parse_decimal("-0.25"), Some(-0.25));
+        assert_eq!(parse_decimal("1e3"), Some(1000.0));
+        assert_eq!(parse_decimal(" 7.5 "), Some(7.5));
+        for bad in ["", "-", "1.2.3", "abc", "1,5", "--1", ".5"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
     }
 
     #[test]

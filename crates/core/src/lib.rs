@@ -12,6 +12,11 @@
 //! - [`messages`]: visitor-facing texts in German and English.
 //! - [`json`]: the JSON reader for both documents, with pointer, line and column in
 //!   every error (and ~40 KB less wasm than serde_json's reader).
+//! - [`rule`]: the one condition language (fit rules, disqualifiers, routing, `visible_if`).
+//! - [`domains`]: email domain classes (free, disposable, business) over lists handed in.
+//! - [`scoring`]: fit × engagement with decay, grade, level, matrix, stage, queue, breakdown.
+//! - [`profiling`]: which fields a visit asks (progressive profiling, dependent fields).
+//! - [`time`]: RFC 3339 parsing for event ages (the clock is always an argument).
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
 //!
@@ -21,11 +26,16 @@
 //! error value, and it runs the same in the browser (wasm) and on the server.
 
 pub mod config;
+pub mod domains;
 pub mod email;
 pub mod form;
 pub mod json;
 pub mod messages;
 pub mod payload;
+pub mod profiling;
+pub mod rule;
+pub mod scoring;
+pub mod time;
 pub mod text;
 pub mod validate;
 
@@ -33,4 +43,4 @@ pub use config::{parse_offer, ConfigError, Field, FieldType, OfferConfig};
 pub use messages::Lang;
 pub use payload::{parse_lead, Context, LeadPayload, PayloadError};
 pub use text::Text;
-pub use validate::{validate, FieldError, FieldValue, Problem, ValidLead, Values};
+pub use validate::{validate, validate_asked, FieldError, FieldValue, Problem, ValidLead, Values};

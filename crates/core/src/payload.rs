@@ -117,7 +117,8 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
         message: format!("the body is not UTF-8 text: {e}"),
         syntax: true,
     })?;
-    let mut lead: LeadPayload = crate::json::from_str(text).map_err(|err| PayloadError {
+    // Unknown keys are accepted: a newer widget may send more than this collector knows.
+    let (mut lead, _unknown): (LeadPayload, _) = crate::json::from_str(text).map_err(|err| PayloadError {
         message: format!("{} (line {}, column {})", err.message, err.line, err.column),
         pointer: err.pointer,
         syntax: err.syntax,

@@ -87,6 +87,22 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A text, or a map of locale → text such as {\"de\": \"…\", \"en\": \"…\"}",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "object", "additionalProperties": { "type": "string" }, "minProperties": 1 }
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +110,7 @@ mod tests {
     fn localized() -> Text {
         crate::json::from_str(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#)
             .expect("valid text")
+            .0
     }
 
     #[test]
@@ -107,7 +124,7 @@ mod tests {
 
     #[test]
     fn falls_back_to_first_entry_without_english() {
-        let t: Text = crate::json::from_str(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#).expect("ok");
+        let t: Text = crate::json::from_str(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#).expect("ok").0;
         assert_eq!(t.resolve("de"), "Voornaam");
     }
 

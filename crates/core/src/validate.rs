@@ -156,30 +156,53 @@ impl ValidLead {
     }
 }
 
-/// Checks `values` against the offer's fields. Errors come in the order of the fields in
-/// the config (so the first one is where focus goes), unknown fields last.
+/// Checks `values` against the offer's fields, with every field whose `visible_if` holds
+/// counted as asked. See [`validate_asked`].
 pub fn validate(config: &OfferConfig, values: &Values) -> Result<ValidLead, Vec<FieldError>> {
+    let facts = crate::rule::Facts {
+        values,
+        lists: &crate::domains::CompactLists,
+    };
+    let asked: Vec<&str> = config
+        .fields
+        .iter()
+        .filter(|f| f.visible_if.as_ref().is_none_or(|c| c.matches(&facts)))
+        .map(|f| f.id.as_str())
+        .collect();
+    validate_asked(config, values, &asked)
+}
+
+/// Checks `values` against the offer's fields. Required applies to the fields that were
+/// `asked` (progressive profiling and `visible_if` hide the others); every value given is
+/// checked. Errors come in the order of the fields in the config (so the first one is
+/// where focus goes), unknown fields last.
+pub fn validate_asked(
+    config: &OfferConfig,
+    values: &Values,
+    asked: &[&str],
+) -> Result<ValidLead, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut fields = Values::new();
     for field in &config.fields {
+        let required = field.required && asked.contains(&field.id.as_str());
         let fail = |problem| FieldError {
             field: field.id.clone(),
             problem,
         };
         match (field.kind.is_tick_box(), values.get(&field.id)) {
             (true, Some(FieldValue::Bool(ticked))) => {
-                if field.required && !ticked {
+                if required && !ticked {
                     errors.push(fail(Problem::Required));
                 } else {
                     fields.insert(field.id.clone(), FieldValue::Bool(*ticked));
                 }
             }
-            (true, None) if field.required => errors.push(fail(Problem::Required)),
+            (true, None) if required => errors.push(fail(Problem::Required)),
             (true, None) => {}
             (false, Some(FieldValue::Text(raw))) => {
                 let text = raw.trim();
                 if text.is_empty() {
-                    if field.required {
+                    if required {
                         errors.push(fail(Problem::Required));
                     }
                 } else if text.chars().count() > MAX_TEXT_LEN {
@@ -199,7 +222,7 @@ pub fn validate(config: &OfferConfig, values: &Values) -> Result<ValidLead, Vec<
                     fields.insert(field.id.clone(), FieldValue::Text(value));
                 }
             }
-            (false, None) if field.required => errors.push(fail(Problem::Required)),
+            (false, None) if required => errors.push(fail(Problem::Required)),
             (false, None) => {}
             (_, Some(_)) => errors.push(fail(Problem::WrongType)),
         }

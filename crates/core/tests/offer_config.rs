@@ -82,10 +82,9 @@ fn wrong_type_names_the_pointer() {
 #[test]
 fn typo_in_a_key_is_an_error_not_ignored() {
     let errors = errors_of(&demo_with(r#""submit_label""#, r#""submit_lable""#));
-    assert!(errors[0].starts_with("/offer/submit_lable"), "{errors:?}");
-    assert!(
-        errors[0].contains("unknown field `submit_lable`, expected one of"),
-        "{errors:?}"
+    assert_eq!(
+        errors,
+        ["/offer/submit_lable (line 13, column 5): unknown key \"submit_lable\" (did you mean \"submit_label\"?)"]
     );
 }
 
@@ -142,7 +141,7 @@ fn all_semantic_problems_are_reported_at_once() {
         ],
         "{errors:#?}"
     );
-    assert!(errors[4].contains("duplicate field id `email` (also at /fields/0)"));
+    assert!(errors[4].contains("duplicate field id \"email\" (also at /fields/0)"));
     assert!(errors[3].contains("scheme `javascript:` is not allowed"));
 }
 

@@ -1,0 +1,306 @@
+//! Rules and conditions: one shape for fit rules, engagement rules, disqualifiers, routing
+//! `when` and fields' `visible_if`.
+//!
+//! A [`Rule`] is read as written (every key optional) and checked by
+//! [`crate::config::OfferConfig::check`], which reports each misuse with its pointer; the
+//! evaluation here may then rely on a well-formed rule. One shape keeps the config format
+//! small to learn and the widget small to ship.
+
+use crate::domains::{DomainClass, DomainLists};
+use crate::validate::{FieldValue, Values};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+
+/// A condition, or a rule that adds a condition to an effect (`id`, `points`, `event` …).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Rule {
+    /// Names the rule in score breakdowns (fit, engagement and disqualify rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Points the rule adds (negative to subtract); whole numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<f64>,
+
+    /// The field a condition looks at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The field's value equals this (text case-insensitively).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Scalar>,
+    /// The field's value equals one of these.
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Scalar>>,
+    /// The field's text contains one of these (case-insensitively).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains_any: Option<Vec<String>>,
+    /// The field's value, as a number, is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<f64>,
+    /// The field's value, as a number, is at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<f64>,
+    /// The field has (true) or lacks (false) a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_set: Option<bool>,
+    /// The email address's domain is of this class, or one of these domains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_domain: Option<EmailDomain>,
+    /// Every one of these conditions holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<Vec<Rule>>,
+    /// At least one of these conditions holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any: Option<Vec<Rule>>,
+    /// This condition does not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not: Option<Box<Rule>>,
+
+    /// Engagement rules: the event type counted (`page_view`, `offer_completed` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Engagement rules: only events whose URL contains this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_contains: Option<String>,
+    /// Engagement rules: only events of this offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    /// Engagement rules: count at most this many of the most recent matching events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// A value in a condition: text, a number or a boolean.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// `"free"`, `"disposable"`, `"business"`, or a list of domains.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmailDomain {
+    Class(String),
+    Domains(Vec<String>),
+}
+
+/// What conditions are evaluated against: known values (profile and answers) and the
+/// domain lists for `email_domain`.
+pub struct Facts<'a> {
+    pub values: &'a Values,
+    pub lists: &'a dyn DomainLists,
+}
+
+impl Facts<'_> {
+    /// The class of the lead's email domain, from the first text value that looks like an
+    /// email address in the `email` field.
+    fn email_domain(&self) -> Option<String> {
+        match self.values.get("email") {
+            Some(FieldValue::Text(e)) => crate::email::domain(e),
+            _ => None,
+        }
+    }
+}
+
+/// Unicode lower case after trimming: how every text comparison is made.
+pub fn fold(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+fn is_set(value: Option<&FieldValue>) -> bool {
+    match value {
+        Some(FieldValue::Text(t)) => !t.trim().is_empty(),
+        Some(FieldValue::Bool(_)) => true,
+        None => false,
+    }
+}
+
+fn number_of(value: &FieldValue) -> Option<f64> {
+    match value {
+        FieldValue::Text(t) => crate::json::parse_decimal(t),
+        FieldValue::Bool(_) => None,
+    }
+}
+
+fn scalar_matches(value: &FieldValue, want: &Scalar) -> bool {
+    match (value, want) {
+        (FieldValue::Text(t), Scalar::Text(w)) => fold(t) == fold(w),
+        (FieldValue::Text(_), Scalar::Number(n)) => number_of(value) == Some(*n),
+        (FieldValue::Text(t), Scalar::Bool(b)) => fold(t) == if *b { "true" } else { "false" },
+        (FieldValue::Bool(v), Scalar::Bool(b)) => v == b,
+        (FieldValue::Bool(v), Scalar::Text(w)) => fold(w) == if *v { "true" } else { "false" },
+        (FieldValue::Bool(_), Scalar::Number(_)) => false,
+    }
+}
+
+impl Rule {
+    /// Whether the rule carries any condition key (a rule without one always holds,
+    /// which only makes sense for engagement rules and routing fallbacks).
+    pub fn has_condition(&self) -> bool {
+        self.field.is_some()
+            || self.email_domain.is_some()
+            || self.all.is_some()
+            || self.any.is_some()
+            || self.not.is_some()
+    }
+
+    /// Whether the condition holds for `facts`. A missing field matches nothing except
+    /// `is_set: false`.
+    pub fn matches(&self, facts: &Facts) -> bool {
+        if let Some(all) = &self.all {
+            return all.iter().all(|r| r.matches(facts));
+        }
+        if let Some(any) = &self.any {
+            return any.iter().any(|r| r.matches(facts));
+        }
+        if let Some(not) = &self.not {
+            return !not.matches(facts);
+        }
+        if let Some(wanted) = &self.email_domain {
+            let Some(domain) = facts.email_domain() else {
+                return false;
+            };
+            return match wanted {
+                EmailDomain::Class(class) => {
+                    DomainClass::parse(class) == Some(facts.lists.classify(&domain))
+                }
+                EmailDomain::Domains(list) => list.iter().any(|d| {
+                    let d = fold(d);
+                    domain == d || domain.ends_with(&format!(".{d}"))
+                }),
+            };
+        }
+        let Some(field) = &self.field else {
+            return true;
+        };
+        let value = facts.values.get(field);
+        if let Some(wanted) = self.is_set {
+            return is_set(value) == wanted;
+        }
+        let Some(value) = value.filter(|v| is_set(Some(v))) else {
+            return false;
+        };
+        if let Some(want) = &self.equals {
+            return scalar_matches(value, want);
+        }
+        if let Some(list) = &self.one_of {
+            return list.iter().any(|w| scalar_matches(value, w));
+        }
+        if let Some(parts) = &self.contains_any {
+            let FieldValue::Text(text) = value else {
+                return false;
+            };
+            let text = fold(text);
+            return parts.iter().any(|p| text.contains(&fold(p)));
+        }
+        if self.gte.is_some() || self.lte.is_some() {
+            let Some(n) = number_of(value) else {
+                return false;
+            };
+            return self.gte.is_none_or(|min| n >= min) && self.lte.is_none_or(|max| n <= max);
+        }
+        false
+    }
+}
+
+impl Serialize for Scalar {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Scalar::Text(t) => s.serialize_str(t),
+            Scalar::Number(n) => s.serialize_f64(*n),
+            Scalar::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, a number or a boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for EmailDomain {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EmailDomain::Class(c) => s.serialize_str(c),
+            EmailDomain::Domains(list) => list.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EmailDomain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EmailDomain;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"free\", \"disposable\", \"business\" or a list of domains")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EmailDomain, E> {
+                Ok(EmailDomain::Class(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EmailDomain, A::Error> {
+                let mut out = Vec::new();
+                while let Some(d) = seq.next_element::<String>()? {
+                    out.push(d);
+                }
+                Ok(EmailDomain::Domains(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(feature = "schema")]
+mod schema {
+    use super::{EmailDomain, Scalar};
+    use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+    use std::borrow::Cow;
+
+    impl JsonSchema for Scalar {
+        fn schema_name() -> Cow<'static, str> {
+            "Scalar".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": ["string", "number", "boolean"] })
+        }
+    }
+
+    impl JsonSchema for EmailDomain {
+        fn schema_name() -> Cow<'static, str> {
+            "EmailDomain".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "anyOf": [
+                    { "enum": ["free", "disposable", "business"] },
+                    { "type": "array", "items": { "type": "string" } }
+                ]
+            })
+        }
+    }
+}
