@@ -379,7 +379,12 @@ impl OfferConfig {
             let known = || scoring.fit_grades.iter().map(|g| g.grade.as_str()).chain(["D"]);
             if !known().any(|g| g == mql.min_fit_grade) {
                 let hint = did_you_mean(&mql.min_fit_grade, known()).map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
-                let names: Vec<String> = known().map(|g| format!("\"{g}\"")).collect();
+                let mut names: Vec<String> = Vec::new();
+                for g in known().map(|g| format!("\"{g}\"")) {
+                    if !names.contains(&g) {
+                        names.push(g);
+                    }
+                }
                 p.add(
                     "/scoring/mql/min_fit_grade",
                     format!("unknown grade \"{}\"{hint}; grades are {}", mql.min_fit_grade, names.join(", ")),

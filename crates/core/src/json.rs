@@ -104,11 +104,25 @@ impl de::Error for Error {
     // Overridden so that no float formatting code is linked into the widget: serde's
     // own message would print the number.
     fn invalid_type(unexp: Unexpected, exp: &dyn de::Expected) -> Error {
-        Error::new(format!("expected {exp}, found {}", describe(&unexp)))
+        Error::new(format!("expected {}, found {}", plain(exp), describe(&unexp)))
     }
 
     fn invalid_value(unexp: Unexpected, exp: &dyn de::Expected) -> Error {
-        Error::new(format!("expected {exp}, found {}", describe(&unexp)))
+        Error::new(format!("expected {}, found {}", plain(exp), describe(&unexp)))
+    }
+}
+
+/// serde's names for what it expected, in the words of a JSON document.
+fn plain(exp: &dyn de::Expected) -> String {
+    let said = exp.to_string();
+    match said.as_str() {
+        "f32" | "f64" => "a number".into(),
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".into(),
+        "a sequence" => "an array [...]".into(),
+        "a map" => "an object {...}".into(),
+        s if s.starts_with("struct ") => "an object {...}".into(),
+        _ => said,
     }
 }
 
@@ -226,6 +240,9 @@ impl Parser<'_> {
                     loop {
                         self.ws();
                         let key_at = self.i;
+                        if self.s.get(self.i) == Some(&b'}') && !members.is_empty() {
+                            return self.fail("remove the trailing comma before `}`: expected another key");
+                        }
                         if self.s.get(self.i) != Some(&b'"') {
                             return self.fail("expected a key in double quotes");
                         }
@@ -253,6 +270,10 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 if !self.eat(b']') {
                     loop {
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b']') && !items.is_empty() {
+                            return self.fail("remove the trailing comma before `]`: expected another value");
+                        }
                         items.push(self.value(depth + 1)?);
                         if self.eat(b']') {
                             break;
@@ -549,8 +570,18 @@ fn not_one_of(variants: &[&str], found: &Value) -> Error {
     ))
 }
 
-/// The known name closest to `given`, if it is close enough to be a likely typo.
+/// The known name closest to `given`, if it is close enough to be a likely typo: the same
+/// name in other case, a name it begins (`contains` → `contains_any`), or one a few edits away.
 pub fn did_you_mean<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let known: Vec<&str> = known.into_iter().collect();
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(given)) {
+        return Some(k);
+    }
+    if given.len() >= 4 {
+        if let Some(k) = known.iter().find(|k| k.starts_with(given)) {
+            return Some(k);
+        }
+    }
     known
         .into_iter()
         .map(|k| (edit_distance(given, k), k))
@@ -788,11 +819,11 @@ mod tests {
         );
         assert_eq!(
             err(r#"{"name": "x", "kind": "small", "size": -1}"#),
-            "/size (line 1, column 40): expected u32, found a number"
+            "/size (line 1, column 40): expected a whole number, 0 or more, found a number"
         );
         assert_eq!(
             err(r#"{"name": "x", "kind": "small", "extra": {"a/b": true}}"#),
-            "/extra/a~1b (line 1, column 49): expected f64, found the boolean true"
+            "/extra/a~1b (line 1, column 49): expected a number, found the boolean true"
         );
     }
 

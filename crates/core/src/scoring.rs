@@ -117,6 +117,7 @@ pub struct Contribution {
     pub rule: String,
     pub kind: ContributionKind,
     /// Fit: the rule's points. Engagement: decayed points, 2 decimals. Disqualify: 0.
+    #[serde(serialize_with = "whole_or_decimal")]
     pub points: f64,
     /// Engagement: how many events counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +130,26 @@ pub enum ContributionKind {
     Fit,
     Engagement,
     Disqualify,
+}
+
+/// Whole numbers as integers (`20`, not `20.0`), others as they are (`7.07`).
+fn whole_or_decimal<S: serde::Serializer>(points: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if points.fract() == 0.0 && points.abs() < 9e15 {
+        s.serialize_i64(*points as i64)
+    } else {
+        s.serialize_f64(*points)
+    }
+}
+
+/// Reads a LEAD document: one `{"fields", "events"}` object, or an array of them.
+/// Returns the leads and whether the document was an array.
+pub fn parse_leads(text: &str) -> Result<(Vec<LeadFacts>, bool), crate::json::Error> {
+    let is_array = text.trim_start().starts_with('[');
+    if is_array {
+        crate::json::from_str::<Vec<LeadFacts>>(text).map(|(leads, _)| (leads, true))
+    } else {
+        crate::json::from_str::<LeadFacts>(text).map(|(lead, _)| (vec![lead], false))
+    }
 }
 
 const DAY_MS: f64 = 86_400_000.0;
