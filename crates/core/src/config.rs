@@ -24,6 +24,7 @@ pub const CONFIG_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct OfferConfig {
     /// The JSON Schema, for editor autocompletion (`/schema/offer.v1.json`); ignored.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,7 @@ pub struct OfferConfig {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Profiling {
     /// Fields asked on every visit (e.g. email and consent).
     #[serde(default)]
@@ -61,6 +63,7 @@ pub struct Profiling {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Offer {
     pub kind: OfferKind,
     pub title: Text,
@@ -89,6 +92,7 @@ pub enum OfferKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Asset {
     /// Where the asset is downloaded from; relative URLs resolve against the config's URL.
     pub url: String,
@@ -99,6 +103,7 @@ pub struct Asset {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Endpoint {
     /// Where leads are POSTed; relative URLs resolve against the config's URL.
     pub url: String,
@@ -106,6 +111,7 @@ pub struct Endpoint {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Field {
     /// The key of the value in the lead payload: lower-case letters, digits and `_`.
     pub id: String,
@@ -152,6 +158,7 @@ impl FieldType {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct FieldOption {
     pub value: String,
     /// Shown to the visitor; the value itself otherwise.

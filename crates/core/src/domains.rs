@@ -70,8 +70,8 @@ pub const COMPACT_FREE: &[&str] = &[
     "outlook.com", "outlook.de", "hotmail.com", "hotmail.de", "hotmail.co.uk", "hotmail.fr",
     "live.com", "live.de", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "aol.de",
     "gmx.de", "gmx.net", "gmx.at", "gmx.ch", "gmx.com", "web.de", "t-online.de", "freenet.de",
-    "posteo.de", "mailbox.org", "arcor.de", "online.de", "email.de", "proton.me",
-    "protonmail.com", "tutanota.com", "tuta.io", "zoho.com", "yandex.com", "yandex.ru",
+    "posteo.de", "arcor.de", "online.de", "proton.me",
+    "protonmail.com", "tuta.io", "zoho.com", "yandex.com", "yandex.ru",
     "mail.ru", "mail.com", "qq.com", "163.com", "126.com", "libero.it", "orange.fr", "free.fr",
     "laposte.net", "wanadoo.fr", "btinternet.com", "comcast.net", "bluewin.ch", "seznam.cz",
     "wp.pl", "o2.pl", "interia.pl",
@@ -80,10 +80,10 @@ pub const COMPACT_FREE: &[&str] = &[
 /// Disposable-address services most seen in spam sign-ups.
 pub const COMPACT_DISPOSABLE: &[&str] = &[
     "mailinator.com", "guerrillamail.com", "guerrillamail.de", "sharklasers.com", "grr.la",
-    "10minutemail.com", "temp-mail.org", "tempmail.com", "yopmail.com", "yopmail.fr",
+    "10minutemail.com", "temp-mail.org", "yopmail.com", "yopmail.fr",
     "trashmail.com", "trashmail.de", "throwawaymail.com", "getnada.com", "dispostable.com",
     "maildrop.cc", "mailnesia.com", "mintemail.com", "spamgourmet.com", "mohmal.com",
-    "emailondeck.com", "fakeinbox.com", "mytemp.email", "tempail.com", "mailcatch.com",
+    "fakeinbox.com", "mytemp.email", "tempail.com", "mailcatch.com",
     "spam4.me", "33mail.com", "discard.email", "einrot.com", "wegwerfmail.de",
 ];
 

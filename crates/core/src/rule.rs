@@ -15,6 +15,7 @@ use std::fmt;
 /// A condition, or a rule that adds a condition to an effect (`id`, `points`, `event` …).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Rule {
     /// Names the rule in score breakdowns (fit, engagement and disqualify rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The `scoring` section of an offer config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Scoring {
     /// Who the lead is: each matching rule adds its points once.
     #[serde(default)]
@@ -39,6 +40,7 @@ pub struct Scoring {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct FitGrade {
     pub grade: String,
     pub min: f64,
@@ -46,6 +48,7 @@ pub struct FitGrade {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct EngagementLevel {
     pub level: u8,
     pub min: f64,
@@ -53,6 +56,7 @@ pub struct EngagementLevel {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Mql {
     pub min_total: f64,
     pub min_fit_grade: String,
@@ -60,6 +64,7 @@ pub struct Mql {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Route {
     pub queue: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! The `leadmagnet` command line. Start-up problems end the process with a message that
 //! says what to do, never with a panic.
 
+use crate::commands;
 use crate::store::{Store, DEFAULT_DATABASE_URL};
 use crate::{serve, AppState};
 use clap::{Parser, Subcommand};
@@ -27,6 +28,32 @@ struct Cli {
 enum Command {
     /// Serve the collector API, the widget assets and the pages in --www.
     Serve(ServeArgs),
+    /// Check an offer config: prints `ok`, or every problem as `pointer: message` (exit 1).
+    Validate {
+        /// The offer config (JSON).
+        config: PathBuf,
+    },
+    /// Print the JSON Schema of the offer config v1.
+    Schema,
+    /// Score leads with an offer's scoring rules; prints the score as JSON.
+    Score {
+        #[arg(long)]
+        config: PathBuf,
+        /// `{"fields": {…}, "events": […]}`, or an array of them.
+        #[arg(long)]
+        lead: PathBuf,
+        /// The time scores are computed at (RFC 3339); the clock by default.
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Print the ids of the fields a visitor with this profile is asked now (JSON array).
+    Fields {
+        #[arg(long)]
+        config: PathBuf,
+        /// Known values, a JSON object such as {"email": "ann@contoso.com"}.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +85,30 @@ struct ServeArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let offline = match &cli.command {
+        Command::Serve(_) => None,
+        Command::Validate { config } => Some(commands::validate(config)),
+        Command::Schema => Some(commands::schema()),
+        Command::Score { config, lead, now } => Some(commands::score_leads(config, lead, now.as_deref())),
+        Command::Fields { config, profile } => Some(commands::fields(config, profile.as_deref())),
+    };
+    if let Some(outcome) = offline {
+        return match outcome {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                // validate's problems go to stdout too, so `leadmagnet validate x > report` keeps them.
+                if matches!(cli.command, Command::Validate { .. }) {
+                    println!("{message}");
+                } else {
+                    eprintln!("leadmagnet: {message}");
+                }
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -67,6 +118,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(run_serve(args)),
+        _ => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

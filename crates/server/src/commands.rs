@@ -1,0 +1,93 @@
+//! The offline commands of the `leadmagnet` CLI: `validate`, `schema`, `score`, `fields`.
+//! They read files, call the core, and print. A stable interface: users' scripts and CI
+//! pipelines call them. Exit codes: 0 done, 1 bad input (named with file and place),
+//! 2 wrong usage (clap's).
+
+use crate::domains::FullLists;
+use leadmagnet_core::config::OfferConfig;
+use leadmagnet_core::json;
+use leadmagnet_core::profiling::fields_to_show;
+use leadmagnet_core::scoring::{parse_leads, score};
+use leadmagnet_core::time::parse_rfc3339;
+use leadmagnet_core::{parse_offer, Values};
+use std::path::Path;
+
+/// What a command prints on success, or its failure message (exit 1).
+pub type Outcome = Result<String, String>;
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+fn load_config(path: &Path) -> Result<OfferConfig, String> {
+    parse_offer(&read(path)?).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("{}: {p}", path.display())).collect();
+        format!(
+            "{}\n{}: invalid offer config; `leadmagnet validate {}` lists every problem",
+            lines.join("\n"),
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+fn place(path: &Path, e: &json::Error) -> String {
+    let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
+    format!("{}:{}:{}: {at}: {}", path.display(), e.line, e.column, e.message)
+}
+
+/// `leadmagnet validate CONFIG`: `ok`, or every problem, one per line as `pointer: message`.
+pub fn validate(config: &Path) -> Outcome {
+    match parse_offer(&read(config)?) {
+        Ok(_) => Ok("ok\n".into()),
+        Err(problems) => Err(problems.iter().map(|p| format!("{p}\n")).collect::<String>().trim_end().to_owned()),
+    }
+}
+
+/// `leadmagnet schema`: the JSON Schema of the offer config v1.
+pub fn schema() -> Outcome {
+    let mut schema = schemars::schema_for!(OfferConfig);
+    schema.insert("$id".into(), "https://leadmagnet.dev/schema/offer.v1.json".into());
+    schema.insert("title".into(), "Leadmagnet offer config v1".into());
+    serde_json::to_string_pretty(&schema)
+        .map(|s| s + "\n")
+        .map_err(|e| format!("cannot write the schema: {e}"))
+}
+
+/// `leadmagnet score --config C --lead L [--now T]`.
+pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
+    let config = load_config(config)?;
+    let now_ms = match now {
+        Some(t) => parse_rfc3339(t).ok_or_else(|| format!("--now {t}: not an RFC 3339 time such as 2026-11-27T12:00:00Z"))?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .map_err(|e| format!("the system clock is before 1970: {e}"))?,
+    };
+    let (leads, array) = parse_leads(&read(lead)?).map_err(|e| place(lead, &e))?;
+    for (i, l) in leads.iter().enumerate() {
+        for (j, event) in l.events.iter().enumerate() {
+            if parse_rfc3339(&event.at).is_none() {
+                let at = if array { format!("/{i}/events/{j}/at") } else { format!("/events/{j}/at") };
+                return Err(format!("{}: {at}: \"{}\" is not an RFC 3339 time such as 2026-11-27T12:00:00Z", lead.display(), event.at));
+            }
+        }
+    }
+    let scoring = config.scoring.unwrap_or_default();
+    let scores: Vec<_> = leads.iter().map(|l| score(&scoring, l, now_ms, FullLists::get())).collect();
+    let out = if array { serde_json::to_string_pretty(&scores) } else { serde_json::to_string_pretty(&scores[0]) };
+    out.map(|s| s + "\n").map_err(|e| format!("cannot write the score: {e}"))
+}
+
+/// `leadmagnet fields --config C [--profile P]`: the field ids a visitor sees now.
+pub fn fields(config: &Path, profile: Option<&Path>) -> Outcome {
+    let config = load_config(config)?;
+    let profile: Values = match profile {
+        Some(path) => json::from_str(&read(path)?).map_err(|e| place(path, &e))?.0,
+        None => Values::new(),
+    };
+    let shown = fields_to_show(&config, &profile, &Values::new(), FullLists::get());
+    serde_json::to_string_pretty(&shown)
+        .map(|s| s + "\n")
+        .map_err(|e| format!("cannot write the fields: {e}"))
+}
