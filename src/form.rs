@@ -11,6 +11,8 @@ use crate::browser;
 use leadmagnet_core::config::{Field, FieldType, OfferConfig};
 use leadmagnet_core::form::{FormState, Status};
 use leadmagnet_core::messages::{ui, Lang, Ui};
+use leadmagnet_core::domains::CompactLists;
+use leadmagnet_core::scoring::{score, LeadFacts};
 use leadmagnet_core::{FieldValue, LeadPayload};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -71,10 +73,12 @@ impl Component for OfferForm {
         let config = &ctx.props().config;
         match msg {
             Msg::Changed(field, value) => {
-                let before = self.form.error(&field).cloned();
+                let error_before = self.form.error(&field).cloned();
+                let asked_before = self.form.asked().len();
                 self.form.set(config, &field, value);
-                // Re-render only when a shown error changed; typing is otherwise silent.
-                before.as_ref() != self.form.error(&field)
+                // Re-render only when a shown error or the shown fields changed (a
+                // dependent field appeared or went); typing is otherwise silent.
+                error_before.as_ref() != self.form.error(&field) || asked_before != self.form.asked().len()
             }
             Msg::Submit => {
                 // Read what the controls hold now: autofill and password managers do not
@@ -164,10 +168,10 @@ impl Component for OfferForm {
                     <p class="lm-description">{ description.resolve(locale) }</p>
                 }
                 <form novalidate=true {onsubmit} aria-busy={sending.to_string()}>
-                    if config.fields.iter().any(|f| f.required) {
+                    if config.fields.iter().any(|f| f.required && self.form.asked().contains(&f.id)) {
                         <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
                     }
-                    { for config.fields.iter().map(|f| self.view_field(ctx, f, lang)) }
+                    { for config.fields.iter().filter(|f| self.form.asked().contains(&f.id)).map(|f| self.view_field(ctx, f, lang)) }
                     if self.form.send_failed() {
                         <p class="lm-alert" role="alert">{ ui(lang, Ui::SendFailed) }</p>
                     }
@@ -211,6 +215,14 @@ impl OfferForm {
             </>
         };
         let name = field.id.clone();
+        // Controlled by the form state, so a dependent field that comes back shows the
+        // answer it had.
+        let stored = self.form.value(&field.id);
+        let text_value = match stored {
+            Some(FieldValue::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let ticked = matches!(stored, Some(FieldValue::Bool(true)));
         match field.kind {
             FieldType::Checkbox | FieldType::Consent => {
                 let onchange = ctx.link().callback(move |e: Event| {
@@ -219,10 +231,9 @@ impl OfferForm {
                 });
                 html! {
                     <div class="lm-field lm-check">
-                        // Never pre-ticked: no `checked` from config; the DOM keeps the
-                        // visitor's own tick across re-renders.
+                        // Never pre-ticked: `checked` is only ever the visitor's own tick.
                         <input type="checkbox" id={id} name={field.id.clone()} required={field.required}
-                            aria-invalid={invalid} aria-describedby={described_by} {onchange} />
+                            checked={ticked} aria-invalid={invalid} aria-describedby={described_by} {onchange} />
                         <div class="lm-check-body">{ label }{ below }</div>
                     </div>
                 }
@@ -240,9 +251,9 @@ impl OfferForm {
                             aria-invalid={invalid} aria-describedby={described_by} {onchange}>
                             // `selected`: yew inserts options last-first, and the browser
                             // would otherwise select the first one inserted.
-                            <option value="" selected=true>{ ui(lang, Ui::Choose) }</option>
+                            <option value="" selected={text_value.is_empty()}>{ ui(lang, Ui::Choose) }</option>
                             { for field.options.iter().map(|o| html! {
-                                <option value={o.value.clone()}>
+                                <option value={o.value.clone()} selected={o.value == text_value}>
                                     { o.label.as_ref().map(|l| l.resolve(locale)).unwrap_or(&o.value) }
                                 </option>
                             }) }
@@ -265,7 +276,7 @@ impl OfferForm {
                     <div class="lm-field">
                         { label }
                         <input class="lm-input" type={input_type} id={id} name={field.id.clone()}
-                            required={field.required}
+                            required={field.required} value={text_value}
                             autocomplete={field.autocomplete_token().map(str::to_owned)}
                             placeholder={field.placeholder.as_ref().map(|p| p.resolve(locale).to_owned())}
                             aria-invalid={invalid} aria-describedby={described_by} {oninput} />
@@ -304,7 +315,8 @@ impl OfferForm {
     /// Copies every control's current value into the form state.
     fn read_controls(&mut self, ctx: &Context<Self>) {
         let props = ctx.props();
-        for field in &props.config.fields {
+        let asked: Vec<String> = self.form.asked().to_vec();
+        for field in props.config.fields.iter().filter(|f| asked.contains(&f.id)) {
             let Some(el) = props.shadow.get_element_by_id(&control_id(&field.id)) else {
                 continue;
             };

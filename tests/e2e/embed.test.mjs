@@ -171,7 +171,7 @@ test('a broken offer config logs one line naming the JSON pointer', async () => 
   await tab.waitForTimeout(300);
   const lines = seen.leadmagnet();
   assert.equal(lines.length, 1, JSON.stringify(lines));
-  assert.match(lines[0].text, /offer config http:\/\/127\.0\.0\.1:\d+\/offers\/ebook\.json is invalid:\n\s+\/fields\/3\/type \(line 20, column 37\): unknown variant `dropdown`/);
+  assert.match(lines[0].text, /offer config http:\/\/127\.0\.0\.1:\d+\/offers\/ebook\.json is invalid:\n\s+\/fields\/3\/type \(line 21, column 37\): unknown variant `dropdown`/);
   assert.equal(await tab.textContent('#fallback'), 'Fallback content', 'the fallback content stays visible');
   await assertPageWorks(tab, seen);
   await context.close();

@@ -5,7 +5,9 @@
 //! tested natively.
 
 use crate::config::OfferConfig;
-use crate::validate::{validate, FieldError, FieldValue, Problem, ValidLead, Values};
+use crate::domains::CompactLists;
+use crate::profiling::fields_to_show;
+use crate::validate::{validate_asked, FieldError, FieldValue, Problem, ValidLead, Values};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -19,6 +21,8 @@ pub enum Status {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormState {
+    /// Ids of the fields shown now (profiling and `visible_if`), in form order.
+    asked: Vec<String>,
     values: Values,
     errors: Vec<FieldError>,
     status: Status,
@@ -37,13 +41,55 @@ impl FormState {
             .filter(|f| f.kind.is_tick_box())
             .map(|f| (f.id.clone(), FieldValue::Bool(false)))
             .collect();
-        FormState {
+        let mut form = FormState {
+            asked: Vec::new(),
             values,
             errors: Vec::new(),
             status: Status::Editing,
             send_failed: false,
             failed_validations: 0,
+        };
+        form.update_asked(config);
+        form
+    }
+
+    /// The fields to show now, in form order.
+    pub fn asked(&self) -> &[String] {
+        &self.asked
+    }
+
+    fn update_asked(&mut self, config: &OfferConfig) {
+        // Visitors have no stored profile yet (that comes with consent-based storage),
+        // so the answers decide the dependent fields. An answer to a field that is hidden
+        // again must not keep its own dependants visible, so settle on a fixed point:
+        // start from every answer, then only those of the fields shown.
+        self.asked.clear();
+        for _ in 0..config.fields.len().max(1) {
+            let shown: Vec<String> = fields_to_show(config, &Values::new(), &self.answers(), &CompactLists)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            if shown == self.asked {
+                break;
+            }
+            self.asked = shown;
         }
+        self.errors.retain(|e| self.asked.contains(&e.field));
+    }
+
+    /// The values of the fields shown now: answers to hidden fields are kept (they come
+    /// back if the field does) but not sent.
+    fn answers(&self) -> Values {
+        self.values
+            .iter()
+            .filter(|(id, _)| self.asked.is_empty() || self.asked.contains(id))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The value the visitor gave `field`, to show when the field is rendered again.
+    pub fn value(&self, field: &str) -> Option<&FieldValue> {
+        self.values.get(field)
     }
 
     pub fn status(&self) -> Status {
@@ -79,8 +125,10 @@ impl FormState {
     /// as soon as it is fixed; fields without a shown error are not nagged about yet.
     pub fn set(&mut self, config: &OfferConfig, field: &str, value: FieldValue) {
         self.values.insert(field.to_owned(), value);
+        // Dependent fields appear and disappear with this answer; other answers stay.
+        self.update_asked(config);
         if self.error(field).is_some() {
-            let now = match validate(config, &self.values) {
+            let now = match self.check(config) {
                 Ok(_) => Vec::new(),
                 Err(errors) => errors,
             };
@@ -104,7 +152,7 @@ impl FormState {
         if self.status != Status::Editing {
             return None;
         }
-        match validate(config, &self.values) {
+        match self.check(config) {
             Ok(lead) => {
                 self.errors.clear();
                 self.status = Status::Sending;
@@ -117,6 +165,11 @@ impl FormState {
                 None
             }
         }
+    }
+
+    fn check(&self, config: &OfferConfig) -> Result<ValidLead, Vec<FieldError>> {
+        let asked: Vec<&str> = self.asked.iter().map(String::as_str).collect();
+        validate_asked(config, &self.answers(), &asked)
     }
 
     /// The endpoint accepted the lead.
@@ -149,6 +202,31 @@ mod tests {
 
     fn text(s: &str) -> FieldValue {
         FieldValue::Text(s.into())
+    }
+
+    #[test]
+    fn dependent_fields_follow_answers_and_keep_hidden_values() {
+        let profiled = parse_offer(include_str!("../tests/fixtures/fields/config.json")).expect("config");
+        let mut form = FormState::new(&profiled);
+        assert_eq!(form.asked(), ["email", "first_name", "company", "consent"]);
+        let c = OfferConfig {
+            profiling: None,
+            ..profiled.clone()
+        };
+        let mut form2 = FormState::new(&c);
+        assert_eq!(form2.asked(), ["email", "first_name", "company", "role", "company_size", "consent"]);
+        form2.set(&c, "company_size", text("250+"));
+        assert_eq!(form2.asked(), ["email", "first_name", "company", "role", "company_size", "timeline", "consent"]);
+        form2.set(&c, "timeline", text("now"));
+        form2.set(&c, "company_size", text("1-9"));
+        assert!(!form2.asked().iter().any(|f| f == "timeline"), "hidden again");
+        assert_eq!(form2.value("timeline"), Some(&text("now")), "the answer is kept");
+        form2.set(&c, "email", text("ann@contoso.example"));
+        form2.set(&c, "consent", FieldValue::Bool(true));
+        let lead = form2.submit(&c).expect("valid");
+        assert!(!lead.fields().contains_key("timeline"), "a hidden field's answer is not sent");
+        form.set(&profiled, "first_name", text("Ann"));
+        assert_eq!(form.asked(), ["email", "first_name", "company", "consent"], "answers now do not count as profile");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `lead_id` is a UUID v4 made once per submission and reused by every retry: it is the
 //! idempotency key.
 
+use crate::scoring::Score;
 use crate::validate::{ValidLead, Values};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -23,6 +24,10 @@ pub struct LeadPayload {
     pub submitted_at: String,
     pub fields: Values,
     pub context: Context,
+    /// The preliminary score the widget computed with the compact domain lists; the
+    /// collector computes its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
 }
 
 /// Where and how the lead was captured.
@@ -65,7 +70,16 @@ impl LeadPayload {
             submitted_at: submitted_at.to_owned(),
             fields,
             context,
+            score: None,
         })
+    }
+
+    /// The payload with the preliminary score attached.
+    pub fn with_score(self, score: Score) -> LeadPayload {
+        LeadPayload {
+            score: Some(score),
+            ..self
+        }
     }
 
     pub fn to_json(&self) -> String {

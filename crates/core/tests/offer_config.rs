@@ -84,7 +84,7 @@ fn typo_in_a_key_is_an_error_not_ignored() {
     let errors = errors_of(&demo_with(r#""submit_label""#, r#""submit_lable""#));
     assert_eq!(
         errors,
-        ["/offer/submit_lable (line 13, column 5): unknown key \"submit_lable\" (did you mean \"submit_label\"?)"]
+        ["/offer/submit_lable (line 14, column 5): unknown key \"submit_lable\" (did you mean \"submit_label\"?)"]
     );
 }
 
@@ -103,7 +103,7 @@ fn trailing_content_is_an_error() {
     let errors = errors_of(&format!("{DEMO}\n{{}}"));
     assert_eq!(
         errors,
-        ["/ (line 29, column 1): unexpected text after the end of the JSON document"]
+        ["/ (line 30, column 1): unexpected text after the end of the JSON document"]
     );
 }
 
