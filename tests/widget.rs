@@ -172,7 +172,7 @@ async fn a_broken_config_is_refused_with_its_pointer_and_leaves_the_host_alone()
     );
     assert!(message.contains("/fields/3/type (line"), "{message}");
     assert!(
-        message.contains("unknown variant `dropdown`, expected one of `text`, `email`"),
+        message.contains(r#"unknown value "dropdown"; expected one of "text", "email""#),
         "{message}"
     );
     assert!(host.shadow_root().is_none(), "nothing rendered");

@@ -158,7 +158,7 @@ test('Leadmagnet.mount(element, config) takes an object or a URL and returns a P
   assert.equal(result.same, true, 'resolves to the element');
   assert.equal(result.title, 'Mounted from an object');
   assert.equal(result.otherTitle, 'The Lead Scoring Playbook');
-  assert.match(result.refused, /\/fields\/0\/type \(line \d+, column \d+\): unknown variant `phone`/);
+  assert.match(result.refused, /\/fields\/0\/type \(line \d+, column \d+\): unknown value "phone"/);
   assert.match(result.missing, /could not load the offer config http:\/\/127\.0\.0\.1:\d+\/offers\/nope\.json: HTTP 404/);
   await context.close();
   await server.close();
@@ -171,7 +171,7 @@ test('a broken offer config logs one line naming the JSON pointer', async () => 
   await tab.waitForTimeout(300);
   const lines = seen.leadmagnet();
   assert.equal(lines.length, 1, JSON.stringify(lines));
-  assert.match(lines[0].text, /offer config http:\/\/127\.0\.0\.1:\d+\/offers\/ebook\.json is invalid:\n\s+\/fields\/3\/type \(line 21, column 37\): unknown variant `dropdown`/);
+  assert.match(lines[0].text, /offer config http:\/\/127\.0\.0\.1:\d+\/offers\/ebook\.json is invalid:\n\s+\/fields\/3\/type \(line 21, column 37\): unknown value "dropdown"/);
   assert.equal(await tab.textContent('#fallback'), 'Fallback content', 'the fallback content stays visible');
   await assertPageWorks(tab, seen);
   await context.close();

@@ -16,13 +16,14 @@ use crate::json::did_you_mean;
 use crate::rule::{EmailDomain, Rule, Scalar};
 use crate::scoring::Scoring;
 use crate::text::Text;
-use serde::{Deserialize, Serialize};
+use crate::json::{FromJson, Node, Reader};
+use serde::Serialize;
 use std::fmt;
 
 /// The only config version this core reads.
 pub const CONFIG_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct OfferConfig {
@@ -46,7 +47,7 @@ pub struct OfferConfig {
     pub endpoint: Endpoint,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Profiling {
@@ -61,7 +62,7 @@ pub struct Profiling {
     pub max_new_fields: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Offer {
@@ -80,7 +81,7 @@ pub struct Offer {
     pub success: Option<Text>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
@@ -90,7 +91,7 @@ pub enum OfferKind {
     Form,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Asset {
@@ -101,7 +102,7 @@ pub struct Asset {
     pub label: Option<Text>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Endpoint {
@@ -109,7 +110,7 @@ pub struct Endpoint {
     pub url: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Field {
@@ -137,7 +138,7 @@ pub struct Field {
     pub visible_if: Option<Rule>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -156,7 +157,7 @@ impl FieldType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct FieldOption {
@@ -676,19 +677,158 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl FromJson for OfferConfig {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["$schema", "version", "id", "locale", "offer", "fields", "profiling", "scoring", "endpoint"])?;
+        let schema = o.opt(r, "$schema");
+        let version = o.req(r, "version");
+        let id = o.req(r, "id");
+        let locale = o.opt(r, "locale");
+        let offer = o.req(r, "offer");
+        let fields = o.req(r, "fields");
+        let profiling = o.opt(r, "profiling");
+        let scoring = o.opt(r, "scoring");
+        let endpoint = o.req(r, "endpoint");
+        Some(OfferConfig {
+            schema: schema?,
+            version: version?,
+            id: id?,
+            locale: locale?,
+            offer: offer?,
+            fields: fields?,
+            profiling: profiling?,
+            scoring: scoring?,
+            endpoint: endpoint?,
+        })
+    }
+}
+
+impl FromJson for Profiling {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["always", "order", "max_new_fields"])?;
+        let always = o.or_default(r, "always");
+        let order = o.or_default(r, "order");
+        let max_new_fields = o.opt(r, "max_new_fields");
+        Some(Profiling {
+            always: always?,
+            order: order?,
+            max_new_fields: max_new_fields?,
+        })
+    }
+}
+
+impl FromJson for Offer {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["kind", "title", "description", "asset", "submit_label", "success"])?;
+        let kind = o.req(r, "kind");
+        let title = o.req(r, "title");
+        let description = o.opt(r, "description");
+        let asset = o.opt(r, "asset");
+        let submit_label = o.opt(r, "submit_label");
+        let success = o.opt(r, "success");
+        Some(Offer {
+            kind: kind?,
+            title: title?,
+            description: description?,
+            asset: asset?,
+            submit_label: submit_label?,
+            success: success?,
+        })
+    }
+}
+
+impl FromJson for OfferKind {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(node, at, &[("gated_content", OfferKind::GatedContent), ("form", OfferKind::Form)])
+    }
+}
+
+impl FromJson for Asset {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["url", "label"])?;
+        let url = o.req(r, "url");
+        let label = o.opt(r, "label");
+        Some(Asset { url: url?, label: label? })
+    }
+}
+
+impl FromJson for Endpoint {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["url"])?;
+        Some(Endpoint { url: o.req(r, "url")? })
+    }
+}
+
+impl FromJson for Field {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(
+            node,
+            at,
+            &["id", "type", "label", "required", "options", "autocomplete", "placeholder", "help", "visible_if"],
+        )?;
+        let id = o.req(r, "id");
+        let kind = o.req(r, "type");
+        let label = o.req(r, "label");
+        let required = o.or_default(r, "required");
+        let options = o.or_default(r, "options");
+        let autocomplete = o.opt(r, "autocomplete");
+        let placeholder = o.opt(r, "placeholder");
+        let help = o.opt(r, "help");
+        let visible_if = o.opt(r, "visible_if");
+        Some(Field {
+            id: id?,
+            kind: kind?,
+            label: label?,
+            required: required?,
+            options: options?,
+            autocomplete: autocomplete?,
+            placeholder: placeholder?,
+            help: help?,
+            visible_if: visible_if?,
+        })
+    }
+}
+
+impl FromJson for FieldType {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("text", FieldType::Text),
+                ("email", FieldType::Email),
+                ("select", FieldType::Select),
+                ("checkbox", FieldType::Checkbox),
+                ("consent", FieldType::Consent),
+            ],
+        )
+    }
+}
+
+impl FromJson for FieldOption {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["value", "label"])?;
+        let value = o.req(r, "value");
+        let label = o.opt(r, "label");
+        Some(FieldOption { value: value?, label: label? })
+    }
+}
+
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
 pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
-    let to_problem = |err: crate::json::Error| ConfigError {
-        pointer: err.pointer,
-        line: Some(err.line),
-        column: Some(err.column),
-        message: err.message,
-    };
-    let (config, unknown): (OfferConfig, _) =
-        crate::json::from_str(json).map_err(|err| vec![to_problem(err)])?;
-    let mut problems: Vec<ConfigError> = unknown.into_iter().map(to_problem).collect();
-    problems.extend(config.check());
+    let config: OfferConfig = crate::json::read(json, true).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|err| ConfigError {
+                pointer: err.pointer,
+                line: Some(err.line),
+                column: Some(err.column),
+                message: err.message,
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let problems = config.check();
     if problems.is_empty() {
         Ok(config)
     } else {

@@ -10,12 +10,13 @@
 
 use crate::scoring::Score;
 use crate::validate::{ValidLead, Values};
-use serde::{Deserialize, Serialize};
+use crate::json::{FromJson, Node, Reader};
+use serde::Serialize;
 use std::fmt;
 
 pub const PAYLOAD_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeadPayload {
     pub version: u32,
     pub lead_id: String,
@@ -31,7 +32,7 @@ pub struct LeadPayload {
 }
 
 /// Where and how the lead was captured.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Context {
     pub page_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +89,46 @@ impl LeadPayload {
     }
 }
 
+impl FromJson for LeadPayload {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &[])?;
+        let version = o.req(r, "version");
+        let lead_id = o.req(r, "lead_id");
+        let offer_id = o.req(r, "offer_id");
+        let submitted_at = o.req(r, "submitted_at");
+        let fields = o.req(r, "fields");
+        let context = o.req(r, "context");
+        let score = o.opt(r, "score");
+        Some(LeadPayload {
+            version: version?,
+            lead_id: lead_id?,
+            offer_id: offer_id?,
+            submitted_at: submitted_at?,
+            fields: fields?,
+            context: context?,
+            score: score?,
+        })
+    }
+}
+
+impl FromJson for Context {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &[])?;
+        let page_url = o.req(r, "page_url");
+        let page_title = o.opt(r, "page_title");
+        let referrer = o.opt(r, "referrer");
+        let locale = o.opt(r, "locale");
+        let widget_version = o.opt(r, "widget_version");
+        Some(Context {
+            page_url: page_url?,
+            page_title: page_title?,
+            referrer: referrer?,
+            locale: locale?,
+            widget_version: widget_version?,
+        })
+    }
+}
+
 /// Why a payload was refused: where (a JSON pointer) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PayloadError {
@@ -132,10 +173,17 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
         syntax: true,
     })?;
     // Unknown keys are accepted: a newer widget may send more than this collector knows.
-    let (mut lead, _unknown): (LeadPayload, _) = crate::json::from_str(text).map_err(|err| PayloadError {
-        message: format!("{} (line {}, column {})", err.message, err.line, err.column),
-        pointer: err.pointer,
-        syntax: err.syntax,
+    let mut lead: LeadPayload = crate::json::read(text, false).map_err(|problems| {
+        let syntax = problems.iter().any(|e| e.syntax);
+        let first = problems.into_iter().next();
+        match first {
+            Some(err) => PayloadError {
+                message: format!("{} (line {}, column {})", err.message, err.line, err.column),
+                pointer: err.pointer,
+                syntax,
+            },
+            None => PayloadError::at("", "unreadable lead"),
+        }
     })?;
     if lead.version != PAYLOAD_VERSION {
         return Err(PayloadError {

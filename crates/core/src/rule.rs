@@ -8,12 +8,11 @@
 
 use crate::domains::{DomainClass, DomainLists};
 use crate::validate::{FieldValue, Values};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use crate::json::{FromJson, Node, Reader, Value};
+use serde::{Serialize, Serializer};
 
 /// A condition, or a rule that adds a condition to an effect (`id`, `points`, `event` …).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Rule {
@@ -216,31 +215,14 @@ impl Serialize for Scalar {
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, a number or a boolean")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(v as f64))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(v as f64))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Number(v))
-            }
+impl FromJson for Scalar {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        match &node.value {
+            Value::String(s) => Some(Scalar::Text(s.clone())),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            Value::Number(_) => f64::read(r, node, at).map(Scalar::Number),
+            _ => r.expected(node, at, "a string, a number or a boolean"),
         }
-        d.deserialize_any(V)
     }
 }
 
@@ -253,26 +235,61 @@ impl Serialize for EmailDomain {
     }
 }
 
-impl<'de> Deserialize<'de> for EmailDomain {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = EmailDomain;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("\"free\", \"disposable\", \"business\" or a list of domains")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<EmailDomain, E> {
-                Ok(EmailDomain::Class(v.to_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EmailDomain, A::Error> {
-                let mut out = Vec::new();
-                while let Some(d) = seq.next_element::<String>()? {
-                    out.push(d);
-                }
-                Ok(EmailDomain::Domains(out))
-            }
+impl FromJson for EmailDomain {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        match &node.value {
+            Value::String(s) => Some(EmailDomain::Class(s.clone())),
+            Value::Array(_) => Vec::read(r, node, at).map(EmailDomain::Domains),
+            _ => r.expected(node, at, "\"free\", \"disposable\", \"business\" or a list of domains"),
         }
-        d.deserialize_any(V)
+    }
+}
+
+/// The keys a rule may have (which of them fit where is checked with the config).
+const RULE_KEYS: &[&str] = &[
+    "id", "points", "field", "equals", "in", "contains_any", "gte", "lte", "is_set", "email_domain", "all", "any",
+    "not", "event", "url_contains", "offer_id", "max",
+];
+
+impl FromJson for Rule {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, RULE_KEYS)?;
+        let id = o.opt(r, "id");
+        let points = o.opt(r, "points");
+        let field = o.opt(r, "field");
+        let equals = o.opt(r, "equals");
+        let one_of = o.opt(r, "in");
+        let contains_any = o.opt(r, "contains_any");
+        let gte = o.opt(r, "gte");
+        let lte = o.opt(r, "lte");
+        let is_set = o.opt(r, "is_set");
+        let email_domain = o.opt(r, "email_domain");
+        let all = o.opt(r, "all");
+        let any = o.opt(r, "any");
+        let not = o.opt(r, "not");
+        let event = o.opt(r, "event");
+        let url_contains = o.opt(r, "url_contains");
+        let offer_id = o.opt(r, "offer_id");
+        let max = o.opt(r, "max");
+        Some(Rule {
+            id: id?,
+            points: points?,
+            field: field?,
+            equals: equals?,
+            one_of: one_of?,
+            contains_any: contains_any?,
+            gte: gte?,
+            lte: lte?,
+            is_set: is_set?,
+            email_domain: email_domain?,
+            all: all?,
+            any: any?,
+            not: not?,
+            event: event?,
+            url_contains: url_contains?,
+            offer_id: offer_id?,
+            max: max?,
+        })
     }
 }
 

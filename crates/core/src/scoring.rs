@@ -5,10 +5,11 @@
 use crate::domains::DomainLists;
 use crate::rule::{Facts, Rule};
 use crate::validate::Values;
-use serde::{Deserialize, Serialize};
+use crate::json::{FromJson, Node, Reader};
+use serde::Serialize;
 
 /// The `scoring` section of an offer config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Scoring {
@@ -38,7 +39,7 @@ pub struct Scoring {
     pub routing: Vec<Route>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct FitGrade {
@@ -46,7 +47,7 @@ pub struct FitGrade {
     pub min: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct EngagementLevel {
@@ -54,7 +55,7 @@ pub struct EngagementLevel {
     pub min: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Mql {
@@ -62,7 +63,7 @@ pub struct Mql {
     pub min_fit_grade: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Route {
@@ -72,7 +73,7 @@ pub struct Route {
 }
 
 /// Something the lead did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     #[serde(rename = "type")]
     pub kind: String,
@@ -85,7 +86,7 @@ pub struct Event {
 }
 
 /// What is scored: known field values and events.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LeadFacts {
     #[serde(default)]
     pub fields: Values,
@@ -94,7 +95,7 @@ pub struct LeadFacts {
 }
 
 /// The lead-waterfall stage the score puts the lead in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Inquiry,
@@ -103,7 +104,7 @@ pub enum Stage {
 }
 
 /// A score and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Score {
     pub fit: i64,
     pub engagement: i64,
@@ -117,7 +118,7 @@ pub struct Score {
 }
 
 /// One rule that counted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
     pub rule: String,
     pub kind: ContributionKind,
@@ -129,12 +130,169 @@ pub struct Contribution {
     pub events: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContributionKind {
     Fit,
     Engagement,
     Disqualify,
+}
+
+impl FromJson for Scoring {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(
+            node,
+            at,
+            &["fit", "engagement", "decay_half_life_days", "fit_grades", "engagement_levels", "mql", "disqualify", "routing"],
+        )?;
+        let fit = o.or_default(r, "fit");
+        let engagement = o.or_default(r, "engagement");
+        let decay_half_life_days = o.opt(r, "decay_half_life_days");
+        let fit_grades = o.or_default(r, "fit_grades");
+        let engagement_levels = o.or_default(r, "engagement_levels");
+        let mql = o.opt(r, "mql");
+        let disqualify = o.or_default(r, "disqualify");
+        let routing = o.or_default(r, "routing");
+        Some(Scoring {
+            fit: fit?,
+            engagement: engagement?,
+            decay_half_life_days: decay_half_life_days?,
+            fit_grades: fit_grades?,
+            engagement_levels: engagement_levels?,
+            mql: mql?,
+            disqualify: disqualify?,
+            routing: routing?,
+        })
+    }
+}
+
+impl FromJson for FitGrade {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["grade", "min"])?;
+        let grade = o.req(r, "grade");
+        let min = o.req(r, "min");
+        Some(FitGrade { grade: grade?, min: min? })
+    }
+}
+
+impl FromJson for EngagementLevel {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["level", "min"])?;
+        let level = o.req(r, "level");
+        let min = o.req(r, "min");
+        Some(EngagementLevel { level: level?, min: min? })
+    }
+}
+
+impl FromJson for Mql {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["min_total", "min_fit_grade"])?;
+        let min_total = o.req(r, "min_total");
+        let min_fit_grade = o.req(r, "min_fit_grade");
+        Some(Mql {
+            min_total: min_total?,
+            min_fit_grade: min_fit_grade?,
+        })
+    }
+}
+
+impl FromJson for Route {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["queue", "when"])?;
+        let queue = o.req(r, "queue");
+        let when = o.opt(r, "when");
+        Some(Route { queue: queue?, when: when? })
+    }
+}
+
+impl FromJson for Event {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["type", "at", "url", "offer_id"])?;
+        let kind = o.req(r, "type");
+        let at_time = o.req(r, "at");
+        let url = o.opt(r, "url");
+        let offer_id = o.opt(r, "offer_id");
+        Some(Event {
+            kind: kind?,
+            at: at_time?,
+            url: url?,
+            offer_id: offer_id?,
+        })
+    }
+}
+
+impl FromJson for LeadFacts {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["fields", "events"])?;
+        let fields = o.or_default(r, "fields");
+        let events = o.or_default(r, "events");
+        Some(LeadFacts {
+            fields: fields?,
+            events: events?,
+        })
+    }
+}
+
+impl FromJson for Stage {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(node, at, &[("inquiry", Stage::Inquiry), ("mql", Stage::Mql), ("disqualified", Stage::Disqualified)])
+    }
+}
+
+impl FromJson for ContributionKind {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[("fit", ContributionKind::Fit), ("engagement", ContributionKind::Engagement), ("disqualify", ContributionKind::Disqualify)],
+        )
+    }
+}
+
+impl FromJson for Contribution {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(node, at, &["rule", "kind", "points", "events"])?;
+        let rule = o.req(r, "rule");
+        let kind = o.req(r, "kind");
+        let points = o.req(r, "points");
+        let events = o.opt::<u32>(r, "events");
+        Some(Contribution {
+            rule: rule?,
+            kind: kind?,
+            points: points?,
+            events: events?.map(|e| e as usize),
+        })
+    }
+}
+
+impl FromJson for Score {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        let o = r.object(
+            node,
+            at,
+            &["fit", "engagement", "total", "grade", "level", "matrix", "stage", "queue", "breakdown"],
+        )?;
+        let fit = o.req::<f64>(r, "fit");
+        let engagement = o.req::<f64>(r, "engagement");
+        let total = o.req::<f64>(r, "total");
+        let grade = o.req(r, "grade");
+        let level = o.req(r, "level");
+        let matrix = o.req(r, "matrix");
+        let stage = o.req(r, "stage");
+        let queue = o.opt(r, "queue");
+        let breakdown = o.or_default(r, "breakdown");
+        Some(Score {
+            fit: fit? as i64,
+            engagement: engagement? as i64,
+            total: total? as i64,
+            grade: grade?,
+            level: level?,
+            matrix: matrix?,
+            stage: stage?,
+            queue: queue?,
+            breakdown: breakdown?,
+        })
+    }
 }
 
 /// Whole numbers as integers (`20`, not `20.0`), others as they are (`7.07`).
@@ -148,12 +306,13 @@ fn whole_or_decimal<S: serde::Serializer>(points: &f64, s: S) -> Result<S::Ok, S
 
 /// Reads a LEAD document: one `{"fields", "events"}` object, or an array of them.
 /// Returns the leads and whether the document was an array.
-pub fn parse_leads(text: &str) -> Result<(Vec<LeadFacts>, bool), crate::json::Error> {
+/// Unknown keys in a lead are ignored (events may carry more than scoring reads).
+pub fn parse_leads(text: &str) -> Result<(Vec<LeadFacts>, bool), Vec<crate::json::Error>> {
     let is_array = text.trim_start().starts_with('[');
     if is_array {
-        crate::json::from_str::<Vec<LeadFacts>>(text).map(|(leads, _)| (leads, true))
+        crate::json::read::<Vec<LeadFacts>>(text, false).map(|leads| (leads, true))
     } else {
-        crate::json::from_str::<LeadFacts>(text).map(|(lead, _)| (vec![lead], false))
+        crate::json::read::<LeadFacts>(text, false).map(|lead| (vec![lead], false))
     }
 }
 

@@ -1,9 +1,8 @@
 //! Config text: a plain string, or a map of locale → string with fallback.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use crate::json::{FromJson, Node, Reader, Value};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Text a marketer writes: `"Vorname"` or `{"de": "Vorname", "en": "First name"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,36 +53,20 @@ impl Serialize for Text {
     }
 }
 
-// Hand-written rather than `#[serde(untagged)]`: untagged enums only say "did not match
-// any variant", while a marketer needs to read what was expected.
-impl<'de> serde::Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, or an object of locale → string such as {\"de\": \"…\", \"en\": \"…\"}")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text::Plain(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-                Ok(Text::Plain(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, String>()? {
-                    out.insert(k, v);
-                }
-                if out.is_empty() {
-                    return Err(de::Error::custom(
-                        "empty text: give at least one locale, e.g. {\"en\": \"…\"}",
-                    ));
-                }
-                Ok(Text::Localized(out))
-            }
+impl FromJson for Text {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        if let Value::String(s) = &node.value {
+            return Some(Text::Plain(s.clone()));
         }
-        deserializer.deserialize_any(TextVisitor)
+        if !matches!(node.value, Value::Object(_)) {
+            return r.expected(node, at, "a text, or an object of locale → text such as {\"de\": \"…\", \"en\": \"…\"}");
+        }
+        let map: BTreeMap<String, String> = FromJson::read(r, node, at)?;
+        if map.is_empty() {
+            r.problem(node, at, "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into());
+            return None;
+        }
+        Some(Text::Localized(map))
     }
 }
 
@@ -108,9 +91,8 @@ mod tests {
     use super::*;
 
     fn localized() -> Text {
-        crate::json::from_str(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#)
+        crate::json::read(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#, true)
             .expect("valid text")
-            .0
     }
 
     #[test]
@@ -124,7 +106,7 @@ mod tests {
 
     #[test]
     fn falls_back_to_first_entry_without_english() {
-        let t: Text = crate::json::from_str(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#).expect("ok").0;
+        let t: Text = crate::json::read(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#, true).expect("ok");
         assert_eq!(t.resolve("de"), "Voornaam");
     }
 
@@ -137,12 +119,9 @@ mod tests {
 
     #[test]
     fn wrong_shape_says_what_was_expected() {
-        let err = crate::json::from_str::<Text>("42").expect_err("number is not text");
-        assert!(
-            err.to_string().contains("a string, or an object of locale"),
-            "{err}"
-        );
-        let err = crate::json::from_str::<Text>("{}").expect_err("empty map");
-        assert!(err.to_string().contains("at least one locale"), "{err}");
+        let err = crate::json::read::<Text>("42", true).expect_err("number is not text");
+        assert!(err[0].to_string().contains("a text, or an object of locale"), "{err:?}");
+        let err = crate::json::read::<Text>("{}", true).expect_err("empty map");
+        assert!(err[0].to_string().contains("at least one locale"), "{err:?}");
     }
 }

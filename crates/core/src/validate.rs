@@ -7,10 +7,9 @@
 use crate::config::{FieldType, OfferConfig};
 use crate::email;
 use crate::messages::Lang;
-use serde::de::{self, Deserializer, Visitor};
+use crate::json::{FromJson, Node, Reader, Value};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Longest text value kept; longer input is an error rather than silently cut.
 pub const MAX_TEXT_LEN: usize = 500;
@@ -34,25 +33,13 @@ impl Serialize for FieldValue {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for FieldValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = FieldValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a boolean")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldValue, E> {
-                Ok(FieldValue::Text(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<FieldValue, E> {
-                Ok(FieldValue::Text(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<FieldValue, E> {
-                Ok(FieldValue::Bool(v))
-            }
+impl FromJson for FieldValue {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        match &node.value {
+            Value::String(s) => Some(FieldValue::Text(s.clone())),
+            Value::Bool(b) => Some(FieldValue::Bool(*b)),
+            _ => r.expected(node, at, "a string or a boolean"),
         }
-        d.deserialize_any(V)
     }
 }
 

@@ -109,7 +109,7 @@ fn fields_fixtures() {
             let values = |name: &str| -> Values {
                 let path = case.join(name);
                 if path.exists() {
-                    leadmagnet_core::json::from_str(&read(&path)).expect("values").0
+                    leadmagnet_core::json::read(&read(&path), true).expect("values")
                 } else {
                     Values::new()
                 }

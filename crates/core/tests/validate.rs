@@ -191,12 +191,12 @@ fn collector_parser_names_the_problem() {
         (
             ok.replace(r#""fields""#, r#""felds""#),
             "",
-            "missing field `fields`",
+            "missing key \"fields\"",
         ),
         (
             ok.replace(r#""page_url":"https://x.test/""#, ""),
             "/context",
-            "missing field `page_url`",
+            "missing key \"page_url\"",
         ),
         (
             r#"{"version":1,"#.to_string(),
@@ -206,7 +206,7 @@ fn collector_parser_names_the_problem() {
         (
             "[]".to_string(),
             "",
-            "expected an object {…}, found an array",
+            "expected an object {...}, found an array",
         ),
         (
             format!("{ok} x"),

@@ -31,9 +31,16 @@ fn load_config(path: &Path) -> Result<OfferConfig, String> {
     })
 }
 
-fn place(path: &Path, e: &json::Error) -> String {
-    let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
-    format!("{}:{}:{}: {at}: {}", path.display(), e.line, e.column, e.message)
+/// Every problem of an input file, one per line as `file:line:column: pointer: message`.
+fn place(path: &Path, problems: &[json::Error]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|e| {
+            let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
+            format!("{}:{}:{}: {at}: {}", path.display(), e.line, e.column, e.message)
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// `leadmagnet validate CONFIG`: `ok`, or every problem, one per line as `pointer: message`.
@@ -83,7 +90,7 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
 pub fn fields(config: &Path, profile: Option<&Path>) -> Outcome {
     let config = load_config(config)?;
     let profile: Values = match profile {
-        Some(path) => json::from_str(&read(path)?).map_err(|e| place(path, &e))?.0,
+        Some(path) => json::read(&read(path)?, true).map_err(|e| place(path, &e))?,
         None => Values::new(),
     };
     let shown = fields_to_show(&config, &profile, &Values::new(), FullLists::get());

@@ -127,7 +127,7 @@ fn score_names_the_file_and_place_of_bad_input() {
     let not_json = dir.join("not.json");
     std::fs::write(&not_json, "fields: 1").expect("write");
     let cases = [
-        (bad_shape, "shape.json:1:22: /fields/email: expected a string or a boolean, found a number"),
+        (bad_shape, "shape.json:1:22: /fields/email: expected a string or a boolean, found the number 5"),
         (bad_time, "time.json: /0/events/0/at: \"tuesday\" is not an RFC 3339 time"),
         (not_json, "not.json:1:1: /: expected a value, found `f`"),
     ];
