@@ -95,12 +95,20 @@ impl Component for OfferForm {
                     self.form.failed();
                     return true;
                 };
-                let payload = LeadPayload::new(
-                    lead,
-                    &lead_id,
-                    &submitted_at,
-                    browser::page_context(&locale),
-                );
+                // The preliminary score, with the widget's compact domain lists; the
+                // collector computes the authoritative one with the same code.
+                let preliminary = config.scoring.as_ref().map(|scoring| {
+                    let facts = LeadFacts {
+                        fields: lead.fields().clone(),
+                        events: Vec::new(),
+                    };
+                    score(scoring, &facts, js_sys::Date::now() as i64, &CompactLists)
+                });
+                let payload = LeadPayload::new(lead, &lead_id, &submitted_at, browser::page_context(&locale))
+                    .map(|p| match preliminary {
+                        Some(s) => p.with_score(s),
+                        None => p,
+                    });
                 let url = browser::resolve_url(&config.endpoint.url, &ctx.props().config_url);
                 ctx.link().send_future(async move {
                     let result = match payload {

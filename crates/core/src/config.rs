@@ -364,7 +364,7 @@ impl OfferConfig {
                 if g.min >= prev.min {
                     p.add(
                         format!("{at}/min"),
-                        format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", g.min, prev.min, prev.grade),
+                        format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", num(g.min), num(prev.min), prev.grade),
                     );
                 }
             }
@@ -378,7 +378,7 @@ impl OfferConfig {
                 if l.min >= prev.min {
                     p.add(
                         format!("{at}/min"),
-                        format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", l.min, prev.min, prev.level),
+                        format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", num(l.min), num(prev.min), prev.level),
                     );
                 }
             }
@@ -440,7 +440,7 @@ impl OfferConfig {
                 p.add(format!("{at}/points"), "points belong to fit and engagement rules only".into())
             }
             Some(points) if points.fract() != 0.0 || !points.is_finite() => {
-                p.add(format!("{at}/points"), format!("points must be a whole number, not {points}"))
+                p.add(format!("{at}/points"), format!("points must be a whole number, not {}", num(points)))
             }
             None if scored => p.add(format!("{at}/points"), "the rule needs points, e.g. \"points\": 10".into()),
             _ => {}
@@ -457,7 +457,7 @@ impl OfferConfig {
             }
             if let Some(max) = rule.max {
                 if max < 1.0 || max.fract() != 0.0 {
-                    p.add(format!("{at}/max"), format!("max must be a whole number of events, at least 1, not {max}"));
+                    p.add(format!("{at}/max"), format!("max must be a whole number of events, at least 1, not {}", num(max)));
                 }
             }
             if rule.has_condition() {
@@ -518,7 +518,7 @@ impl OfferConfig {
             }
             if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
                 if lo > hi {
-                    p.add(format!("{at}/gte"), format!("gte {lo} is above lte {hi}: nothing can match"));
+                    p.add(format!("{at}/gte"), format!("gte {} is above lte {}: nothing can match", num(lo), num(hi)));
                 }
             }
             if let Some(field) = field.filter(|f| f.kind == FieldType::Select) {
@@ -598,6 +598,23 @@ impl Problems {
             column: None,
             message,
         });
+    }
+}
+
+/// A number for a message, without f64's `Display` (≈14 KB of wasm): whole numbers as
+/// such, others with up to 4 decimals.
+fn num(n: f64) -> String {
+    if !n.is_finite() {
+        return "a number out of range".into();
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let scaled = libm::round(n.abs() * 10_000.0) as u64;
+    let (int, frac) = (scaled / 10_000, scaled % 10_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let digits = format!("{frac:04}");
+        format!("{sign}{int}.{}", digits.trim_end_matches('0'))
     }
 }
 

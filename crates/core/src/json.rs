@@ -114,7 +114,7 @@ pub fn read<T: FromJson>(text: &str, strict: bool) -> Result<T, Vec<Error>> {
     };
     let value = T::read(&mut r, &node, "");
     let mut problems: Vec<Error> = r.problems.into_iter().map(|e| e.finish(text)).collect();
-    problems.sort_by_key(|e| (e.line, e.column));
+    problems.sort_unstable_by_key(|e| (e.line, e.column));
     match value {
         Some(v) if problems.is_empty() => Ok(v),
         _ => Err(problems),

