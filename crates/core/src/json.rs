@@ -8,7 +8,6 @@
 //! reader also collects *every* problem (wrong types, missing and unknown keys with a
 //! "did you mean") instead of stopping at the first. Writing JSON still uses serde_json.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Deepest nesting accepted; deeper documents are refused instead of exhausting the stack.
@@ -573,23 +572,6 @@ impl<T: FromJson> FromJson for Box<T> {
     }
 }
 
-impl<V: FromJson> FromJson for BTreeMap<String, V> {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let obj = r.map(node, at)?;
-        let mut out = BTreeMap::new();
-        let mut ok = true;
-        for (key, value, pointer) in obj.members() {
-            match V::read(r, value, &pointer) {
-                Some(v) => {
-                    out.insert(key.to_owned(), v);
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
-    }
-}
-
 /// The known name closest to `given`, if it is close enough to be a likely typo: the same
 /// name in other case, a name it begins (`contains` → `contains_any`), or one a few edits away.
 pub fn did_you_mean<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -672,7 +654,7 @@ mod tests {
         tags: Vec<String>,
         size: Option<u32>,
         kind: Kind,
-        extra: BTreeMap<String, f64>,
+        extra: crate::map::SortedMap<f64>,
     }
 
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -720,10 +702,10 @@ mod tests {
         assert_eq!(doc.tags, ["a", "b"]);
         assert_eq!(doc.size, None);
         assert_eq!(doc.kind, Kind::LargeOne);
-        assert_eq!(doc.extra["a"], 1.5);
-        assert_eq!(doc.extra["b"], -2000.0);
-        assert_eq!(doc.extra["c"], 0.1);
-        assert_eq!(doc.extra["d"], 12.0);
+        assert_eq!(doc.extra.get("a"), Some(&1.5));
+        assert_eq!(doc.extra.get("b"), Some(&-2000.0));
+        assert_eq!(doc.extra.get("c"), Some(&0.1));
+        assert_eq!(doc.extra.get("d"), Some(&12.0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Leadmagnet's pure core: the brain the widget and the collector share.
 //!
 //! # Layout
+//! - [`map`]: a small sorted map (BTreeMap's order, a fraction of its wasm bytes).
 //! - [`text`]: config text that is either one string or a map of locale → string.
 //! - [`config`]: the offer config v1 (a versioned API boundary), its parser with
 //!   errors that name a JSON pointer, a line and a column, and its semantic checks.
@@ -30,6 +31,7 @@ pub mod domains;
 pub mod email;
 pub mod form;
 pub mod json;
+pub mod map;
 pub mod messages;
 pub mod payload;
 pub mod profiling;

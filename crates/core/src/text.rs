@@ -2,13 +2,13 @@
 
 use crate::json::{FromJson, Node, Reader, Value};
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
+use crate::map::SortedMap;
 
 /// Text a marketer writes: `"Vorname"` or `{"de": "Vorname", "en": "First name"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Text {
     Plain(String),
-    Localized(BTreeMap<String, String>),
+    Localized(SortedMap<String>),
 }
 
 impl Text {
@@ -61,7 +61,7 @@ impl FromJson for Text {
         if !matches!(node.value, Value::Object(_)) {
             return r.expected(node, at, "a text, or an object of locale → text such as {\"de\": \"…\", \"en\": \"…\"}");
         }
-        let map: BTreeMap<String, String> = FromJson::read(r, node, at)?;
+        let map: SortedMap<String> = FromJson::read(r, node, at)?;
         if map.is_empty() {
             r.problem(node, at, "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into());
             return None;

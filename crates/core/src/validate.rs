@@ -9,7 +9,6 @@ use crate::email;
 use crate::messages::Lang;
 use crate::json::{FromJson, Node, Reader, Value};
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
 
 /// Longest text value kept; longer input is an error rather than silently cut.
 pub const MAX_TEXT_LEN: usize = 500;
@@ -22,7 +21,7 @@ pub enum FieldValue {
 }
 
 /// Field id → value.
-pub type Values = BTreeMap<String, FieldValue>;
+pub type Values = crate::map::SortedMap<FieldValue>;
 
 impl Serialize for FieldValue {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
