@@ -53,10 +53,8 @@ impl Error {
             .iter()
             .rposition(|b| *b == b'\n')
             .map_or(0, |i| i + 1);
-        self.column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count()
-            + 1;
+        // Offsets always fall on character boundaries (they point at ASCII delimiters).
+        self.column = text.get(line_start..offset).map_or(0, |t| t.chars().count()) + 1;
         self
     }
 }
@@ -113,7 +111,15 @@ pub fn read<T: FromJson>(text: &str, strict: bool) -> Result<T, Vec<Error>> {
     };
     let value = T::read(&mut r, &node, "");
     let mut problems: Vec<Error> = r.problems.into_iter().map(|e| e.finish(text)).collect();
-    problems.sort_unstable_by_key(|e| (e.line, e.column));
+    // In document order. Insertion sort: the list is short and nearly sorted, and a
+    // library sort would add ~3 KB to the widget.
+    for i in 1..problems.len() {
+        let mut j = i;
+        while j > 0 && (problems[j - 1].line, problems[j - 1].column) > (problems[j].line, problems[j].column) {
+            problems.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     match value {
         Some(v) if problems.is_empty() => Ok(v),
         _ => Err(problems),
@@ -151,8 +157,8 @@ impl Parser<'_> {
         let found = match self.s.get(self.i) {
             None => "the end of the text".to_owned(),
             Some(_) => {
-                let rest = String::from_utf8_lossy(&self.s[self.i..]);
-                format!("`{}`", rest.chars().next().unwrap_or(' '))
+                let next = std::str::from_utf8(&self.s[self.i..]).ok().and_then(|r| r.chars().next());
+                format!("`{}`", next.unwrap_or(' '))
             }
         };
         Err(Error::new(format!("{message}, found {found}")).at(self.i))
@@ -281,7 +287,7 @@ impl Parser<'_> {
             }
         }
         Ok(Value::Number(
-            String::from_utf8_lossy(&self.s[start..self.i]).into_owned(),
+            String::from_utf8(self.s[start..self.i].to_vec()).unwrap_or_default(),
         ))
     }
 
@@ -344,7 +350,7 @@ impl Parser<'_> {
             }
         }
         // The input is a &str, so the bytes between quotes are UTF-8.
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        Ok(String::from_utf8(out).unwrap_or_default())
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {

@@ -352,7 +352,7 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
             continue;
         }
         // Most recent first, so `max` keeps the latest events.
-        times.sort_unstable_by(|a, b| b.cmp(a));
+        sort_newest_first(&mut times);
         if let Some(max) = rule.max {
             times.truncate(max as usize);
         }
@@ -428,6 +428,18 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
         stage,
         queue,
         breakdown,
+    }
+}
+
+/// Insertion sort, newest first: event lists are short, and a library sort would add
+/// ~3 KB to the widget.
+fn sort_newest_first(times: &mut [i64]) {
+    for i in 1..times.len() {
+        let mut j = i;
+        while j > 0 && times[j - 1] < times[j] {
+            times.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
