@@ -1,7 +1,7 @@
 //! Leadmagnet's one build entry; `make` targets call these. Run with `cargo xtask <task>`.
 //!
 //! - `bootstrap`: install what is missing on a fresh Debian machine (wasm target,
-//!   wasm-bindgen CLI pinned to the library version, Chromium + ChromeDriver, brotli, the
+//!   rust-src, wasm-bindgen CLI pinned to the library version, Chromium + ChromeDriver, brotli, the
 //!   npm dev tools from package-lock.json) and skip what is present.
 //! - `widget`: build `www/dist/leadmagnet.js` and the content-hashed `.wasm`.
 //! - `size [--check]`: raw / gzip -9 / brotli -11 bytes of both; `--check` enforces the
@@ -183,17 +183,39 @@ fn bootstrap() -> Result {
 
 // ---------------------------------------------------------------- widget
 
+/// Where the widget's size-optimized build goes: its flags differ from every other
+/// build's, so it gets its own target directory and never invalidates theirs.
+const WIDGET_TARGET_DIR: &str = "target/widget-build";
+
 fn widget() -> Result {
     let started = Instant::now();
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "-p",
-        "leadmagnet-widget",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--release",
-    ]))?;
+    // The standard library is rebuilt for size (`-Z build-std`, `optimize_for_size`),
+    // panics abort at once without formatting a message, and no source locations or
+    // Debug impls are kept: together ~13 KB brotli of the 100 KB budget. These are
+    // unstable flags, enabled on the pinned stable toolchain with RUSTC_BOOTSTRAP=1 for
+    // this one build only (see ARCHITECTURE.md, "The byte budget").
+    let mut build = Command::new("cargo");
+    build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "leadmagnet-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--release",
+            "-Z",
+            "build-std=std,panic_abort",
+            "-Z",
+            "build-std-features=optimize_for_size",
+        ])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", WIDGET_TARGET_DIR)
+        .env(
+            "RUSTFLAGS",
+            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+        );
+    run(&mut build)?;
     let work = Path::new("target/widget");
     fs::create_dir_all(work).map_err(|e| e.to_string())?;
     run(Command::new("wasm-bindgen").args([
@@ -204,7 +226,7 @@ fn widget() -> Result {
         "target/widget",
         "--out-name",
         "leadmagnet",
-        "target/wasm32-unknown-unknown/release/leadmagnet_widget.wasm",
+        "target/widget-build/wasm32-unknown-unknown/release/leadmagnet_widget.wasm",
     ]))?;
     // npm binaryen: Debian's wasm-opt 108 writes modules that die at start-up.
     let mut opt = Command::new("node_modules/.bin/wasm-opt");
