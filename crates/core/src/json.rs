@@ -6,7 +6,11 @@
 //! parsed into a tree that remembers each value's byte offset, and each type reads itself
 //! from the tree with small, mostly non-generic helpers ([`FromJson`], [`Reader`]). A
 //! reader also collects *every* problem (wrong types, missing and unknown keys with a
-//! "did you mean") instead of stopping at the first. Writing JSON still uses serde_json.
+//! "did you mean") instead of stopping at the first.
+//!
+//! Writing is hand-made for the same reason ([`ToJson`], [`Writer`]): the lead payload
+//! and scores are written by the widget and the CLI alike, compact or indented exactly as
+//! serde_json's pretty printer does.
 
 use std::fmt;
 
@@ -614,6 +618,243 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Writes JSON text, compact or indented by two spaces.
+pub struct Writer {
+    out: String,
+    pretty: bool,
+    depth: usize,
+    /// Whether the current object or array has an entry yet.
+    has_entry: Vec<bool>,
+}
+
+impl Writer {
+    pub fn new(pretty: bool) -> Writer {
+        Writer {
+            out: String::new(),
+            pretty,
+            depth: 0,
+            has_entry: Vec::new(),
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn newline(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..self.depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    fn open(&mut self, bracket: char) {
+        self.out.push(bracket);
+        self.depth += 1;
+        self.has_entry.push(false);
+    }
+
+    fn close(&mut self, bracket: char) {
+        self.depth -= 1;
+        if self.has_entry.pop() == Some(true) {
+            self.newline();
+        }
+        self.out.push(bracket);
+    }
+
+    fn entry(&mut self) {
+        if let Some(has) = self.has_entry.last_mut() {
+            if *has {
+                self.out.push(',');
+            }
+            *has = true;
+        }
+        self.newline();
+    }
+
+    pub fn begin_object(&mut self) {
+        self.open('{');
+    }
+
+    pub fn end_object(&mut self) {
+        self.close('}');
+    }
+
+    pub fn begin_array(&mut self) {
+        self.open('[');
+    }
+
+    pub fn end_array(&mut self) {
+        self.close(']');
+    }
+
+    /// Starts an array element.
+    pub fn element(&mut self) {
+        self.entry();
+    }
+
+    /// Starts an object member: its key; the value is written next.
+    pub fn key(&mut self, key: &str) {
+        self.entry();
+        self.string(key);
+        self.out.push(':');
+        if self.pretty {
+            self.out.push(' ');
+        }
+    }
+
+    /// A member whose value is `value`.
+    pub fn field<T: ToJson + ?Sized>(&mut self, key: &str, value: &T) {
+        self.key(key);
+        value.to_json(self);
+    }
+
+    /// A member written only when `value` is there.
+    pub fn field_opt<T: ToJson>(&mut self, key: &str, value: &Option<T>) {
+        if let Some(v) = value {
+            self.field(key, v);
+        }
+    }
+
+    pub fn string(&mut self, s: &str) {
+        self.out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                '\u{8}' => self.out.push_str("\\b"),
+                '\u{c}' => self.out.push_str("\\f"),
+                c if (c as u32) < 0x20 => self.out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+    }
+
+    pub fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+}
+
+/// A type that writes itself as JSON.
+pub trait ToJson {
+    fn to_json(&self, w: &mut Writer);
+
+    /// Compact JSON text.
+    fn to_json_string(&self) -> String {
+        let mut w = Writer::new(false);
+        self.to_json(&mut w);
+        w.finish()
+    }
+
+    /// JSON text indented by two spaces, as the CLI prints it.
+    fn to_json_pretty(&self) -> String {
+        let mut w = Writer::new(true);
+        self.to_json(&mut w);
+        w.finish()
+    }
+}
+
+impl ToJson for str {
+    fn to_json(&self, w: &mut Writer) {
+        w.string(self);
+    }
+}
+
+impl ToJson for String {
+    fn to_json(&self, w: &mut Writer) {
+        w.string(self);
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self, w: &mut Writer) {
+        w.raw(if *self { "true" } else { "false" });
+    }
+}
+
+impl ToJson for i64 {
+    fn to_json(&self, w: &mut Writer) {
+        w.raw(&self.to_string());
+    }
+}
+
+impl ToJson for u8 {
+    fn to_json(&self, w: &mut Writer) {
+        w.raw(&self.to_string());
+    }
+}
+
+impl ToJson for usize {
+    fn to_json(&self, w: &mut Writer) {
+        w.raw(&self.to_string());
+    }
+}
+
+impl ToJson for u32 {
+    fn to_json(&self, w: &mut Writer) {
+        w.raw(&self.to_string());
+    }
+}
+
+/// Numbers are written with up to six decimals (whole numbers without any): the numbers
+/// written (scores, points) never need more, and this avoids float formatting tables.
+impl ToJson for f64 {
+    fn to_json(&self, w: &mut Writer) {
+        if !self.is_finite() {
+            w.raw("null");
+            return;
+        }
+        let sign = if *self < 0.0 { "-" } else { "" };
+        let scaled = libm::round(self.abs() * 1e6) as u64;
+        let (int, frac) = (scaled / 1_000_000, scaled % 1_000_000);
+        let text = if frac == 0 {
+            format!("{sign}{int}")
+        } else {
+            let digits = format!("{frac:06}");
+            format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+        };
+        w.raw(if text == "-0" { "0" } else { &text });
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self, w: &mut Writer) {
+        match self {
+            Some(v) => v.to_json(w),
+            None => w.raw("null"),
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_array();
+        for item in self {
+            w.element();
+            item.to_json(w);
+        }
+        w.end_array();
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self, w: &mut Writer) {
+        self.as_slice().to_json(w);
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn to_json(&self, w: &mut Writer) {
+        (**self).to_json(w);
+    }
+}
+
 /// Decimal text (JSON number syntax) to f64 without the standard parser's tables
 
 /// (≈10 KB of wasm); exact for the short decimals configs and forms hold, within a few
@@ -762,6 +1003,30 @@ mod tests {
         assert_eq!(did_you_mean("b", ["A", "B"]), Some("B"));
         assert_eq!(did_you_mean("xyz", ["role", "company", "email"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn writes_compact_and_pretty_like_serde_json() {
+        struct Sample;
+        impl ToJson for Sample {
+            fn to_json(&self, w: &mut Writer) {
+                w.begin_object();
+                w.field("empty", &Vec::<i64>::new());
+                w.field("n", &[1.5f64, -0.25, 3.0, 9.99, 1e-9][..]);
+                w.key("nested");
+                w.begin_object();
+                w.end_object();
+                w.field("none", &None::<i64>);
+                w.field_opt("skipped", &None::<i64>);
+                w.field("text", "a \"q\" \\ \n \u{1} ü");
+                w.end_object();
+            }
+        }
+        let value = serde_json::json!({
+            "text": "a \"q\" \\ \n \u{1} ü", "n": [1.5, -0.25, 3, 9.99, 0], "empty": [], "none": null, "nested": {}
+        });
+        assert_eq!(Sample.to_json_string(), serde_json::to_string(&value).expect("json"));
+        assert_eq!(Sample.to_json_pretty(), serde_json::to_string_pretty(&value).expect("json"));
     }
 
     #[test]

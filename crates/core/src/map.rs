@@ -3,7 +3,7 @@
 //! cost ~25 KB of wasm). Maps here hold a form's fields or a text's locales: a handful of
 //! entries, where a sorted vector is also the faster structure.
 
-use crate::json::{FromJson, Node, Reader};
+use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +96,16 @@ impl<V: Serialize> Serialize for SortedMap<V> {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+
+impl<V: ToJson> ToJson for SortedMap<V> {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        for (k, v) in &self.entries {
+            w.field(k, v);
+        }
+        w.end_object();
     }
 }
 

@@ -10,13 +10,13 @@
 
 use crate::scoring::Score;
 use crate::validate::{ValidLead, Values};
-use crate::json::{FromJson, Node, Reader};
+use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use serde::Serialize;
 use std::fmt;
 
 pub const PAYLOAD_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeadPayload {
     pub version: u32,
     pub lead_id: String,
@@ -27,22 +27,17 @@ pub struct LeadPayload {
     pub context: Context,
     /// The preliminary score the widget computed with the compact domain lists; the
     /// collector computes its own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<Score>,
 }
 
 /// Where and how the lead was captured.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Context {
     pub page_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
     /// Locale the form was shown in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widget_version: Option<String>,
 }
 
@@ -84,8 +79,33 @@ impl LeadPayload {
     }
 
     pub fn to_json(&self) -> String {
-        // Serializing plain strings and maps cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        self.to_json_string()
+    }
+}
+
+impl ToJson for LeadPayload {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("version", &self.version);
+        w.field("lead_id", &self.lead_id);
+        w.field("offer_id", &self.offer_id);
+        w.field("submitted_at", &self.submitted_at);
+        w.field("fields", &self.fields);
+        w.field("context", &self.context);
+        w.field_opt("score", &self.score);
+        w.end_object();
+    }
+}
+
+impl ToJson for Context {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("page_url", &self.page_url);
+        w.field_opt("page_title", &self.page_title);
+        w.field_opt("referrer", &self.referrer);
+        w.field_opt("locale", &self.locale);
+        w.field_opt("widget_version", &self.widget_version);
+        w.end_object();
     }
 }
 

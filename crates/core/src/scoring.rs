@@ -5,7 +5,7 @@
 use crate::domains::DomainLists;
 use crate::rule::{Facts, Rule};
 use crate::validate::Values;
-use crate::json::{FromJson, Node, Reader};
+use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use serde::Serialize;
 
 /// The `scoring` section of an offer config.
@@ -73,30 +73,24 @@ pub struct Route {
 }
 
 /// Something the lead did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    #[serde(rename = "type")]
     pub kind: String,
     /// When it happened (RFC 3339).
     pub at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
 }
 
 /// What is scored: known field values and events.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeadFacts {
-    #[serde(default)]
     pub fields: Values,
-    #[serde(default)]
     pub events: Vec<Event>,
 }
 
 /// The lead-waterfall stage the score puts the lead in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Inquiry,
     Mql,
@@ -104,7 +98,7 @@ pub enum Stage {
 }
 
 /// A score and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Score {
     pub fit: i64,
     pub engagement: i64,
@@ -118,20 +112,17 @@ pub struct Score {
 }
 
 /// One rule that counted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Contribution {
     pub rule: String,
     pub kind: ContributionKind,
     /// Fit: the rule's points. Engagement: decayed points, 2 decimals. Disqualify: 0.
-    #[serde(serialize_with = "whole_or_decimal")]
     pub points: f64,
     /// Engagement: how many events counted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContributionKind {
     Fit,
     Engagement,
@@ -295,12 +286,51 @@ impl FromJson for Score {
     }
 }
 
-/// Whole numbers as integers (`20`, not `20.0`), others as they are (`7.07`).
-fn whole_or_decimal<S: serde::Serializer>(points: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if points.fract() == 0.0 && points.abs() < 9e15 {
-        s.serialize_i64(*points as i64)
-    } else {
-        s.serialize_f64(*points)
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Inquiry => "inquiry",
+            Stage::Mql => "mql",
+            Stage::Disqualified => "disqualified",
+        }
+    }
+}
+
+impl ContributionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ContributionKind::Fit => "fit",
+            ContributionKind::Engagement => "engagement",
+            ContributionKind::Disqualify => "disqualify",
+        }
+    }
+}
+
+impl ToJson for Score {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("fit", &self.fit);
+        w.field("engagement", &self.engagement);
+        w.field("total", &self.total);
+        w.field("grade", &self.grade);
+        w.field("level", &self.level);
+        w.field("matrix", &self.matrix);
+        w.field("stage", self.stage.name());
+        w.field("queue", &self.queue);
+        w.field("breakdown", &self.breakdown);
+        w.end_object();
+    }
+}
+
+impl ToJson for Contribution {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("rule", &self.rule);
+        w.field("kind", self.kind.name());
+        // Whole numbers as integers (`20`), others with their decimals (`7.07`).
+        w.field("points", &self.points);
+        w.field_opt("events", &self.events);
+        w.end_object();
     }
 }
 

@@ -7,8 +7,7 @@
 use crate::config::{FieldType, OfferConfig};
 use crate::email;
 use crate::messages::Lang;
-use crate::json::{FromJson, Node, Reader, Value};
-use serde::{Serialize, Serializer};
+use crate::json::{FromJson, Node, Reader, ToJson, Value, Writer};
 
 /// Longest text value kept; longer input is an error rather than silently cut.
 pub const MAX_TEXT_LEN: usize = 500;
@@ -23,11 +22,11 @@ pub enum FieldValue {
 /// Field id → value.
 pub type Values = crate::map::SortedMap<FieldValue>;
 
-impl Serialize for FieldValue {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl ToJson for FieldValue {
+    fn to_json(&self, w: &mut Writer) {
         match self {
-            FieldValue::Text(t) => s.serialize_str(t),
-            FieldValue::Bool(b) => s.serialize_bool(*b),
+            FieldValue::Text(t) => w.string(t),
+            FieldValue::Bool(b) => b.to_json(w),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! the diff before committing it.
 
 use leadmagnet_core::domains::CompactLists;
+use leadmagnet_core::json::ToJson;
 use leadmagnet_core::profiling::fields_to_show;
 use leadmagnet_core::scoring::{parse_leads, score};
 use leadmagnet_core::time::parse_rfc3339;
@@ -85,12 +86,7 @@ fn score_fixtures() {
             let now = parse_rfc3339(read(&case.join("now")).trim()).expect("now");
             let (leads, array) = parse_leads(&read(&case.join("lead.json"))).expect("lead.json");
             let scores: Vec<_> = leads.iter().map(|l| score(&scoring, l, now, &CompactLists)).collect();
-            let json = if array {
-                serde_json::to_string_pretty(&scores)
-            } else {
-                serde_json::to_string_pretty(&scores[0])
-            }
-            .expect("json");
+            let json = if array { scores.to_json_pretty() } else { scores[0].to_json_pretty() };
             check(&case.join("expected.json"), &format!("{json}\n"))
         })
         .collect();
@@ -115,7 +111,7 @@ fn fields_fixtures() {
                 }
             };
             let shown = fields_to_show(&config, &values("profile.json"), &values("answers.json"), &CompactLists);
-            let json = serde_json::to_string_pretty(&shown).expect("json");
+            let json = shown.to_json_pretty();
             check(&case.join("expected.json"), &format!("{json}\n"))
         })
         .collect();

@@ -3,6 +3,7 @@
 //! asks for a known field, and adding a matching fit rule never lowers fit.
 
 use leadmagnet_core::domains::CompactLists;
+use leadmagnet_core::json::ToJson;
 use leadmagnet_core::profiling::fields_to_show;
 use leadmagnet_core::rule::Rule;
 use leadmagnet_core::scoring::{score, Event, LeadFacts};
@@ -62,8 +63,8 @@ fn lead(g: &mut Gen) -> LeadFacts {
     LeadFacts { fields, events }
 }
 
-fn json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).expect("serializes")
+fn json(value: &impl ToJson) -> String {
+    value.to_json_string()
 }
 
 #[test]

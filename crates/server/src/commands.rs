@@ -5,7 +5,7 @@
 
 use crate::domains::FullLists;
 use leadmagnet_core::config::OfferConfig;
-use leadmagnet_core::json;
+use leadmagnet_core::json::{self, ToJson};
 use leadmagnet_core::profiling::fields_to_show;
 use leadmagnet_core::scoring::{parse_leads, score};
 use leadmagnet_core::time::parse_rfc3339;
@@ -82,8 +82,8 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
     }
     let scoring = config.scoring.unwrap_or_default();
     let scores: Vec<_> = leads.iter().map(|l| score(&scoring, l, now_ms, FullLists::get())).collect();
-    let out = if array { serde_json::to_string_pretty(&scores) } else { serde_json::to_string_pretty(&scores[0]) };
-    out.map(|s| s + "\n").map_err(|e| format!("cannot write the score: {e}"))
+    let out = if array { scores.to_json_pretty() } else { scores[0].to_json_pretty() };
+    Ok(out + "\n")
 }
 
 /// `leadmagnet fields --config C [--profile P]`: the field ids a visitor sees now.
@@ -94,7 +94,5 @@ pub fn fields(config: &Path, profile: Option<&Path>) -> Outcome {
         None => Values::new(),
     };
     let shown = fields_to_show(&config, &profile, &Values::new(), FullLists::get());
-    serde_json::to_string_pretty(&shown)
-        .map(|s| s + "\n")
-        .map_err(|e| format!("cannot write the fields: {e}"))
+    Ok(shown.to_json_pretty() + "\n")
 }
