@@ -9,9 +9,9 @@
 
 use crate::browser;
 use leadmagnet_core::config::{Field, FieldType, OfferConfig};
+use leadmagnet_core::domains::CompactLists;
 use leadmagnet_core::form::{FormState, Status};
 use leadmagnet_core::messages::{ui, Lang, Ui};
-use leadmagnet_core::domains::CompactLists;
 use leadmagnet_core::scoring::{score, LeadFacts};
 use leadmagnet_core::{FieldValue, LeadPayload};
 use std::rc::Rc;
@@ -78,7 +78,8 @@ impl Component for OfferForm {
                 self.form.set(config, &field, value);
                 // Re-render only when a shown error or the shown fields changed (a
                 // dependent field appeared or went); typing is otherwise silent.
-                error_before.as_ref() != self.form.error(&field) || asked_before != self.form.asked().len()
+                error_before.as_ref() != self.form.error(&field)
+                    || asked_before != self.form.asked().len()
             }
             Msg::Submit => {
                 // Read what the controls hold now: autofill and password managers do not
@@ -104,11 +105,16 @@ impl Component for OfferForm {
                     };
                     score(scoring, &facts, js_sys::Date::now() as i64, &CompactLists)
                 });
-                let payload = LeadPayload::new(lead, &lead_id, &submitted_at, browser::page_context(&locale))
-                    .map(|p| match preliminary {
-                        Some(s) => p.with_score(s),
-                        None => p,
-                    });
+                let payload = LeadPayload::new(
+                    lead,
+                    &lead_id,
+                    &submitted_at,
+                    browser::page_context(&locale),
+                )
+                .map(|p| match preliminary {
+                    Some(s) => p.with_score(s),
+                    None => p,
+                });
                 let url = browser::resolve_url(&config.endpoint.url, &ctx.props().config_url);
                 ctx.link().send_future(async move {
                     let result = match payload {
@@ -134,6 +140,7 @@ impl Component for OfferForm {
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        self.sync_selects(ctx);
         if !std::mem::take(&mut self.focus_after_render) {
             return;
         }
@@ -179,7 +186,7 @@ impl Component for OfferForm {
                     if config.fields.iter().any(|f| f.required && self.form.asked().contains(&f.id)) {
                         <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
                     }
-                    { for config.fields.iter().filter(|f| self.form.asked().contains(&f.id)).map(|f| self.view_field(ctx, f, lang)) }
+                    { for config.fields.iter().map(|f| self.view_field(ctx, f, lang)) }
                     if self.form.send_failed() {
                         <p class="lm-alert" role="alert">{ ui(lang, Ui::SendFailed) }</p>
                     }
@@ -223,6 +230,10 @@ impl OfferForm {
             </>
         };
         let name = field.id.clone();
+        // Every field is always in the DOM; those not asked now carry `hidden` (not shown,
+        // not focusable, not read out). Adding and removing elements instead made yew
+        // rebuild the fields before a dependent one, which took the visitor's focus away.
+        let hidden = !self.form.asked().contains(&field.id);
         // Controlled by the form state, so a dependent field that comes back shows the
         // answer it had.
         let stored = self.form.value(&field.id);
@@ -238,7 +249,7 @@ impl OfferForm {
                     Msg::Changed(name.clone(), FieldValue::Bool(checked))
                 });
                 html! {
-                    <div class="lm-field lm-check">
+                    <div class="lm-field lm-check" key={field.id.clone()} {hidden}>
                         // Never pre-ticked: `checked` is only ever the visitor's own tick.
                         <input type="checkbox" id={id} name={field.id.clone()} required={field.required}
                             checked={ticked} aria-invalid={invalid} aria-describedby={described_by} {onchange} />
@@ -252,16 +263,15 @@ impl OfferForm {
                     Msg::Changed(name.clone(), FieldValue::Text(value))
                 });
                 html! {
-                    <div class="lm-field">
+                    <div class="lm-field" key={field.id.clone()} {hidden}>
                         { label }
                         <select class="lm-input" id={id} name={field.id.clone()} required={field.required}
                             autocomplete={field.autocomplete_token().map(str::to_owned)}
                             aria-invalid={invalid} aria-describedby={described_by} {onchange}>
-                            // `selected`: yew inserts options last-first, and the browser
-                            // would otherwise select the first one inserted.
-                            <option value="" selected={text_value.is_empty()}>{ ui(lang, Ui::Choose) }</option>
+                            // The chosen option is set after rendering (see `sync_selects`).
+                            <option value="">{ ui(lang, Ui::Choose) }</option>
                             { for field.options.iter().map(|o| html! {
-                                <option value={o.value.clone()} selected={o.value == text_value}>
+                                <option value={o.value.clone()}>
                                     { o.label.as_ref().map(|l| l.resolve(locale)).unwrap_or(&o.value) }
                                 </option>
                             }) }
@@ -281,7 +291,7 @@ impl OfferForm {
                     "text"
                 };
                 html! {
-                    <div class="lm-field">
+                    <div class="lm-field" key={field.id.clone()} {hidden}>
                         { label }
                         <input class="lm-input" type={input_type} id={id} name={field.id.clone()}
                             required={field.required} value={text_value}
@@ -317,6 +327,35 @@ impl OfferForm {
                     }
                 </div>
             </div>
+        }
+    }
+
+    /// Shows the form state's choice in every select. Done after rendering rather than
+    /// with `selected` attributes: yew inserts options last-first and reuses elements when
+    /// dependent fields come and go, and the browser's selectedness rules for attributes
+    /// then pick the wrong option.
+    fn sync_selects(&self, ctx: &Context<Self>) {
+        let props = ctx.props();
+        for field in props
+            .config
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldType::Select)
+        {
+            let Some(select) = props
+                .shadow
+                .get_element_by_id(&control_id(&field.id))
+                .and_then(|el| el.dyn_into::<HtmlSelectElement>().ok())
+            else {
+                continue;
+            };
+            let wanted = match self.form.value(&field.id) {
+                Some(FieldValue::Text(t)) => t.as_str(),
+                _ => "",
+            };
+            if select.value() != wanted {
+                select.set_value(wanted);
+            }
         }
     }
 

@@ -129,8 +129,14 @@ async fn renders_into_an_open_shadow_root_with_adopted_styles_only() {
         Some("The Lead Scoring Playbook")
     );
     // Every control has a visible label pointing at it.
-    let controls = shadow.query_selector_all("input, select").expect("query");
-    assert_eq!(controls.length(), 6);
+    let controls = shadow
+        .query_selector_all(".lm-field:not([hidden]) :is(input, select)")
+        .expect("query");
+    assert_eq!(
+        controls.length(),
+        6,
+        "the dependent timeline field is hidden at first"
+    );
     for i in 0..controls.length() {
         let control: Element = controls.item(i).expect("item").dyn_into().expect("element");
         let id = control.id();
@@ -344,6 +350,89 @@ async fn two_widgets_on_one_page_do_not_share_state() {
     submit(&first);
     wait_for(&first, "#lm-e-email").await;
     assert!(second.query_selector(".lm-error").expect("query").is_none());
+}
+
+/// The core compiled to wasm and run in Chromium scores 200 generated leads exactly as
+/// the native build did (the fixture's expected output is checked natively too).
+#[wasm_bindgen_test]
+fn scores_a_generated_batch_byte_for_byte_like_the_native_build() {
+    use leadmagnet_core::domains::CompactLists;
+    use leadmagnet_core::json::ToJson;
+    use leadmagnet_core::scoring::{parse_leads, score};
+    let config = leadmagnet_core::parse_offer(include_str!(
+        "../crates/core/tests/fixtures/score/config.json"
+    ))
+    .expect("config");
+    let (leads, _) = parse_leads(include_str!(
+        "../crates/core/tests/fixtures/score/generated-batch/lead.json"
+    ))
+    .expect("leads");
+    let now = leadmagnet_core::time::parse_rfc3339(
+        include_str!("../crates/core/tests/fixtures/score/generated-batch/now").trim(),
+    )
+    .expect("now");
+    let scoring = config.scoring.expect("scoring");
+    let scores: Vec<_> = leads
+        .iter()
+        .map(|l| score(&scoring, l, now, &CompactLists))
+        .collect();
+    let expected =
+        include_str!("../crates/core/tests/fixtures/score/generated-batch/expected.json");
+    assert_eq!(leads.len(), 200);
+    assert!(
+        scores.to_json_pretty() + "\n" == expected,
+        "wasm and native scores differ"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn dependent_fields_appear_and_go_without_losing_answers() {
+    let (_host, shadow) = mounted(DEMO).await;
+    let shown = |id: &str| {
+        shadow
+            .query_selector(&format!(".lm-field:not([hidden]) #lm-f-{id}"))
+            .expect("query")
+            .is_some()
+    };
+    assert!(!shown("timeline"), "hidden at first");
+    type_into(&shadow, "#lm-f-first_name", "Ada");
+    let size: HtmlSelectElement = el(&shadow, "#lm-f-company_size");
+    let choose = |value: &str| {
+        size.set_value(value);
+        let init = EventInit::new();
+        init.set_bubbles(true);
+        size.dispatch_event(&Event::new_with_event_init_dict("change", &init).expect("event"))
+            .expect("dispatch");
+    };
+    choose("250+");
+    wait_for(&shadow, ".lm-field:not([hidden]) #lm-f-timeline").await;
+    let label = shadow
+        .query_selector("label[for='lm-f-timeline']")
+        .expect("query")
+        .expect("label");
+    assert_eq!(
+        label.text_content().as_deref(),
+        Some("When do you plan to buy?")
+    );
+    let same = el::<HtmlSelectElement>(&shadow, "#lm-f-company_size");
+    assert!(
+        same == size,
+        "the select the visitor used is still the same element"
+    );
+    choose("1-9");
+    for _ in 0..100 {
+        if !shown("timeline") {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(!shown("timeline"), "hidden again");
+    assert_eq!(
+        el::<HtmlInputElement>(&shadow, "#lm-f-first_name").value(),
+        "Ada",
+        "other answers stay"
+    );
+    assert_eq!(size.value(), "1-9");
 }
 
 #[wasm_bindgen_test]

@@ -30,6 +30,8 @@ test('a visitor fills the demo form by its labels and exactly that lead is store
   await page.getByLabel('First name').fill('Ann');
   await page.getByLabel('Company', { exact: true }).fill('Contoso');
   await page.getByLabel('Company size').selectOption('50-249');
+  // A dependent field: asked only of companies with 50 or more people.
+  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
   await page.getByLabel('I agree that Leadmagnet may process my details').check();
   await page.getByRole('button', { name: 'Get the free eBook' }).click();
 
@@ -46,7 +48,13 @@ test('a visitor fills the demo form by its labels and exactly that lead is store
   assert.equal(lead.version, 1);
   assert.equal(lead.offer_id, 'ebook-lead-scoring');
   assert.match(lead.lead_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.deepEqual(lead.fields, { email, first_name: 'Ann', company: 'Contoso', company_size: '50-249', newsletter: false, consent: true });
+  assert.deepEqual(lead.fields, { email, first_name: 'Ann', company: 'Contoso', company_size: '50-249', timeline: 'now', newsletter: false, consent: true });
+  // The preliminary score the widget computed with the core, with its reasons.
+  assert.deepEqual(
+    { fit: lead.score.fit, total: lead.score.total, matrix: lead.score.matrix, stage: lead.score.stage, queue: lead.score.queue },
+    { fit: 45, total: 45, matrix: 'A4', stage: 'mql', queue: 'mid-market' },
+  );
+  assert.deepEqual(lead.score.breakdown.map((c) => [c.rule, c.points]), [['mid-size', 15], ['buying-now', 25], ['named-company', 5]]);
   assert.equal(lead.context.page_url, `${collector.url}/`);
   assert.equal(lead.context.locale, 'en');
   assert.match(lead.submitted_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -13,10 +13,10 @@
 //! pointer.
 
 use crate::json::did_you_mean;
+use crate::json::{FromJson, Node, Reader};
 use crate::rule::{EmailDomain, Rule, Scalar};
 use crate::scoring::Scoring;
 use crate::text::Text;
-use crate::json::{FromJson, Node, Reader};
 use serde::Serialize;
 use std::fmt;
 
@@ -272,10 +272,16 @@ impl OfferConfig {
             FieldType::Select => {
                 for (j, opt) in field.options.iter().enumerate() {
                     if opt.value.trim().is_empty() {
-                        p.add(format!("{at}/options/{j}/value"), "option value must not be empty".into());
+                        p.add(
+                            format!("{at}/options/{j}/value"),
+                            "option value must not be empty".into(),
+                        );
                     }
                     if field.options[..j].iter().any(|o| o.value == opt.value) {
-                        p.add(format!("{at}/options/{j}/value"), format!("duplicate option value \"{}\"", opt.value));
+                        p.add(
+                            format!("{at}/options/{j}/value"),
+                            format!("duplicate option value \"{}\"", opt.value),
+                        );
                     }
                 }
             }
@@ -298,7 +304,10 @@ impl OfferConfig {
             if mentions_field(cond, &field.id) {
                 p.add(
                     format!("{at}/visible_if"),
-                    format!("field \"{}\" cannot depend on itself: it would never appear", field.id),
+                    format!(
+                        "field \"{}\" cannot depend on itself: it would never appear",
+                        field.id
+                    ),
                 );
             }
         }
@@ -313,7 +322,10 @@ impl OfferConfig {
                     p.add(at.clone(), format!("\"{id}\" is listed twice"));
                 }
                 if name == "order" && profiling.always.contains(id) {
-                    p.add(at, format!("\"{id}\" is in both always and order; keep it in one"));
+                    p.add(
+                        at,
+                        format!("\"{id}\" is in both always and order; keep it in one"),
+                    );
                 }
             }
         }
@@ -348,17 +360,26 @@ impl OfferConfig {
             }
         }
         if let Some(h) = scoring.decay_half_life_days {
-            if !(h > 0.0) {
-                p.add("/scoring/decay_half_life_days", "the half-life must be a positive number of days, e.g. 30".into());
+            if h.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                p.add(
+                    "/scoring/decay_half_life_days",
+                    "the half-life must be a positive number of days, e.g. 30".into(),
+                );
             }
         }
         for (i, g) in scoring.fit_grades.iter().enumerate() {
             let at = format!("/scoring/fit_grades/{i}");
             if g.grade.trim().is_empty() {
-                p.add(format!("{at}/grade"), "grade must not be empty, e.g. \"A\"".into());
+                p.add(
+                    format!("{at}/grade"),
+                    "grade must not be empty, e.g. \"A\"".into(),
+                );
             }
             if scoring.fit_grades[..i].iter().any(|o| o.grade == g.grade) {
-                p.add(format!("{at}/grade"), format!("duplicate grade \"{}\"", g.grade));
+                p.add(
+                    format!("{at}/grade"),
+                    format!("duplicate grade \"{}\"", g.grade),
+                );
             }
             if let Some(prev) = i.checked_sub(1).map(|j| &scoring.fit_grades[j]) {
                 if g.min >= prev.min {
@@ -371,8 +392,14 @@ impl OfferConfig {
         }
         for (i, l) in scoring.engagement_levels.iter().enumerate() {
             let at = format!("/scoring/engagement_levels/{i}");
-            if scoring.engagement_levels[..i].iter().any(|o| o.level == l.level) {
-                p.add(format!("{at}/level"), format!("duplicate level {}", l.level));
+            if scoring.engagement_levels[..i]
+                .iter()
+                .any(|o| o.level == l.level)
+            {
+                p.add(
+                    format!("{at}/level"),
+                    format!("duplicate level {}", l.level),
+                );
             }
             if let Some(prev) = i.checked_sub(1).map(|j| &scoring.engagement_levels[j]) {
                 if l.min >= prev.min {
@@ -384,9 +411,16 @@ impl OfferConfig {
             }
         }
         if let Some(mql) = &scoring.mql {
-            let known = || scoring.fit_grades.iter().map(|g| g.grade.as_str()).chain(["D"]);
+            let known = || {
+                scoring
+                    .fit_grades
+                    .iter()
+                    .map(|g| g.grade.as_str())
+                    .chain(["D"])
+            };
             if !known().any(|g| g == mql.min_fit_grade) {
-                let hint = did_you_mean(&mql.min_fit_grade, known()).map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
+                let hint = did_you_mean(&mql.min_fit_grade, known())
+                    .map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
                 let mut names: Vec<String> = Vec::new();
                 for g in known().map(|g| format!("\"{g}\"")) {
                     if !names.contains(&g) {
@@ -395,7 +429,11 @@ impl OfferConfig {
                 }
                 p.add(
                     "/scoring/mql/min_fit_grade",
-                    format!("unknown grade \"{}\"{hint}; grades are {}", mql.min_fit_grade, names.join(", ")),
+                    format!(
+                        "unknown grade \"{}\"{hint}; grades are {}",
+                        mql.min_fit_grade,
+                        names.join(", ")
+                    ),
                 );
             }
         }
@@ -426,23 +464,39 @@ impl OfferConfig {
     }
 
     fn check_rule(&self, rule: &Rule, at: &str, role: RuleRole, p: &mut Problems) {
-        let named = matches!(role, RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify);
+        let named = matches!(
+            role,
+            RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify
+        );
         if named && rule.id.as_ref().is_none_or(|id| id.trim().is_empty()) {
-            p.add(format!("{at}/id"), "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into());
+            p.add(
+                format!("{at}/id"),
+                "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into(),
+            );
         }
         if !named && rule.id.is_some() {
-            p.add(format!("{at}/id"), "a condition has no id; ids belong to fit, engagement and disqualify rules".into());
+            p.add(
+                format!("{at}/id"),
+                "a condition has no id; ids belong to fit, engagement and disqualify rules".into(),
+            );
         }
         let scored = matches!(role, RuleRole::Fit | RuleRole::Engagement);
         match rule.points {
             Some(points) if !scored => {
                 let _ = points;
-                p.add(format!("{at}/points"), "points belong to fit and engagement rules only".into())
+                p.add(
+                    format!("{at}/points"),
+                    "points belong to fit and engagement rules only".into(),
+                )
             }
-            Some(points) if points.fract() != 0.0 || !points.is_finite() => {
-                p.add(format!("{at}/points"), format!("points must be a whole number, not {}", num(points)))
-            }
-            None if scored => p.add(format!("{at}/points"), "the rule needs points, e.g. \"points\": 10".into()),
+            Some(points) if points.fract() != 0.0 || !points.is_finite() => p.add(
+                format!("{at}/points"),
+                format!("points must be a whole number, not {}", num(points)),
+            ),
+            None if scored => p.add(
+                format!("{at}/points"),
+                "the rule needs points, e.g. \"points\": 10".into(),
+            ),
             _ => {}
         }
         let engagement_keys = [
@@ -453,21 +507,37 @@ impl OfferConfig {
         ];
         if role == RuleRole::Engagement {
             if rule.event.as_ref().is_none_or(|e| e.trim().is_empty()) {
-                p.add(format!("{at}/event"), "an engagement rule counts one event type, e.g. \"event\": \"page_view\"".into());
+                p.add(
+                    format!("{at}/event"),
+                    "an engagement rule counts one event type, e.g. \"event\": \"page_view\""
+                        .into(),
+                );
             }
             if let Some(max) = rule.max {
                 if max < 1.0 || max.fract() != 0.0 {
-                    p.add(format!("{at}/max"), format!("max must be a whole number of events, at least 1, not {}", num(max)));
+                    p.add(
+                        format!("{at}/max"),
+                        format!(
+                            "max must be a whole number of events, at least 1, not {}",
+                            num(max)
+                        ),
+                    );
                 }
             }
             if rule.has_condition() {
-                p.add(at.to_owned(), "an engagement rule counts events; field conditions belong in fit rules".into());
+                p.add(
+                    at.to_owned(),
+                    "an engagement rule counts events; field conditions belong in fit rules".into(),
+                );
             }
             return;
         }
         for (key, present) in engagement_keys {
             if present {
-                p.add(format!("{at}/{key}"), format!("\"{key}\" belongs to engagement rules only"));
+                p.add(
+                    format!("{at}/{key}"),
+                    format!("\"{key}\" belongs to engagement rules only"),
+                );
             }
         }
         self.check_condition(rule, at, p);
@@ -499,12 +569,18 @@ impl OfferConfig {
                 return;
             }
             0 => {
-                p.add(format!("{at}/field"), format!("\"{}\" needs the \"field\" it tests", operators[0]));
+                p.add(
+                    format!("{at}/field"),
+                    format!("\"{}\" needs the \"field\" it tests", operators[0]),
+                );
                 return;
             }
             1 => {}
             _ => {
-                p.add(at.to_owned(), "one condition per object: combine several with \"all\" or \"any\"".into());
+                p.add(
+                    at.to_owned(),
+                    "one condition per object: combine several with \"all\" or \"any\"".into(),
+                );
                 return;
             }
         }
@@ -514,45 +590,83 @@ impl OfferConfig {
             if operators.is_empty() {
                 p.add(at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, gte, lte or is_set"));
             } else if operators.len() > 1 && !range {
-                p.add(at.to_owned(), format!("one operator per condition, not {}: combine them with \"all\" or \"any\"", operators.join(" and ")));
+                p.add(
+                    at.to_owned(),
+                    format!(
+                        "one operator per condition, not {}: combine them with \"all\" or \"any\"",
+                        operators.join(" and ")
+                    ),
+                );
             }
             if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
                 if lo > hi {
-                    p.add(format!("{at}/gte"), format!("gte {} is above lte {}: nothing can match", num(lo), num(hi)));
+                    p.add(
+                        format!("{at}/gte"),
+                        format!(
+                            "gte {} is above lte {}: nothing can match",
+                            num(lo),
+                            num(hi)
+                        ),
+                    );
                 }
             }
             if let Some(field) = field.filter(|f| f.kind == FieldType::Select) {
                 let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
                     (Some(v), _) => vec![(format!("{at}/equals"), v)],
-                    (_, Some(list)) => list.iter().enumerate().map(|(i, v)| (format!("{at}/in/{i}"), v)).collect(),
+                    (_, Some(list)) => list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{at}/in/{i}"), v))
+                        .collect(),
                     _ => Vec::new(),
                 };
                 for (pointer, value) in values {
                     let Scalar::Text(text) = value else { continue };
-                    if !field.options.iter().any(|o| o.value.eq_ignore_ascii_case(text.trim())) {
-                        let hint = did_you_mean(text, field.options.iter().map(|o| o.value.as_str()))
-                            .map_or(String::new(), |o| format!(" (did you mean \"{o}\"?)"));
-                        let names: Vec<String> = field.options.iter().map(|o| format!("\"{}\"", o.value)).collect();
+                    if !field
+                        .options
+                        .iter()
+                        .any(|o| o.value.eq_ignore_ascii_case(text.trim()))
+                    {
+                        let hint =
+                            did_you_mean(text, field.options.iter().map(|o| o.value.as_str()))
+                                .map_or(String::new(), |o| format!(" (did you mean \"{o}\"?)"));
+                        let names: Vec<String> = field
+                            .options
+                            .iter()
+                            .map(|o| format!("\"{}\"", o.value))
+                            .collect();
                         p.add(pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
                     }
                 }
             }
-            if c.contains_any.as_ref().is_some_and(Vec::is_empty) || c.one_of.as_ref().is_some_and(Vec::is_empty) {
-                p.add(at.to_owned(), "an empty list matches nothing; give at least one value".into());
+            if c.contains_any.as_ref().is_some_and(Vec::is_empty)
+                || c.one_of.as_ref().is_some_and(Vec::is_empty)
+            {
+                p.add(
+                    at.to_owned(),
+                    "an empty list matches nothing; give at least one value".into(),
+                );
             }
         } else if let Some(domain) = &c.email_domain {
             match domain {
-                EmailDomain::Class(class) if crate::domains::DomainClass::parse(class).is_none() => {
-                    let hint = did_you_mean(class, ["free", "disposable", "business"]).map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
+                EmailDomain::Class(class)
+                    if crate::domains::DomainClass::parse(class).is_none() =>
+                {
+                    let hint = did_you_mean(class, ["free", "disposable", "business"])
+                        .map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
                     p.add(format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
                 }
-                EmailDomain::Domains(list) if list.is_empty() => {
-                    p.add(format!("{at}/email_domain"), "an empty list matches nothing; give at least one domain".into())
-                }
+                EmailDomain::Domains(list) if list.is_empty() => p.add(
+                    format!("{at}/email_domain"),
+                    "an empty list matches nothing; give at least one domain".into(),
+                ),
                 EmailDomain::Domains(list) => {
                     for (i, d) in list.iter().enumerate() {
                         if !d.contains('.') || d.contains('@') || d.trim() != d {
-                            p.add(format!("{at}/email_domain/{i}"), format!("\"{d}\" is not a domain such as \"contoso.com\""));
+                            p.add(
+                                format!("{at}/email_domain/{i}"),
+                                format!("\"{d}\" is not a domain such as \"contoso.com\""),
+                            );
                         }
                     }
                 }
@@ -565,15 +679,25 @@ impl OfferConfig {
                 _ => ("not", std::slice::from_ref(c.not.as_deref().unwrap_or(c))),
             };
             if list.is_empty() {
-                p.add(format!("{at}/{key}"), format!("\"{key}\" needs at least one condition"));
+                p.add(
+                    format!("{at}/{key}"),
+                    format!("\"{key}\" needs at least one condition"),
+                );
             }
             for (i, inner) in list.iter().enumerate() {
-                let inner_at = if key == "not" { format!("{at}/not") } else { format!("{at}/{key}/{i}") };
+                let inner_at = if key == "not" {
+                    format!("{at}/not")
+                } else {
+                    format!("{at}/{key}/{i}")
+                };
                 self.check_rule(inner, &inner_at, RuleRole::Condition, p);
             }
         }
         if c.field.is_none() && !operators.is_empty() {
-            p.add(at.to_owned(), format!("\"{}\" belongs with a \"field\"", operators[0]));
+            p.add(
+                at.to_owned(),
+                format!("\"{}\" belongs with a \"field\"", operators[0]),
+            );
         }
     }
 }
@@ -620,7 +744,11 @@ fn num(n: f64) -> String {
 
 fn mentions_field(c: &Rule, id: &str) -> bool {
     c.field.as_deref() == Some(id)
-        || c.all.iter().chain(c.any.iter()).flatten().any(|r| mentions_field(r, id))
+        || c.all
+            .iter()
+            .chain(c.any.iter())
+            .flatten()
+            .any(|r| mentions_field(r, id))
         || c.not.as_deref().is_some_and(|r| mentions_field(r, id))
 }
 
@@ -696,7 +824,21 @@ impl fmt::Display for ConfigError {
 
 impl FromJson for OfferConfig {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["$schema", "version", "id", "locale", "offer", "fields", "profiling", "scoring", "endpoint"])?;
+        let o = r.object(
+            node,
+            at,
+            &[
+                "$schema",
+                "version",
+                "id",
+                "locale",
+                "offer",
+                "fields",
+                "profiling",
+                "scoring",
+                "endpoint",
+            ],
+        )?;
         let schema = o.opt(r, "$schema");
         let version = o.req(r, "version");
         let id = o.req(r, "id");
@@ -736,7 +878,18 @@ impl FromJson for Profiling {
 
 impl FromJson for Offer {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["kind", "title", "description", "asset", "submit_label", "success"])?;
+        let o = r.object(
+            node,
+            at,
+            &[
+                "kind",
+                "title",
+                "description",
+                "asset",
+                "submit_label",
+                "success",
+            ],
+        )?;
         let kind = o.req(r, "kind");
         let title = o.req(r, "title");
         let description = o.opt(r, "description");
@@ -756,7 +909,14 @@ impl FromJson for Offer {
 
 impl FromJson for OfferKind {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        r.one_of(node, at, &[("gated_content", OfferKind::GatedContent), ("form", OfferKind::Form)])
+        r.one_of(
+            node,
+            at,
+            &[
+                ("gated_content", OfferKind::GatedContent),
+                ("form", OfferKind::Form),
+            ],
+        )
     }
 }
 
@@ -765,14 +925,19 @@ impl FromJson for Asset {
         let o = r.object(node, at, &["url", "label"])?;
         let url = o.req(r, "url");
         let label = o.opt(r, "label");
-        Some(Asset { url: url?, label: label? })
+        Some(Asset {
+            url: url?,
+            label: label?,
+        })
     }
 }
 
 impl FromJson for Endpoint {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
         let o = r.object(node, at, &["url"])?;
-        Some(Endpoint { url: o.req(r, "url")? })
+        Some(Endpoint {
+            url: o.req(r, "url")?,
+        })
     }
 }
 
@@ -781,7 +946,17 @@ impl FromJson for Field {
         let o = r.object(
             node,
             at,
-            &["id", "type", "label", "required", "options", "autocomplete", "placeholder", "help", "visible_if"],
+            &[
+                "id",
+                "type",
+                "label",
+                "required",
+                "options",
+                "autocomplete",
+                "placeholder",
+                "help",
+                "visible_if",
+            ],
         )?;
         let id = o.req(r, "id");
         let kind = o.req(r, "type");
@@ -827,7 +1002,10 @@ impl FromJson for FieldOption {
         let o = r.object(node, at, &["value", "label"])?;
         let value = o.req(r, "value");
         let label = o.opt(r, "label");
-        Some(FieldOption { value: value?, label: label? })
+        Some(FieldOption {
+            value: value?,
+            label: label?,
+        })
     }
 }
 

@@ -65,10 +65,11 @@ impl FormState {
         // start from every answer, then only those of the fields shown.
         self.asked.clear();
         for _ in 0..config.fields.len().max(1) {
-            let shown: Vec<String> = fields_to_show(config, &Values::new(), &self.answers(), &CompactLists)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
+            let shown: Vec<String> =
+                fields_to_show(config, &Values::new(), &self.answers(), &CompactLists)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
             if shown == self.asked {
                 break;
             }
@@ -206,7 +207,8 @@ mod tests {
 
     #[test]
     fn dependent_fields_follow_answers_and_keep_hidden_values() {
-        let profiled = parse_offer(include_str!("../tests/fixtures/fields/config.json")).expect("config");
+        let profiled =
+            parse_offer(include_str!("../tests/fixtures/fields/config.json")).expect("config");
         let mut form = FormState::new(&profiled);
         assert_eq!(form.asked(), ["email", "first_name", "company", "consent"]);
         let c = OfferConfig {
@@ -214,19 +216,54 @@ mod tests {
             ..profiled.clone()
         };
         let mut form2 = FormState::new(&c);
-        assert_eq!(form2.asked(), ["email", "first_name", "company", "role", "company_size", "consent"]);
+        assert_eq!(
+            form2.asked(),
+            [
+                "email",
+                "first_name",
+                "company",
+                "role",
+                "company_size",
+                "consent"
+            ]
+        );
         form2.set(&c, "company_size", text("250+"));
-        assert_eq!(form2.asked(), ["email", "first_name", "company", "role", "company_size", "timeline", "consent"]);
+        assert_eq!(
+            form2.asked(),
+            [
+                "email",
+                "first_name",
+                "company",
+                "role",
+                "company_size",
+                "timeline",
+                "consent"
+            ]
+        );
         form2.set(&c, "timeline", text("now"));
         form2.set(&c, "company_size", text("1-9"));
-        assert!(!form2.asked().iter().any(|f| f == "timeline"), "hidden again");
-        assert_eq!(form2.value("timeline"), Some(&text("now")), "the answer is kept");
+        assert!(
+            !form2.asked().iter().any(|f| f == "timeline"),
+            "hidden again"
+        );
+        assert_eq!(
+            form2.value("timeline"),
+            Some(&text("now")),
+            "the answer is kept"
+        );
         form2.set(&c, "email", text("ann@contoso.example"));
         form2.set(&c, "consent", FieldValue::Bool(true));
         let lead = form2.submit(&c).expect("valid");
-        assert!(!lead.fields().contains_key("timeline"), "a hidden field's answer is not sent");
+        assert!(
+            !lead.fields().contains_key("timeline"),
+            "a hidden field's answer is not sent"
+        );
         form.set(&profiled, "first_name", text("Ann"));
-        assert_eq!(form.asked(), ["email", "first_name", "company", "consent"], "answers now do not count as profile");
+        assert_eq!(
+            form.asked(),
+            ["email", "first_name", "company", "consent"],
+            "answers now do not count as profile"
+        );
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl Error {
             .rposition(|b| *b == b'\n')
             .map_or(0, |i| i + 1);
         // Offsets always fall on character boundaries (they point at ASCII delimiters).
-        self.column = text.get(line_start..offset).map_or(0, |t| t.chars().count()) + 1;
+        self.column = text
+            .get(line_start..offset)
+            .map_or(0, |t| t.chars().count())
+            + 1;
         self
     }
 }
@@ -119,7 +122,10 @@ pub fn read<T: FromJson>(text: &str, strict: bool) -> Result<T, Vec<Error>> {
     // library sort would add ~3 KB to the widget.
     for i in 1..problems.len() {
         let mut j = i;
-        while j > 0 && (problems[j - 1].line, problems[j - 1].column) > (problems[j].line, problems[j].column) {
+        while j > 0
+            && (problems[j - 1].line, problems[j - 1].column)
+                > (problems[j].line, problems[j].column)
+        {
             problems.swap(j - 1, j);
             j -= 1;
         }
@@ -161,7 +167,9 @@ impl Parser<'_> {
         let found = match self.s.get(self.i) {
             None => "the end of the text".to_owned(),
             Some(_) => {
-                let next = std::str::from_utf8(&self.s[self.i..]).ok().and_then(|r| r.chars().next());
+                let next = std::str::from_utf8(&self.s[self.i..])
+                    .ok()
+                    .and_then(|r| r.chars().next());
                 format!("`{}`", next.unwrap_or(' '))
             }
         };
@@ -193,7 +201,9 @@ impl Parser<'_> {
                         self.ws();
                         let key_at = self.i;
                         if self.s.get(self.i) == Some(&b'}') && !members.is_empty() {
-                            return self.fail("remove the trailing comma before `}`: expected another key");
+                            return self.fail(
+                                "remove the trailing comma before `}`: expected another key",
+                            );
                         }
                         if self.s.get(self.i) != Some(&b'"') {
                             return self.fail("expected a key in double quotes");
@@ -224,7 +234,9 @@ impl Parser<'_> {
                     loop {
                         self.ws();
                         if self.s.get(self.i) == Some(&b']') && !items.is_empty() {
-                            return self.fail("remove the trailing comma before `]`: expected another value");
+                            return self.fail(
+                                "remove the trailing comma before `]`: expected another value",
+                            );
                         }
                         items.push(self.value(depth + 1)?);
                         if self.eat(b']') {
@@ -413,7 +425,8 @@ impl Reader {
                     let hint = match did_you_mean(key, known.iter().copied()) {
                         Some(k) => format!(" (did you mean \"{k}\"?)"),
                         None => {
-                            let names: Vec<String> = known.iter().map(|k| format!("\"{k}\"")).collect();
+                            let names: Vec<String> =
+                                known.iter().map(|k| format!("\"{k}\"")).collect();
                             format!("; known keys here: {}", names.join(", "))
                         }
                     };
@@ -450,8 +463,16 @@ impl Reader {
             return Some(*v);
         }
         let list: Vec<String> = names.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-        let hint = did_you_mean(s, names.iter().map(|(n, _)| *n)).map_or(String::new(), |n| format!(" (did you mean \"{n}\"?)"));
-        self.problem(node, at, format!("unknown value \"{s}\"{hint}; expected one of {}", list.join(", ")));
+        let hint = did_you_mean(s, names.iter().map(|(n, _)| *n))
+            .map_or(String::new(), |n| format!(" (did you mean \"{n}\"?)"));
+        self.problem(
+            node,
+            at,
+            format!(
+                "unknown value \"{s}\"{hint}; expected one of {}",
+                list.join(", ")
+            ),
+        );
         None
     }
 }
@@ -470,7 +491,10 @@ pub struct Obj<'n> {
 
 impl<'n> Obj<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
-        self.members.iter().find(|(_, k, _)| k == key).map(|(_, _, n)| n)
+        self.members
+            .iter()
+            .find(|(_, k, _)| k == key)
+            .map(|(_, _, n)| n)
     }
 
     /// A key that must be there.
@@ -488,7 +512,9 @@ impl<'n> Obj<'n> {
     pub fn opt<T: FromJson>(&self, r: &mut Reader, key: &str) -> Option<Option<T>> {
         match self.get(key) {
             None => Some(None),
-            Some(Node { value: Value::Null, .. }) => Some(None),
+            Some(Node {
+                value: Value::Null, ..
+            }) => Some(None),
             Some(node) => T::read(r, node, &child(&self.at, key)).map(Some),
         }
     }
@@ -500,7 +526,9 @@ impl<'n> Obj<'n> {
 
     /// Every member, for maps.
     pub fn members(&self) -> impl Iterator<Item = (&'n str, &'n Node, String)> + '_ {
-        self.members.iter().map(|(_, k, n)| (k.as_str(), n, child(&self.at, k)))
+        self.members
+            .iter()
+            .map(|(_, k, n)| (k.as_str(), n, child(&self.at, k)))
     }
 }
 
@@ -611,7 +639,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let old = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = old;
         }
     }
@@ -856,7 +888,6 @@ impl<T: ToJson + ?Sized> ToJson for &T {
 }
 
 /// Decimal text (JSON number syntax) to f64 without the standard parser's tables
-
 /// (≈10 KB of wasm); exact for the short decimals configs and forms hold, within a few
 /// ulps otherwise. `None` for anything that is not a plain decimal number.
 pub fn parse_decimal(n: &str) -> Option<f64> {
@@ -864,7 +895,9 @@ pub fn parse_decimal(n: &str) -> Option<f64> {
     let body = n.strip_prefix('-').unwrap_or(n);
     let ok = !body.is_empty()
         && body.chars().next().is_some_and(|c| c.is_ascii_digit())
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         && body.matches('.').count() <= 1;
     if !ok {
         return None;
@@ -918,7 +951,13 @@ mod tests {
             let size = o.opt(r, "size");
             let kind = o.req::<KindJson>(r, "kind");
             let extra = o.or_default(r, "extra");
-            Some(Doc { name: name?, tags: tags?, size: size?, kind: kind?.0, extra: extra? })
+            Some(Doc {
+                name: name?,
+                tags: tags?,
+                size: size?,
+                kind: kind?.0,
+                extra: extra?,
+            })
         }
     }
 
@@ -926,7 +965,12 @@ mod tests {
 
     impl FromJson for KindJson {
         fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-            r.one_of(node, at, &[("small", Kind::Small), ("large_one", Kind::LargeOne)]).map(KindJson)
+            r.one_of(
+                node,
+                at,
+                &[("small", Kind::Small), ("large_one", Kind::LargeOne)],
+            )
+            .map(KindJson)
         }
     }
 
@@ -957,13 +1001,34 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_line_and_column() {
-        assert_eq!(errs("{\n  \"name\": \"x\"\n  \"kind\": 1}"), ["/ (line 3, column 3): expected `,` or `}`, found `\"`"]);
-        assert_eq!(errs("{\"name\": tru}"), ["/ (line 1, column 10): expected a value, found `t`"]);
-        assert_eq!(errs("{\"name\": \"x"), ["/ (line 1, column 10): unterminated string: add the closing `\"`"]);
-        assert_eq!(errs("{} x"), ["/ (line 1, column 4): unexpected text after the end of the JSON document"]);
-        assert_eq!(errs("[01]"), ["/ (line 1, column 2): expected a number such as 42 or -1.5, found `0`"]);
-        assert_eq!(errs(r#"{"a": 1, "a": 2}"#), ["/ (line 1, column 10): duplicate key `a`"]);
-        assert_eq!(errs(""), ["/ (line 1, column 1): expected a value, found the end of the text"]);
+        assert_eq!(
+            errs("{\n  \"name\": \"x\"\n  \"kind\": 1}"),
+            ["/ (line 3, column 3): expected `,` or `}`, found `\"`"]
+        );
+        assert_eq!(
+            errs("{\"name\": tru}"),
+            ["/ (line 1, column 10): expected a value, found `t`"]
+        );
+        assert_eq!(
+            errs("{\"name\": \"x"),
+            ["/ (line 1, column 10): unterminated string: add the closing `\"`"]
+        );
+        assert_eq!(
+            errs("{} x"),
+            ["/ (line 1, column 4): unexpected text after the end of the JSON document"]
+        );
+        assert_eq!(
+            errs("[01]"),
+            ["/ (line 1, column 2): expected a number such as 42 or -1.5, found `0`"]
+        );
+        assert_eq!(
+            errs(r#"{"a": 1, "a": 2}"#),
+            ["/ (line 1, column 10): duplicate key `a`"]
+        );
+        assert_eq!(
+            errs(""),
+            ["/ (line 1, column 1): expected a value, found the end of the text"]
+        );
         assert_eq!(errs("{\"a\": [1,],}"), ["/ (line 1, column 10): remove the trailing comma before `]`: expected another value, found `]`"]);
         assert!(errs(&"[".repeat(100))[0].contains("nested deeper than 64 levels"));
     }
@@ -983,23 +1048,42 @@ mod tests {
                 "/colour (line 2, column 50): unknown key \"colour\"; known keys here: \"name\", \"tags\", \"size\", \"kind\", \"extra\"",
             ]
         );
-        assert_eq!(errs(r#"{"kind": "small"}"#), ["/ (line 1, column 1): missing key \"name\""]);
+        assert_eq!(
+            errs(r#"{"kind": "small"}"#),
+            ["/ (line 1, column 1): missing key \"name\""]
+        );
         assert_eq!(errs(r#"{"name": "x", "kind": "small", "size": -1}"#), ["/size (line 1, column 40): expected a whole number from 0 to 4294967295, found the number -1"]);
         assert_eq!(errs(r#"{"name": "x", "kind": 5}"#), ["/kind (line 1, column 23): expected one of \"small\", \"large_one\", found the number 5"]);
-        assert_eq!(errs("[]"), ["/ (line 1, column 1): expected an object {...}, found an array"]);
+        assert_eq!(
+            errs("[]"),
+            ["/ (line 1, column 1): expected an object {...}, found an array"]
+        );
     }
 
     #[test]
     fn lenient_reading_skips_unknown_keys() {
-        let doc: Doc = read(r#"{"name": "x", "kind": "small", "future": {"anything": 1}}"#, false).expect("lenient");
+        let doc: Doc = read(
+            r#"{"name": "x", "kind": "small", "future": {"anything": 1}}"#,
+            false,
+        )
+        .expect("lenient");
         assert_eq!(doc.name, "x");
     }
 
     #[test]
     fn suggestions_need_a_close_name() {
-        assert_eq!(did_you_mean("rolle", ["role", "company", "email"]), Some("role"));
-        assert_eq!(did_you_mean("emial", ["role", "company", "email"]), Some("email"));
-        assert_eq!(did_you_mean("contains", ["contains_any", "equals"]), Some("contains_any"));
+        assert_eq!(
+            did_you_mean("rolle", ["role", "company", "email"]),
+            Some("role")
+        );
+        assert_eq!(
+            did_you_mean("emial", ["role", "company", "email"]),
+            Some("email")
+        );
+        assert_eq!(
+            did_you_mean("contains", ["contains_any", "equals"]),
+            Some("contains_any")
+        );
         assert_eq!(did_you_mean("b", ["A", "B"]), Some("B"));
         assert_eq!(did_you_mean("xyz", ["role", "company", "email"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
@@ -1025,8 +1109,14 @@ mod tests {
         let value = serde_json::json!({
             "text": "a \"q\" \\ \n \u{1} ü", "n": [1.5, -0.25, 3, 9.99, 0], "empty": [], "none": null, "nested": {}
         });
-        assert_eq!(Sample.to_json_string(), serde_json::to_string(&value).expect("json"));
-        assert_eq!(Sample.to_json_pretty(), serde_json::to_string_pretty(&value).expect("json"));
+        assert_eq!(
+            Sample.to_json_string(),
+            serde_json::to_string(&value).expect("json")
+        );
+        assert_eq!(
+            Sample.to_json_pretty(),
+            serde_json::to_string_pretty(&value).expect("json")
+        );
     }
 
     #[test]
@@ -1042,6 +1132,11 @@ mod tests {
 
     #[test]
     fn columns_count_characters_not_bytes() {
-        assert_eq!(errs("{\"name\": \"Grüße\", \"kind\": 5}")[0].split(':').next(), Some("/kind (line 1, column 27)"));
+        assert_eq!(
+            errs("{\"name\": \"Grüße\", \"kind\": 5}")[0]
+                .split(':')
+                .next(),
+            Some("/kind (line 1, column 27)")
+        );
     }
 }

@@ -37,8 +37,8 @@ pub mod payload;
 pub mod profiling;
 pub mod rule;
 pub mod scoring;
-pub mod time;
 pub mod text;
+pub mod time;
 pub mod validate;
 
 pub use config::{parse_offer, ConfigError, Field, FieldType, OfferConfig};

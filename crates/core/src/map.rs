@@ -13,7 +13,9 @@ pub struct SortedMap<V> {
 
 impl<V> Default for SortedMap<V> {
     fn default() -> Self {
-        SortedMap { entries: Vec::new() }
+        SortedMap {
+            entries: Vec::new(),
+        }
     }
 }
 
@@ -83,7 +85,10 @@ impl<V> FromIterator<(String, V)> for SortedMap<V> {
 
 impl<'a, V> IntoIterator for &'a SortedMap<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
     }
@@ -143,7 +148,9 @@ mod tests {
 
     #[test]
     fn behaves_like_a_sorted_map() {
-        let mut m: SortedMap<i32> = [("b".to_string(), 2), ("a".to_string(), 1)].into_iter().collect();
+        let mut m: SortedMap<i32> = [("b".to_string(), 2), ("a".to_string(), 1)]
+            .into_iter()
+            .collect();
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(m.insert("a".into(), 10), Some(1));
         assert_eq!(m.insert("c".into(), 3), None);
@@ -151,6 +158,9 @@ mod tests {
         assert!(m.contains_key("c") && !m.contains_key("d"));
         assert_eq!(m.remove("b"), Some(2));
         assert_eq!(m.len(), 2);
-        assert_eq!(serde_json::to_string(&m).expect("json"), r#"{"a":10,"c":3}"#);
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            r#"{"a":10,"c":3}"#
+        );
     }
 }

@@ -8,9 +8,9 @@
 //! `lead_id` is a UUID v4 made once per submission and reused by every retry: it is the
 //! idempotency key.
 
+use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use crate::scoring::Score;
 use crate::validate::{ValidLead, Values};
-use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use serde::Serialize;
 use std::fmt;
 

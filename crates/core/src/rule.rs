@@ -7,8 +7,8 @@
 //! small to learn and the widget small to ship.
 
 use crate::domains::{DomainClass, DomainLists};
-use crate::validate::{FieldValue, Values};
 use crate::json::{FromJson, Node, Reader, Value};
+use crate::validate::{FieldValue, Values};
 use serde::{Serialize, Serializer};
 
 /// A condition, or a rule that adds a condition to an effect (`id`, `points`, `event` …).
@@ -121,8 +121,8 @@ fn lower(c: char) -> char {
         0x41..=0x5A => u + 0x20,
         0xC0..=0xDE if u != 0xD7 => u + 0x20,
         // Latin Extended-A: pairs of capital and small letters.
-        0x100..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
-        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
+        0x100..=0x137 | 0x14A..=0x177 if u.is_multiple_of(2) => u + 1,
+        0x139..=0x148 | 0x179..=0x17E if !u.is_multiple_of(2) => u + 1,
         0x178 => 0xFF,
         0x1E9E => 0xDF,
         0x391..=0x3AB if u != 0x3A2 => u + 0x20,
@@ -133,8 +133,8 @@ fn lower(c: char) -> char {
         0x400..=0x40F => u + 0x50,
         0x410..=0x42F => u + 0x20,
         // Cyrillic pairs (Ukrainian Ґ, Kazakh, …).
-        0x460..=0x480 | 0x48A..=0x4BF | 0x4D0..=0x52F if u % 2 == 0 => u + 1,
-        0x4C1..=0x4CE if u % 2 == 1 => u + 1,
+        0x460..=0x480 | 0x48A..=0x4BF | 0x4D0..=0x52F if u.is_multiple_of(2) => u + 1,
+        0x4C1..=0x4CE if !u.is_multiple_of(2) => u + 1,
         0x4C0 => 0x4CF,
         _ => u,
     };
@@ -272,15 +272,34 @@ impl FromJson for EmailDomain {
         match &node.value {
             Value::String(s) => Some(EmailDomain::Class(s.clone())),
             Value::Array(_) => Vec::read(r, node, at).map(EmailDomain::Domains),
-            _ => r.expected(node, at, "\"free\", \"disposable\", \"business\" or a list of domains"),
+            _ => r.expected(
+                node,
+                at,
+                "\"free\", \"disposable\", \"business\" or a list of domains",
+            ),
         }
     }
 }
 
 /// The keys a rule may have (which of them fit where is checked with the config).
 const RULE_KEYS: &[&str] = &[
-    "id", "points", "field", "equals", "in", "contains_any", "gte", "lte", "is_set", "email_domain", "all", "any",
-    "not", "event", "url_contains", "offer_id", "max",
+    "id",
+    "points",
+    "field",
+    "equals",
+    "in",
+    "contains_any",
+    "gte",
+    "lte",
+    "is_set",
+    "email_domain",
+    "all",
+    "any",
+    "not",
+    "event",
+    "url_contains",
+    "offer_id",
+    "max",
 ];
 
 impl FromJson for Rule {

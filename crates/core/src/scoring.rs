@@ -3,9 +3,9 @@
 //! the collector (authoritative score); docs/scoring.md states the rules with examples.
 
 use crate::domains::DomainLists;
+use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use crate::rule::{Facts, Rule};
 use crate::validate::Values;
-use crate::json::{FromJson, Node, Reader, ToJson, Writer};
 use serde::Serialize;
 
 /// The `scoring` section of an offer config.
@@ -134,7 +134,16 @@ impl FromJson for Scoring {
         let o = r.object(
             node,
             at,
-            &["fit", "engagement", "decay_half_life_days", "fit_grades", "engagement_levels", "mql", "disqualify", "routing"],
+            &[
+                "fit",
+                "engagement",
+                "decay_half_life_days",
+                "fit_grades",
+                "engagement_levels",
+                "mql",
+                "disqualify",
+                "routing",
+            ],
         )?;
         let fit = o.or_default(r, "fit");
         let engagement = o.or_default(r, "engagement");
@@ -162,7 +171,10 @@ impl FromJson for FitGrade {
         let o = r.object(node, at, &["grade", "min"])?;
         let grade = o.req(r, "grade");
         let min = o.req(r, "min");
-        Some(FitGrade { grade: grade?, min: min? })
+        Some(FitGrade {
+            grade: grade?,
+            min: min?,
+        })
     }
 }
 
@@ -171,7 +183,10 @@ impl FromJson for EngagementLevel {
         let o = r.object(node, at, &["level", "min"])?;
         let level = o.req(r, "level");
         let min = o.req(r, "min");
-        Some(EngagementLevel { level: level?, min: min? })
+        Some(EngagementLevel {
+            level: level?,
+            min: min?,
+        })
     }
 }
 
@@ -192,7 +207,10 @@ impl FromJson for Route {
         let o = r.object(node, at, &["queue", "when"])?;
         let queue = o.req(r, "queue");
         let when = o.opt(r, "when");
-        Some(Route { queue: queue?, when: when? })
+        Some(Route {
+            queue: queue?,
+            when: when?,
+        })
     }
 }
 
@@ -226,7 +244,15 @@ impl FromJson for LeadFacts {
 
 impl FromJson for Stage {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        r.one_of(node, at, &[("inquiry", Stage::Inquiry), ("mql", Stage::Mql), ("disqualified", Stage::Disqualified)])
+        r.one_of(
+            node,
+            at,
+            &[
+                ("inquiry", Stage::Inquiry),
+                ("mql", Stage::Mql),
+                ("disqualified", Stage::Disqualified),
+            ],
+        )
     }
 }
 
@@ -235,7 +261,11 @@ impl FromJson for ContributionKind {
         r.one_of(
             node,
             at,
-            &[("fit", ContributionKind::Fit), ("engagement", ContributionKind::Engagement), ("disqualify", ContributionKind::Disqualify)],
+            &[
+                ("fit", ContributionKind::Fit),
+                ("engagement", ContributionKind::Engagement),
+                ("disqualify", ContributionKind::Disqualify),
+            ],
         )
     }
 }
@@ -261,7 +291,17 @@ impl FromJson for Score {
         let o = r.object(
             node,
             at,
-            &["fit", "engagement", "total", "grade", "level", "matrix", "stage", "queue", "breakdown"],
+            &[
+                "fit",
+                "engagement",
+                "total",
+                "grade",
+                "level",
+                "matrix",
+                "stage",
+                "queue",
+                "breakdown",
+            ],
         )?;
         let fit = o.req::<f64>(r, "fit");
         let engagement = o.req::<f64>(r, "engagement");
@@ -436,7 +476,8 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
     let stage = if disqualified {
         Stage::Disqualified
     } else if scoring.mql.as_ref().is_some_and(|m| {
-        total as f64 >= m.min_total && grade_rank(scoring, &grade) <= grade_rank(scoring, &m.min_fit_grade)
+        total as f64 >= m.min_total
+            && grade_rank(scoring, &grade) <= grade_rank(scoring, &m.min_fit_grade)
     }) {
         Stage::Mql
     } else {
@@ -483,7 +524,9 @@ fn grade_rank(scoring: &Scoring, grade: &str) -> usize {
 }
 
 fn rule_name(rule: &Rule, section: &str, index: usize) -> String {
-    rule.id.clone().unwrap_or_else(|| format!("{section}/{index}"))
+    rule.id
+        .clone()
+        .unwrap_or_else(|| format!("{section}/{index}"))
 }
 
 fn event_matches(rule: &Rule, event: &Event) -> bool {

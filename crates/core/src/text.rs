@@ -1,8 +1,8 @@
 //! Config text: a plain string, or a map of locale → string with fallback.
 
 use crate::json::{FromJson, Node, Reader, Value};
-use serde::{Serialize, Serializer};
 use crate::map::SortedMap;
+use serde::{Serialize, Serializer};
 
 /// Text a marketer writes: `"Vorname"` or `{"de": "Vorname", "en": "First name"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +59,19 @@ impl FromJson for Text {
             return Some(Text::Plain(s.clone()));
         }
         if !matches!(node.value, Value::Object(_)) {
-            return r.expected(node, at, "a text, or an object of locale → text such as {\"de\": \"…\", \"en\": \"…\"}");
+            return r.expected(
+                node,
+                at,
+                "a text, or an object of locale → text such as {\"de\": \"…\", \"en\": \"…\"}",
+            );
         }
         let map: SortedMap<String> = FromJson::read(r, node, at)?;
         if map.is_empty() {
-            r.problem(node, at, "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into());
+            r.problem(
+                node,
+                at,
+                "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into(),
+            );
             return None;
         }
         Some(Text::Localized(map))
@@ -91,8 +99,11 @@ mod tests {
     use super::*;
 
     fn localized() -> Text {
-        crate::json::read(r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#, true)
-            .expect("valid text")
+        crate::json::read(
+            r#"{"de": "Vorname", "en": "First name", "fr": "Prénom"}"#,
+            true,
+        )
+        .expect("valid text")
     }
 
     #[test]
@@ -106,7 +117,8 @@ mod tests {
 
     #[test]
     fn falls_back_to_first_entry_without_english() {
-        let t: Text = crate::json::read(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#, true).expect("ok");
+        let t: Text =
+            crate::json::read(r#"{"nl": "Voornaam", "sv": "Förnamn"}"#, true).expect("ok");
         assert_eq!(t.resolve("de"), "Voornaam");
     }
 
@@ -120,8 +132,16 @@ mod tests {
     #[test]
     fn wrong_shape_says_what_was_expected() {
         let err = crate::json::read::<Text>("42", true).expect_err("number is not text");
-        assert!(err[0].to_string().contains("a text, or an object of locale"), "{err:?}");
+        assert!(
+            err[0]
+                .to_string()
+                .contains("a text, or an object of locale"),
+            "{err:?}"
+        );
         let err = crate::json::read::<Text>("{}", true).expect_err("empty map");
-        assert!(err[0].to_string().contains("at least one locale"), "{err:?}");
+        assert!(
+            err[0].to_string().contains("at least one locale"),
+            "{err:?}"
+        );
     }
 }

@@ -5,12 +5,20 @@
 /// (`2026-11-27T08:30:00Z`, `…T08:30:00.123+01:00`), or `None` if it is not one.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |from: usize, to: usize| -> Option<i64> {
         let part = s.get(from..to)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
     let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
@@ -44,8 +52,27 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         _ => return None,
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month[(month - 1) as usize] || hour > 23 || minute > 59 || second > 60 {
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -71,15 +98,29 @@ mod tests {
     #[test]
     fn parses_utc_and_offsets() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-11-27T08:30:00.000Z"), Some(1_795_768_200_000));
-        assert_eq!(parse_rfc3339("2026-11-27T09:30:00.5+01:00"), Some(1_795_768_200_500));
+        assert_eq!(
+            parse_rfc3339("2026-11-27T08:30:00.000Z"),
+            Some(1_795_768_200_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-27T09:30:00.5+01:00"),
+            Some(1_795_768_200_500)
+        );
         assert_eq!(parse_rfc3339("2000-02-29T12:00:00Z"), Some(951_825_600_000));
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some(-1000));
     }
 
     #[test]
     fn refuses_what_is_not_rfc3339() {
-        for bad in ["", "2026-11-27", "2026-11-27T08:30:00", "2026-02-30T00:00:00Z", "2026-11-27T08:30:00.Z", "2026-11-27T08:30:00+0100", "yesterday"] {
+        for bad in [
+            "",
+            "2026-11-27",
+            "2026-11-27T08:30:00",
+            "2026-02-30T00:00:00Z",
+            "2026-11-27T08:30:00.Z",
+            "2026-11-27T08:30:00+0100",
+            "yesterday",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }

@@ -6,8 +6,8 @@
 
 use crate::config::{FieldType, OfferConfig};
 use crate::email;
-use crate::messages::Lang;
 use crate::json::{FromJson, Node, Reader, ToJson, Value, Writer};
+use crate::messages::Lang;
 
 /// Longest text value kept; longer input is an error rather than silently cut.
 pub const MAX_TEXT_LEN: usize = 500;

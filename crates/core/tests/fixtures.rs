@@ -19,7 +19,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind)
 }
 
 fn read(path: &Path) -> String {
@@ -53,12 +55,20 @@ fn cases(kind: &str) -> Vec<PathBuf> {
 
 fn report(kind: &str, failures: Vec<String>, count: usize) {
     assert!(count > 0, "no {kind} fixtures found");
-    assert!(failures.is_empty(), "{} of {count} {kind} fixtures differ (UPDATE_FIXTURES=1 rewrites them):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} {kind} fixtures differ (UPDATE_FIXTURES=1 rewrites them):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn config_fixtures() {
-    let inputs: Vec<PathBuf> = cases("config").into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let inputs: Vec<PathBuf> = cases("config")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     let failures: Vec<String> = inputs
         .iter()
         .filter_map(|input| {
@@ -80,13 +90,25 @@ fn score_fixtures() {
         .iter()
         .filter_map(|case| {
             let own = case.join("config.json");
-            let config_text = if own.exists() { read(&own) } else { shared.clone() };
-            let config = parse_offer(&config_text).unwrap_or_else(|e| panic!("{}: {e:?}", case.display()));
+            let config_text = if own.exists() {
+                read(&own)
+            } else {
+                shared.clone()
+            };
+            let config =
+                parse_offer(&config_text).unwrap_or_else(|e| panic!("{}: {e:?}", case.display()));
             let scoring = config.scoring.unwrap_or_default();
             let now = parse_rfc3339(read(&case.join("now")).trim()).expect("now");
             let (leads, array) = parse_leads(&read(&case.join("lead.json"))).expect("lead.json");
-            let scores: Vec<_> = leads.iter().map(|l| score(&scoring, l, now, &CompactLists)).collect();
-            let json = if array { scores.to_json_pretty() } else { scores[0].to_json_pretty() };
+            let scores: Vec<_> = leads
+                .iter()
+                .map(|l| score(&scoring, l, now, &CompactLists))
+                .collect();
+            let json = if array {
+                scores.to_json_pretty()
+            } else {
+                scores[0].to_json_pretty()
+            };
             check(&case.join("expected.json"), &format!("{json}\n"))
         })
         .collect();
@@ -101,7 +123,12 @@ fn fields_fixtures() {
         .iter()
         .filter_map(|case| {
             let own = case.join("config.json");
-            let config = parse_offer(&if own.exists() { read(&own) } else { shared.clone() }).expect("config");
+            let config = parse_offer(&if own.exists() {
+                read(&own)
+            } else {
+                shared.clone()
+            })
+            .expect("config");
             let values = |name: &str| -> Values {
                 let path = case.join(name);
                 if path.exists() {
@@ -110,7 +137,12 @@ fn fields_fixtures() {
                     Values::new()
                 }
             };
-            let shown = fields_to_show(&config, &values("profile.json"), &values("answers.json"), &CompactLists);
+            let shown = fields_to_show(
+                &config,
+                &values("profile.json"),
+                &values("answers.json"),
+                &CompactLists,
+            );
             let json = shown.to_json_pretty();
             check(&case.join("expected.json"), &format!("{json}\n"))
         })

@@ -36,6 +36,7 @@ fn demo_config_is_valid() {
             FieldType::Text,
             FieldType::Text,
             FieldType::Select,
+            FieldType::Select,
             FieldType::Checkbox,
             FieldType::Consent
         ]
@@ -56,6 +57,7 @@ fn autocomplete_tokens_follow_field_ids() {
             Some("email"),
             Some("given-name"),
             Some("organization"),
+            Some("on"),
             Some("on"),
             None,
             None
@@ -103,7 +105,7 @@ fn trailing_content_is_an_error() {
     let errors = errors_of(&format!("{DEMO}\n{{}}"));
     assert_eq!(
         errors,
-        ["/ (line 30, column 1): unexpected text after the end of the JSON document"]
+        ["/ (line 58, column 1): unexpected text after the end of the JSON document"]
     );
 }
 

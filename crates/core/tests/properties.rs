@@ -37,13 +37,33 @@ fn lead(g: &mut Gen) -> LeadFacts {
     let mut fields = Values::new();
     let text = |s: &str| FieldValue::Text(s.to_owned());
     if g.chance(85) {
-        fields.insert("email".into(), text(g.pick(&["a@gmail.com", "b@mailinator.com", "c@contoso.example", "d@web.de"])));
+        fields.insert(
+            "email".into(),
+            text(g.pick(&[
+                "a@gmail.com",
+                "b@mailinator.com",
+                "c@contoso.example",
+                "d@web.de",
+            ])),
+        );
     }
     if g.chance(70) {
-        fields.insert("role".into(), text(g.pick(&["CEO", "Leiterin Marketing", "Student", "Engineer", "HEAD of sales"])));
+        fields.insert(
+            "role".into(),
+            text(g.pick(&[
+                "CEO",
+                "Leiterin Marketing",
+                "Student",
+                "Engineer",
+                "HEAD of sales",
+            ])),
+        );
     }
     if g.chance(70) {
-        fields.insert("company_size".into(), text(g.pick(&["1-9", "10-49", "50-249", "250+"])));
+        fields.insert(
+            "company_size".into(),
+            text(g.pick(&["1-9", "10-49", "50-249", "250+"])),
+        );
     }
     if g.chance(50) {
         fields.insert("timeline".into(), text(g.pick(&["now", "3m", "later"])));
@@ -53,8 +73,14 @@ fn lead(g: &mut Gen) -> LeadFacts {
             let day = 1 + g.below(28);
             let month = 1 + g.below(12);
             Event {
-                kind: g.pick(&["page_view", "offer_completed", "offer_view"]).to_owned(),
-                at: format!("2026-{month:02}-{day:02}T{:02}:{:02}:00Z", g.below(24), g.below(60)),
+                kind: g
+                    .pick(&["page_view", "offer_completed", "offer_view"])
+                    .to_owned(),
+                at: format!(
+                    "2026-{month:02}-{day:02}T{:02}:{:02}:00Z",
+                    g.below(24),
+                    g.below(60)
+                ),
                 url: Some(g.pick(&["/pricing", "/blog", "/de/pricing"]).to_owned()),
                 offer_id: None,
             }
@@ -75,13 +101,21 @@ fn scores_are_deterministic_and_independent_of_event_order() {
     for _ in 0..500 {
         let original = lead(&mut g);
         let first = json(&score(&scoring, &original, NOW, &CompactLists));
-        assert_eq!(first, json(&score(&scoring, &original, NOW, &CompactLists)), "same input, same score");
+        assert_eq!(
+            first,
+            json(&score(&scoring, &original, NOW, &CompactLists)),
+            "same input, same score"
+        );
         let mut shuffled = original.clone();
         for i in (1..shuffled.events.len()).rev() {
             let j = g.below(i + 1);
             shuffled.events.swap(i, j);
         }
-        assert_eq!(first, json(&score(&scoring, &shuffled, NOW, &CompactLists)), "{original:?}");
+        assert_eq!(
+            first,
+            json(&score(&scoring, &shuffled, NOW, &CompactLists)),
+            "{original:?}"
+        );
     }
 }
 
@@ -95,13 +129,19 @@ fn profiling_never_asks_for_a_known_field() {
         let mut profile = Values::new();
         for id in &ids {
             if g.chance(40) {
-                let value = config.field(id).and_then(|f| f.options.first()).map_or("known", |o| o.value.as_str());
+                let value = config
+                    .field(id)
+                    .and_then(|f| f.options.first())
+                    .map_or("known", |o| o.value.as_str());
                 profile.insert((*id).to_owned(), FieldValue::Text(value.to_owned()));
             }
         }
         let shown = fields_to_show(&config, &profile, &Values::new(), &CompactLists);
         for id in &shown {
-            assert!(always.contains(id) || !profile.contains_key(*id), "{id} is known but asked: {profile:?}");
+            assert!(
+                always.contains(id) || !profile.contains_key(id),
+                "{id} is known but asked: {profile:?}"
+            );
         }
         let new = shown.iter().filter(|id| !always.contains(id)).count();
         assert!(new <= 2, "max_new_fields is 2: {shown:?}");
@@ -132,7 +172,11 @@ fn adding_a_matching_fit_rule_never_lowers_fit() {
             ..Rule::default()
         });
         let after = score(&more, &l, NOW, &CompactLists);
-        assert_eq!(after.fit, before.fit + points as i64, "the rule matches, so it adds exactly its points");
+        assert_eq!(
+            after.fit,
+            before.fit + points as i64,
+            "the rule matches, so it adds exactly its points"
+        );
         assert!(after.fit >= before.fit);
     }
 }

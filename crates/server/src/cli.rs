@@ -89,7 +89,9 @@ pub fn main() -> ExitCode {
         Command::Serve(_) => None,
         Command::Validate { config } => Some(commands::validate(config)),
         Command::Schema => Some(commands::schema()),
-        Command::Score { config, lead, now } => Some(commands::score_leads(config, lead, now.as_deref())),
+        Command::Score { config, lead, now } => {
+            Some(commands::score_leads(config, lead, now.as_deref()))
+        }
         Command::Fields { config, profile } => Some(commands::fields(config, profile.as_deref())),
     };
     if let Some(outcome) = offline {

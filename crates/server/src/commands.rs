@@ -21,7 +21,10 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn load_config(path: &Path) -> Result<OfferConfig, String> {
     parse_offer(&read(path)?).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("{}: {p}", path.display())).collect();
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {p}", path.display()))
+            .collect();
         format!(
             "{}\n{}: invalid offer config; `leadmagnet validate {}` lists every problem",
             lines.join("\n"),
@@ -36,8 +39,18 @@ fn place(path: &Path, problems: &[json::Error]) -> String {
     let lines: Vec<String> = problems
         .iter()
         .map(|e| {
-            let at = if e.pointer.is_empty() { "/" } else { &e.pointer };
-            format!("{}:{}:{}: {at}: {}", path.display(), e.line, e.column, e.message)
+            let at = if e.pointer.is_empty() {
+                "/"
+            } else {
+                &e.pointer
+            };
+            format!(
+                "{}:{}:{}: {at}: {}",
+                path.display(),
+                e.line,
+                e.column,
+                e.message
+            )
         })
         .collect();
     lines.join("\n")
@@ -47,14 +60,22 @@ fn place(path: &Path, problems: &[json::Error]) -> String {
 pub fn validate(config: &Path) -> Outcome {
     match parse_offer(&read(config)?) {
         Ok(_) => Ok("ok\n".into()),
-        Err(problems) => Err(problems.iter().map(|p| format!("{p}\n")).collect::<String>().trim_end().to_owned()),
+        Err(problems) => Err(problems
+            .iter()
+            .map(|p| format!("{p}\n"))
+            .collect::<String>()
+            .trim_end()
+            .to_owned()),
     }
 }
 
 /// `leadmagnet schema`: the JSON Schema of the offer config v1.
 pub fn schema() -> Outcome {
     let mut schema = schemars::schema_for!(OfferConfig);
-    schema.insert("$id".into(), "https://leadmagnet.dev/schema/offer.v1.json".into());
+    schema.insert(
+        "$id".into(),
+        "https://leadmagnet.dev/schema/offer.v1.json".into(),
+    );
     schema.insert("title".into(), "Leadmagnet offer config v1".into());
     serde_json::to_string_pretty(&schema)
         .map(|s| s + "\n")
@@ -65,7 +86,9 @@ pub fn schema() -> Outcome {
 pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
     let config = load_config(config)?;
     let now_ms = match now {
-        Some(t) => parse_rfc3339(t).ok_or_else(|| format!("--now {t}: not an RFC 3339 time such as 2026-11-27T12:00:00Z"))?,
+        Some(t) => parse_rfc3339(t).ok_or_else(|| {
+            format!("--now {t}: not an RFC 3339 time such as 2026-11-27T12:00:00Z")
+        })?,
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
@@ -75,14 +98,29 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
     for (i, l) in leads.iter().enumerate() {
         for (j, event) in l.events.iter().enumerate() {
             if parse_rfc3339(&event.at).is_none() {
-                let at = if array { format!("/{i}/events/{j}/at") } else { format!("/events/{j}/at") };
-                return Err(format!("{}: {at}: \"{}\" is not an RFC 3339 time such as 2026-11-27T12:00:00Z", lead.display(), event.at));
+                let at = if array {
+                    format!("/{i}/events/{j}/at")
+                } else {
+                    format!("/events/{j}/at")
+                };
+                return Err(format!(
+                    "{}: {at}: \"{}\" is not an RFC 3339 time such as 2026-11-27T12:00:00Z",
+                    lead.display(),
+                    event.at
+                ));
             }
         }
     }
     let scoring = config.scoring.unwrap_or_default();
-    let scores: Vec<_> = leads.iter().map(|l| score(&scoring, l, now_ms, FullLists::get())).collect();
-    let out = if array { scores.to_json_pretty() } else { scores[0].to_json_pretty() };
+    let scores: Vec<_> = leads
+        .iter()
+        .map(|l| score(&scoring, l, now_ms, FullLists::get()))
+        .collect();
+    let out = if array {
+        scores.to_json_pretty()
+    } else {
+        scores[0].to_json_pretty()
+    };
     Ok(out + "\n")
 }
 

@@ -55,19 +55,34 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn validate_says_ok_or_lists_every_problem() {
     let ok = leadmagnet(&["validate", "www/offers/ebook.json"]);
-    assert_eq!((ok.status.code(), text(&ok.stdout).as_str()), (Some(0), "ok\n"));
+    assert_eq!(
+        (ok.status.code(), text(&ok.stdout).as_str()),
+        (Some(0), "ok\n")
+    );
 
     // Every config fixture: the CLI prints exactly what the fixture expects.
-    for entry in std::fs::read_dir(fixtures().join("config")).expect("fixtures").flatten() {
+    for entry in std::fs::read_dir(fixtures().join("config"))
+        .expect("fixtures")
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
         let out = leadmagnet(&["validate", path.to_str().expect("utf-8 path")]);
-        let expected = std::fs::read_to_string(path.with_extension("out")).expect("expected output");
+        let expected =
+            std::fs::read_to_string(path.with_extension("out")).expect("expected output");
         assert_eq!(text(&out.stdout), expected, "{}", path.display());
-        assert_eq!(out.status.code(), Some(if expected == "ok\n" { 0 } else { 1 }), "{}", path.display());
-        assert!(!text(&out.stdout).contains("Error {"), "no Rust debug dumps");
+        assert_eq!(
+            out.status.code(),
+            Some(if expected == "ok\n" { 0 } else { 1 }),
+            "{}",
+            path.display()
+        );
+        assert!(
+            !text(&out.stdout).contains("Error {"),
+            "no Rust debug dumps"
+        );
     }
 }
 
@@ -75,29 +90,57 @@ fn validate_says_ok_or_lists_every_problem() {
 fn validate_names_an_unreadable_file() {
     let out = leadmagnet(&["validate", "no/such/offer.json"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).starts_with("no/such/offer.json: cannot read:"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("no/such/offer.json: cannot read:"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn schema_is_the_committed_one() {
     let out = leadmagnet(&["schema"]);
     assert_eq!(out.status.code(), Some(0));
-    let committed = std::fs::read_to_string(root().join("www/schema/offer.v1.json")).expect("committed schema");
-    assert_eq!(text(&out.stdout), committed, "run `leadmagnet schema > www/schema/offer.v1.json`");
+    let committed =
+        std::fs::read_to_string(root().join("www/schema/offer.v1.json")).expect("committed schema");
+    assert_eq!(
+        text(&out.stdout),
+        committed,
+        "run `leadmagnet schema > www/schema/offer.v1.json`"
+    );
     let schema: serde_json::Value = serde_json::from_str(&committed).expect("schema is JSON");
     let props = schema["properties"].as_object().expect("properties");
-    for key in ["version", "id", "offer", "fields", "profiling", "scoring", "endpoint"] {
+    for key in [
+        "version",
+        "id",
+        "offer",
+        "fields",
+        "profiling",
+        "scoring",
+        "endpoint",
+    ] {
         assert!(props.contains_key(key), "schema lacks {key}");
     }
-    assert_eq!(schema["additionalProperties"], false, "typos are flagged in editors too");
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "typos are flagged in editors too"
+    );
 }
 
 #[test]
 fn score_matches_the_core_fixtures() {
     let dir = fixtures().join("score");
-    for case in ["senior-enterprise-mql", "freemail-and-disposable-are-disjoint", "combinators-no-decay"] {
+    for case in [
+        "senior-enterprise-mql",
+        "freemail-and-disposable-are-disjoint",
+        "combinators-no-decay",
+    ] {
         let case_dir = dir.join(case);
-        let config = if case_dir.join("config.json").exists() { case_dir.join("config.json") } else { dir.join("config.json") };
+        let config = if case_dir.join("config.json").exists() {
+            case_dir.join("config.json")
+        } else {
+            dir.join("config.json")
+        };
         let now = std::fs::read_to_string(case_dir.join("now")).expect("now");
         let out = leadmagnet(&[
             "score",
@@ -123,23 +166,45 @@ fn score_names_the_file_and_place_of_bad_input() {
     let bad_shape = dir.join("shape.json");
     std::fs::write(&bad_shape, "{\"fields\": {\"email\": 5}}").expect("write");
     let bad_time = dir.join("time.json");
-    std::fs::write(&bad_time, "[{\"events\": [{\"type\": \"page_view\", \"at\": \"tuesday\"}]}]").expect("write");
+    std::fs::write(
+        &bad_time,
+        "[{\"events\": [{\"type\": \"page_view\", \"at\": \"tuesday\"}]}]",
+    )
+    .expect("write");
     let not_json = dir.join("not.json");
     std::fs::write(&not_json, "fields: 1").expect("write");
     let cases = [
-        (bad_shape, "shape.json:1:22: /fields/email: expected a string or a boolean, found the number 5"),
-        (bad_time, "time.json: /0/events/0/at: \"tuesday\" is not an RFC 3339 time"),
+        (
+            bad_shape,
+            "shape.json:1:22: /fields/email: expected a string or a boolean, found the number 5",
+        ),
+        (
+            bad_time,
+            "time.json: /0/events/0/at: \"tuesday\" is not an RFC 3339 time",
+        ),
         (not_json, "not.json:1:1: /: expected a value, found `f`"),
     ];
     for (file, message) in cases {
-        let out = leadmagnet(&["score", "--config", config, "--lead", file.to_str().expect("path")]);
+        let out = leadmagnet(&[
+            "score",
+            "--config",
+            config,
+            "--lead",
+            file.to_str().expect("path"),
+        ]);
         assert_eq!(out.status.code(), Some(1));
         assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
     }
-    let out = leadmagnet(&["score", "--config", config, "--lead", "x.json", "--now", "soon"]);
+    let out = leadmagnet(&[
+        "score", "--config", config, "--lead", "x.json", "--now", "soon",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let out = leadmagnet(&["score", "--config", config]);
-    assert_eq!(out.status.code(), Some(2), "missing --lead is a usage error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "missing --lead is a usage error"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -147,7 +212,13 @@ fn score_names_the_file_and_place_of_bad_input() {
 fn fields_follow_the_profile() {
     let config = fixtures().join("fields/config.json");
     let profile = fixtures().join("fields/visit-2-knows-name-and-company/profile.json");
-    let out = leadmagnet(&["fields", "--config", config.to_str().expect("path"), "--profile", profile.to_str().expect("path")]);
+    let out = leadmagnet(&[
+        "fields",
+        "--config",
+        config.to_str().expect("path"),
+        "--profile",
+        profile.to_str().expect("path"),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let ids: Vec<String> = serde_json::from_slice(&out.stdout).expect("json array");
     assert_eq!(ids, ["email", "role", "company_size", "consent"]);
