@@ -88,6 +88,26 @@ test('validation errors are text linked to their fields, focus goes to the first
   await page.close();
 });
 
+test('a dependent field appears after the answer that asks for it, and focus stays put', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  const active = () => page.evaluate(() => document.querySelector('[data-leadmagnet]').shadowRoot.activeElement?.id);
+  assert.equal(await page.getByLabel('When do you plan to buy?').isVisible(), false);
+  await page.getByLabel('First name').fill('Ann');
+  const size = page.getByLabel('Company size');
+  await size.focus();
+  await size.selectOption('250+');
+  await page.getByLabel('When do you plan to buy?').waitFor({ state: 'visible' });
+  assert.equal(await active(), 'lm-f-company_size', 'focus stays on the field the visitor used');
+  await page.keyboard.press('Tab');
+  assert.equal(await active(), 'lm-f-timeline', 'the new field is next in the tab order');
+  await size.selectOption('1-9');
+  await page.getByLabel('When do you plan to buy?').waitFor({ state: 'hidden' });
+  assert.equal(await page.getByLabel('First name').inputValue(), 'Ann', 'other answers stay');
+  await page.close();
+});
+
 test('the host page does not shift when the widget renders', async () => {
   const page = await browser.newPage();
   await page.addInitScript(() => {
