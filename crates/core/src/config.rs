@@ -13,7 +13,7 @@
 //! pointer.
 
 use crate::json::did_you_mean;
-use crate::json::{FromJson, Node, Reader};
+use crate::json::{from_json_struct, FromJson, Node, Reader};
 use crate::rule::{EmailDomain, Rule, Scalar};
 use crate::scoring::Scoring;
 use crate::text::Text;
@@ -822,90 +822,32 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl FromJson for OfferConfig {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(
-            node,
-            at,
-            &[
-                "$schema",
-                "version",
-                "id",
-                "locale",
-                "offer",
-                "fields",
-                "profiling",
-                "scoring",
-                "endpoint",
-            ],
-        )?;
-        let schema = o.opt(r, "$schema");
-        let version = o.req(r, "version");
-        let id = o.req(r, "id");
-        let locale = o.opt(r, "locale");
-        let offer = o.req(r, "offer");
-        let fields = o.req(r, "fields");
-        let profiling = o.opt(r, "profiling");
-        let scoring = o.opt(r, "scoring");
-        let endpoint = o.req(r, "endpoint");
-        Some(OfferConfig {
-            schema: schema?,
-            version: version?,
-            id: id?,
-            locale: locale?,
-            offer: offer?,
-            fields: fields?,
-            profiling: profiling?,
-            scoring: scoring?,
-            endpoint: endpoint?,
-        })
-    }
-}
+from_json_struct!(OfferConfig {
+    schema: opt "$schema",
+    version: req "version",
+    id: req "id",
+    locale: opt "locale",
+    offer: req "offer",
+    fields: req "fields",
+    profiling: opt "profiling",
+    scoring: opt "scoring",
+    endpoint: req "endpoint",
+});
 
-impl FromJson for Profiling {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["always", "order", "max_new_fields"])?;
-        let always = o.or_default(r, "always");
-        let order = o.or_default(r, "order");
-        let max_new_fields = o.opt(r, "max_new_fields");
-        Some(Profiling {
-            always: always?,
-            order: order?,
-            max_new_fields: max_new_fields?,
-        })
-    }
-}
+from_json_struct!(Profiling {
+    always: or_default "always",
+    order: or_default "order",
+    max_new_fields: opt "max_new_fields",
+});
 
-impl FromJson for Offer {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(
-            node,
-            at,
-            &[
-                "kind",
-                "title",
-                "description",
-                "asset",
-                "submit_label",
-                "success",
-            ],
-        )?;
-        let kind = o.req(r, "kind");
-        let title = o.req(r, "title");
-        let description = o.opt(r, "description");
-        let asset = o.opt(r, "asset");
-        let submit_label = o.opt(r, "submit_label");
-        let success = o.opt(r, "success");
-        Some(Offer {
-            kind: kind?,
-            title: title?,
-            description: description?,
-            asset: asset?,
-            submit_label: submit_label?,
-            success: success?,
-        })
-    }
-}
+from_json_struct!(Offer {
+    kind: req "kind",
+    title: req "title",
+    description: opt "description",
+    asset: opt "asset",
+    submit_label: opt "submit_label",
+    success: opt "success",
+});
 
 impl FromJson for OfferKind {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
@@ -920,66 +862,21 @@ impl FromJson for OfferKind {
     }
 }
 
-impl FromJson for Asset {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["url", "label"])?;
-        let url = o.req(r, "url");
-        let label = o.opt(r, "label");
-        Some(Asset {
-            url: url?,
-            label: label?,
-        })
-    }
-}
+from_json_struct!(Asset { url: req "url", label: opt "label" });
 
-impl FromJson for Endpoint {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["url"])?;
-        Some(Endpoint {
-            url: o.req(r, "url")?,
-        })
-    }
-}
+from_json_struct!(Endpoint { url: req "url" });
 
-impl FromJson for Field {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(
-            node,
-            at,
-            &[
-                "id",
-                "type",
-                "label",
-                "required",
-                "options",
-                "autocomplete",
-                "placeholder",
-                "help",
-                "visible_if",
-            ],
-        )?;
-        let id = o.req(r, "id");
-        let kind = o.req(r, "type");
-        let label = o.req(r, "label");
-        let required = o.or_default(r, "required");
-        let options = o.or_default(r, "options");
-        let autocomplete = o.opt(r, "autocomplete");
-        let placeholder = o.opt(r, "placeholder");
-        let help = o.opt(r, "help");
-        let visible_if = o.opt(r, "visible_if");
-        Some(Field {
-            id: id?,
-            kind: kind?,
-            label: label?,
-            required: required?,
-            options: options?,
-            autocomplete: autocomplete?,
-            placeholder: placeholder?,
-            help: help?,
-            visible_if: visible_if?,
-        })
-    }
-}
+from_json_struct!(Field {
+    id: req "id",
+    kind: req "type",
+    label: req "label",
+    required: or_default "required",
+    options: or_default "options",
+    autocomplete: opt "autocomplete",
+    placeholder: opt "placeholder",
+    help: opt "help",
+    visible_if: opt "visible_if",
+});
 
 impl FromJson for FieldType {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
@@ -997,17 +894,7 @@ impl FromJson for FieldType {
     }
 }
 
-impl FromJson for FieldOption {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["value", "label"])?;
-        let value = o.req(r, "value");
-        let label = o.opt(r, "label");
-        Some(FieldOption {
-            value: value?,
-            label: label?,
-        })
-    }
-}
+from_json_struct!(FieldOption { value: req "value", label: opt "label" });
 
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).

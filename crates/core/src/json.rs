@@ -532,6 +532,26 @@ impl<'n> Obj<'n> {
     }
 }
 
+/// Implements [`FromJson`] for a struct read from an object: each field with how it is
+/// read (`req`uired, `opt`ional, `or_default`) and its JSON key. Every field is read before
+/// any failure is returned, so one pass reports every problem of the object.
+macro_rules! from_json_struct {
+    ($ty:ident { $($field:ident : $how:ident $key:literal),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn read(
+                r: &mut $crate::json::Reader,
+                node: &$crate::json::Node,
+                at: &str,
+            ) -> Option<Self> {
+                let o = r.object(node, at, &[$($key),*])?;
+                $(let $field = o.$how(r, $key);)*
+                Some($ty { $($field: $field?),* })
+            }
+        }
+    };
+}
+pub(crate) use from_json_struct;
+
 /// A type that reads itself from a JSON tree, noting problems in the reader.
 pub trait FromJson: Sized {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self>;

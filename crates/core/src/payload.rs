@@ -8,7 +8,7 @@
 //! `lead_id` is a UUID v4 made once per submission and reused by every retry: it is the
 //! idempotency key.
 
-use crate::json::{FromJson, Node, Reader, ToJson, Writer};
+use crate::json::{from_json_struct, ToJson, Writer};
 use crate::scoring::Score;
 use crate::validate::{ValidLead, Values};
 use serde::Serialize;
@@ -109,45 +109,23 @@ impl ToJson for Context {
     }
 }
 
-impl FromJson for LeadPayload {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &[])?;
-        let version = o.req(r, "version");
-        let lead_id = o.req(r, "lead_id");
-        let offer_id = o.req(r, "offer_id");
-        let submitted_at = o.req(r, "submitted_at");
-        let fields = o.req(r, "fields");
-        let context = o.req(r, "context");
-        let score = o.opt(r, "score");
-        Some(LeadPayload {
-            version: version?,
-            lead_id: lead_id?,
-            offer_id: offer_id?,
-            submitted_at: submitted_at?,
-            fields: fields?,
-            context: context?,
-            score: score?,
-        })
-    }
-}
+from_json_struct!(LeadPayload {
+    version: req "version",
+    lead_id: req "lead_id",
+    offer_id: req "offer_id",
+    submitted_at: req "submitted_at",
+    fields: req "fields",
+    context: req "context",
+    score: opt "score",
+});
 
-impl FromJson for Context {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &[])?;
-        let page_url = o.req(r, "page_url");
-        let page_title = o.opt(r, "page_title");
-        let referrer = o.opt(r, "referrer");
-        let locale = o.opt(r, "locale");
-        let widget_version = o.opt(r, "widget_version");
-        Some(Context {
-            page_url: page_url?,
-            page_title: page_title?,
-            referrer: referrer?,
-            locale: locale?,
-            widget_version: widget_version?,
-        })
-    }
-}
+from_json_struct!(Context {
+    page_url: req "page_url",
+    page_title: opt "page_title",
+    referrer: opt "referrer",
+    locale: opt "locale",
+    widget_version: opt "widget_version",
+});
 
 /// Why a payload was refused: where (a JSON pointer) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -252,53 +230,12 @@ pub fn parse_uuid_v4(s: &str) -> Option<String> {
     (hyphens_ok && hex_ok && version_ok && variant_ok).then(|| s.to_ascii_lowercase())
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as `Date.prototype.toISOString` writes it.
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as `Date.prototype.toISOString` writes it: an RFC
+/// 3339 time ([`crate::time::parse_rfc3339`]) in UTC with an upper-case `T` and `Z`.
 pub fn is_rfc3339_utc(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[b.len() - 1] != b'Z' {
-        return false;
-    }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        let part = s.get(from..to)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let shape = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
-    let fraction = &b[19..b.len() - 1];
-    let fraction_ok = fraction.is_empty()
-        || (fraction.len() >= 2
-            && fraction[0] == b'.'
-            && fraction[1..].iter().all(u8::is_ascii_digit));
-    let ranges = (|| {
-        let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-        let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        let month_ok = (1..=12).contains(&mo);
-        Some(
-            month_ok
-                && d >= 1
-                && d <= days[(mo.max(1) - 1) as usize]
-                && h < 24
-                && mi < 60
-                && sec <= 60,
-        )
-    })();
-    shape && fraction_ok && ranges == Some(true)
+    s.as_bytes().get(10) == Some(&b'T')
+        && s.ends_with('Z')
+        && crate::time::parse_rfc3339(s).is_some()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! small to learn and the widget small to ship.
 
 use crate::domains::{DomainClass, DomainLists};
-use crate::json::{FromJson, Node, Reader, Value};
+use crate::json::{from_json_struct, FromJson, Node, Reader, Value};
 use crate::validate::{FieldValue, Values};
 use serde::{Serialize, Serializer};
 
@@ -281,68 +281,26 @@ impl FromJson for EmailDomain {
     }
 }
 
-/// The keys a rule may have (which of them fit where is checked with the config).
-const RULE_KEYS: &[&str] = &[
-    "id",
-    "points",
-    "field",
-    "equals",
-    "in",
-    "contains_any",
-    "gte",
-    "lte",
-    "is_set",
-    "email_domain",
-    "all",
-    "any",
-    "not",
-    "event",
-    "url_contains",
-    "offer_id",
-    "max",
-];
-
-impl FromJson for Rule {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, RULE_KEYS)?;
-        let id = o.opt(r, "id");
-        let points = o.opt(r, "points");
-        let field = o.opt(r, "field");
-        let equals = o.opt(r, "equals");
-        let one_of = o.opt(r, "in");
-        let contains_any = o.opt(r, "contains_any");
-        let gte = o.opt(r, "gte");
-        let lte = o.opt(r, "lte");
-        let is_set = o.opt(r, "is_set");
-        let email_domain = o.opt(r, "email_domain");
-        let all = o.opt(r, "all");
-        let any = o.opt(r, "any");
-        let not = o.opt(r, "not");
-        let event = o.opt(r, "event");
-        let url_contains = o.opt(r, "url_contains");
-        let offer_id = o.opt(r, "offer_id");
-        let max = o.opt(r, "max");
-        Some(Rule {
-            id: id?,
-            points: points?,
-            field: field?,
-            equals: equals?,
-            one_of: one_of?,
-            contains_any: contains_any?,
-            gte: gte?,
-            lte: lte?,
-            is_set: is_set?,
-            email_domain: email_domain?,
-            all: all?,
-            any: any?,
-            not: not?,
-            event: event?,
-            url_contains: url_contains?,
-            offer_id: offer_id?,
-            max: max?,
-        })
-    }
-}
+// Which of these keys fit where (fit, engagement, condition …) is checked with the config.
+from_json_struct!(Rule {
+    id: opt "id",
+    points: opt "points",
+    field: opt "field",
+    equals: opt "equals",
+    one_of: opt "in",
+    contains_any: opt "contains_any",
+    gte: opt "gte",
+    lte: opt "lte",
+    is_set: opt "is_set",
+    email_domain: opt "email_domain",
+    all: opt "all",
+    any: opt "any",
+    not: opt "not",
+    event: opt "event",
+    url_contains: opt "url_contains",
+    offer_id: opt "offer_id",
+    max: opt "max",
+});
 
 #[cfg(test)]
 mod tests {

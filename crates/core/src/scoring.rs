@@ -3,7 +3,7 @@
 //! the collector (authoritative score); docs/scoring.md states the rules with examples.
 
 use crate::domains::DomainLists;
-use crate::json::{FromJson, Node, Reader, ToJson, Writer};
+use crate::json::{from_json_struct, FromJson, Node, Reader, ToJson, Writer};
 use crate::rule::{Facts, Rule};
 use crate::validate::Values;
 use serde::Serialize;
@@ -129,118 +129,33 @@ pub enum ContributionKind {
     Disqualify,
 }
 
-impl FromJson for Scoring {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(
-            node,
-            at,
-            &[
-                "fit",
-                "engagement",
-                "decay_half_life_days",
-                "fit_grades",
-                "engagement_levels",
-                "mql",
-                "disqualify",
-                "routing",
-            ],
-        )?;
-        let fit = o.or_default(r, "fit");
-        let engagement = o.or_default(r, "engagement");
-        let decay_half_life_days = o.opt(r, "decay_half_life_days");
-        let fit_grades = o.or_default(r, "fit_grades");
-        let engagement_levels = o.or_default(r, "engagement_levels");
-        let mql = o.opt(r, "mql");
-        let disqualify = o.or_default(r, "disqualify");
-        let routing = o.or_default(r, "routing");
-        Some(Scoring {
-            fit: fit?,
-            engagement: engagement?,
-            decay_half_life_days: decay_half_life_days?,
-            fit_grades: fit_grades?,
-            engagement_levels: engagement_levels?,
-            mql: mql?,
-            disqualify: disqualify?,
-            routing: routing?,
-        })
-    }
-}
+from_json_struct!(Scoring {
+    fit: or_default "fit",
+    engagement: or_default "engagement",
+    decay_half_life_days: opt "decay_half_life_days",
+    fit_grades: or_default "fit_grades",
+    engagement_levels: or_default "engagement_levels",
+    mql: opt "mql",
+    disqualify: or_default "disqualify",
+    routing: or_default "routing",
+});
 
-impl FromJson for FitGrade {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["grade", "min"])?;
-        let grade = o.req(r, "grade");
-        let min = o.req(r, "min");
-        Some(FitGrade {
-            grade: grade?,
-            min: min?,
-        })
-    }
-}
+from_json_struct!(FitGrade { grade: req "grade", min: req "min" });
 
-impl FromJson for EngagementLevel {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["level", "min"])?;
-        let level = o.req(r, "level");
-        let min = o.req(r, "min");
-        Some(EngagementLevel {
-            level: level?,
-            min: min?,
-        })
-    }
-}
+from_json_struct!(EngagementLevel { level: req "level", min: req "min" });
 
-impl FromJson for Mql {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["min_total", "min_fit_grade"])?;
-        let min_total = o.req(r, "min_total");
-        let min_fit_grade = o.req(r, "min_fit_grade");
-        Some(Mql {
-            min_total: min_total?,
-            min_fit_grade: min_fit_grade?,
-        })
-    }
-}
+from_json_struct!(Mql { min_total: req "min_total", min_fit_grade: req "min_fit_grade" });
 
-impl FromJson for Route {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["queue", "when"])?;
-        let queue = o.req(r, "queue");
-        let when = o.opt(r, "when");
-        Some(Route {
-            queue: queue?,
-            when: when?,
-        })
-    }
-}
+from_json_struct!(Route { queue: req "queue", when: opt "when" });
 
-impl FromJson for Event {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["type", "at", "url", "offer_id"])?;
-        let kind = o.req(r, "type");
-        let at_time = o.req(r, "at");
-        let url = o.opt(r, "url");
-        let offer_id = o.opt(r, "offer_id");
-        Some(Event {
-            kind: kind?,
-            at: at_time?,
-            url: url?,
-            offer_id: offer_id?,
-        })
-    }
-}
+from_json_struct!(Event {
+    kind: req "type",
+    at: req "at",
+    url: opt "url",
+    offer_id: opt "offer_id",
+});
 
-impl FromJson for LeadFacts {
-    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
-        let o = r.object(node, at, &["fields", "events"])?;
-        let fields = o.or_default(r, "fields");
-        let events = o.or_default(r, "events");
-        Some(LeadFacts {
-            fields: fields?,
-            events: events?,
-        })
-    }
-}
+from_json_struct!(LeadFacts { fields: or_default "fields", events: or_default "events" });
 
 impl FromJson for Stage {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
