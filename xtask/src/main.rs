@@ -187,7 +187,51 @@ fn bootstrap() -> Result {
 /// build's, so it gets its own target directory and never invalidates theirs.
 const WIDGET_TARGET_DIR: &str = "target/widget-build";
 
+/// The newest modification time of the files under `paths` (walked recursively).
+fn newest(paths: &[&str]) -> Option<std::time::SystemTime> {
+    fn walk(path: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(meta) = fs::metadata(path) else { return };
+        if meta.is_dir() {
+            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(modified) = meta.modified() {
+            *newest = (*newest).max(Some(modified));
+        }
+    }
+    let mut found = None;
+    for p in paths {
+        walk(Path::new(p), &mut found);
+    }
+    found
+}
+
+/// Whether www/dist is newer than everything the widget is built from.
+fn widget_is_fresh() -> bool {
+    let inputs = newest(&[
+        "src",
+        "crates/core/src",
+        "crates/core/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "xtask/src",
+    ]);
+    let built = fs::metadata("www/dist/leadmagnet.js")
+        .and_then(|m| m.modified())
+        .ok();
+    let has_wasm = fs::read_dir("www/dist")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "wasm"));
+    has_wasm && matches!((inputs, built), (Some(i), Some(b)) if b > i)
+}
+
 fn widget() -> Result {
+    if widget_is_fresh() {
+        println!("widget: www/dist is up to date");
+        return Ok(());
+    }
     let started = Instant::now();
     // The standard library is rebuilt for size (`-Z build-std`, `optimize_for_size`),
     // panics abort at once without formatting a message, and no source locations or
