@@ -3,7 +3,7 @@
 #   make test   every test: format, lints, native, wasm in Chromium, end-to-end
 # The work itself is in `cargo xtask` (xtask/src/main.rs); these targets only name it.
 
-.PHONY: demo test size widget bootstrap clean
+.PHONY: demo test size bench widget bootstrap clean
 
 demo: widget
 	cargo run --quiet -p leadmagnet-server --bin leadmagnet -- serve --demo \
@@ -14,6 +14,11 @@ test: bootstrap
 
 size: widget
 	cargo xtask size
+
+# Figures, not tests: how soon the form shows, widget vs. plain HTML (docs/benchmarks.md).
+bench: widget
+	cargo build --quiet -p leadmagnet-server --bin leadmagnet
+	node tests/bench/paint.mjs
 
 widget: bootstrap
 	cargo xtask widget

@@ -85,19 +85,23 @@
   }
 
   // Leadmagnet.mount(element, configObjectOrUrl) → Promise<element>
+  // The offer config is fetched while the wasm is still loading, not after it.
   function mount(element, config) {
+    var loaded;
+    if (typeof config === "string") {
+      var url = new URL(config, document.baseURI).href;
+      loaded = fetchConfig(url).then(function (text) { return [text, url]; });
+    } else if (config && typeof config === "object") {
+      loaded = Promise.resolve([JSON.stringify(config), document.baseURI]);
+    } else {
+      loaded = Promise.reject(new TypeError(PREFIX + "mount() needs an offer config object or its URL as its second argument"));
+    }
+    // Settled below either way; this only keeps an early failure from being reported as
+    // unhandled while the wasm is still loading.
+    loaded.catch(function () {});
     return ready.then(function (wasm) {
       if (!element || element.nodeType !== 1) {
         throw new TypeError(PREFIX + "mount() needs an element as its first argument");
-      }
-      var loaded;
-      if (typeof config === "string") {
-        var url = new URL(config, document.baseURI).href;
-        loaded = fetchConfig(url).then(function (text) { return [text, url]; });
-      } else if (config && typeof config === "object") {
-        loaded = Promise.resolve([JSON.stringify(config), document.baseURI]);
-      } else {
-        throw new TypeError(PREFIX + "mount() needs an offer config object or its URL as its second argument");
       }
       return loaded.then(function (pair) {
         try {

@@ -301,7 +301,10 @@ fn widget() -> Result {
     // Old hashed builds go: a stale wasm beside a new loader would only confuse.
     for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("leadmagnet-") && name.ends_with(".wasm") && name != wasm_name {
+        if name.starts_with("leadmagnet-")
+            && name.contains(".wasm")
+            && !name.starts_with(&wasm_name)
+        {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
     }
@@ -314,6 +317,15 @@ fn widget() -> Result {
         "--outfile=www/dist/leadmagnet.js",
     ]))?;
     fs::write(dist.join(&wasm_name), &wasm).map_err(|e| e.to_string())?;
+    // Precompressed copies, served as they are (Content-Encoding) by `leadmagnet serve`
+    // and by any static host configured for it.
+    for file in [dist.join("leadmagnet.js"), dist.join(&wasm_name)] {
+        let path = file.display().to_string();
+        run(Command::new("sh").args([
+            "-c",
+            &format!("brotli -q 11 -f -o '{path}.br' '{path}' && gzip -9 -k -f -n '{path}'"),
+        ]))?;
+    }
     println!(
         "widget: www/dist/leadmagnet.js + www/dist/{wasm_name} in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -4,7 +4,8 @@
 //! cross-origin (`Access-Control-Allow-Origin: *`: they are public) and the wasm served
 //! as `application/wasm`. Content-hashed files never change, so they are cached forever;
 //! the loader `leadmagnet.js` keeps a stable name and a short cache life.
-//! Our own HTML pages get a strict CSP, proving the widget runs under one.
+//! Our own HTML pages get a strict CSP, proving the widget runs under one. Everything is
+//! sent compressed when the browser accepts it.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -12,6 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use std::path::Path;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 /// The CSP of our own pages: what a strict customer page allows, and no more.
@@ -20,8 +22,15 @@ style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn router(www: &Path) -> Router {
+    // The widget build writes `.br` and `.gz` beside each file in dist/ (brotli -11, the
+    // sizes `make size` reports); other files are compressed on the fly.
+    let files = ServeDir::new(www)
+        .append_index_html_on_directories(true)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
-        .fallback_service(ServeDir::new(www).append_index_html_on_directories(true))
+        .fallback_service(files)
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(headers))
 }
 

@@ -145,6 +145,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
             args.www.display()
         );
     }
+    warn_about_invalid_offers(&args.www.join("offers"));
     let store = Store::open(&args.database_url).await?;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -186,6 +187,38 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("server stopped: {e}"))
+}
+
+/// Checks the offer configs the server will hand out and names every problem, so a broken
+/// config is noticed at start rather than in a visitor's browser. Serving goes on: the
+/// widget refuses such a config with the same messages.
+fn warn_about_invalid_offers(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let checked = std::fs::read_to_string(&path)
+            .map_err(|e| vec![format!("cannot read: {e}")])
+            .and_then(|text| {
+                leadmagnet_core::parse_offer(&text)
+                    .map(|_| ())
+                    .map_err(|problems| problems.iter().map(ToString::to_string).collect())
+            });
+        if let Err(problems) = checked {
+            for problem in problems {
+                eprintln!(
+                    "leadmagnet: warning: offer config {}: {problem}",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 /// The admin token from the environment, or in demo mode a fresh random one.

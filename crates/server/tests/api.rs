@@ -32,6 +32,11 @@ async fn fixture() -> Fixture {
     )
     .expect("wasm");
     std::fs::write(www.join("dist/leadmagnet.js"), "(function(){})();").expect("js");
+    std::fs::write(
+        www.join("dist/leadmagnet-0123abcd.wasm.br"),
+        b"brotli bytes",
+    )
+    .expect("wasm.br");
     let url = format!("sqlite://{}", dir.path().join("data/leads.db").display());
     let store = Store::open(&url).await.expect("store opens");
     let state = AppState {
@@ -294,6 +299,18 @@ async fn serves_pages_with_csp_and_widget_files_for_embedding() {
     assert!(wasm.headers()[header::CACHE_CONTROL]
         .to_str()
         .is_ok_and(|c| c.contains("immutable")));
+    let compressed = Request::get("/dist/leadmagnet-0123abcd.wasm")
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, br) = send(&f.state, compressed).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        br.headers()[header::CONTENT_ENCODING],
+        "br",
+        "the precompressed file is served"
+    );
+    assert_eq!(br.headers()[header::CONTENT_TYPE], "application/wasm");
     let (_, _, js) = send(&f.state, get("/dist/leadmagnet.js")).await;
     assert_eq!(js.headers()[header::CACHE_CONTROL], "public, max-age=300");
     assert_eq!(

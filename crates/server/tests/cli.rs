@@ -19,6 +19,45 @@ fn serve_refuses_to_start_without_a_token_unless_demo() {
 }
 
 #[test]
+fn serve_warns_about_invalid_offer_configs_at_start() {
+    let dir = std::env::temp_dir().join(format!("lm-www-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("offers")).expect("dir");
+    std::fs::write(dir.join("index.html"), "<!doctype html>").expect("index");
+    std::fs::write(dir.join("offers/broken.json"), "{\"version\": 1}").expect("offer");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadmagnet"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--demo",
+            "--www",
+            dir.to_str().expect("path"),
+        ])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.display()),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    // The first stdout line means start-up (and so the check) is done.
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("line");
+    assert!(line.contains("listening on"), "{line}");
+    child.kill().expect("kill");
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: offer config")
+            && stderr.contains("broken.json: / (line 1, column 1): missing key \"id\""),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn serve_names_a_missing_www_folder() {
     let output = Command::new(env!("CARGO_BIN_EXE_leadmagnet"))
         .args(["serve", "--port", "0", "--demo", "--www", "/nonexistent"])
