@@ -35,7 +35,6 @@ pub enum Ui {
     SendFailed,
     ThankYou,
     Download,
-    ErrorSummary,
 }
 
 /// The text for `key` in `lang`.
@@ -59,8 +58,6 @@ pub fn ui(lang: Lang, key: Ui) -> &'static str {
         (Lang::En, Ui::ThankYou) => "Thank you! We have received your details.",
         (Lang::De, Ui::Download) => "Jetzt herunterladen",
         (Lang::En, Ui::Download) => "Download now",
-        (Lang::De, Ui::ErrorSummary) => "Bitte prüfen Sie die markierten Felder.",
-        (Lang::En, Ui::ErrorSummary) => "Please check the marked fields.",
     }
 }
 
@@ -81,14 +78,7 @@ mod tests {
     fn every_text_exists_in_both_languages() {
         use Ui::*;
         for key in [
-            Submit,
-            Sending,
-            Required,
-            Choose,
-            SendFailed,
-            ThankYou,
-            Download,
-            ErrorSummary,
+            Submit, Sending, Required, Choose, SendFailed, ThankYou, Download,
         ] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());
