@@ -74,12 +74,12 @@ impl Component for OfferForm {
         match msg {
             Msg::Changed(field, value) => {
                 let error_before = self.form.error(&field).cloned();
-                let asked_before = self.form.asked().len();
+                let asked_before = self.form.asked().to_vec();
                 self.form.set(config, &field, value);
                 // Re-render only when a shown error or the shown fields changed (a
                 // dependent field appeared or went); typing is otherwise silent.
                 error_before.as_ref() != self.form.error(&field)
-                    || asked_before != self.form.asked().len()
+                    || asked_before != self.form.asked()
             }
             Msg::Submit => {
                 // Read what the controls hold now: autofill and password managers do not
