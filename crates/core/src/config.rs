@@ -45,6 +45,185 @@ pub struct OfferConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring: Option<Scoring>,
     pub endpoint: Endpoint,
+    /// Split the fields into steps with a progress indicator (any offer kind). Without
+    /// steps the fields form one step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// A quiz or assessment (`offer.kind: "quiz"`): result bands over the answer points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiz: Option<Quiz>,
+    /// A calculator (`offer.kind: "calculator"`): a formula over the number fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculator: Option<Calculator>,
+    /// How and when the offer appears on the page: inline (default), modal or slide-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<Display>,
+    /// A/B variants of title, copy or fields; each visitor keeps one (sticky), reported
+    /// with the lead as `variant`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One step of a multi-step offer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Step {
+    /// Heading of the step; "Step 2 of 3" is shown in any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    /// Ids of the fields on this step, in order. Every field is on exactly one step.
+    pub fields: Vec<String>,
+}
+
+/// When a quiz or calculator shows its result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResultGate {
+    /// Only after the visitor has sent the contact step (gated).
+    #[default]
+    AfterContact,
+    /// At once, before the contact step (which then offers the detailed report).
+    BeforeContact,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Quiz {
+    /// When the result is shown (default `after_contact`).
+    #[serde(default)]
+    pub show_result: ResultGate,
+    /// Result bands, highest `min` first: the first band whose `min` the points reach.
+    pub results: Vec<QuizResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct QuizResult {
+    /// Least points for this outcome.
+    pub min: f64,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Calculator {
+    /// Over the number fields' ids: `+ - * / ^`, parentheses, `min(a, b, …)`,
+    /// `max(a, b, …)`, `round(x)` and `round(x, decimals)`.
+    pub formula: String,
+    /// What the result is, e.g. "Extra revenue per year".
+    pub result_label: Text,
+    /// How the result is written (per the visitor's locale, with `Intl.NumberFormat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<NumberFormat>,
+    /// When the result is shown (default `after_contact`).
+    #[serde(default)]
+    pub show_result: ResultGate,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct NumberFormat {
+    /// `decimal` (default), `currency` (needs `currency`) or `percent` (0.25 → 25 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// ISO 4217 code such as `EUR` or `USD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// At most this many decimals (0–6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_fraction_digits: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DisplayMode {
+    /// In the host element, where the page puts it (its space reserved by the page).
+    #[default]
+    Inline,
+    /// A dialog over the page: focus kept inside, Esc and a close button, scroll locked.
+    Modal,
+    /// A panel in the corner that does not block the page.
+    SlideIn,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Display {
+    #[serde(default)]
+    pub mode: DisplayMode,
+    /// When a modal or slide-in opens; at once when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    /// Who sees the offer: a condition over `page_url`, `referrer`, `utm_source`,
+    /// `utm_medium`, `utm_campaign`, `utm_term`, `utm_content`, `visitor` (`new` or
+    /// `returning`) and `device` (`mobile`, `tablet` or `desktop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<Rule>,
+    /// How often a dismissed offer comes back; a converted visitor never sees it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<Frequency>,
+}
+
+/// Exactly one of these keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Trigger {
+    /// Open this many seconds after the page loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<f64>,
+    /// Open when the visitor has scrolled this far down the page (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scroll_percent: Option<f64>,
+    /// Open when the pointer leaves the page toward the top (desktop); on touch devices
+    /// when the visitor scrolls up fast after reading a while.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_intent: Option<bool>,
+    /// Open after this many seconds without pointer, key, scroll or touch activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_seconds: Option<f64>,
+    /// Open when an element of the host page matching this CSS selector is clicked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Frequency {
+    /// After the visitor dismisses the offer, show it again only after this many days
+    /// (0: on the next page view).
+    pub dismissed_days: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Variant {
+    /// Reported with the lead as `variant`.
+    pub id: String,
+    /// Relative share of visitors (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_label: Option<Text>,
+    /// Fields this variant does not ask.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hide_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -70,6 +249,13 @@ pub struct Offer {
     pub title: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+    /// A cover image of the content (gated content), with its alternative text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Cover>,
+    /// Where the visitor is taken after a successful submission (instead of staying on
+    /// the thank-you view); relative URLs resolve against the config's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
     /// What the visitor gets after submitting (an eBook, a checklist …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<Asset>,
@@ -87,8 +273,21 @@ pub struct Offer {
 pub enum OfferKind {
     /// Content (eBook, whitepaper, checklist) in exchange for contact data.
     GatedContent,
-    /// A plain form.
+    /// A plain (possibly multi-step) form.
     Form,
+    /// A quiz or assessment: choice questions whose answers add up to a result band.
+    Quiz,
+    /// A calculator: number inputs, a formula, a locale-formatted result.
+    Calculator,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Cover {
+    pub url: String,
+    /// What the image shows, for screen readers (WCAG 1.1.1).
+    pub alt: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,9 +320,21 @@ pub struct Field {
     pub label: Text,
     #[serde(default)]
     pub required: bool,
-    /// Choices of a `select` field.
+    /// Choices of a `select`, `radio` or `checkboxes` field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<FieldOption>,
+    /// Number fields: the least value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Number fields: the greatest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Number fields: the step of the spin buttons (any number is accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
+    /// Number fields: the unit shown after the input, e.g. "€" or "leads / month".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Text>,
     /// HTML autocomplete token; derived from the field id when absent (see
     /// [`Field::autocomplete_token`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,12 +359,26 @@ pub enum FieldType {
     Checkbox,
     /// A consent checkbox: never pre-ticked, its label is the consent text.
     Consent,
+    /// One choice of several, shown as radio buttons (quiz questions).
+    Radio,
+    /// Any number of choices, shown as checkboxes; the value is a list.
+    Checkboxes,
+    /// A number, with optional `min`, `max`, `step` and `unit` (calculator inputs).
+    Number,
 }
 
 impl FieldType {
     /// Whether the field's value is a boolean (a tick box) rather than text.
     pub fn is_tick_box(self) -> bool {
         matches!(self, FieldType::Checkbox | FieldType::Consent)
+    }
+
+    /// Whether the field offers `options` to choose from.
+    pub fn has_options(self) -> bool {
+        matches!(
+            self,
+            FieldType::Select | FieldType::Radio | FieldType::Checkboxes
+        )
     }
 }
 
@@ -165,13 +390,17 @@ pub struct FieldOption {
     /// Shown to the visitor; the value itself otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<Text>,
+    /// Quiz result points this answer adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<f64>,
 }
 
 impl Field {
     /// The autocomplete token (WCAG 1.3.5): the configured one, or one derived from
     /// well-known field ids so browser autofill works without configuration.
     pub fn autocomplete_token(&self) -> Option<&str> {
-        if self.kind.is_tick_box() {
+        if self.kind.is_tick_box() || matches!(self.kind, FieldType::Radio | FieldType::Checkboxes)
+        {
             return None;
         }
         if let Some(token) = &self.autocomplete {
@@ -246,7 +475,260 @@ impl OfferConfig {
         if let Some(scoring) = &self.scoring {
             self.check_scoring(scoring, &mut p);
         }
+        if let Some(locale) = &self.locale {
+            let ok = locale == "auto"
+                || (!locale.is_empty()
+                    && locale.split('-').all(|part| {
+                        (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+                    }));
+            if !ok {
+                p.add("/locale", format!("\"{locale}\" is not a language tag such as \"de\", \"en-GB\" or \"auto\" (the visitor's browser language)"));
+            }
+        }
+        if let Some(cover) = &self.offer.cover {
+            if let Err(why) = check_url(&cover.url) {
+                p.add("/offer/cover/url", why);
+            }
+            check_text(&cover.alt, "/offer/cover/alt", &mut p);
+        }
+        if let Some(url) = &self.offer.redirect_url {
+            if let Err(why) = check_url(url) {
+                p.add("/offer/redirect_url", why);
+            }
+        }
+        self.check_steps(&mut p);
+        self.check_kind(&mut p);
+        if let Some(display) = &self.display {
+            self.check_display(display, &mut p);
+        }
+        self.check_variants(&mut p);
         p.0
+    }
+
+    fn check_steps(&self, p: &mut Problems) {
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = format!("/steps/{i}");
+            if step.fields.is_empty() {
+                p.add(format!("{at}/fields"), "a step needs at least one field".into());
+            }
+            if let Some(title) = &step.title {
+                check_text(title, &format!("{at}/title"), p);
+            }
+            for (j, id) in step.fields.iter().enumerate() {
+                let here = format!("{at}/fields/{j}");
+                self.check_field_ref(id, &here, p);
+                let earlier = self.steps[..i]
+                    .iter()
+                    .enumerate()
+                    .find(|(_, s)| s.fields.contains(id))
+                    .map(|(k, _)| k)
+                    .or_else(|| step.fields[..j].contains(id).then_some(i));
+                if let Some(k) = earlier {
+                    p.add(here, format!("\"{id}\" is already on step {}; a field is on one step", k + 1));
+                }
+            }
+        }
+        if !self.steps.is_empty() {
+            for (i, field) in self.fields.iter().enumerate() {
+                if !self.steps.iter().any(|s| s.fields.contains(&field.id)) {
+                    p.add(
+                        format!("/fields/{i}/id"),
+                        format!("field \"{}\" is on no step, so it is never asked; add it to one of \"steps\"", field.id),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_kind(&self, p: &mut Problems) {
+        let kind = self.offer.kind;
+        if self.quiz.is_some() && kind != OfferKind::Quiz {
+            p.add("/quiz", "a quiz section needs \"offer\": {\"kind\": \"quiz\"}".into());
+        }
+        if self.calculator.is_some() && kind != OfferKind::Calculator {
+            p.add(
+                "/calculator",
+                "a calculator section needs \"offer\": {\"kind\": \"calculator\"}".into(),
+            );
+        }
+        match kind {
+            OfferKind::Quiz => {
+                let Some(quiz) = &self.quiz else {
+                    p.add("/quiz", "a quiz offer needs a \"quiz\" section with its result bands, e.g. {\"results\": [{\"min\": 0, \"title\": \"Getting started\"}]}".into());
+                    return;
+                };
+                if !self.fields.iter().any(|f| f.options.iter().any(|o| o.points.is_some())) {
+                    p.add("/fields", "a quiz needs at least one radio or checkboxes question whose options have \"points\"".into());
+                }
+                if quiz.results.is_empty() {
+                    p.add("/quiz/results", "give at least one result band, e.g. {\"min\": 0, \"title\": \"Getting started\"}".into());
+                }
+                for (i, band) in quiz.results.iter().enumerate() {
+                    let at = format!("/quiz/results/{i}");
+                    check_text(&band.title, &format!("{at}/title"), p);
+                    if let Some(prev) = i.checked_sub(1).map(|j| &quiz.results[j]) {
+                        if band.min >= prev.min {
+                            p.add(format!("{at}/min"), format!("results must be sorted by min, highest first: {} does not come below {}", num(band.min), num(prev.min)));
+                        }
+                    }
+                }
+                if let Some(last) = quiz.results.last() {
+                    let least = self.quiz_points_range().0;
+                    if last.min > least {
+                        p.add(
+                            format!("/quiz/results/{}/min", quiz.results.len() - 1),
+                            format!("a visitor can score {} points, below every band; let the last band start at {} or lower", num(least), num(least)),
+                        );
+                    }
+                }
+            }
+            OfferKind::Calculator => {
+                let Some(calc) = &self.calculator else {
+                    p.add("/calculator", "a calculator offer needs a \"calculator\" section, e.g. {\"formula\": \"leads * value\", \"result_label\": \"Pipeline\"}".into());
+                    return;
+                };
+                if let Err(e) = self.formula() {
+                    p.add("/calculator/formula", e);
+                }
+                check_text(&calc.result_label, "/calculator/result_label", p);
+                if let Some(format) = &calc.format {
+                    let style = format.style.as_deref().unwrap_or("decimal");
+                    if !["decimal", "currency", "percent"].contains(&style) {
+                        p.add("/calculator/format/style", format!("unknown style \"{style}\"; use \"decimal\", \"currency\" or \"percent\""));
+                    }
+                    match &format.currency {
+                        Some(c) if c.len() != 3 || !c.chars().all(|c| c.is_ascii_uppercase()) => p.add(
+                            "/calculator/format/currency",
+                            format!("\"{c}\" is not an ISO 4217 code such as \"EUR\" or \"USD\""),
+                        ),
+                        None if style == "currency" => p.add(
+                            "/calculator/format/currency",
+                            "style \"currency\" needs a currency, e.g. \"EUR\"".into(),
+                        ),
+                        _ => {}
+                    }
+                    if let Some(d) = format.maximum_fraction_digits {
+                        if !(0.0..=6.0).contains(&d) || d.fract() != 0.0 {
+                            p.add("/calculator/format/maximum_fraction_digits", "a whole number from 0 to 6".into());
+                        }
+                    }
+                }
+            }
+            OfferKind::GatedContent | OfferKind::Form => {}
+        }
+    }
+
+    /// The calculator's formula, parsed over the number fields; an error names the
+    /// character where the problem is.
+    pub fn formula(&self) -> Result<crate::formula::Expr, String> {
+        let formula = self.calculator.as_ref().map_or("", |c| c.formula.as_str());
+        let inputs: Vec<&str> = self
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldType::Number)
+            .map(|f| f.id.as_str())
+            .collect();
+        crate::formula::parse(formula, &inputs).map_err(|e| {
+            format!(
+                "at character {} of \"{formula}\": {}",
+                e.position + 1,
+                e.message
+            )
+        })
+    }
+
+    /// The least and the most points a quiz can give.
+    pub fn quiz_points_range(&self) -> (f64, f64) {
+        let (mut lo, mut hi) = (0.0, 0.0);
+        for f in &self.fields {
+            let points = f.options.iter().filter_map(|o| o.points);
+            match f.kind {
+                FieldType::Radio => {
+                    let min = points.clone().fold(f64::INFINITY, f64::min);
+                    let max = points.fold(f64::NEG_INFINITY, f64::max);
+                    if min.is_finite() {
+                        // An optional question may be skipped: 0 points.
+                        lo += if f.required { min } else { min.min(0.0) };
+                        hi += if f.required { max } else { max.max(0.0) };
+                    }
+                }
+                FieldType::Checkboxes => {
+                    lo += points.clone().filter(|p| *p < 0.0).sum::<f64>();
+                    hi += points.filter(|p| *p > 0.0).sum::<f64>();
+                }
+                _ => {}
+            }
+        }
+        (lo, hi)
+    }
+
+    fn check_display(&self, display: &Display, p: &mut Problems) {
+        if let Some(t) = &display.trigger {
+            let keys = [
+                ("delay_seconds", t.delay_seconds),
+                ("scroll_percent", t.scroll_percent),
+                ("inactivity_seconds", t.inactivity_seconds),
+            ];
+            let set = keys.iter().filter(|(_, v)| v.is_some()).count()
+                + usize::from(t.exit_intent.is_some())
+                + usize::from(t.click.is_some());
+            if set != 1 {
+                p.add("/display/trigger", "give exactly one trigger: delay_seconds, scroll_percent, exit_intent, inactivity_seconds or click".into());
+            }
+            for (key, value) in keys {
+                if let Some(v) = value {
+                    let max = if key == "scroll_percent" { 100.0 } else { 86_400.0 };
+                    if !(0.0..=max).contains(&v) {
+                        p.add(format!("/display/trigger/{key}"), format!("{key} must be from 0 to {}", num(max)));
+                    }
+                }
+            }
+            if t.exit_intent == Some(false) {
+                p.add("/display/trigger/exit_intent", "exit_intent: false is no trigger; remove the trigger to open at once".into());
+            }
+            if t.click.as_ref().is_some_and(|c| c.trim().is_empty()) {
+                p.add("/display/trigger/click", "give the CSS selector of the page elements that open the offer, e.g. \"#get-ebook\"".into());
+            }
+            if display.mode == DisplayMode::Inline {
+                p.add("/display/trigger", "an inline offer is part of the page and shows at once; triggers open \"modal\" and \"slide_in\" offers".into());
+            }
+        }
+        if let Some(rule) = &display.targeting {
+            self.check_rule(rule, "/display/targeting", RuleRole::Targeting, p);
+        }
+        if let Some(f) = &display.frequency {
+            if !(0.0..=3650.0).contains(&f.dismissed_days) {
+                p.add("/display/frequency/dismissed_days", "a number of days from 0 to 3650".into());
+            }
+        }
+    }
+
+    fn check_variants(&self, p: &mut Problems) {
+        for (i, v) in self.variants.iter().enumerate() {
+            let at = format!("/variants/{i}");
+            if !is_slug(&v.id, |c| c == '-' || c == '_') {
+                p.add(format!("{at}/id"), format!("variant id \"{}\" must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"b\"", v.id));
+            }
+            if self.variants[..i].iter().any(|o| o.id == v.id) {
+                p.add(format!("{at}/id"), format!("duplicate variant id \"{}\"", v.id));
+            }
+            if let Some(w) = v.weight {
+                if w.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !w.is_finite() {
+                    p.add(format!("{at}/weight"), "weight must be above 0, e.g. 1".into());
+                }
+            }
+            for (j, id) in v.hide_fields.iter().enumerate() {
+                self.check_field_ref(id, &format!("{at}/hide_fields/{j}"), p);
+            }
+            if !self.fields.is_empty() && self.fields.iter().all(|f| v.hide_fields.contains(&f.id)) {
+                p.add(format!("{at}/hide_fields"), "a variant must keep at least one field".into());
+            }
+            for (text, key) in [(&v.title, "title"), (&v.description, "description"), (&v.submit_label, "submit_label")] {
+                if let Some(t) = text {
+                    check_text(t, &format!("{at}/{key}"), p);
+                }
+            }
+        }
     }
 
     fn check_field(&self, i: usize, field: &Field, p: &mut Problems) {
@@ -265,11 +747,11 @@ impl OfferConfig {
         }
         check_text(&field.label, &format!("{at}/label"), p);
         match field.kind {
-            FieldType::Select if field.options.is_empty() => p.add(
+            kind if kind.has_options() && field.options.is_empty() => p.add(
                 format!("{at}/options"),
-                "a select field needs at least one option, e.g. [{\"value\": \"1-9\"}]".into(),
+                "a choice field needs at least one option, e.g. [{\"value\": \"1-9\"}]".into(),
             ),
-            FieldType::Select => {
+            kind if kind.has_options() => {
                 for (j, opt) in field.options.iter().enumerate() {
                     if opt.value.trim().is_empty() {
                         p.add(
@@ -283,13 +765,50 @@ impl OfferConfig {
                             format!("duplicate option value \"{}\"", opt.value),
                         );
                     }
+                    if opt.points.is_some() && field.kind == FieldType::Select {
+                        p.add(
+                            format!("{at}/options/{j}/points"),
+                            "quiz points belong to radio and checkboxes questions".into(),
+                        );
+                    }
+                    if let Some(label) = &opt.label {
+                        check_text(label, &format!("{at}/options/{j}/label"), p);
+                    }
                 }
             }
             _ if !field.options.is_empty() => p.add(
                 format!("{at}/options"),
-                "only select fields have options; remove them or set \"type\": \"select\"".into(),
+                "only select, radio and checkboxes fields have options; remove them or change \"type\"".into(),
             ),
             _ => {}
+        }
+        let number_keys = [
+            ("min", field.min.is_some()),
+            ("max", field.max.is_some()),
+            ("step", field.step.is_some()),
+            ("unit", field.unit.is_some()),
+        ];
+        if field.kind == FieldType::Number {
+            if let (Some(lo), Some(hi)) = (field.min, field.max) {
+                if lo > hi {
+                    p.add(
+                        format!("{at}/min"),
+                        format!("min {} is above max {}: no number fits", num(lo), num(hi)),
+                    );
+                }
+            }
+            if field.step.is_some_and(|s| s.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)) {
+                p.add(format!("{at}/step"), "step must be above 0, e.g. 1 or 0.5".into());
+            }
+        } else {
+            for (key, present) in number_keys {
+                if present {
+                    p.add(
+                        format!("{at}/{key}"),
+                        format!("\"{key}\" belongs to number fields; remove it or set \"type\": \"number\""),
+                    );
+                }
+            }
         }
         if let Some(token) = &field.autocomplete {
             if token.trim().is_empty() || token.chars().any(|c| c.is_ascii_uppercase()) {
@@ -540,10 +1059,10 @@ impl OfferConfig {
                 );
             }
         }
-        self.check_condition(rule, at, p);
+        self.check_condition(rule, at, role, p);
     }
 
-    fn check_condition(&self, c: &Rule, at: &str, p: &mut Problems) {
+    fn check_condition(&self, c: &Rule, at: &str, role: RuleRole, p: &mut Problems) {
         let kinds = [
             c.field.is_some(),
             c.email_domain.is_some(),
@@ -558,6 +1077,7 @@ impl OfferConfig {
             ("gte", c.gte.is_some()),
             ("lte", c.lte.is_some()),
             ("is_set", c.is_set.is_some()),
+            ("matches", c.matches.is_some()),
         ]
         .into_iter()
         .filter(|(_, present)| *present)
@@ -585,10 +1105,25 @@ impl OfferConfig {
             }
         }
         if let Some(field_id) = &c.field {
-            let field = self.check_field_ref(field_id, &format!("{at}/field"), p);
+            let field = if role == RuleRole::Targeting {
+                if !TARGETING_FACTS.contains(&field_id.as_str()) {
+                    let hint = did_you_mean(field_id, TARGETING_FACTS.iter().copied())
+                        .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
+                    p.add(
+                        format!("{at}/field"),
+                        format!(
+                            "targeting looks at the page, not the form: unknown fact \"{field_id}\"{hint}; facts are {}",
+                            TARGETING_FACTS.join(", ")
+                        ),
+                    );
+                }
+                None
+            } else {
+                self.check_field_ref(field_id, &format!("{at}/field"), p)
+            };
             let range = operators.iter().all(|o| *o == "gte" || *o == "lte");
             if operators.is_empty() {
-                p.add(at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, gte, lte or is_set"));
+                p.add(at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, matches, gte, lte or is_set"));
             } else if operators.len() > 1 && !range {
                 p.add(
                     at.to_owned(),
@@ -610,7 +1145,15 @@ impl OfferConfig {
                     );
                 }
             }
-            if let Some(field) = field.filter(|f| f.kind == FieldType::Select) {
+            if let Some(pattern) = &c.matches {
+                if pattern.trim().is_empty() {
+                    p.add(
+                        format!("{at}/matches"),
+                        "an empty pattern; use * as a wildcard, e.g. \"*/pricing*\"".into(),
+                    );
+                }
+            }
+            if let Some(field) = field.filter(|f| f.kind.has_options()) {
                 let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
                     (Some(v), _) => vec![(format!("{at}/equals"), v)],
                     (_, Some(list)) => list
@@ -690,7 +1233,12 @@ impl OfferConfig {
                 } else {
                     format!("{at}/{key}/{i}")
                 };
-                self.check_rule(inner, &inner_at, RuleRole::Condition, p);
+                let inner_role = if role == RuleRole::Targeting {
+                    RuleRole::Targeting
+                } else {
+                    RuleRole::Condition
+                };
+                self.check_rule(inner, &inner_at, inner_role, p);
             }
         }
         if c.field.is_none() && !operators.is_empty() {
@@ -709,7 +1257,22 @@ enum RuleRole {
     Engagement,
     Disqualify,
     Condition,
+    /// `display.targeting`: a condition over page facts rather than fields.
+    Targeting,
 }
+
+/// What `display.targeting` conditions can look at (see [`crate::display::PageFacts`]).
+pub const TARGETING_FACTS: &[&str] = &[
+    "page_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "visitor",
+    "device",
+];
 
 #[derive(Default)]
 struct Problems(Vec<ConfigError>);
@@ -727,7 +1290,7 @@ impl Problems {
 
 /// A number for a message, without f64's `Display` (≈14 KB of wasm): whole numbers as
 /// such, others with up to 4 decimals.
-fn num(n: f64) -> String {
+pub(crate) fn num(n: f64) -> String {
     if !n.is_finite() {
         return "a number out of range".into();
     }
@@ -832,7 +1395,87 @@ from_json_struct!(OfferConfig {
     profiling: opt "profiling",
     scoring: opt "scoring",
     endpoint: req "endpoint",
+    steps: or_default "steps",
+    quiz: opt "quiz",
+    calculator: opt "calculator",
+    display: opt "display",
+    variants: or_default "variants",
 });
+
+from_json_struct!(Step { title: opt "title", fields: req "fields" });
+
+impl FromJson for ResultGate {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("after_contact", ResultGate::AfterContact),
+                ("before_contact", ResultGate::BeforeContact),
+            ],
+        )
+    }
+}
+
+from_json_struct!(Quiz { show_result: or_default "show_result", results: req "results" });
+
+from_json_struct!(QuizResult { min: req "min", title: req "title", text: opt "text" });
+
+from_json_struct!(Calculator {
+    formula: req "formula",
+    result_label: req "result_label",
+    format: opt "format",
+    show_result: or_default "show_result",
+});
+
+from_json_struct!(NumberFormat {
+    style: opt "style",
+    currency: opt "currency",
+    maximum_fraction_digits: opt "maximum_fraction_digits",
+});
+
+impl FromJson for DisplayMode {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("inline", DisplayMode::Inline),
+                ("modal", DisplayMode::Modal),
+                ("slide_in", DisplayMode::SlideIn),
+            ],
+        )
+    }
+}
+
+from_json_struct!(Display {
+    mode: or_default "mode",
+    trigger: opt "trigger",
+    targeting: opt "targeting",
+    frequency: opt "frequency",
+});
+
+from_json_struct!(Trigger {
+    delay_seconds: opt "delay_seconds",
+    scroll_percent: opt "scroll_percent",
+    exit_intent: opt "exit_intent",
+    inactivity_seconds: opt "inactivity_seconds",
+    click: opt "click",
+});
+
+from_json_struct!(Frequency { dismissed_days: req "dismissed_days" });
+
+from_json_struct!(Variant {
+    id: req "id",
+    weight: opt "weight",
+    title: opt "title",
+    description: opt "description",
+    submit_label: opt "submit_label",
+    hide_fields: or_default "hide_fields",
+});
+
+from_json_struct!(Cover { url: req "url", alt: req "alt" });
+
 
 from_json_struct!(Profiling {
     always: or_default "always",
@@ -844,6 +1487,8 @@ from_json_struct!(Offer {
     kind: req "kind",
     title: req "title",
     description: opt "description",
+    cover: opt "cover",
+    redirect_url: opt "redirect_url",
     asset: opt "asset",
     submit_label: opt "submit_label",
     success: opt "success",
@@ -857,6 +1502,8 @@ impl FromJson for OfferKind {
             &[
                 ("gated_content", OfferKind::GatedContent),
                 ("form", OfferKind::Form),
+                ("quiz", OfferKind::Quiz),
+                ("calculator", OfferKind::Calculator),
             ],
         )
     }
@@ -872,6 +1519,10 @@ from_json_struct!(Field {
     label: req "label",
     required: or_default "required",
     options: or_default "options",
+    min: opt "min",
+    max: opt "max",
+    step: opt "step",
+    unit: opt "unit",
     autocomplete: opt "autocomplete",
     placeholder: opt "placeholder",
     help: opt "help",
@@ -889,12 +1540,15 @@ impl FromJson for FieldType {
                 ("select", FieldType::Select),
                 ("checkbox", FieldType::Checkbox),
                 ("consent", FieldType::Consent),
+                ("radio", FieldType::Radio),
+                ("checkboxes", FieldType::Checkboxes),
+                ("number", FieldType::Number),
             ],
         )
     }
 }
 
-from_json_struct!(FieldOption { value: req "value", label: opt "label" });
+from_json_struct!(FieldOption { value: req "value", label: opt "label", points: opt "points" });
 
 /// Reads an offer config and checks it: `Ok` only for a config the widget can render.
 /// On error, every problem found (one for malformed JSON, all semantic ones otherwise).

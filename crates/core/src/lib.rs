@@ -17,6 +17,10 @@
 //! - [`domains`]: email domain classes (free, disposable, business) over lists handed in.
 //! - [`scoring`]: fit × engagement with decay, grade, level, matrix, stage, queue, breakdown.
 //! - [`profiling`]: which fields a visit asks (progressive profiling, dependent fields).
+//! - [`formula`]: calculator formulas, parsed and checked with positions, evaluated safely.
+//! - [`display`]: targeting, frequency caps, sticky A/B variants, quiz and calculator
+//!   outcomes.
+//! - [`profile`]: what is remembered about a visitor, and what only with consent.
 //! - [`time`]: RFC 3339 parsing for event ages (the clock is always an argument).
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
@@ -27,13 +31,16 @@
 //! error value, and it runs the same in the browser (wasm) and on the server.
 
 pub mod config;
+pub mod display;
 pub mod domains;
 pub mod email;
 pub mod form;
+pub mod formula;
 pub mod json;
 pub mod map;
 pub mod messages;
 pub mod payload;
+pub mod profile;
 pub mod profiling;
 pub mod rule;
 pub mod scoring;

@@ -47,6 +47,21 @@ impl<V> SortedMap<V> {
         }
     }
 
+    /// The value of `key`, inserted as `V::default()` first when missing.
+    pub fn entry_or_default(&mut self, key: &str) -> &mut V
+    where
+        V: Default,
+    {
+        let i = match self.find(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key.to_owned(), V::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }

@@ -39,6 +39,13 @@ pub struct Context {
     /// Locale the form was shown in.
     pub locale: Option<String>,
     pub widget_version: Option<String>,
+    /// The A/B variant the visitor saw (`variants[].id` of the offer).
+    pub variant: Option<String>,
+    /// A quiz's outcome: the title of the result band reached, and the points.
+    pub quiz_result: Option<String>,
+    pub quiz_points: Option<f64>,
+    /// A calculator's result, unrounded.
+    pub calculator_result: Option<f64>,
 }
 
 impl LeadPayload {
@@ -105,6 +112,10 @@ impl ToJson for Context {
         w.field_opt("referrer", &self.referrer);
         w.field_opt("locale", &self.locale);
         w.field_opt("widget_version", &self.widget_version);
+        w.field_opt("variant", &self.variant);
+        w.field_opt("quiz_result", &self.quiz_result);
+        w.field_opt("quiz_points", &self.quiz_points);
+        w.field_opt("calculator_result", &self.calculator_result);
         w.end_object();
     }
 }
@@ -125,6 +136,10 @@ from_json_struct!(Context {
     referrer: opt "referrer",
     locale: opt "locale",
     widget_version: opt "widget_version",
+    variant: opt "variant",
+    quiz_result: opt "quiz_result",
+    quiz_points: opt "quiz_points",
+    calculator_result: opt "calculator_result",
 });
 
 /// Why a payload was refused: where (a JSON pointer) and what is wrong.

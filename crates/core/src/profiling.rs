@@ -32,6 +32,7 @@ pub fn fields_to_show<'a>(
     let in_profile = |id: &str| match profile.get(id) {
         Some(FieldValue::Text(t)) => !t.trim().is_empty(),
         Some(FieldValue::Bool(_)) => true,
+        Some(FieldValue::List(items)) => !items.is_empty(),
         None => false,
     };
     let chosen: Vec<&str> = match &config.profiling {

@@ -41,6 +41,10 @@ pub struct Rule {
     /// The field's value, as a number, is at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lte: Option<f64>,
+    /// The field's text matches this pattern, `*` standing for any characters
+    /// (case-insensitively), e.g. `"https://example.com/pricing*"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
     /// The field has (true) or lacks (false) a value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_set: Option<bool>,
@@ -145,19 +149,45 @@ fn is_set(value: Option<&FieldValue>) -> bool {
     match value {
         Some(FieldValue::Text(t)) => !t.trim().is_empty(),
         Some(FieldValue::Bool(_)) => true,
+        Some(FieldValue::List(items)) => !items.is_empty(),
         None => false,
     }
 }
 
 fn number_of(value: &FieldValue) -> Option<f64> {
     match value {
-        FieldValue::Text(t) => crate::json::parse_decimal(t),
-        FieldValue::Bool(_) => None,
+        FieldValue::Text(t) => crate::json::parse_decimal(t.trim()),
+        _ => None,
     }
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters (also
+/// none); both folded, so case does not matter. `*/pricing*` matches every pricing URL.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (fold(pattern), fold(text));
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 fn scalar_matches(value: &FieldValue, want: &Scalar) -> bool {
     match (value, want) {
+        (FieldValue::List(items), w) => items
+            .iter()
+            .any(|i| scalar_matches(&FieldValue::Text(i.clone()), w)),
         (FieldValue::Text(t), Scalar::Text(w)) => fold(t) == fold(w),
         (FieldValue::Text(_), Scalar::Number(n)) => number_of(value) == Some(*n),
         (FieldValue::Text(t), Scalar::Bool(b)) => fold(t) == if *b { "true" } else { "false" },
@@ -221,11 +251,21 @@ impl Rule {
             return list.iter().any(|w| scalar_matches(value, w));
         }
         if let Some(parts) = &self.contains_any {
-            let FieldValue::Text(text) = value else {
-                return false;
+            let texts: Vec<String> = match value {
+                FieldValue::Text(t) => vec![fold(t)],
+                FieldValue::List(items) => items.iter().map(|i| fold(i)).collect(),
+                FieldValue::Bool(_) => return false,
             };
-            let text = fold(text);
-            return parts.iter().any(|p| text.contains(&fold(p)));
+            return texts
+                .iter()
+                .any(|t| parts.iter().any(|p| t.contains(&fold(p))));
+        }
+        if let Some(pattern) = &self.matches {
+            return match value {
+                FieldValue::Text(t) => glob(pattern, t),
+                FieldValue::List(items) => items.iter().any(|i| glob(pattern, i)),
+                FieldValue::Bool(_) => false,
+            };
         }
         if self.gte.is_some() || self.lte.is_some() {
             let Some(n) = number_of(value) else {
@@ -291,6 +331,7 @@ from_json_struct!(Rule {
     contains_any: opt "contains_any",
     gte: opt "gte",
     lte: opt "lte",
+    matches: opt "matches",
     is_set: opt "is_set",
     email_domain: opt "email_domain",
     all: opt "all",
@@ -318,6 +359,20 @@ mod tests {
         }
         assert_eq!(fold("  GESCHÄFTSFÜHRERIN "), "geschäftsführerin");
         assert_eq!(fold("ŁÓDŹ ΑΘΗΝΑ МОСКВА"), "łódź αθηνα москва");
+    }
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("*/pricing*", "https://x.io/pricing?a=1"));
+        assert!(glob("https://X.io/*", "https://x.io/"));
+        assert!(glob("*", ""));
+        assert!(glob("a*b*c", "abc"));
+        assert!(glob("a*b*c", "a-b-b-c"));
+        assert!(!glob("a*b*c", "a-c"));
+        assert!(!glob("*/pricing", "https://x.io/pricing/x"));
+        assert!(!glob("abc", "abcd"));
+        assert!(glob("abc", "ABC"));
+        assert!(!glob("ab*ba", "aba"));
     }
 }
 

@@ -17,6 +17,8 @@ pub const MAX_TEXT_LEN: usize = 500;
 pub enum FieldValue {
     Text(String),
     Bool(bool),
+    /// The choices of a `checkboxes` field, in option order.
+    List(Vec<String>),
 }
 
 /// Field id → value.
@@ -27,6 +29,14 @@ impl ToJson for FieldValue {
         match self {
             FieldValue::Text(t) => w.string(t),
             FieldValue::Bool(b) => b.to_json(w),
+            FieldValue::List(items) => {
+                w.begin_array();
+                for i in items {
+                    w.element();
+                    w.string(i);
+                }
+                w.end_array();
+            }
         }
     }
 }
@@ -36,7 +46,8 @@ impl FromJson for FieldValue {
         match &node.value {
             Value::String(s) => Some(FieldValue::Text(s.clone())),
             Value::Bool(b) => Some(FieldValue::Bool(*b)),
-            _ => r.expected(node, at, "a string or a boolean"),
+            Value::Array(_) => Vec::read(r, node, at).map(FieldValue::List),
+            _ => r.expected(node, at, "a string, a boolean or a list of strings"),
         }
     }
 }
@@ -56,6 +67,13 @@ pub enum Problem {
     WrongType,
     /// A value for a field the offer does not have.
     UnknownField,
+    /// A number field holds something that is not a number.
+    NotANumber,
+    /// A number below `min` or above `max` (both written as in the config).
+    OutOfRange {
+        min: Option<String>,
+        max: Option<String>,
+    },
 }
 
 /// One field's problem.
@@ -75,6 +93,8 @@ impl Problem {
             Problem::TooLong { .. } => "too_long",
             Problem::WrongType => "wrong_type",
             Problem::UnknownField => "unknown_field",
+            Problem::NotANumber => "not_a_number",
+            Problem::OutOfRange { .. } => "out_of_range",
         }
     }
 
@@ -86,11 +106,26 @@ impl Problem {
                 "Bitte setzen Sie das Häkchen, um fortzufahren.".into()
             }
             (Lang::En, Problem::Required) if tick => "Please tick this box to continue.".into(),
-            (Lang::De, Problem::Required) if field == FieldType::Select => {
+            (Lang::De, Problem::Required) if field.has_options() => {
                 "Bitte wählen Sie eine Option.".into()
             }
-            (Lang::En, Problem::Required) if field == FieldType::Select => {
+            (Lang::En, Problem::Required) if field.has_options() => {
                 "Please choose an option.".into()
+            }
+            (Lang::De, Problem::NotANumber) => "Bitte geben Sie eine Zahl ein, z. B. 250.".into(),
+            (Lang::En, Problem::NotANumber) => "Please enter a number, such as 250.".into(),
+            (lang, Problem::OutOfRange { min, max }) => {
+                let de = lang == Lang::De;
+                match (min, max) {
+                    (Some(lo), Some(hi)) if de => format!("Bitte geben Sie eine Zahl von {lo} bis {hi} ein."),
+                    (Some(lo), Some(hi)) => format!("Please enter a number from {lo} to {hi}."),
+                    (Some(lo), None) if de => format!("Bitte geben Sie mindestens {lo} ein."),
+                    (Some(lo), None) => format!("Please enter at least {lo}."),
+                    (_, Some(hi)) if de => format!("Bitte geben Sie höchstens {hi} ein."),
+                    (_, Some(hi)) => format!("Please enter at most {hi}."),
+                    (None, None) if de => "Bitte geben Sie eine Zahl ein.".into(),
+                    (None, None) => "Please enter a number.".into(),
+                }
             }
             (Lang::De, Problem::Required) => "Bitte füllen Sie dieses Feld aus.".into(),
             (Lang::En, Problem::Required) => "Please fill in this field.".into(),
@@ -194,10 +229,28 @@ pub fn validate_asked(
                     errors.push(fail(Problem::TooLong { max: MAX_TEXT_LEN }));
                 } else if field.kind == FieldType::Email && !email::is_valid(text) {
                     errors.push(fail(Problem::InvalidEmail));
-                } else if field.kind == FieldType::Select
+                } else if matches!(field.kind, FieldType::Select | FieldType::Radio)
                     && !field.options.iter().any(|o| o.value == text)
                 {
                     errors.push(fail(Problem::UnknownOption));
+                } else if field.kind == FieldType::Number {
+                    match crate::json::parse_decimal(text) {
+                        None => errors.push(fail(Problem::NotANumber)),
+                        Some(n)
+                            if field.min.is_some_and(|m| n < m)
+                                || field.max.is_some_and(|m| n > m) =>
+                        {
+                            errors.push(fail(Problem::OutOfRange {
+                                min: field.min.map(crate::config::num),
+                                max: field.max.map(crate::config::num),
+                            }))
+                        }
+                        Some(_) => {
+                            fields.insert(field.id.clone(), FieldValue::Text(text.to_owned()));
+                        }
+                    }
+                } else if field.kind == FieldType::Checkboxes {
+                    errors.push(fail(Problem::WrongType));
                 } else {
                     let value = if field.kind == FieldType::Email {
                         email::normalize(text)
@@ -205,6 +258,24 @@ pub fn validate_asked(
                         text.to_owned()
                     };
                     fields.insert(field.id.clone(), FieldValue::Text(value));
+                }
+            }
+            (false, Some(FieldValue::List(items))) if field.kind == FieldType::Checkboxes => {
+                if items.iter().any(|i| !field.options.iter().any(|o| &o.value == i)) {
+                    errors.push(fail(Problem::UnknownOption));
+                } else if items.is_empty() {
+                    if required {
+                        errors.push(fail(Problem::Required));
+                    }
+                } else {
+                    // In option order, without repeats: the same choices give the same value.
+                    let chosen = field
+                        .options
+                        .iter()
+                        .filter(|o| items.contains(&o.value))
+                        .map(|o| o.value.clone())
+                        .collect();
+                    fields.insert(field.id.clone(), FieldValue::List(chosen));
                 }
             }
             (false, None) if required => errors.push(fail(Problem::Required)),

@@ -186,7 +186,7 @@ fn collector_parser_names_the_problem() {
         (
             ok.replace(r#""a@b.co""#, "42"),
             "/fields/email",
-            "expected a string or a boolean",
+            "expected a string, a boolean or a list of strings",
         ),
         (
             ok.replace(r#""fields""#, r#""felds""#),

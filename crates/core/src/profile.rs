@@ -1,0 +1,303 @@
+//! What the widget remembers about a visitor, and the consent rule for storing it.
+//!
+//! One small JSON document (versioned key [`STORAGE_KEY`]). With consent (a ticked
+//! `consent` field on a sent lead) the whole of it lives in `localStorage`: known field
+//! values (so a returning visitor is not asked again), first-touch data, the visit count,
+//! the variant seed and the per-offer memory (dismissed, converted). Before consent only
+//! [`Visitor::without_personal_data`] goes to `sessionStorage` (seed, offer memory, visit
+//! count of this tab): enough for frequency caps and sticky variants within the session,
+//! and nothing that names the person. The widget does the storing; this module decides
+//! what is stored.
+
+use crate::config::OfferConfig;
+use crate::json::{from_json_struct, ToJson, Writer};
+use crate::map::SortedMap;
+use crate::validate::{FieldValue, Values};
+
+/// The storage key; a new shape gets a new key, and old entries are ignored.
+pub const STORAGE_KEY: &str = "leadmagnet:v1";
+
+/// A page view later than this after the last one starts a new visit (30 minutes, the
+/// usual web-analytics session timeout).
+pub const VISIT_GAP_MS: f64 = 30.0 * 60.0 * 1000.0;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visitor {
+    /// Random, made once; picks the sticky A/B variants.
+    pub seed: String,
+    /// Whether the visitor consented (then the profile may live in `localStorage`).
+    pub consent: bool,
+    pub visits: u32,
+    pub last_seen_ms: f64,
+    pub first_touch: Option<FirstTouch>,
+    /// Known field values (never consent ticks: consent is asked every time).
+    pub values: Values,
+    /// Offer id → what happened with it.
+    pub offers: SortedMap<OfferMemory>,
+}
+
+/// Where the visitor first came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FirstTouch {
+    pub page_url: String,
+    pub referrer: String,
+    pub at_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfferMemory {
+    pub dismissed_ms: Option<f64>,
+    pub converted: bool,
+}
+
+impl Visitor {
+    /// The stored visitor, or a new one when nothing (or something unreadable, e.g. an
+    /// entry edited by hand) is stored: memory is a convenience, never a reason to fail.
+    pub fn load(stored: Option<&str>) -> Visitor {
+        stored
+            .and_then(|text| crate::json::read::<Visitor>(text, false).ok())
+            .unwrap_or_default()
+    }
+
+    /// Counts this page view: a new visit after [`VISIT_GAP_MS`]; the seed and first
+    /// touch are set once.
+    pub fn page_view(&mut self, now_ms: f64, new_seed: &str, page_url: &str, referrer: &str) {
+        if self.seed.is_empty() {
+            self.seed = new_seed.to_owned();
+        }
+        if self.visits == 0 || now_ms - self.last_seen_ms > VISIT_GAP_MS {
+            self.visits += 1;
+        }
+        self.last_seen_ms = now_ms;
+        if self.first_touch.is_none() {
+            self.first_touch = Some(FirstTouch {
+                page_url: page_url.to_owned(),
+                referrer: referrer.to_owned(),
+                at_ms: now_ms,
+            });
+        }
+    }
+
+    /// Seen on an earlier visit.
+    pub fn returning(&self) -> bool {
+        self.visits > 1
+    }
+
+    /// The visitor's first name, for "Welcome back, {first_name}".
+    pub fn first_name(&self) -> Option<&str> {
+        match self.values.get("first_name") {
+            Some(FieldValue::Text(t)) if !t.trim().is_empty() => Some(t.trim()),
+            _ => None,
+        }
+    }
+
+    /// Known values that fit `config` now: values of its fields that would pass its rules
+    /// on their own. A stale or edited value is dropped (and asked again), never sent.
+    pub fn known_for(&self, config: &OfferConfig) -> Values {
+        let mut known = Values::new();
+        for field in config.fields.iter().filter(|f| !f.kind.is_tick_box()) {
+            let Some(value) = self.values.get(&field.id) else {
+                continue;
+            };
+            let mut one = Values::new();
+            one.insert(field.id.clone(), value.clone());
+            if let Ok(lead) = crate::validate::validate_asked(config, &one, &[]) {
+                if let Some(v) = lead.fields().get(&field.id) {
+                    known.insert(field.id.clone(), v.clone());
+                }
+            }
+        }
+        known
+    }
+
+    /// A lead was sent with `fields`. With consent they are remembered (tick boxes
+    /// excepted); the offer counts as converted either way.
+    pub fn converted(&mut self, config: &OfferConfig, fields: &Values) {
+        let consented = config.fields.iter().any(|f| {
+            f.kind == crate::config::FieldType::Consent
+                && fields.get(&f.id) == Some(&FieldValue::Bool(true))
+        });
+        if consented {
+            self.consent = true;
+        }
+        if self.consent {
+            for field in config.fields.iter().filter(|f| !f.kind.is_tick_box()) {
+                if let Some(v) = fields.get(&field.id) {
+                    self.values.insert(field.id.clone(), v.clone());
+                }
+            }
+        }
+        self.offers.entry_or_default(&config.id).converted = true;
+    }
+
+    /// The visitor closed a modal or slide-in offer.
+    pub fn dismissed(&mut self, offer_id: &str, now_ms: f64) {
+        self.offers.entry_or_default(offer_id).dismissed_ms = Some(now_ms);
+    }
+
+    /// "Not you?": forget the person (values, first touch, visits, consent); keep the
+    /// seed and the offer memory, which name no one.
+    pub fn forget(&mut self) {
+        self.consent = false;
+        self.values = Values::new();
+        self.first_touch = None;
+        self.visits = 1;
+    }
+
+    /// What may be kept before consent (in `sessionStorage`): no values, no first touch.
+    pub fn without_personal_data(&self) -> Visitor {
+        Visitor {
+            values: Values::new(),
+            first_touch: None,
+            consent: false,
+            ..self.clone()
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        self.to_json_string()
+    }
+}
+
+impl ToJson for Visitor {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("seed", &self.seed);
+        w.field("consent", &self.consent);
+        w.field("visits", &self.visits);
+        w.field("last_seen_ms", &self.last_seen_ms);
+        w.field_opt("first_touch", &self.first_touch);
+        w.field("values", &self.values);
+        w.field("offers", &self.offers);
+        w.end_object();
+    }
+}
+
+impl ToJson for FirstTouch {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("page_url", &self.page_url);
+        w.field("referrer", &self.referrer);
+        w.field("at_ms", &self.at_ms);
+        w.end_object();
+    }
+}
+
+impl ToJson for OfferMemory {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field_opt("dismissed_ms", &self.dismissed_ms);
+        w.field("converted", &self.converted);
+        w.end_object();
+    }
+}
+
+from_json_struct!(Visitor {
+    seed: or_default "seed",
+    consent: or_default "consent",
+    visits: or_default "visits",
+    last_seen_ms: or_default "last_seen_ms",
+    first_touch: opt "first_touch",
+    values: or_default "values",
+    offers: or_default "offers",
+});
+
+from_json_struct!(FirstTouch {
+    page_url: or_default "page_url",
+    referrer: or_default "referrer",
+    at_ms: or_default "at_ms",
+});
+
+from_json_struct!(OfferMemory {
+    dismissed_ms: opt "dismissed_ms",
+    converted: or_default "converted",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_offer;
+
+    fn config() -> OfferConfig {
+        parse_offer(
+            r#"{"version":1,"id":"ebook","offer":{"kind":"form","title":"T"},
+            "fields":[{"id":"email","type":"email","label":"E","required":true},
+                      {"id":"first_name","type":"text","label":"N"},
+                      {"id":"size","type":"select","label":"S","options":[{"value":"1-9"}]},
+                      {"id":"consent","type":"consent","label":"C"}],
+            "endpoint":{"url":"/x"}}"#,
+        )
+        .expect("valid")
+    }
+
+    fn lead(consent: bool) -> Values {
+        let mut v = Values::new();
+        v.insert("email".into(), FieldValue::Text("ada@example.com".into()));
+        v.insert("first_name".into(), FieldValue::Text("Ada".into()));
+        v.insert("consent".into(), FieldValue::Bool(consent));
+        v
+    }
+
+    #[test]
+    fn nothing_personal_without_consent() {
+        let mut v = Visitor::default();
+        v.page_view(1000.0, "seed", "https://x.io/", "");
+        v.converted(&config(), &lead(false));
+        assert!(!v.consent);
+        assert!(v.values.is_empty());
+        assert!(v.offers.get("ebook").is_some_and(|m| m.converted));
+        let session = v.without_personal_data();
+        assert!(session.first_touch.is_none());
+        assert!(!session.to_json().contains("x.io"));
+    }
+
+    #[test]
+    fn consent_remembers_values_but_never_the_tick() {
+        let mut v = Visitor::default();
+        v.converted(&config(), &lead(true));
+        assert!(v.consent);
+        assert_eq!(v.first_name(), Some("Ada"));
+        assert!(v.values.get("consent").is_none());
+        let back = Visitor::load(Some(&v.to_json()));
+        assert_eq!(back, v);
+        back.known_for(&config());
+        assert_eq!(back.known_for(&config()).len(), 2);
+    }
+
+    #[test]
+    fn visits_count_after_the_gap_and_forget_keeps_the_seed() {
+        let mut v = Visitor::default();
+        v.page_view(0.0, "s1", "https://x.io/a", "https://search.example/");
+        v.page_view(60_000.0, "s2", "https://x.io/b", "");
+        assert_eq!(v.visits, 1);
+        assert!(!v.returning());
+        v.page_view(60_000.0 + VISIT_GAP_MS + 1.0, "s3", "https://x.io/c", "");
+        assert_eq!(v.visits, 2);
+        assert!(v.returning());
+        assert_eq!(v.seed, "s1");
+        assert_eq!(
+            v.first_touch.as_ref().map(|t| t.page_url.as_str()),
+            Some("https://x.io/a")
+        );
+        v.converted(&config(), &lead(true));
+        v.forget();
+        assert!(v.values.is_empty() && !v.consent && v.first_touch.is_none());
+        assert_eq!(v.seed, "s1");
+    }
+
+    #[test]
+    fn unreadable_or_stale_memory_is_a_fresh_start() {
+        assert_eq!(Visitor::load(Some("{not json")), Visitor::default());
+        assert_eq!(Visitor::load(Some("[1,2]")), Visitor::default());
+        let mut v = Visitor::default();
+        v.values
+            .insert("email".into(), FieldValue::Text("not an email".into()));
+        v.values
+            .insert("size".into(), FieldValue::Text("gone option".into()));
+        v.values
+            .insert("first_name".into(), FieldValue::Text("Ada".into()));
+        let known = v.known_for(&config());
+        assert_eq!(known.len(), 1);
+        assert!(known.get("first_name").is_some());
+    }
+}
