@@ -21,8 +21,12 @@ pub enum Status {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormState {
-    /// Ids of the fields shown now (profiling and `visible_if`), in form order.
+    /// What the stored profile knows (with consent): not asked again, sent with the lead.
+    known: Values,
+    /// Ids of the fields asked on this visit (profiling and `visible_if`), in form order.
     asked: Vec<String>,
+    /// Index into [`FormState::steps`].
+    step: usize,
     values: Values,
     errors: Vec<FieldError>,
     status: Status,
@@ -35,6 +39,13 @@ pub struct FormState {
 impl FormState {
     /// An empty form. Tick boxes start unticked: consent is never pre-ticked.
     pub fn new(config: &OfferConfig) -> FormState {
+        FormState::with_known(config, Values::new())
+    }
+
+    /// A form for a visitor whose profile knows `known` (see
+    /// [`crate::profile::Visitor::known_for`]): known fields are not asked again
+    /// (WCAG 3.3.7), and their values are sent with the lead.
+    pub fn with_known(config: &OfferConfig, known: Values) -> FormState {
         let values = config
             .fields
             .iter()
@@ -42,7 +53,9 @@ impl FormState {
             .map(|f| (f.id.clone(), FieldValue::Bool(false)))
             .collect();
         let mut form = FormState {
+            known,
             asked: Vec::new(),
+            step: 0,
             values,
             errors: Vec::new(),
             status: Status::Editing,
@@ -66,7 +79,7 @@ impl FormState {
         self.asked.clear();
         for _ in 0..config.fields.len().max(1) {
             let shown: Vec<String> =
-                fields_to_show(config, &Values::new(), &self.answers(), &CompactLists)
+                fields_to_show(config, &self.known, &self.answers(), &CompactLists)
                     .into_iter()
                     .map(str::to_owned)
                     .collect();
@@ -76,6 +89,94 @@ impl FormState {
             self.asked = shown;
         }
         self.errors.retain(|e| self.asked.contains(&e.field));
+        self.step = self.step.min(self.steps(config).len().saturating_sub(1));
+    }
+
+    /// The steps of this visit: the configured steps with only the fields asked now,
+    /// empty ones left out (a known visitor may skip a whole step); one step holding every
+    /// asked field when the offer has no steps.
+    pub fn steps<'c>(&self, config: &'c OfferConfig) -> Vec<Vec<&'c str>> {
+        let asked = |id: &&str| self.asked.iter().any(|a| a == id);
+        let steps: Vec<Vec<&str>> = if config.steps.is_empty() {
+            vec![config.fields.iter().map(|f| f.id.as_str()).filter(asked).collect()]
+        } else {
+            config
+                .steps
+                .iter()
+                .map(|s| s.fields.iter().map(String::as_str).filter(asked).collect())
+                .filter(|s: &Vec<&str>| !s.is_empty())
+                .collect()
+        };
+        if steps.is_empty() {
+            vec![Vec::new()]
+        } else {
+            steps
+        }
+    }
+
+    /// The index of the step shown now (0-based).
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// The configured step (for its title) that the current step comes from.
+    pub fn step_config<'c>(&self, config: &'c OfferConfig) -> Option<&'c crate::config::Step> {
+        let first = *self.steps(config).get(self.step)?.first()?;
+        config.steps.iter().find(|s| s.fields.iter().any(|f| f == first))
+    }
+
+    /// Whether the current step is the last (its button submits).
+    pub fn on_last_step(&self, config: &OfferConfig) -> bool {
+        self.step + 1 >= self.steps(config).len()
+    }
+
+    /// Whether `field` is on the step shown now (and asked).
+    pub fn on_current_step(&self, config: &OfferConfig, field: &str) -> bool {
+        self.steps(config)
+            .get(self.step)
+            .is_some_and(|s| s.contains(&field))
+    }
+
+    /// The visitor pressed "Next": the current step's fields are checked; with no
+    /// problem the next step shows, otherwise the errors do. Answers are kept either way.
+    pub fn next(&mut self, config: &OfferConfig) -> bool {
+        if self.status != Status::Editing || self.on_last_step(config) {
+            return false;
+        }
+        let here: Vec<String> = self
+            .steps(config)
+            .get(self.step)
+            .map(|s| s.iter().map(|id| (*id).to_owned()).collect())
+            .unwrap_or_default();
+        let errors: Vec<FieldError> = match self.check(config) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .into_iter()
+                .filter(|e| here.contains(&e.field))
+                .collect(),
+        };
+        if errors.is_empty() {
+            self.errors.clear();
+            self.step += 1;
+            true
+        } else {
+            self.errors = errors;
+            self.failed_validations += 1;
+            false
+        }
+    }
+
+    /// The visitor pressed "Back": the previous step, every answer kept.
+    pub fn back(&mut self) {
+        if self.status == Status::Editing && self.step > 0 {
+            self.step -= 1;
+            self.errors.clear();
+        }
+    }
+
+    /// Known values (from the stored profile) that this visit does not ask.
+    pub fn known(&self) -> &Values {
+        &self.known
     }
 
     /// The values of the fields shown now: answers to hidden fields are kept (they come
@@ -153,6 +254,10 @@ impl FormState {
         if self.status != Status::Editing {
             return None;
         }
+        if !self.on_last_step(config) {
+            self.next(config);
+            return None;
+        }
         match self.check(config) {
             Ok(lead) => {
                 self.errors.clear();
@@ -170,7 +275,12 @@ impl FormState {
 
     fn check(&self, config: &OfferConfig) -> Result<ValidLead, Vec<FieldError>> {
         let asked: Vec<&str> = self.asked.iter().map(String::as_str).collect();
-        validate_asked(config, &self.answers(), &asked)
+        // Known values go with the lead; what the visitor answered now wins.
+        let mut values = self.known.clone();
+        for (k, v) in self.answers().iter() {
+            values.insert(k.clone(), v.clone());
+        }
+        validate_asked(config, &values, &asked)
     }
 
     /// The endpoint accepted the lead.
@@ -264,6 +374,60 @@ mod tests {
             ["email", "first_name", "company", "consent"],
             "answers now do not count as profile"
         );
+    }
+
+    fn stepped() -> OfferConfig {
+        parse_offer(
+            r#"{"version":1,"id":"t","offer":{"kind":"form","title":"T"},
+            "fields":[{"id":"size","type":"select","label":"S","required":true,"options":[{"value":"1-9"},{"value":"10+"}]},
+                      {"id":"email","type":"email","label":"E","required":true},
+                      {"id":"first_name","type":"text","label":"N"},
+                      {"id":"consent","type":"consent","label":"C","required":true}],
+            "steps":[{"fields":["size"]},{"fields":["email","first_name"]},{"fields":["consent"]}],
+            "endpoint":{"url":"/x"}}"#,
+        )
+        .expect("config")
+    }
+
+    #[test]
+    fn steps_check_only_their_fields_and_back_keeps_answers() {
+        let c = stepped();
+        let mut form = FormState::new(&c);
+        assert_eq!(form.steps(&c).len(), 3);
+        assert!(!form.next(&c), "size is required");
+        assert_eq!(form.first_invalid(), Some("size"));
+        assert_eq!(form.error("email"), None, "later steps are not checked yet");
+        form.set(&c, "size", text("10+"));
+        assert!(form.next(&c));
+        assert_eq!(form.step(), 1);
+        assert!(form.on_current_step(&c, "email"));
+        form.set(&c, "email", text("ann@example.com"));
+        form.back();
+        assert_eq!(form.step(), 0);
+        assert_eq!(form.value("size"), Some(&text("10+")));
+        assert!(form.next(&c) && form.next(&c));
+        assert!(form.on_last_step(&c));
+        assert_eq!(form.value("email"), Some(&text("ann@example.com")));
+        assert!(form.submit(&c).is_none(), "consent missing");
+        form.set(&c, "consent", FieldValue::Bool(true));
+        let lead = form.submit(&c).expect("valid");
+        assert_eq!(lead.fields().len(), 3);
+    }
+
+    #[test]
+    fn known_values_are_sent_not_asked_and_empty_steps_are_skipped() {
+        let c = stepped();
+        let mut known = Values::new();
+        known.insert("email".into(), text("ann@example.com"));
+        known.insert("first_name".into(), text("Ann"));
+        known.insert("size".into(), text("1-9"));
+        let mut form = FormState::with_known(&c, known);
+        assert_eq!(form.asked(), ["consent"], "a one-click form");
+        assert_eq!(form.steps(&c).len(), 1);
+        form.set(&c, "consent", FieldValue::Bool(true));
+        let lead = form.submit(&c).expect("valid");
+        assert_eq!(lead.fields().get("first_name"), Some(&text("Ann")));
+        assert_eq!(lead.fields().get("size"), Some(&text("1-9")));
     }
 
     #[test]
