@@ -34,6 +34,130 @@ pub fn new_lead_id() -> Option<String> {
     ))
 }
 
+/// The visitor's browser language (`navigator.language`), `en` when there is none.
+pub fn browser_language() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// Random hex from `crypto.getRandomValues` (the visitor's variant seed).
+pub fn random_hex() -> String {
+    new_lead_id().unwrap_or_default().replace('-', "")
+}
+
+/// `localStorage` (persistent) or `sessionStorage` (this tab); `None` where storage is
+/// blocked (privacy settings, sandboxed frames), which then simply means no memory.
+fn storage(persistent: bool) -> Option<web_sys::Storage> {
+    let w = web_sys::window()?;
+    if persistent {
+        w.local_storage().ok()?
+    } else {
+        w.session_storage().ok()?
+    }
+}
+
+pub fn storage_get(persistent: bool, key: &str) -> Option<String> {
+    storage(persistent)?.get_item(key).ok()?
+}
+
+pub fn storage_set(persistent: bool, key: &str, value: &str) {
+    if let Some(s) = storage(persistent) {
+        // A full or blocked storage only costs the memory, never the form.
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn storage_remove(persistent: bool, key: &str) {
+    if let Some(s) = storage(persistent) {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// The page facts targeting looks at: URL, referrer, UTM parameters, device class.
+pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
+    let window = web_sys::window();
+    let page_url = window
+        .as_ref()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    let mut utm = leadmagnet_core::map::SortedMap::new();
+    if let Ok(url) = web_sys::Url::new(&page_url) {
+        let params = url.search_params();
+        for key in [
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+        ] {
+            if let Some(v) = params.get(key) {
+                utm.insert(key.to_owned(), v);
+            }
+        }
+    }
+    let width = window
+        .as_ref()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(1024.0);
+    let coarse = window
+        .as_ref()
+        .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    leadmagnet_core::display::PageFacts {
+        page_url,
+        referrer: window
+            .and_then(|w| w.document())
+            .map(|d| d.referrer())
+            .unwrap_or_default(),
+        utm,
+        device: leadmagnet_core::display::device_class(width, coarse),
+        returning,
+    }
+}
+
+/// `n` written for `locale` by the browser's `Intl.NumberFormat` (grouping, decimal
+/// sign, currency symbol), so no number-formatting tables enter the wasm.
+pub fn format_number(
+    n: f64,
+    locale: &str,
+    format: Option<&leadmagnet_core::config::NumberFormat>,
+) -> String {
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v);
+    };
+    if let Some(f) = format {
+        if let Some(style) = &f.style {
+            set("style", style.as_str().into());
+        }
+        if let Some(c) = &f.currency {
+            set("currency", c.as_str().into());
+        }
+        if let Some(d) = f.maximum_fraction_digits {
+            set("maximumFractionDigits", d.into());
+            set("minimumFractionDigits", 0.into());
+        }
+    }
+    let locales = js_sys::Array::of1(&locale.into());
+    let formatter = js_sys::Intl::NumberFormat::new(&locales, &options);
+    formatter
+        .format()
+        .call1(&formatter, &n.into())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// Takes the visitor to `url` (an offer's `redirect_url`).
+pub fn redirect(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+}
+
 /// Where the lead was captured.
 pub fn page_context(locale: &str) -> Context {
     let window = web_sys::window();
@@ -48,6 +172,7 @@ pub fn page_context(locale: &str) -> Context {
         referrer: document.as_ref().and_then(|d| non_empty(d.referrer())),
         locale: Some(locale.to_owned()),
         widget_version: Some(crate::VERSION.to_owned()),
+        ..Context::default()
     }
 }
 

@@ -1,19 +1,26 @@
-//! The offer component: title, description, the form from the config, then the thank-you
-//! view with the asset. It renders the core's [`FormState`] and feeds it events.
+//! The offer component: teaser (cover, title, description), the form from the config in
+//! one or more steps, a quiz or calculator result, then the thank-you view with the asset.
+//! It renders the core's [`FormState`] and feeds it events; inline, or inside a `<dialog>`
+//! that the loader opens (modal or slide-in).
 //!
-//! Accessibility (WCAG 2.2 AA): every control has a visible `<label for>`; errors are text
-//! next to their field, linked by `aria-describedby` and flagged with `aria-invalid`;
-//! after a refused submit focus moves to the first invalid field; after success to the
-//! thank-you text. Label, control and error live in one shadow root, since
+//! Accessibility (WCAG 2.2 AA): every control has a visible label (`<label for>`, or a
+//! `<legend>` for a group of choices); errors are text next to their field, linked by
+//! `aria-describedby` and flagged with `aria-invalid`; after a refused submit focus moves
+//! to the first invalid field, after a step change to the step's heading, after success to
+//! the thank-you text. Label, control and error live in one shadow root, since
 //! `for`/`aria-describedby` cannot cross it.
 
 use crate::browser;
-use leadmagnet_core::config::{Field, FieldType, OfferConfig};
+use crate::mount::with_visitor;
+use leadmagnet_core::config::{
+    num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
+};
+use leadmagnet_core::display::{calculator_result, quiz_points, quiz_result};
 use leadmagnet_core::domains::CompactLists;
 use leadmagnet_core::form::{FormState, Status};
 use leadmagnet_core::messages::{ui, Lang, Ui};
 use leadmagnet_core::scoring::{score, LeadFacts};
-use leadmagnet_core::{FieldValue, LeadPayload};
+use leadmagnet_core::{FieldValue, LeadPayload, Values};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement, ShadowRoot};
@@ -21,11 +28,17 @@ use yew::prelude::*;
 
 #[derive(Properties, Clone)]
 pub struct OfferProps {
+    /// The config as this visitor sees it (their variant applied).
     pub config: Rc<OfferConfig>,
     /// Base for relative endpoint and asset URLs.
     pub config_url: Rc<str>,
     /// The widget's shadow root, to find its own elements by id.
     pub shadow: ShadowRoot,
+    /// The locale the texts are shown in (`"auto"` already resolved).
+    pub locale: Rc<str>,
+    /// The visitor's A/B variant, reported with the lead.
+    pub variant: Option<Rc<str>>,
+    pub mode: DisplayMode,
 }
 
 impl PartialEq for OfferProps {
@@ -36,14 +49,23 @@ impl PartialEq for OfferProps {
 
 pub enum Msg {
     Changed(String, FieldValue),
+    /// A choice of a `checkboxes` field was ticked (true) or unticked.
+    Toggled(String, String, bool),
     Submit,
-    Sent(Result<(), String>),
+    Back,
+    NotYou,
+    Sent(Result<Values, String>),
 }
 
 pub struct OfferForm {
     form: FormState,
-    /// Set when a render must be followed by a focus move (after submit or success).
-    focus_after_render: bool,
+    /// The element to focus after the next render (a step heading, an invalid field …).
+    focus: Option<String>,
+    /// The stored first name of a known visitor ("Welcome back, …"), or "" for a known
+    /// visitor without one; `None` for a visitor the widget does not know.
+    welcome: Option<String>,
+    /// The fields of the lead that was sent (the result view reads the answers).
+    sent: Values,
 }
 
 /// Element ids inside the shadow root; field ids are slugs, so these are valid ids.
@@ -57,15 +79,27 @@ fn help_id(field: &str) -> String {
     format!("lm-h-{field}")
 }
 const SUCCESS_ID: &str = "lm-success";
+const PROGRESS_ID: &str = "lm-progress";
+const TITLE_ID: &str = "lm-title";
 
 impl Component for OfferForm {
     type Message = Msg;
     type Properties = OfferProps;
 
     fn create(ctx: &Context<Self>) -> Self {
+        let config = &ctx.props().config;
+        let (known, name) = with_visitor(|v| {
+            if v.consent {
+                (v.known_for(config), v.first_name().unwrap_or("").to_owned())
+            } else {
+                (Values::new(), String::new())
+            }
+        });
         OfferForm {
-            form: FormState::new(&ctx.props().config),
-            focus_after_render: false,
+            welcome: (!known.is_empty()).then_some(name),
+            form: FormState::with_known(config, known),
+            focus: None,
+            sent: Values::new(),
         }
     }
 
@@ -76,64 +110,69 @@ impl Component for OfferForm {
                 let error_before = self.form.error(&field).cloned();
                 let asked_before = self.form.asked().to_vec();
                 self.form.set(config, &field, value);
-                // Re-render only when a shown error or the shown fields changed (a
-                // dependent field appeared or went); typing is otherwise silent.
+                // Re-render only when a shown error, the shown fields or a live result
+                // changed; typing is otherwise silent.
                 error_before.as_ref() != self.form.error(&field)
                     || asked_before != self.form.asked()
+                    || config.offer.kind != OfferKind::Form
+            }
+            Msg::Toggled(field, option, on) => {
+                let mut chosen = match self.form.value(&field) {
+                    Some(FieldValue::List(items)) => items.clone(),
+                    _ => Vec::new(),
+                };
+                chosen.retain(|c| c != &option);
+                if on {
+                    chosen.push(option);
+                }
+                self.form.set(config, &field, FieldValue::List(chosen));
+                true
+            }
+            Msg::Back => {
+                self.form.back();
+                self.focus = Some(PROGRESS_ID.into());
+                true
+            }
+            Msg::NotYou => {
+                // Forget the person, keep nothing they typed for someone else to send.
+                with_visitor(|v| v.forget());
+                self.form = FormState::new(config);
+                self.welcome = None;
+                self.focus = Some(TITLE_ID.into());
+                true
             }
             Msg::Submit => {
                 // Read what the controls hold now: autofill and password managers do not
                 // always fire input events, and nothing typed may be lost.
                 self.read_controls(ctx);
-                self.focus_after_render = true;
+                let step = self.form.step();
                 let Some(lead) = self.form.submit(config) else {
+                    self.focus = if self.form.step() != step {
+                        Some(PROGRESS_ID.into())
+                    } else {
+                        self.form.first_invalid().map(control_id)
+                    };
                     return true;
                 };
-                let locale = config.locale().to_owned();
-                let (Some(lead_id), submitted_at) = (browser::new_lead_id(), browser::now_iso())
-                else {
-                    browser::console_error("this browser offers no crypto.getRandomValues");
-                    self.form.failed();
-                    return true;
-                };
-                // The preliminary score, with the widget's compact domain lists; the
-                // collector computes the authoritative one with the same code.
-                let preliminary = config.scoring.as_ref().map(|scoring| {
-                    let facts = LeadFacts {
-                        fields: lead.fields().clone(),
-                        events: Vec::new(),
-                    };
-                    score(scoring, &facts, js_sys::Date::now() as i64, &CompactLists)
-                });
-                let payload = LeadPayload::new(
-                    lead,
-                    &lead_id,
-                    &submitted_at,
-                    browser::page_context(&locale),
-                )
-                .map(|p| match preliminary {
-                    Some(s) => p.with_score(s),
-                    None => p,
-                });
-                let url = browser::resolve_url(&config.endpoint.url, &ctx.props().config_url);
-                ctx.link().send_future(async move {
-                    let result = match payload {
-                        Ok(payload) => browser::post_json(&url, &payload.to_json()).await,
-                        Err(e) => Err(e.to_string()),
-                    };
-                    Msg::Sent(result)
-                });
+                self.send(ctx, lead);
                 true
             }
             Msg::Sent(result) => {
                 match result {
-                    Ok(()) => self.form.sent(),
+                    Ok(fields) => {
+                        self.form.sent();
+                        with_visitor(|v| v.converted(config, &fields));
+                        self.sent = fields;
+                        if let Some(url) = &config.offer.redirect_url {
+                            browser::redirect(&browser::resolve_url(url, &ctx.props().config_url));
+                        }
+                        self.focus = Some(SUCCESS_ID.into());
+                    }
                     Err(reason) => {
                         browser::console_error(&format!("sending the lead failed: {reason}"));
                         self.form.failed();
                     }
                 }
-                self.focus_after_render = true;
                 true
             }
         }
@@ -141,15 +180,9 @@ impl Component for OfferForm {
 
     fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
         self.sync_selects(ctx);
-        if !std::mem::take(&mut self.focus_after_render) {
-            return;
-        }
-        let target = match self.form.status() {
-            Status::Sent => Some(SUCCESS_ID.to_owned()),
-            Status::Editing => self.form.first_invalid().map(control_id),
-            Status::Sending => None,
-        };
-        if let Some(el) = target
+        if let Some(el) = self
+            .focus
+            .take()
             .and_then(|id| ctx.props().shadow.get_element_by_id(&id))
             .and_then(|el| el.dyn_into::<HtmlElement>().ok())
         {
@@ -158,67 +191,240 @@ impl Component for OfferForm {
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
-        let config = &ctx.props().config;
-        let locale = config.locale();
+        let props = ctx.props();
+        let config = &props.config;
+        let locale: &str = &props.locale;
         let lang = Lang::from_tag(locale);
         let offer = &config.offer;
-        let title = html! { <h2 class="lm-title">{ offer.title.resolve(locale) }</h2> };
-        if self.form.status() == Status::Sent {
-            return self.view_success(ctx, title);
-        }
-        let sending = self.form.status() == Status::Sending;
-        let onsubmit = ctx.link().callback(|e: SubmitEvent| {
-            e.prevent_default();
-            Msg::Submit
-        });
-        let submit_label = offer
-            .submit_label
-            .as_ref()
-            .map(|t| t.resolve(locale))
-            .unwrap_or_else(|| ui(lang, Ui::Submit));
-        html! {
+        let content = if self.form.status() == Status::Sent {
+            self.view_success(ctx, lang)
+        } else {
+            self.view_form(ctx, lang)
+        };
+        let body = html! {
             <div class="lm" lang={locale.to_owned()}>
-                { title }
+                if props.mode != DisplayMode::Inline {
+                    <button type="button" class="lm-close" aria-label={ui(lang, Ui::Close)}>{ "×" }</button>
+                }
+                if let Some(cover) = &offer.cover {
+                    <img class="lm-cover" src={browser::resolve_url(&cover.url, &props.config_url)}
+                        alt={cover.alt.resolve(locale).to_owned()} />
+                }
+                <h2 class="lm-title" id={TITLE_ID} tabindex="-1">{ offer.title.resolve(locale) }</h2>
                 if let Some(description) = &offer.description {
                     <p class="lm-description">{ description.resolve(locale) }</p>
                 }
-                <form novalidate=true {onsubmit} aria-busy={sending.to_string()}>
-                    if config.fields.iter().any(|f| f.required && self.form.asked().contains(&f.id)) {
-                        <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
-                    }
-                    { for config.fields.iter().map(|f| self.view_field(ctx, f, lang)) }
-                    if self.form.send_failed() {
-                        <p class="lm-alert" role="alert">{ ui(lang, Ui::SendFailed) }</p>
-                    }
-                    <button class="lm-submit" type="submit" disabled={sending}>
-                        { if sending { ui(lang, Ui::Sending) } else { submit_label } }
-                    </button>
-                </form>
+                { content }
             </div>
+        };
+        match props.mode {
+            DisplayMode::Inline => body,
+            mode => html! {
+                // Opened by the loader (showModal for a modal: the page behind is inert,
+                // Esc closes); the close button is found by its class.
+                <dialog class={if mode == DisplayMode::Modal { "lm-dialog lm-modal" } else { "lm-dialog lm-slide" }}
+                    aria-labelledby={TITLE_ID}>
+                    { body }
+                </dialog>
+            },
         }
     }
 }
 
 impl OfferForm {
-    fn view_field(&self, ctx: &Context<Self>, field: &Field, lang: Lang) -> Html {
-        let locale = ctx.props().config.locale();
+    fn send(&mut self, ctx: &Context<Self>, lead: leadmagnet_core::ValidLead) {
+        let props = ctx.props();
+        let config = &props.config;
+        let (Some(lead_id), submitted_at) = (browser::new_lead_id(), browser::now_iso()) else {
+            browser::console_error("this browser offers no crypto.getRandomValues");
+            self.form.failed();
+            return;
+        };
+        // The preliminary score, with the widget's compact domain lists; the collector
+        // computes the authoritative one with the same code.
+        let preliminary = config.scoring.as_ref().map(|scoring| {
+            let facts = LeadFacts {
+                fields: lead.fields().clone(),
+                events: Vec::new(),
+            };
+            score(scoring, &facts, js_sys::Date::now() as i64, &CompactLists)
+        });
+        let fields = lead.fields().clone();
+        let mut context = browser::page_context(&props.locale);
+        context.variant = props.variant.as_deref().map(str::to_owned);
+        if config.quiz.is_some() {
+            let points = quiz_points(config, &fields);
+            context.quiz_points = Some(points);
+            context.quiz_result =
+                quiz_result(config, points).map(|b| b.title.resolve("en").to_owned());
+        }
+        context.calculator_result = calculator_result(config, &fields);
+        let payload =
+            LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|p| match preliminary {
+                Some(s) => p.with_score(s),
+                None => p,
+            });
+        let url = browser::resolve_url(&config.endpoint.url, &props.config_url);
+        ctx.link().send_future(async move {
+            let result = match payload {
+                Ok(payload) => browser::post_json(&url, &payload.to_json()).await,
+                Err(e) => Err(e.to_string()),
+            };
+            Msg::Sent(result.map(|()| fields))
+        });
+    }
+
+    fn view_form(&self, ctx: &Context<Self>, lang: Lang) -> Html {
+        let props = ctx.props();
+        let config = &props.config;
+        let locale: &str = &props.locale;
+        let sending = self.form.status() == Status::Sending;
+        let steps = self.form.steps(config);
+        let step = self.form.step();
+        let last = self.form.on_last_step(config);
+        let onsubmit = ctx.link().callback(|e: SubmitEvent| {
+            e.prevent_default();
+            Msg::Submit
+        });
+        let submit_label = if !last {
+            ui(lang, Ui::Next)
+        } else if sending {
+            ui(lang, Ui::Sending)
+        } else {
+            config
+                .offer
+                .submit_label
+                .as_ref()
+                .map(|t| t.resolve(locale))
+                .unwrap_or_else(|| ui(lang, Ui::Submit))
+        };
+        let step_title = self.form.step_config(config).and_then(|s| s.title.as_ref());
+        let shown = |f: &Field| self.form.on_current_step(config, &f.id);
+        html! {
+            <>
+                if let Some(name) = &self.welcome {
+                    <p class="lm-welcome">
+                        { ui(lang, Ui::WelcomeBack) }
+                        if !name.is_empty() { { ", " }{ name.clone() } }
+                        { " — " }
+                        <button type="button" class="lm-link" onclick={ctx.link().callback(|_| Msg::NotYou)}>
+                            { ui(lang, Ui::NotYou) }
+                        </button>
+                    </p>
+                }
+                if steps.len() > 1 {
+                    <p class="lm-progress" id={PROGRESS_ID} tabindex="-1">
+                        { format!("{} {} {} {}", ui(lang, Ui::Step), step + 1, ui(lang, Ui::Of), steps.len()) }
+                        if let Some(t) = step_title { { ": " }{ t.resolve(locale) } }
+                    </p>
+                    <progress class="lm-bar" max={steps.len().to_string()} value={(step + 1).to_string()} aria-hidden="true"></progress>
+                }
+                <form novalidate=true {onsubmit} aria-busy={sending.to_string()}>
+                    if config.fields.iter().any(|f| f.required && shown(f)) {
+                        <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
+                    }
+                    { for config.fields.iter().map(|f| self.view_field(ctx, f, lang, shown(f))) }
+                    { self.view_live_result(ctx, lang) }
+                    if self.form.send_failed() {
+                        <p class="lm-alert" role="alert">{ ui(lang, Ui::SendFailed) }</p>
+                    }
+                    <div class="lm-actions">
+                        if step > 0 {
+                            <button class="lm-back" type="button" disabled={sending}
+                                onclick={ctx.link().callback(|_| Msg::Back)}>{ ui(lang, Ui::Back) }</button>
+                        }
+                        <button class="lm-submit" type="submit" disabled={sending}>{ submit_label }</button>
+                    </div>
+                </form>
+            </>
+        }
+    }
+
+    /// A result shown before the contact step (`show_result: "before_contact"`): the
+    /// calculator's as soon as its inputs give one, the quiz's once its questions are done.
+    fn view_live_result(&self, ctx: &Context<Self>, lang: Lang) -> Html {
+        let config = &ctx.props().config;
+        let values = self.form.values();
+        if config.calculator.as_ref().map(|c| c.show_result) == Some(ResultGate::BeforeContact) {
+            return self.view_result(ctx, lang, values);
+        }
+        if config.quiz.as_ref().map(|q| q.show_result) != Some(ResultGate::BeforeContact) {
+            return Html::default();
+        }
+        let questions: Vec<&Field> = config
+            .fields
+            .iter()
+            .filter(|f| f.options.iter().any(|o| o.points.is_some()))
+            .collect();
+        let steps = self.form.steps(config);
+        let last_question_step = steps
+            .iter()
+            .rposition(|s| questions.iter().any(|q| s.contains(&q.id.as_str())))
+            .unwrap_or(0);
+        let answered = questions.iter().filter(|q| q.required).all(|q| {
+            values
+                .get(&q.id)
+                .is_some_and(|v| v != &FieldValue::List(Vec::new()))
+        });
+        if answered && (self.form.step() > last_question_step || steps.len() == 1) {
+            self.view_result(ctx, lang, values)
+        } else {
+            Html::default()
+        }
+    }
+
+    /// The quiz band or the calculator figure for `values`.
+    fn view_result(&self, ctx: &Context<Self>, lang: Lang, values: &Values) -> Html {
+        let props = ctx.props();
+        let config = &props.config;
+        let locale: &str = &props.locale;
+        if let Some(calc) = &config.calculator {
+            let Some(n) = calculator_result(config, values) else {
+                return Html::default();
+            };
+            return html! {
+                <div class="lm-result" role="status">
+                    <p class="lm-result-label">{ calc.result_label.resolve(locale) }</p>
+                    <p class="lm-result-value">{ browser::format_number(n, locale, calc.format.as_ref()) }</p>
+                </div>
+            };
+        }
+        let points = quiz_points(config, values);
+        match quiz_result(config, points) {
+            Some(band) => html! {
+                <div class="lm-result" role="status">
+                    <p class="lm-result-label">
+                        { format!("{} ({} {})", ui(lang, Ui::YourResult), browser::format_number(points, locale, None), ui(lang, Ui::Points)) }
+                    </p>
+                    <p class="lm-result-value">{ band.title.resolve(locale) }</p>
+                    if let Some(text) = &band.text { <p class="lm-result-text">{ text.resolve(locale) }</p> }
+                </div>
+            },
+            None => Html::default(),
+        }
+    }
+
+    fn view_field(&self, ctx: &Context<Self>, field: &Field, lang: Lang, shown: bool) -> Html {
+        let locale: &str = &ctx.props().locale;
         let id = control_id(&field.id);
         let error = self.form.error(&field.id);
         let help = field.help.as_ref().map(|h| h.resolve(locale));
+        let unit = field.unit.as_ref().map(|u| u.resolve(locale));
+        let unit_id = format!("lm-u-{}", field.id);
         let described_by: Vec<String> = error
             .map(|_| error_id(&field.id))
             .into_iter()
+            .chain(unit.map(|_| unit_id.clone()))
             .chain(help.map(|_| help_id(&field.id)))
             .collect();
         let described_by =
             (!described_by.is_empty()).then(|| AttrValue::from(described_by.join(" ")));
         let invalid = error.map(|_| AttrValue::Static("true"));
-        let label = html! {
-            <label for={id.clone()}>
-                { field.label.resolve(locale) }
-                if field.required { <span class="lm-mark" aria-hidden="true">{ " *" }</span> }
-            </label>
+        let mark = html! {
+            if field.required { <span class="lm-mark" aria-hidden="true">{ " *" }</span> }
         };
+        let label_text = field.label.resolve(locale);
+        let label = html! { <label for={id.clone()}>{ label_text }{ mark.clone() }</label> };
         let below = html! {
             <>
                 if let Some(help) = help {
@@ -230,31 +436,68 @@ impl OfferForm {
             </>
         };
         let name = field.id.clone();
-        // Every field is always in the DOM; those not asked now carry `hidden` (not shown,
-        // not focusable, not read out). Adding and removing elements instead made yew
-        // rebuild the fields before a dependent one, which took the visitor's focus away.
-        let hidden = !self.form.asked().contains(&field.id);
-        // Controlled by the form state, so a dependent field that comes back shows the
-        // answer it had.
+        // Every field is always in the DOM; those not asked now (profiling, dependent
+        // fields, other steps) carry `hidden`: not shown, not focusable, not read out.
+        // Adding and removing elements instead made yew rebuild the fields before a
+        // dependent one, which took the visitor's focus away.
+        let hidden = !shown;
+        // Controlled by the form state, so a field that comes back shows its answer.
         let stored = self.form.value(&field.id);
         let text_value = match stored {
             Some(FieldValue::Text(t)) => t.clone(),
             _ => String::new(),
         };
-        let ticked = matches!(stored, Some(FieldValue::Bool(true)));
+        let key = field.id.clone();
         match field.kind {
             FieldType::Checkbox | FieldType::Consent => {
+                let ticked = matches!(stored, Some(FieldValue::Bool(true)));
                 let onchange = ctx.link().callback(move |e: Event| {
                     let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
                     Msg::Changed(name.clone(), FieldValue::Bool(checked))
                 });
                 html! {
-                    <div class="lm-field lm-check" key={field.id.clone()} {hidden}>
+                    <div class="lm-field lm-check" {key} {hidden}>
                         // Never pre-ticked: `checked` is only ever the visitor's own tick.
                         <input type="checkbox" id={id} name={field.id.clone()} required={field.required}
                             checked={ticked} aria-invalid={invalid} aria-describedby={described_by} {onchange} />
                         <div class="lm-check-body">{ label }{ below }</div>
                     </div>
+                }
+            }
+            FieldType::Radio | FieldType::Checkboxes => {
+                let multiple = field.kind == FieldType::Checkboxes;
+                let options = field.options.iter().enumerate().map(|(j, o)| {
+                    let checked = match stored {
+                        Some(FieldValue::Text(t)) => t == &o.value,
+                        Some(FieldValue::List(items)) => items.contains(&o.value),
+                        _ => false,
+                    };
+                    let (name, value) = (field.id.clone(), o.value.clone());
+                    let onchange = ctx.link().callback(move |e: Event| {
+                        let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+                        if multiple {
+                            Msg::Toggled(name.clone(), value.clone(), on)
+                        } else {
+                            Msg::Changed(name.clone(), FieldValue::Text(value.clone()))
+                        }
+                    });
+                    // The first choice carries the field's id: focus goes there on error.
+                    let input_id = if j == 0 { id.clone() } else { format!("{id}-{j}") };
+                    html! {
+                        <label class="lm-choice" for={input_id.clone()}>
+                            <input type={if multiple { "checkbox" } else { "radio" }} id={input_id}
+                                name={field.id.clone()} value={o.value.clone()} {checked}
+                                aria-invalid={invalid.clone()} {onchange} />
+                            <span>{ o.label.as_ref().map(|l| l.resolve(locale)).unwrap_or(&o.value) }</span>
+                        </label>
+                    }
+                });
+                html! {
+                    <fieldset class="lm-field lm-group" {key} {hidden} aria-describedby={described_by}>
+                        <legend>{ label_text }{ mark }</legend>
+                        { for options }
+                        { below }
+                    </fieldset>
                 }
             }
             FieldType::Select => {
@@ -263,7 +506,7 @@ impl OfferForm {
                     Msg::Changed(name.clone(), FieldValue::Text(value))
                 });
                 html! {
-                    <div class="lm-field" key={field.id.clone()} {hidden}>
+                    <div class="lm-field" {key} {hidden}>
                         { label }
                         <select class="lm-input" id={id} name={field.id.clone()} required={field.required}
                             autocomplete={field.autocomplete_token().map(str::to_owned)}
@@ -280,24 +523,28 @@ impl OfferForm {
                     </div>
                 }
             }
-            FieldType::Text | FieldType::Email => {
+            FieldType::Text | FieldType::Email | FieldType::Number => {
                 let oninput = ctx.link().callback(move |e: InputEvent| {
                     let value = e.target_unchecked_into::<HtmlInputElement>().value();
                     Msg::Changed(name.clone(), FieldValue::Text(value))
                 });
-                let input_type = if field.kind == FieldType::Email {
-                    "email"
-                } else {
-                    "text"
+                let (input_type, mode) = match field.kind {
+                    FieldType::Email => ("email", None),
+                    FieldType::Number => ("number", Some("decimal")),
+                    _ => ("text", None),
                 };
                 html! {
-                    <div class="lm-field" key={field.id.clone()} {hidden}>
+                    <div class="lm-field" {key} {hidden}>
                         { label }
-                        <input class="lm-input" type={input_type} id={id} name={field.id.clone()}
-                            required={field.required} value={text_value}
-                            autocomplete={field.autocomplete_token().map(str::to_owned)}
-                            placeholder={field.placeholder.as_ref().map(|p| p.resolve(locale).to_owned())}
-                            aria-invalid={invalid} aria-describedby={described_by} {oninput} />
+                        <div class="lm-row">
+                            <input class="lm-input" type={input_type} id={id} name={field.id.clone()}
+                                required={field.required} value={text_value} inputmode={mode}
+                                min={field.min.map(num)} max={field.max.map(num)} step={field.step.map(num)}
+                                autocomplete={field.autocomplete_token().map(str::to_owned)}
+                                placeholder={field.placeholder.as_ref().map(|p| p.resolve(locale).to_owned())}
+                                aria-invalid={invalid} aria-describedby={described_by} {oninput} />
+                            if let Some(unit) = unit { <span class="lm-unit" id={unit_id}>{ unit }</span> }
+                        </div>
                         { below }
                     </div>
                 }
@@ -305,10 +552,10 @@ impl OfferForm {
         }
     }
 
-    fn view_success(&self, ctx: &Context<Self>, title: Html) -> Html {
-        let config = &ctx.props().config;
-        let locale = config.locale();
-        let lang = Lang::from_tag(locale);
+    fn view_success(&self, ctx: &Context<Self>, lang: Lang) -> Html {
+        let props = ctx.props();
+        let config = &props.config;
+        let locale: &str = &props.locale;
         let offer = &config.offer;
         let text = offer
             .success
@@ -316,16 +563,14 @@ impl OfferForm {
             .map(|t| t.resolve(locale))
             .unwrap_or_else(|| ui(lang, Ui::ThankYou));
         html! {
-            <div class="lm" lang={locale.to_owned()}>
-                { title }
-                <div class="lm-success" id={SUCCESS_ID} tabindex="-1" role="status">
-                    <p class="lm-success-text">{ text }</p>
-                    if let Some(asset) = &offer.asset {
-                        <a class="lm-download" href={browser::resolve_url(&asset.url, &ctx.props().config_url)} download="">
-                            { asset.label.as_ref().map(|l| l.resolve(locale)).unwrap_or_else(|| ui(lang, Ui::Download)) }
-                        </a>
-                    }
-                </div>
+            <div class="lm-success" id={SUCCESS_ID} tabindex="-1" role="status">
+                <p class="lm-success-text">{ text }</p>
+                { self.view_result(ctx, lang, &self.sent) }
+                if let Some(asset) = &offer.asset {
+                    <a class="lm-download" href={browser::resolve_url(&asset.url, &props.config_url)} download="">
+                        { asset.label.as_ref().map(|l| l.resolve(locale)).unwrap_or_else(|| ui(lang, Ui::Download)) }
+                    </a>
+                }
             </div>
         }
     }
@@ -359,11 +604,14 @@ impl OfferForm {
         }
     }
 
-    /// Copies every control's current value into the form state.
+    /// Copies every text, tick and select control's current value into the form state
+    /// (choice groups always report through their change events).
     fn read_controls(&mut self, ctx: &Context<Self>) {
         let props = ctx.props();
         let asked: Vec<String> = self.form.asked().to_vec();
-        for field in props.config.fields.iter().filter(|f| asked.contains(&f.id)) {
+        for field in props.config.fields.iter().filter(|f| {
+            asked.contains(&f.id) && !matches!(f.kind, FieldType::Radio | FieldType::Checkboxes)
+        }) {
             let Some(el) = props.shadow.get_element_by_id(&control_id(&field.id)) else {
                 continue;
             };

@@ -3,6 +3,7 @@
   // returns early when the page already has a Leadmagnet (the script included twice).
   var VERSION = "__LEADMAGNET_VERSION__";
   var WASM_FILE = "__LEADMAGNET_WASM__";
+  var CHECK_FILE = "__LEADMAGNET_CHECK__";
   var PREFIX = "Leadmagnet: ";
 
   // document.currentScript is only set while this script first runs: read it now.
@@ -72,48 +73,214 @@
     console.error(PREFIX + (error instanceof LoadError ? error.message : String(error)));
   });
 
+  // The config checker (a second, small wasm with the core's checks and their texts) is
+  // fetched only for configs the collector did not check, and at most once per page.
+  var checker = null;
+  function check(text) {
+    if (!checker) {
+      checker = leadmagnet_checker({ module_or_path: new URL(CHECK_FILE, base).href }).then(function () {
+        return leadmagnet_checker;
+      });
+    }
+    return checker.then(function (c) { return c.checkOffer(text); });
+  }
+
+  // [text, url, checked]: `checked` when `leadmagnet serve` answered with its
+  // Leadmagnet-Checked header (it ran the full checks on this very text).
   function fetchConfig(url) {
     return fetch(url, { credentials: "omit" }).then(function (response) {
       if (!response.ok) {
         throw new Error("could not load the offer config " + url + ": HTTP " + response.status);
       }
-      return response.text();
+      var checked = response.headers.get("leadmagnet-checked") === "1";
+      return response.text().then(function (text) { return [text, url, checked]; });
     }, function (error) {
       throw new Error("could not fetch the offer config " + url + " (" + error.message + "). " +
         "Fix: serve it with Access-Control-Allow-Origin when it is on another origin.");
     });
   }
 
+  function invalid(url, problems) {
+    return new Error("offer config " + url + " is invalid:\n" + problems);
+  }
+
   // Leadmagnet.mount(element, configObjectOrUrl) → Promise<element>
-  // The offer config is fetched while the wasm is still loading, not after it.
+  // The offer config is fetched (and, unless the collector checked it, checked) while the
+  // wasm is still loading, not after it.
   function mount(element, config) {
     var loaded;
     if (typeof config === "string") {
-      var url = new URL(config, document.baseURI).href;
-      loaded = fetchConfig(url).then(function (text) { return [text, url]; });
+      loaded = fetchConfig(new URL(config, document.baseURI).href);
     } else if (config && typeof config === "object") {
-      loaded = Promise.resolve([JSON.stringify(config), document.baseURI]);
+      loaded = Promise.resolve([JSON.stringify(config), document.baseURI, false]);
     } else {
       loaded = Promise.reject(new TypeError(PREFIX + "mount() needs an offer config object or its URL as its second argument"));
     }
+    var verdict = loaded.then(function (c) {
+      return c[2] ? "" : check(c[0]).catch(function (error) {
+        // Without the checker the config is still read strictly by the widget; it shows
+        // rather than costing leads over a missing file.
+        console.warn(PREFIX + "could not load the config checker " + CHECK_FILE + " (" + error.message + "); " +
+          "showing " + c[1] + " unchecked. Fix: upload it beside leadmagnet.js, or serve configs with `leadmagnet serve`.");
+        return "";
+      });
+    });
     // Settled below either way; this only keeps an early failure from being reported as
     // unhandled while the wasm is still loading.
-    loaded.catch(function () {});
+    verdict.catch(function () {});
     return ready.then(function (wasm) {
       if (!element || element.nodeType !== 1) {
         throw new TypeError(PREFIX + "mount() needs an element as its first argument");
       }
-      return loaded.then(function (pair) {
+      return Promise.all([loaded, verdict]).then(function (r) {
+        var text = r[0][0], url = r[0][1];
+        if (r[1]) {
+          throw invalid(url, r[1]);
+        }
+        var plan;
         try {
-          wasm.mountOffer(element, pair[0], pair[1]);
+          plan = wasm.mountOffer(element, text, url);
         } catch (problem) {
-          throw new Error(String(problem && problem.message || problem));
+          // The widget reads without problem texts: the checker names them.
+          return check(text).then(function (problems) {
+            throw invalid(url, problems || "  " + String(problem && problem.message || problem));
+          });
+        }
+        if (plan) {
+          show(element, plan, wasm);
         }
         return element;
       });
     }, function (error) {
       throw new Error(error instanceof LoadError ? error.message : String(error));
     });
+  }
+
+  // ---- Display: modal and slide-in offers open on their trigger -------------------
+  var openDialogs = [];
+
+  function show(host, plan, wasm) {
+    if (plan.mode === "inline") {
+      return;
+    }
+    var dialog = host.shadowRoot && host.shadowRoot.querySelector("dialog");
+    if (!dialog) {
+      return;
+    }
+    var modal = plan.mode === "modal";
+    var state = { dialog: dialog, opener: null, overflow: null, open: false };
+    var trigger = plan.trigger || {};
+    var disarm = [];
+    function listen(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      disarm.push(function () { target.removeEventListener(type, fn, options); });
+    }
+    function open() {
+      if (state.open || !dialog.isConnected) {
+        return;
+      }
+      if (!trigger.click) {
+        disarm.forEach(function (f) { f(); });
+        disarm = [];
+      }
+      state.open = true;
+      state.opener = document.activeElement;
+      if (modal) {
+        // Scroll lock through the CSSOM (allowed under a strict style-src).
+        state.overflow = document.documentElement.style.overflow;
+        document.documentElement.style.overflow = "hidden";
+        dialog.showModal();
+      } else {
+        dialog.show();
+      }
+      openDialogs.push(state);
+    }
+    function release() {
+      if (!state.open) {
+        return;
+      }
+      state.open = false;
+      if (modal) {
+        document.documentElement.style.overflow = state.overflow || "";
+      }
+      openDialogs = openDialogs.filter(function (s) { return s !== state; });
+      if (state.opener && state.opener.isConnected && typeof state.opener.focus === "function") {
+        state.opener.focus();
+      }
+    }
+    state.release = release;
+    dialog.addEventListener("close", function () {
+      release();
+      wasm.dismissOffer(plan.offer);
+    });
+    host.shadowRoot.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest(".lm-close")) {
+        dialog.close();
+      }
+    });
+    // A modal closes on Esc natively; the non-modal slide-in does so here.
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !modal) {
+        dialog.close();
+      }
+    });
+
+    if (trigger.delay_seconds !== undefined) {
+      var timer = setTimeout(open, trigger.delay_seconds * 1000);
+      disarm.push(function () { clearTimeout(timer); });
+    } else if (trigger.scroll_percent !== undefined) {
+      var onScroll = function () {
+        var room = document.documentElement.scrollHeight - window.innerHeight;
+        if (room <= 0 || window.scrollY / room * 100 >= trigger.scroll_percent) {
+          open();
+        }
+      };
+      listen(window, "scroll", onScroll, { passive: true });
+      onScroll();
+    } else if (trigger.exit_intent) {
+      // Desktop: the pointer leaves the page through its top edge. Touch devices have no
+      // pointer to leave: a fast upward scroll after reading a while stands in for it.
+      listen(document, "mouseout", function (event) {
+        if (!event.relatedTarget && event.clientY <= 0) {
+          open();
+        }
+      });
+      var lastY = window.scrollY, lastT = Date.now();
+      listen(window, "scroll", function () {
+        var y = window.scrollY, t = Date.now();
+        if (lastY > 400 && (lastY - y) / Math.max(t - lastT, 1) > 1.5) {
+          open();
+        }
+        lastY = y;
+        lastT = t;
+      }, { passive: true });
+    } else if (trigger.inactivity_seconds !== undefined) {
+      var idle;
+      var restart = function () {
+        clearTimeout(idle);
+        idle = setTimeout(open, trigger.inactivity_seconds * 1000);
+      };
+      ["pointermove", "keydown", "scroll", "touchstart"].forEach(function (type) {
+        listen(window, type, restart, { passive: true });
+      });
+      disarm.push(function () { clearTimeout(idle); });
+      restart();
+    } else if (trigger.click) {
+      listen(document, "click", function (event) {
+        var hit = null;
+        try {
+          hit = event.target.closest && event.target.closest(trigger.click);
+        } catch (error) {
+          console.error(PREFIX + "display.trigger.click \"" + trigger.click + "\" is not a CSS selector (" + error.message + ")");
+        }
+        if (hit) {
+          event.preventDefault();
+          open();
+        }
+      });
+    } else {
+      open();
+    }
   }
 
   // Hosts written in the page, and those added later (single-page apps), mount once each.
@@ -141,7 +308,11 @@
   function start() {
     scan();
     if (typeof MutationObserver === "function") {
-      new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+      new MutationObserver(function () {
+        scan();
+        // A host removed while its modal was open: give the page its scrolling back.
+        openDialogs.filter(function (s) { return !s.dialog.isConnected; }).forEach(function (s) { s.release(); });
+      }).observe(document.documentElement, { childList: true, subtree: true });
     }
     document.dispatchEvent(new CustomEvent("leadmagnet:ready", { detail: { version: VERSION } }));
   }

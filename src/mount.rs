@@ -1,33 +1,98 @@
-//! Mounting: one offer config → one widget in an open shadow root on its host element.
+//! Mounting: one offer config → one widget in an open shadow root on its host element,
+//! after the core has decided whether this visitor sees it (targeting, frequency) and in
+//! which variant. Also the visitor's memory, stored by the consent rule of
+//! [`leadmagnet_core::profile`].
 
+use crate::browser;
 use crate::form::{OfferForm, OfferProps};
-use leadmagnet_core::parse_offer;
+use leadmagnet_core::config::DisplayMode;
+use leadmagnet_core::display;
+use leadmagnet_core::profile::{Visitor, STORAGE_KEY};
+use leadmagnet_core::read_offer;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
 use yew::AppHandle;
 
+/// What `mountOffer` throws for a config it cannot read.
+pub const INVALID: &str = "invalid offer config";
+
 thread_local! {
     /// One constructable stylesheet shared by every widget on the page.
     static SHEET: RefCell<Option<CssStyleSheet>> = const { RefCell::new(None) };
     /// Running apps by host element; a second mount on the same host replaces the first.
     static APPS: RefCell<Vec<(Element, AppHandle<OfferForm>)>> = const { RefCell::new(Vec::new()) };
+    /// The visitor's memory, read once per page (and this page view counted once).
+    static VISITOR: RefCell<Option<Visitor>> = const { RefCell::new(None) };
 }
 
-/// Renders the offer described by `config_json` into `host`'s shadow root.
-/// `config_url` is where the config came from (the page URL for inline configs): relative
-/// endpoint and asset URLs resolve against it. Errors are one readable message naming
-/// each problem's JSON pointer; the host page is left as it was.
+/// Runs `f` on the visitor's memory and stores the result: all of it in `localStorage`
+/// after consent; before consent only what names no one, in `sessionStorage`.
+pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
+    VISITOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let visitor = cell.get_or_insert_with(|| {
+            let stored = browser::storage_get(true, STORAGE_KEY)
+                .or_else(|| browser::storage_get(false, STORAGE_KEY));
+            let mut v = Visitor::load(stored.as_deref());
+            let facts = browser::page_context("");
+            v.page_view(
+                js_sys::Date::now(),
+                &browser::random_hex(),
+                &facts.page_url,
+                facts.referrer.as_deref().unwrap_or(""),
+            );
+            v
+        });
+        let result = f(visitor);
+        if visitor.consent {
+            browser::storage_set(true, STORAGE_KEY, &visitor.to_json());
+            browser::storage_remove(false, STORAGE_KEY);
+        } else {
+            browser::storage_remove(true, STORAGE_KEY);
+            let session = visitor.without_personal_data();
+            browser::storage_set(false, STORAGE_KEY, &session.to_json());
+        }
+        result
+    })
+}
+
+/// Renders the offer described by `config_json` into `host`'s shadow root, if this
+/// visitor is to see it. `config_url` is where the config came from (the page URL for
+/// inline configs): relative URLs resolve against it.
+///
+/// The config must have been checked (by the collector, or by the checker the loader
+/// runs first): only its reading happens here, without problem texts. A config that
+/// cannot be read throws [`INVALID`] and the host page is left as it was; the loader then
+/// asks the checker for the problems to log.
+///
+/// Returns `null` when targeting or a frequency cap hides the offer (the host stays
+/// untouched), otherwise the display plan for the loader: `{offer, mode, trigger}`, where
+/// `trigger` holds the one configured trigger key (absent: open at once).
 #[wasm_bindgen(js_name = mountOffer)]
-pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result<(), JsValue> {
-    let config = parse_offer(config_json).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        JsValue::from_str(&format!(
-            "offer config {config_url} is invalid:\n{}",
-            lines.join("\n")
-        ))
-    })?;
+pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result<JsValue, JsValue> {
+    let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
+    let (seed, show) = with_visitor(|v| {
+        let page = browser::page_facts(v.returning());
+        let show = display::should_show(&config, &page, v, js_sys::Date::now());
+        (v.seed.clone(), show)
+    });
+    if show.is_err() {
+        return Ok(JsValue::NULL);
+    }
+    let variant = display::variant(&config, &seed).cloned();
+    let variant_id = variant.as_ref().map(|v| Rc::<str>::from(v.id.as_str()));
+    let config = match &variant {
+        Some(v) => display::apply_variant(config, v),
+        None => config,
+    };
+    let locale = match config.locale() {
+        "auto" => browser::browser_language(),
+        fixed => fixed.to_owned(),
+    };
+    let display = config.display.clone().unwrap_or_default();
+
     let previous = APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
         let at = apps.iter().position(|(h, _)| h == &host);
@@ -42,14 +107,53 @@ pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result
         .ok_or("host element has no document")?;
     let container = document.create_element("div")?;
     shadow.append_child(&container)?;
+
+    let plan = js_sys::Object::new();
+    let set = |o: &js_sys::Object, k: &str, v: JsValue| js_sys::Reflect::set(o, &k.into(), &v);
+    set(&plan, "offer", config.id.as_str().into())?;
+    let mode = match display.mode {
+        DisplayMode::Inline => "inline",
+        DisplayMode::Modal => "modal",
+        DisplayMode::SlideIn => "slide_in",
+    };
+    set(&plan, "mode", mode.into())?;
+    if let Some(t) = &display.trigger {
+        let trigger = js_sys::Object::new();
+        for (k, v) in [
+            ("delay_seconds", t.delay_seconds),
+            ("scroll_percent", t.scroll_percent),
+            ("inactivity_seconds", t.inactivity_seconds),
+        ] {
+            if let Some(v) = v {
+                set(&trigger, k, v.into())?;
+            }
+        }
+        if t.exit_intent == Some(true) {
+            set(&trigger, "exit_intent", true.into())?;
+        }
+        if let Some(selector) = &t.click {
+            set(&trigger, "click", selector.as_str().into())?;
+        }
+        set(&plan, "trigger", trigger.into())?;
+    }
+
     let props = OfferProps {
         config: Rc::new(config),
         config_url: Rc::from(config_url),
         shadow: shadow.clone(),
+        locale: Rc::from(locale.as_str()),
+        variant: variant_id,
+        mode: display.mode,
     };
     let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));
-    Ok(())
+    Ok(plan.into())
+}
+
+/// The visitor closed a modal or slide-in offer: remembered for `frequency`.
+#[wasm_bindgen(js_name = dismissOffer)]
+pub fn dismiss_offer(offer_id: &str) {
+    with_visitor(|v| v.dismissed(offer_id, js_sys::Date::now()));
 }
 
 /// The widget's own open shadow root (open so that axe, Playwright and assistive tech

@@ -212,6 +212,7 @@ fn widget_is_fresh() -> bool {
         "src",
         "crates/core/src",
         "crates/core/Cargo.toml",
+        "crates/checker",
         "Cargo.toml",
         "Cargo.lock",
         "xtask/src",
@@ -238,62 +239,85 @@ fn widget() -> Result {
     // Debug impls are kept: together ~13 KB brotli of the 100 KB budget. These are
     // unstable flags, enabled on the pinned stable toolchain with RUSTC_BOOTSTRAP=1 for
     // this one build only (see ARCHITECTURE.md, "The byte budget").
-    let mut build = Command::new("cargo");
-    build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "leadmagnet-widget",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--release",
-            "-Z",
-            "build-std=std,panic_abort",
-            "-Z",
-            "build-std-features=optimize_for_size",
-        ])
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env("CARGO_TARGET_DIR", WIDGET_TARGET_DIR)
-        .env(
-            "RUSTFLAGS",
-            "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-        );
-    run(&mut build)?;
     let work = Path::new("target/widget");
     fs::create_dir_all(work).map_err(|e| e.to_string())?;
-    run(Command::new("wasm-bindgen").args([
-        "--target",
-        "no-modules",
-        "--no-typescript",
-        "--out-dir",
-        "target/widget",
-        "--out-name",
-        "leadmagnet",
-        "target/widget-build/wasm32-unknown-unknown/release/leadmagnet_widget.wasm",
-    ]))?;
-    // npm binaryen: Debian's wasm-opt 108 writes modules that die at start-up.
-    let mut opt = Command::new("node_modules/.bin/wasm-opt");
-    opt.args(["-Oz", "--converge"])
-        .args(WASM_OPT_FEATURES)
-        .args([
-            "target/widget/leadmagnet_bg.wasm",
-            "-o",
-            "target/widget/leadmagnet.opt.wasm",
-        ]);
-    run(&mut opt)?;
+    // Two modules, built separately so that the checker's `messages` feature of the core
+    // does not reach the widget (cargo unifies features within one build).
+    for (package, artifact, out_name, global) in [
+        (
+            "leadmagnet-widget",
+            "leadmagnet_widget",
+            "leadmagnet",
+            "wasm_bindgen",
+        ),
+        (
+            "leadmagnet-checker",
+            "leadmagnet_checker",
+            "checker",
+            "leadmagnet_checker",
+        ),
+    ] {
+        let mut build = Command::new("cargo");
+        build
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                package,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--release",
+                "-Z",
+                "build-std=std,panic_abort",
+                "-Z",
+                "build-std-features=optimize_for_size",
+            ])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_DIR", WIDGET_TARGET_DIR)
+            .env(
+                "RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+            );
+        run(&mut build)?;
+        run(Command::new("wasm-bindgen").args([
+            "--target",
+            "no-modules",
+            "--no-modules-global",
+            global,
+            "--no-typescript",
+            "--out-dir",
+            "target/widget",
+            "--out-name",
+            out_name,
+            &format!("target/widget-build/wasm32-unknown-unknown/release/{artifact}.wasm"),
+        ]))?;
+        // npm binaryen: Debian's wasm-opt 108 writes modules that die at start-up.
+        let mut opt = Command::new("node_modules/.bin/wasm-opt");
+        opt.args(["-Oz", "--converge"])
+            .args(WASM_OPT_FEATURES)
+            .args([
+                &format!("target/widget/{out_name}_bg.wasm"),
+                "-o",
+                &format!("target/widget/{out_name}.opt.wasm"),
+            ]);
+        run(&mut opt)?;
+    }
 
     let wasm = fs::read("target/widget/leadmagnet.opt.wasm").map_err(|e| e.to_string())?;
     let wasm_name = format!("leadmagnet-{}.wasm", content_hash(&wasm));
+    let checker = fs::read("target/widget/checker.opt.wasm").map_err(|e| e.to_string())?;
+    let checker_name = format!("leadmagnet-check-{}.wasm", content_hash(&checker));
     let glue = fs::read_to_string("target/widget/leadmagnet.js").map_err(|e| e.to_string())?;
+    let checker_glue = fs::read_to_string("target/widget/checker.js").map_err(|e| e.to_string())?;
     let loader = fs::read_to_string("src/loader.js").map_err(|e| e.to_string())?;
     let version = env!("CARGO_PKG_VERSION");
     let script = format!(
         "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
-         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
+         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{checker_glue}\n{loader}\n}})();\n"
     )
     .replace("__LEADMAGNET_VERSION__", version)
-    .replace("__LEADMAGNET_WASM__", &wasm_name);
+    .replace("__LEADMAGNET_WASM__", &wasm_name)
+    .replace("__LEADMAGNET_CHECK__", &checker_name);
     fs::write("target/widget/leadmagnet.bundle.js", script).map_err(|e| e.to_string())?;
 
     let dist = Path::new("www/dist");
@@ -304,6 +328,7 @@ fn widget() -> Result {
         if name.starts_with("leadmagnet-")
             && name.contains(".wasm")
             && !name.starts_with(&wasm_name)
+            && !name.starts_with(&checker_name)
         {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
@@ -317,9 +342,14 @@ fn widget() -> Result {
         "--outfile=www/dist/leadmagnet.js",
     ]))?;
     fs::write(dist.join(&wasm_name), &wasm).map_err(|e| e.to_string())?;
+    fs::write(dist.join(&checker_name), &checker).map_err(|e| e.to_string())?;
     // Precompressed copies, served as they are (Content-Encoding) by `leadmagnet serve`
     // and by any static host configured for it.
-    for file in [dist.join("leadmagnet.js"), dist.join(&wasm_name)] {
+    for file in [
+        dist.join("leadmagnet.js"),
+        dist.join(&wasm_name),
+        dist.join(&checker_name),
+    ] {
         let path = file.display().to_string();
         run(Command::new("sh").args([
             "-c",
@@ -355,7 +385,10 @@ fn dist_files() -> Result<(PathBuf, PathBuf)> {
         .map_err(|_| "www/dist is missing: run `make widget` first".to_string())?
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "wasm")
+                && !p.to_string_lossy().contains("leadmagnet-check-")
+        })
         .ok_or("no .wasm in www/dist: run `make widget` first")?;
     if !js.is_file() {
         return Err("www/dist/leadmagnet.js is missing: run `make widget` first".into());
@@ -401,6 +434,24 @@ fn size(check: bool) -> Result {
         BUDGET_BROTLI_BYTES,
         total[2] as f64 * 100.0 / BUDGET_BROTLI_BYTES as f64
     );
+    // Not part of a page view's bytes when the config comes from `leadmagnet serve`
+    // (checked there); fetched beside the widget for configs from anywhere else.
+    if let Some(checker) = fs::read_dir("www/dist")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.to_string_lossy();
+            name.contains("leadmagnet-check-") && name.ends_with(".wasm")
+        })
+    {
+        let br = compressed_len("brotli", &["-q", "11", "-c"], &checker)?;
+        println!(
+            "checker {}: {br} bytes brotli, loaded only for configs not checked by the collector",
+            checker.display()
+        );
+    }
     if check && total[2] > BUDGET_BROTLI_BYTES {
         return Err(format!(
             "the widget is {} bytes brotli, over the {BUDGET_BROTLI_BYTES}-byte budget",

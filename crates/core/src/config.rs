@@ -20,6 +20,14 @@ use crate::text::Text;
 use serde::Serialize;
 use std::fmt;
 
+/// `add!(p, pointer, message)`: a problem whose texts are built lazily (see
+/// [`Problems::add`]).
+macro_rules! add {
+    ($p:expr, $at:expr, $msg:expr $(,)?) => {
+        $p.add(|| -> (String, String) { ($at.into(), $msg) })
+    };
+}
+
 /// The only config version this core reads.
 pub const CONFIG_VERSION: u32 = 1;
 
@@ -437,7 +445,8 @@ impl OfferConfig {
     pub fn check(&self) -> Vec<ConfigError> {
         let mut p = Problems::default();
         if self.version != CONFIG_VERSION {
-            p.add(
+            add!(
+                p,
                 "/version",
                 format!(
                     "unsupported config version {}: this Leadmagnet reads version {CONFIG_VERSION}",
@@ -446,7 +455,7 @@ impl OfferConfig {
             );
         }
         if !is_slug(&self.id, |c| c == '-' || c == '_') {
-            p.add(
+            add!(p,
                 "/id",
                 format!("offer id \"{}\" must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"ebook-lead-scoring\"", self.id),
             );
@@ -454,14 +463,14 @@ impl OfferConfig {
         check_text(&self.offer.title, "/offer/title", &mut p);
         if let Some(asset) = &self.offer.asset {
             if let Err(why) = check_url(&asset.url) {
-                p.add("/offer/asset/url", why);
+                add!(p, "/offer/asset/url", why);
             }
         }
         if let Err(why) = check_url(&self.endpoint.url) {
-            p.add("/endpoint/url", why);
+            add!(p, "/endpoint/url", why);
         }
         if self.fields.is_empty() {
-            p.add(
+            add!(p,
                 "/fields",
                 "an offer needs at least one field, e.g. {\"id\": \"email\", \"type\": \"email\", \"label\": \"Email\", \"required\": true}".into(),
             );
@@ -479,21 +488,22 @@ impl OfferConfig {
             let ok = locale == "auto"
                 || (!locale.is_empty()
                     && locale.split('-').all(|part| {
-                        (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+                        (1..=8).contains(&part.len())
+                            && part.chars().all(|c| c.is_ascii_alphanumeric())
                     }));
             if !ok {
-                p.add("/locale", format!("\"{locale}\" is not a language tag such as \"de\", \"en-GB\" or \"auto\" (the visitor's browser language)"));
+                add!(p, "/locale", format!("\"{locale}\" is not a language tag such as \"de\", \"en-GB\" or \"auto\" (the visitor's browser language)"));
             }
         }
         if let Some(cover) = &self.offer.cover {
             if let Err(why) = check_url(&cover.url) {
-                p.add("/offer/cover/url", why);
+                add!(p, "/offer/cover/url", why);
             }
             check_text(&cover.alt, "/offer/cover/alt", &mut p);
         }
         if let Some(url) = &self.offer.redirect_url {
             if let Err(why) = check_url(url) {
-                p.add("/offer/redirect_url", why);
+                add!(p, "/offer/redirect_url", why);
             }
         }
         self.check_steps(&mut p);
@@ -509,7 +519,11 @@ impl OfferConfig {
         for (i, step) in self.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
             if step.fields.is_empty() {
-                p.add(format!("{at}/fields"), "a step needs at least one field".into());
+                add!(
+                    p,
+                    format!("{at}/fields"),
+                    "a step needs at least one field".into()
+                );
             }
             if let Some(title) = &step.title {
                 check_text(title, &format!("{at}/title"), p);
@@ -524,14 +538,21 @@ impl OfferConfig {
                     .map(|(k, _)| k)
                     .or_else(|| step.fields[..j].contains(id).then_some(i));
                 if let Some(k) = earlier {
-                    p.add(here, format!("\"{id}\" is already on step {}; a field is on one step", k + 1));
+                    add!(
+                        p,
+                        here,
+                        format!(
+                            "\"{id}\" is already on step {}; a field is on one step",
+                            k + 1
+                        )
+                    );
                 }
             }
         }
         if !self.steps.is_empty() {
             for (i, field) in self.fields.iter().enumerate() {
                 if !self.steps.iter().any(|s| s.fields.contains(&field.id)) {
-                    p.add(
+                    add!(p,
                         format!("/fields/{i}/id"),
                         format!("field \"{}\" is on no step, so it is never asked; add it to one of \"steps\"", field.id),
                     );
@@ -543,10 +564,15 @@ impl OfferConfig {
     fn check_kind(&self, p: &mut Problems) {
         let kind = self.offer.kind;
         if self.quiz.is_some() && kind != OfferKind::Quiz {
-            p.add("/quiz", "a quiz section needs \"offer\": {\"kind\": \"quiz\"}".into());
+            add!(
+                p,
+                "/quiz",
+                "a quiz section needs \"offer\": {\"kind\": \"quiz\"}".into()
+            );
         }
         if self.calculator.is_some() && kind != OfferKind::Calculator {
-            p.add(
+            add!(
+                p,
                 "/calculator",
                 "a calculator section needs \"offer\": {\"kind\": \"calculator\"}".into(),
             );
@@ -554,28 +580,32 @@ impl OfferConfig {
         match kind {
             OfferKind::Quiz => {
                 let Some(quiz) = &self.quiz else {
-                    p.add("/quiz", "a quiz offer needs a \"quiz\" section with its result bands, e.g. {\"results\": [{\"min\": 0, \"title\": \"Getting started\"}]}".into());
+                    add!(p, "/quiz", "a quiz offer needs a \"quiz\" section with its result bands, e.g. {\"results\": [{\"min\": 0, \"title\": \"Getting started\"}]}".into());
                     return;
                 };
-                if !self.fields.iter().any(|f| f.options.iter().any(|o| o.points.is_some())) {
-                    p.add("/fields", "a quiz needs at least one radio or checkboxes question whose options have \"points\"".into());
+                if !self
+                    .fields
+                    .iter()
+                    .any(|f| f.options.iter().any(|o| o.points.is_some()))
+                {
+                    add!(p, "/fields", "a quiz needs at least one radio or checkboxes question whose options have \"points\"".into());
                 }
                 if quiz.results.is_empty() {
-                    p.add("/quiz/results", "give at least one result band, e.g. {\"min\": 0, \"title\": \"Getting started\"}".into());
+                    add!(p, "/quiz/results", "give at least one result band, e.g. {\"min\": 0, \"title\": \"Getting started\"}".into());
                 }
                 for (i, band) in quiz.results.iter().enumerate() {
                     let at = format!("/quiz/results/{i}");
                     check_text(&band.title, &format!("{at}/title"), p);
                     if let Some(prev) = i.checked_sub(1).map(|j| &quiz.results[j]) {
                         if band.min >= prev.min {
-                            p.add(format!("{at}/min"), format!("results must be sorted by min, highest first: {} does not come below {}", num(band.min), num(prev.min)));
+                            add!(p, format!("{at}/min"), format!("results must be sorted by min, highest first: {} does not come below {}", num(band.min), num(prev.min)));
                         }
                     }
                 }
                 if let Some(last) = quiz.results.last() {
                     let least = self.quiz_points_range().0;
                     if last.min > least {
-                        p.add(
+                        add!(p,
                             format!("/quiz/results/{}/min", quiz.results.len() - 1),
                             format!("a visitor can score {} points, below every band; let the last band start at {} or lower", num(least), num(least)),
                         );
@@ -584,24 +614,39 @@ impl OfferConfig {
             }
             OfferKind::Calculator => {
                 let Some(calc) = &self.calculator else {
-                    p.add("/calculator", "a calculator offer needs a \"calculator\" section, e.g. {\"formula\": \"leads * value\", \"result_label\": \"Pipeline\"}".into());
+                    add!(p, "/calculator", "a calculator offer needs a \"calculator\" section, e.g. {\"formula\": \"leads * value\", \"result_label\": \"Pipeline\"}".into());
                     return;
                 };
                 if let Err(e) = self.formula() {
-                    p.add("/calculator/formula", e);
+                    add!(
+                        p,
+                        "/calculator/formula",
+                        format!(
+                            "at character {} of \"{}\": {}",
+                            e.position + 1,
+                            calc.formula,
+                            e.message
+                        )
+                    );
                 }
                 check_text(&calc.result_label, "/calculator/result_label", p);
                 if let Some(format) = &calc.format {
                     let style = format.style.as_deref().unwrap_or("decimal");
                     if !["decimal", "currency", "percent"].contains(&style) {
-                        p.add("/calculator/format/style", format!("unknown style \"{style}\"; use \"decimal\", \"currency\" or \"percent\""));
+                        add!(p, "/calculator/format/style", format!("unknown style \"{style}\"; use \"decimal\", \"currency\" or \"percent\""));
                     }
                     match &format.currency {
-                        Some(c) if c.len() != 3 || !c.chars().all(|c| c.is_ascii_uppercase()) => p.add(
-                            "/calculator/format/currency",
-                            format!("\"{c}\" is not an ISO 4217 code such as \"EUR\" or \"USD\""),
-                        ),
-                        None if style == "currency" => p.add(
+                        Some(c) if c.len() != 3 || !c.chars().all(|c| c.is_ascii_uppercase()) => {
+                            add!(
+                                p,
+                                "/calculator/format/currency",
+                                format!(
+                                    "\"{c}\" is not an ISO 4217 code such as \"EUR\" or \"USD\""
+                                ),
+                            )
+                        }
+                        None if style == "currency" => add!(
+                            p,
                             "/calculator/format/currency",
                             "style \"currency\" needs a currency, e.g. \"EUR\"".into(),
                         ),
@@ -609,7 +654,11 @@ impl OfferConfig {
                     }
                     if let Some(d) = format.maximum_fraction_digits {
                         if !(0.0..=6.0).contains(&d) || d.fract() != 0.0 {
-                            p.add("/calculator/format/maximum_fraction_digits", "a whole number from 0 to 6".into());
+                            add!(
+                                p,
+                                "/calculator/format/maximum_fraction_digits",
+                                "a whole number from 0 to 6".into()
+                            );
                         }
                     }
                 }
@@ -620,7 +669,7 @@ impl OfferConfig {
 
     /// The calculator's formula, parsed over the number fields; an error names the
     /// character where the problem is.
-    pub fn formula(&self) -> Result<crate::formula::Expr, String> {
+    pub fn formula(&self) -> Result<crate::formula::Expr, crate::formula::FormulaError> {
         let formula = self.calculator.as_ref().map_or("", |c| c.formula.as_str());
         let inputs: Vec<&str> = self
             .fields
@@ -628,13 +677,7 @@ impl OfferConfig {
             .filter(|f| f.kind == FieldType::Number)
             .map(|f| f.id.as_str())
             .collect();
-        crate::formula::parse(formula, &inputs).map_err(|e| {
-            format!(
-                "at character {} of \"{formula}\": {}",
-                e.position + 1,
-                e.message
-            )
-        })
+        crate::formula::parse(formula, &inputs)
     }
 
     /// The least and the most points a quiz can give.
@@ -673,24 +716,36 @@ impl OfferConfig {
                 + usize::from(t.exit_intent.is_some())
                 + usize::from(t.click.is_some());
             if set != 1 {
-                p.add("/display/trigger", "give exactly one trigger: delay_seconds, scroll_percent, exit_intent, inactivity_seconds or click".into());
+                add!(p, "/display/trigger", "give exactly one trigger: delay_seconds, scroll_percent, exit_intent, inactivity_seconds or click".into());
             }
             for (key, value) in keys {
                 if let Some(v) = value {
-                    let max = if key == "scroll_percent" { 100.0 } else { 86_400.0 };
+                    let max = if key == "scroll_percent" {
+                        100.0
+                    } else {
+                        86_400.0
+                    };
                     if !(0.0..=max).contains(&v) {
-                        p.add(format!("/display/trigger/{key}"), format!("{key} must be from 0 to {}", num(max)));
+                        add!(
+                            p,
+                            format!("/display/trigger/{key}"),
+                            format!("{key} must be from 0 to {}", num(max))
+                        );
                     }
                 }
             }
             if t.exit_intent == Some(false) {
-                p.add("/display/trigger/exit_intent", "exit_intent: false is no trigger; remove the trigger to open at once".into());
+                add!(
+                    p,
+                    "/display/trigger/exit_intent",
+                    "exit_intent: false is no trigger; remove the trigger to open at once".into()
+                );
             }
             if t.click.as_ref().is_some_and(|c| c.trim().is_empty()) {
-                p.add("/display/trigger/click", "give the CSS selector of the page elements that open the offer, e.g. \"#get-ebook\"".into());
+                add!(p, "/display/trigger/click", "give the CSS selector of the page elements that open the offer, e.g. \"#get-ebook\"".into());
             }
             if display.mode == DisplayMode::Inline {
-                p.add("/display/trigger", "an inline offer is part of the page and shows at once; triggers open \"modal\" and \"slide_in\" offers".into());
+                add!(p, "/display/trigger", "an inline offer is part of the page and shows at once; triggers open \"modal\" and \"slide_in\" offers".into());
             }
         }
         if let Some(rule) = &display.targeting {
@@ -698,7 +753,11 @@ impl OfferConfig {
         }
         if let Some(f) = &display.frequency {
             if !(0.0..=3650.0).contains(&f.dismissed_days) {
-                p.add("/display/frequency/dismissed_days", "a number of days from 0 to 3650".into());
+                add!(
+                    p,
+                    "/display/frequency/dismissed_days",
+                    "a number of days from 0 to 3650".into()
+                );
             }
         }
     }
@@ -707,23 +766,40 @@ impl OfferConfig {
         for (i, v) in self.variants.iter().enumerate() {
             let at = format!("/variants/{i}");
             if !is_slug(&v.id, |c| c == '-' || c == '_') {
-                p.add(format!("{at}/id"), format!("variant id \"{}\" must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"b\"", v.id));
+                add!(p, format!("{at}/id"), format!("variant id \"{}\" must be 1–64 characters of a–z, 0–9, `-` and `_`, e.g. \"b\"", v.id));
             }
             if self.variants[..i].iter().any(|o| o.id == v.id) {
-                p.add(format!("{at}/id"), format!("duplicate variant id \"{}\"", v.id));
+                add!(
+                    p,
+                    format!("{at}/id"),
+                    format!("duplicate variant id \"{}\"", v.id)
+                );
             }
             if let Some(w) = v.weight {
                 if w.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !w.is_finite() {
-                    p.add(format!("{at}/weight"), "weight must be above 0, e.g. 1".into());
+                    add!(
+                        p,
+                        format!("{at}/weight"),
+                        "weight must be above 0, e.g. 1".into()
+                    );
                 }
             }
             for (j, id) in v.hide_fields.iter().enumerate() {
                 self.check_field_ref(id, &format!("{at}/hide_fields/{j}"), p);
             }
-            if !self.fields.is_empty() && self.fields.iter().all(|f| v.hide_fields.contains(&f.id)) {
-                p.add(format!("{at}/hide_fields"), "a variant must keep at least one field".into());
+            if !self.fields.is_empty() && self.fields.iter().all(|f| v.hide_fields.contains(&f.id))
+            {
+                add!(
+                    p,
+                    format!("{at}/hide_fields"),
+                    "a variant must keep at least one field".into()
+                );
             }
-            for (text, key) in [(&v.title, "title"), (&v.description, "description"), (&v.submit_label, "submit_label")] {
+            for (text, key) in [
+                (&v.title, "title"),
+                (&v.description, "description"),
+                (&v.submit_label, "submit_label"),
+            ] {
                 if let Some(t) = text {
                     check_text(t, &format!("{at}/{key}"), p);
                 }
@@ -734,39 +810,39 @@ impl OfferConfig {
     fn check_field(&self, i: usize, field: &Field, p: &mut Problems) {
         let at = format!("/fields/{i}");
         if !is_slug(&field.id, |c| c == '_') {
-            p.add(
+            add!(p,
                 format!("{at}/id"),
                 format!("field id \"{}\" must be 1–64 characters of a–z, 0–9 and `_`, e.g. \"first_name\"", field.id),
             );
         }
         if let Some(first) = self.fields[..i].iter().position(|f| f.id == field.id) {
-            p.add(
+            add!(p,
                 format!("{at}/id"),
                 format!("duplicate field id \"{}\" (also at /fields/{first}): give each field its own id", field.id),
             );
         }
         check_text(&field.label, &format!("{at}/label"), p);
         match field.kind {
-            kind if kind.has_options() && field.options.is_empty() => p.add(
+            kind if kind.has_options() && field.options.is_empty() => add!(p,
                 format!("{at}/options"),
                 "a choice field needs at least one option, e.g. [{\"value\": \"1-9\"}]".into(),
             ),
             kind if kind.has_options() => {
                 for (j, opt) in field.options.iter().enumerate() {
                     if opt.value.trim().is_empty() {
-                        p.add(
+                        add!(p,
                             format!("{at}/options/{j}/value"),
                             "option value must not be empty".into(),
                         );
                     }
                     if field.options[..j].iter().any(|o| o.value == opt.value) {
-                        p.add(
+                        add!(p,
                             format!("{at}/options/{j}/value"),
                             format!("duplicate option value \"{}\"", opt.value),
                         );
                     }
                     if opt.points.is_some() && field.kind == FieldType::Select {
-                        p.add(
+                        add!(p,
                             format!("{at}/options/{j}/points"),
                             "quiz points belong to radio and checkboxes questions".into(),
                         );
@@ -776,7 +852,7 @@ impl OfferConfig {
                     }
                 }
             }
-            _ if !field.options.is_empty() => p.add(
+            _ if !field.options.is_empty() => add!(p,
                 format!("{at}/options"),
                 "only select, radio and checkboxes fields have options; remove them or change \"type\"".into(),
             ),
@@ -791,19 +867,27 @@ impl OfferConfig {
         if field.kind == FieldType::Number {
             if let (Some(lo), Some(hi)) = (field.min, field.max) {
                 if lo > hi {
-                    p.add(
+                    add!(
+                        p,
                         format!("{at}/min"),
                         format!("min {} is above max {}: no number fits", num(lo), num(hi)),
                     );
                 }
             }
-            if field.step.is_some_and(|s| s.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)) {
-                p.add(format!("{at}/step"), "step must be above 0, e.g. 1 or 0.5".into());
+            if field
+                .step
+                .is_some_and(|s| s.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+            {
+                add!(
+                    p,
+                    format!("{at}/step"),
+                    "step must be above 0, e.g. 1 or 0.5".into()
+                );
             }
         } else {
             for (key, present) in number_keys {
                 if present {
-                    p.add(
+                    add!(p,
                         format!("{at}/{key}"),
                         format!("\"{key}\" belongs to number fields; remove it or set \"type\": \"number\""),
                     );
@@ -812,7 +896,7 @@ impl OfferConfig {
         }
         if let Some(token) = &field.autocomplete {
             if token.trim().is_empty() || token.chars().any(|c| c.is_ascii_uppercase()) {
-                p.add(
+                add!(p,
                     format!("{at}/autocomplete"),
                     format!("\"{token}\" is not an HTML autocomplete token; use lower-case tokens such as \"email\" or \"organization\""),
                 );
@@ -821,7 +905,8 @@ impl OfferConfig {
         if let Some(cond) = &field.visible_if {
             self.check_rule(cond, &format!("{at}/visible_if"), RuleRole::Condition, p);
             if mentions_field(cond, &field.id) {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/visible_if"),
                     format!(
                         "field \"{}\" cannot depend on itself: it would never appear",
@@ -838,10 +923,11 @@ impl OfferConfig {
                 let at = format!("/profiling/{name}/{i}");
                 self.check_field_ref(id, &at, p);
                 if list[..i].contains(id) {
-                    p.add(at.clone(), format!("\"{id}\" is listed twice"));
+                    add!(p, at.clone(), format!("\"{id}\" is listed twice"));
                 }
                 if name == "order" && profiling.always.contains(id) {
-                    p.add(
+                    add!(
+                        p,
                         at,
                         format!("\"{id}\" is in both always and order; keep it in one"),
                     );
@@ -850,7 +936,7 @@ impl OfferConfig {
         }
         for (i, field) in self.fields.iter().enumerate() {
             if !profiling.always.contains(&field.id) && !profiling.order.contains(&field.id) {
-                p.add(
+                add!(p,
                     format!("/fields/{i}/id"),
                     format!("field \"{}\" is in neither profiling.always nor profiling.order, so it is never asked; add it to one of them", field.id),
                 );
@@ -871,7 +957,7 @@ impl OfferConfig {
                 self.check_rule(rule, &at, role, p);
                 if let Some(id) = &rule.id {
                     if let Some((_, first)) = ids.iter().find(|(other, _)| other == id) {
-                        p.add(format!("{at}/id"), format!("duplicate rule id \"{id}\" (also at {first}): breakdowns name rules by id"));
+                        add!(p, format!("{at}/id"), format!("duplicate rule id \"{id}\" (also at {first}): breakdowns name rules by id"));
                     } else {
                         ids.push((id.clone(), at.clone()));
                     }
@@ -880,7 +966,8 @@ impl OfferConfig {
         }
         if let Some(h) = scoring.decay_half_life_days {
             if h.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                p.add(
+                add!(
+                    p,
                     "/scoring/decay_half_life_days",
                     "the half-life must be a positive number of days, e.g. 30".into(),
                 );
@@ -889,20 +976,22 @@ impl OfferConfig {
         for (i, g) in scoring.fit_grades.iter().enumerate() {
             let at = format!("/scoring/fit_grades/{i}");
             if g.grade.trim().is_empty() {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/grade"),
                     "grade must not be empty, e.g. \"A\"".into(),
                 );
             }
             if scoring.fit_grades[..i].iter().any(|o| o.grade == g.grade) {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/grade"),
                     format!("duplicate grade \"{}\"", g.grade),
                 );
             }
             if let Some(prev) = i.checked_sub(1).map(|j| &scoring.fit_grades[j]) {
                 if g.min >= prev.min {
-                    p.add(
+                    add!(p,
                         format!("{at}/min"),
                         format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", num(g.min), num(prev.min), prev.grade),
                     );
@@ -915,14 +1004,15 @@ impl OfferConfig {
                 .iter()
                 .any(|o| o.level == l.level)
             {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/level"),
                     format!("duplicate level {}", l.level),
                 );
             }
             if let Some(prev) = i.checked_sub(1).map(|j| &scoring.engagement_levels[j]) {
                 if l.min >= prev.min {
-                    p.add(
+                    add!(p,
                         format!("{at}/min"),
                         format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", num(l.min), num(prev.min), prev.level),
                     );
@@ -946,7 +1036,8 @@ impl OfferConfig {
                         names.push(g);
                     }
                 }
-                p.add(
+                add!(
+                    p,
                     "/scoring/mql/min_fit_grade",
                     format!(
                         "unknown grade \"{}\"{hint}; grades are {}",
@@ -959,11 +1050,11 @@ impl OfferConfig {
         for (i, route) in scoring.routing.iter().enumerate() {
             let at = format!("/scoring/routing/{i}");
             if route.queue.trim().is_empty() {
-                p.add(format!("{at}/queue"), "queue must not be empty".into());
+                add!(p, format!("{at}/queue"), "queue must not be empty".into());
             }
             match &route.when {
                 Some(when) => self.check_rule(when, &format!("{at}/when"), RuleRole::Condition, p),
-                None if i + 1 < scoring.routing.len() => p.add(
+                None if i + 1 < scoring.routing.len() => add!(p,
                     at,
                     "an entry without \"when\" always matches, so the entries after it are never reached; move it last".into(),
                 ),
@@ -977,7 +1068,7 @@ impl OfferConfig {
         if found.is_none() {
             let hint = did_you_mean(id, self.fields.iter().map(|f| f.id.as_str()))
                 .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
-            p.add(at.to_owned(), format!("unknown field \"{id}\"{hint}"));
+            add!(p, at.to_owned(), format!("unknown field \"{id}\"{hint}"));
         }
         found
     }
@@ -988,13 +1079,15 @@ impl OfferConfig {
             RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify
         );
         if named && rule.id.as_ref().is_none_or(|id| id.trim().is_empty()) {
-            p.add(
+            add!(
+                p,
                 format!("{at}/id"),
                 "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into(),
             );
         }
         if !named && rule.id.is_some() {
-            p.add(
+            add!(
+                p,
                 format!("{at}/id"),
                 "a condition has no id; ids belong to fit, engagement and disqualify rules".into(),
             );
@@ -1003,16 +1096,19 @@ impl OfferConfig {
         match rule.points {
             Some(points) if !scored => {
                 let _ = points;
-                p.add(
+                add!(
+                    p,
                     format!("{at}/points"),
                     "points belong to fit and engagement rules only".into(),
                 )
             }
-            Some(points) if points.fract() != 0.0 || !points.is_finite() => p.add(
+            Some(points) if points.fract() != 0.0 || !points.is_finite() => add!(
+                p,
                 format!("{at}/points"),
                 format!("points must be a whole number, not {}", num(points)),
             ),
-            None if scored => p.add(
+            None if scored => add!(
+                p,
                 format!("{at}/points"),
                 "the rule needs points, e.g. \"points\": 10".into(),
             ),
@@ -1026,7 +1122,8 @@ impl OfferConfig {
         ];
         if role == RuleRole::Engagement {
             if rule.event.as_ref().is_none_or(|e| e.trim().is_empty()) {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/event"),
                     "an engagement rule counts one event type, e.g. \"event\": \"page_view\""
                         .into(),
@@ -1034,7 +1131,8 @@ impl OfferConfig {
             }
             if let Some(max) = rule.max {
                 if max < 1.0 || max.fract() != 0.0 {
-                    p.add(
+                    add!(
+                        p,
                         format!("{at}/max"),
                         format!(
                             "max must be a whole number of events, at least 1, not {}",
@@ -1044,7 +1142,8 @@ impl OfferConfig {
                 }
             }
             if rule.has_condition() {
-                p.add(
+                add!(
+                    p,
                     at.to_owned(),
                     "an engagement rule counts events; field conditions belong in fit rules".into(),
                 );
@@ -1053,7 +1152,8 @@ impl OfferConfig {
         }
         for (key, present) in engagement_keys {
             if present {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/{key}"),
                     format!("\"{key}\" belongs to engagement rules only"),
                 );
@@ -1085,11 +1185,12 @@ impl OfferConfig {
         .collect();
         match kinds.iter().filter(|k| **k).count() {
             0 if operators.is_empty() => {
-                p.add(at.to_owned(), "a condition needs \"field\" with an operator, \"email_domain\", \"all\", \"any\" or \"not\"".into());
+                add!(p, at.to_owned(), "a condition needs \"field\" with an operator, \"email_domain\", \"all\", \"any\" or \"not\"".into());
                 return;
             }
             0 => {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/field"),
                     format!("\"{}\" needs the \"field\" it tests", operators[0]),
                 );
@@ -1097,7 +1198,8 @@ impl OfferConfig {
             }
             1 => {}
             _ => {
-                p.add(
+                add!(
+                    p,
                     at.to_owned(),
                     "one condition per object: combine several with \"all\" or \"any\"".into(),
                 );
@@ -1109,7 +1211,7 @@ impl OfferConfig {
                 if !TARGETING_FACTS.contains(&field_id.as_str()) {
                     let hint = did_you_mean(field_id, TARGETING_FACTS.iter().copied())
                         .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
-                    p.add(
+                    add!(p,
                         format!("{at}/field"),
                         format!(
                             "targeting looks at the page, not the form: unknown fact \"{field_id}\"{hint}; facts are {}",
@@ -1123,9 +1225,10 @@ impl OfferConfig {
             };
             let range = operators.iter().all(|o| *o == "gte" || *o == "lte");
             if operators.is_empty() {
-                p.add(at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, matches, gte, lte or is_set"));
+                add!(p, at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, matches, gte, lte or is_set"));
             } else if operators.len() > 1 && !range {
-                p.add(
+                add!(
+                    p,
                     at.to_owned(),
                     format!(
                         "one operator per condition, not {}: combine them with \"all\" or \"any\"",
@@ -1135,7 +1238,8 @@ impl OfferConfig {
             }
             if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
                 if lo > hi {
-                    p.add(
+                    add!(
+                        p,
                         format!("{at}/gte"),
                         format!(
                             "gte {} is above lte {}: nothing can match",
@@ -1147,7 +1251,8 @@ impl OfferConfig {
             }
             if let Some(pattern) = &c.matches {
                 if pattern.trim().is_empty() {
-                    p.add(
+                    add!(
+                        p,
                         format!("{at}/matches"),
                         "an empty pattern; use * as a wildcard, e.g. \"*/pricing*\"".into(),
                     );
@@ -1178,14 +1283,15 @@ impl OfferConfig {
                             .iter()
                             .map(|o| format!("\"{}\"", o.value))
                             .collect();
-                        p.add(pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
+                        add!(p, pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
                     }
                 }
             }
             if c.contains_any.as_ref().is_some_and(Vec::is_empty)
                 || c.one_of.as_ref().is_some_and(Vec::is_empty)
             {
-                p.add(
+                add!(
+                    p,
                     at.to_owned(),
                     "an empty list matches nothing; give at least one value".into(),
                 );
@@ -1197,16 +1303,18 @@ impl OfferConfig {
                 {
                     let hint = did_you_mean(class, ["free", "disposable", "business"])
                         .map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
-                    p.add(format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
+                    add!(p, format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
                 }
-                EmailDomain::Domains(list) if list.is_empty() => p.add(
+                EmailDomain::Domains(list) if list.is_empty() => add!(
+                    p,
                     format!("{at}/email_domain"),
                     "an empty list matches nothing; give at least one domain".into(),
                 ),
                 EmailDomain::Domains(list) => {
                     for (i, d) in list.iter().enumerate() {
                         if !d.contains('.') || d.contains('@') || d.trim() != d {
-                            p.add(
+                            add!(
+                                p,
                                 format!("{at}/email_domain/{i}"),
                                 format!("\"{d}\" is not a domain such as \"contoso.com\""),
                             );
@@ -1222,7 +1330,8 @@ impl OfferConfig {
                 _ => ("not", std::slice::from_ref(c.not.as_deref().unwrap_or(c))),
             };
             if list.is_empty() {
-                p.add(
+                add!(
+                    p,
                     format!("{at}/{key}"),
                     format!("\"{key}\" needs at least one condition"),
                 );
@@ -1242,7 +1351,8 @@ impl OfferConfig {
             }
         }
         if c.field.is_none() && !operators.is_empty() {
-            p.add(
+            add!(
+                p,
                 at.to_owned(),
                 format!("\"{}\" belongs with a \"field\"", operators[0]),
             );
@@ -1278,9 +1388,20 @@ pub const TARGETING_FACTS: &[&str] = &[
 struct Problems(Vec<ConfigError>);
 
 impl Problems {
-    fn add(&mut self, pointer: impl Into<String>, message: String) {
+    /// Notes a problem. Its pointer and message are only built with the `messages`
+    /// feature: the widget learns *that* a config is invalid from the same checks without
+    /// carrying their texts (≈10 KB of its byte budget), and loads the checker with the
+    /// texts only then (see ARCHITECTURE.md, "The byte budget").
+    fn add(&mut self, problem: impl FnOnce() -> (String, String)) {
+        #[cfg(feature = "messages")]
+        let (pointer, message) = problem();
+        #[cfg(not(feature = "messages"))]
+        let (pointer, message) = {
+            let _ = problem;
+            (String::new(), String::new())
+        };
         self.0.push(ConfigError {
-            pointer: pointer.into(),
+            pointer,
             line: None,
             column: None,
             message,
@@ -1290,7 +1411,7 @@ impl Problems {
 
 /// A number for a message, without f64's `Display` (≈14 KB of wasm): whole numbers as
 /// such, others with up to 4 decimals.
-pub(crate) fn num(n: f64) -> String {
+pub fn num(n: f64) -> String {
     if !n.is_finite() {
         return "a number out of range".into();
     }
@@ -1329,7 +1450,7 @@ fn check_text(text: &Text, pointer: &str, p: &mut Problems) {
             } else {
                 format!("{pointer}/{locale}")
             };
-            p.add(at, "text must not be empty".into());
+            add!(p, at, "text must not be empty".into());
         }
     }
 }
@@ -1476,7 +1597,6 @@ from_json_struct!(Variant {
 
 from_json_struct!(Cover { url: req "url", alt: req "alt" });
 
-
 from_json_struct!(Profiling {
     always: or_default "always",
     order: or_default "order",
@@ -1550,10 +1670,12 @@ impl FromJson for FieldType {
 
 from_json_struct!(FieldOption { value: req "value", label: opt "label", points: opt "points" });
 
-/// Reads an offer config and checks it: `Ok` only for a config the widget can render.
-/// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
-pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
-    let config: OfferConfig = crate::json::read(json, true).map_err(|problems| {
+/// Reads an offer config without the semantic checks: the widget's entry, for configs
+/// already checked (by the collector, or by the checker the loader runs). Errors are the
+/// reading problems (malformed JSON, wrong types, unknown keys), each with its pointer,
+/// line and column.
+pub fn read_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
+    crate::json::read(json, true).map_err(|problems| {
         problems
             .into_iter()
             .map(|err| ConfigError {
@@ -1563,7 +1685,13 @@ pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
                 message: err.message,
             })
             .collect::<Vec<_>>()
-    })?;
+    })
+}
+
+/// Reads an offer config and checks it: `Ok` only for a config the widget can render.
+/// On error, every problem found (one for malformed JSON, all semantic ones otherwise).
+pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
+    let config = read_offer(json)?;
     let problems = config.check();
     if problems.is_empty() {
         Ok(config)

@@ -132,8 +132,8 @@ pub fn variant<'a>(config: &'a OfferConfig, seed: &str) -> Option<&'a Variant> {
 /// The offer as `variant` shows it: its title, copy and submit label, without the fields
 /// it hides (also taken out of steps and profiling, so they are neither asked nor
 /// required).
-pub fn apply_variant(config: &OfferConfig, variant: &Variant) -> OfferConfig {
-    let mut c = config.clone();
+pub fn apply_variant(config: OfferConfig, variant: &Variant) -> OfferConfig {
+    let mut c = config;
     if let Some(t) = &variant.title {
         c.offer.title = t.clone();
     }
@@ -293,8 +293,8 @@ mod tests {
             .count();
         // 3:1 weights: 3000 of 4000 expected; allow sampling noise.
         assert!((2850..3150).contains(&a), "{a} of 4000 got variant a");
-        let b = c.variants.iter().find(|v| v.id == "b").expect("b");
-        let shown = apply_variant(&c, b);
+        let b = c.variants.iter().find(|v| v.id == "b").expect("b").clone();
+        let shown = apply_variant(c, &b);
         assert_eq!(shown.offer.title.resolve("en"), "B");
         assert!(shown.field("company").is_none());
         assert!(shown.field("email").is_some());

@@ -98,7 +98,12 @@ impl FormState {
     pub fn steps<'c>(&self, config: &'c OfferConfig) -> Vec<Vec<&'c str>> {
         let asked = |id: &&str| self.asked.iter().any(|a| a == id);
         let steps: Vec<Vec<&str>> = if config.steps.is_empty() {
-            vec![config.fields.iter().map(|f| f.id.as_str()).filter(asked).collect()]
+            vec![config
+                .fields
+                .iter()
+                .map(|f| f.id.as_str())
+                .filter(asked)
+                .collect()]
         } else {
             config
                 .steps
@@ -122,7 +127,10 @@ impl FormState {
     /// The configured step (for its title) that the current step comes from.
     pub fn step_config<'c>(&self, config: &'c OfferConfig) -> Option<&'c crate::config::Step> {
         let first = *self.steps(config).get(self.step)?.first()?;
-        config.steps.iter().find(|s| s.fields.iter().any(|f| f == first))
+        config
+            .steps
+            .iter()
+            .find(|s| s.fields.iter().any(|f| f == first))
     }
 
     /// Whether the current step is the last (its button submits).

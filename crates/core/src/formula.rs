@@ -60,10 +60,12 @@ pub fn parse(text: &str, variables: &[&str]) -> Result<Expr, FormulaError> {
     let expr = p.expr()?;
     p.skip_space();
     if p.at < p.chars.len() {
-        return Err(p.error(format!(
-            "unexpected \"{}\": an operator (+ - * / ^) or the end was expected",
-            p.chars[p.at]
-        )));
+        return Err(p.error(|| {
+            format!(
+                "unexpected \"{}\": an operator (+ - * / ^) or the end was expected",
+                p.chars[p.at]
+            )
+        }));
     }
     Ok(expr)
 }
@@ -74,12 +76,22 @@ struct Parser<'v> {
     variables: &'v [&'v str],
 }
 
+/// A formula problem at `position`; its text is only built with the core's `messages`
+/// feature (the widget only needs to know that a formula has no value).
+fn fail(position: usize, message: impl FnOnce() -> String) -> FormulaError {
+    #[cfg(feature = "messages")]
+    let message = message();
+    #[cfg(not(feature = "messages"))]
+    let message = {
+        let _ = message;
+        String::new()
+    };
+    FormulaError { position, message }
+}
+
 impl Parser<'_> {
-    fn error(&self, message: String) -> FormulaError {
-        FormulaError {
-            position: self.at,
-            message,
-        }
+    fn error(&self, message: impl FnOnce() -> String) -> FormulaError {
+        fail(self.at, message)
     }
 
     fn skip_space(&mut self) {
@@ -111,10 +123,9 @@ impl Parser<'_> {
             let divisor_at = self.at;
             let right = self.unary()?;
             if op == '/' && constant(&right) == Some(0.0) {
-                return Err(FormulaError {
-                    position: divisor_at,
-                    message: "division by zero: the divisor is always 0".into(),
-                });
+                return Err(fail(divisor_at, || {
+                    "division by zero: the divisor is always 0".into()
+                }));
             }
             let op = if op == '*' { Op::Mul } else { Op::Div };
             left = Expr::Bin(op, Box::new(left), Box::new(right));
@@ -138,14 +149,14 @@ impl Parser<'_> {
 
     fn atom(&mut self) -> Result<Expr, FormulaError> {
         match self.peek() {
-            None => Err(self.error(
-                "the formula ends too early: a number, an input id or \"(\" was expected".into(),
-            )),
+            None => Err(self.error(|| {
+                "the formula ends too early: a number, an input id or \"(\" was expected".into()
+            })),
             Some('(') => {
                 self.at += 1;
                 let inner = self.expr()?;
                 if self.peek() != Some(')') {
-                    return Err(self.error("\")\" expected to close the parenthesis".into()));
+                    return Err(self.error(|| "\")\" expected to close the parenthesis".into()));
                 }
                 self.at += 1;
                 Ok(inner)
@@ -162,9 +173,10 @@ impl Parser<'_> {
                 let text: String = self.chars[start..self.at].iter().collect();
                 crate::json::parse_decimal(&text)
                     .map(Expr::Number)
-                    .ok_or(FormulaError {
-                        position: start,
-                        message: format!("\"{text}\" is not a number such as 12 or 0.5"),
+                    .ok_or_else(|| {
+                        fail(start, || {
+                            format!("\"{text}\" is not a number such as 12 or 0.5")
+                        })
                     })
             }
             Some(c) if c.is_ascii_lowercase() || c == '_' => {
@@ -181,23 +193,23 @@ impl Parser<'_> {
                     return self.call(&name, start);
                 }
                 if !self.variables.contains(&name.as_str()) {
-                    let hint = crate::json::did_you_mean(&name, self.variables.iter().copied())
-                        .map_or(String::new(), |v| format!(" (did you mean \"{v}\"?)"));
-                    let known = if self.variables.is_empty() {
-                        "the calculator has no number inputs".to_owned()
-                    } else {
-                        format!("inputs are {}", self.variables.join(", "))
-                    };
-                    return Err(FormulaError {
-                        position: start,
-                        message: format!("unknown variable \"{name}\"{hint}; {known}"),
-                    });
+                    let variables = self.variables;
+                    return Err(fail(start, || {
+                        let hint = crate::json::did_you_mean(&name, variables.iter().copied())
+                            .map_or(String::new(), |v| format!(" (did you mean \"{v}\"?)"));
+                        let known = if variables.is_empty() {
+                            "the calculator has no number inputs".to_owned()
+                        } else {
+                            format!("inputs are {}", variables.join(", "))
+                        };
+                        format!("unknown variable \"{name}\"{hint}; {known}")
+                    }));
                 }
                 Ok(Expr::Var(name))
             }
-            Some(c) => Err(self.error(format!(
-                "unexpected \"{c}\": a number, an input id or \"(\" was expected"
-            ))),
+            Some(c) => Err(self.error(|| {
+                format!("unexpected \"{c}\": a number, an input id or \"(\" was expected")
+            })),
         }
     }
 
@@ -207,10 +219,9 @@ impl Parser<'_> {
             "max" => Func::Max,
             "round" => Func::Round,
             _ => {
-                return Err(FormulaError {
-                    position: start,
-                    message: format!("unknown function \"{name}\"; use min, max or round"),
-                })
+                return Err(fail(start, || {
+                    format!("unknown function \"{name}\"; use min, max or round")
+                }))
             }
         };
         self.at += 1; // "("
@@ -220,7 +231,7 @@ impl Parser<'_> {
             args.push(self.expr()?);
         }
         if self.peek() != Some(')') {
-            return Err(self.error(format!("\")\" or \",\" expected in {name}(…)")));
+            return Err(self.error(|| format!("\")\" or \",\" expected in {name}(…)")));
         }
         self.at += 1;
         let arity_ok = match func {
@@ -228,13 +239,13 @@ impl Parser<'_> {
             Func::Round => args.len() <= 2,
         };
         if !arity_ok {
-            return Err(FormulaError {
-                position: start,
-                message: match func {
-                    Func::Round => "round takes a value and optionally the decimals: round(x) or round(x, 2)".into(),
-                    _ => format!("{name} needs at least two values, e.g. {name}(a, b)"),
-                },
-            });
+            return Err(fail(start, || match func {
+                Func::Round => {
+                    "round takes a value and optionally the decimals: round(x) or round(x, 2)"
+                        .into()
+                }
+                _ => format!("{name} needs at least two values, e.g. {name}(a, b)"),
+            }));
         }
         Ok(Expr::Call(func, args))
     }
@@ -329,7 +340,11 @@ mod tests {
         let err = |t: &str| parse(t, &["leads", "rate"]).expect_err(t);
         let e = err("leads * rte");
         assert_eq!(e.position, 8);
-        assert!(e.message.contains("unknown variable \"rte\""), "{}", e.message);
+        assert!(
+            e.message.contains("unknown variable \"rte\""),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("did you mean \"rate\""), "{}", e.message);
         let e = err("leads / (2 - 2)");
         assert_eq!(e.position, 7);

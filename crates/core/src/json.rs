@@ -391,26 +391,41 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Notes a problem with the value at `node` (pointer `at`); reading goes on.
-    pub fn problem(&mut self, node: &Node, at: &str, message: String) {
+    /// Notes a problem with the value at `node` (pointer `at`); reading goes on. The
+    /// pointer and message are only built with the `messages` feature (see
+    /// `config::Problems::add`): without it a reader still knows *that* reading failed.
+    pub fn problem(&mut self, node: &Node, at: &str, message: impl FnOnce() -> String) {
+        self.problem_at(node.offset, || (at.to_owned(), message()));
+    }
+
+    fn problem_at(&mut self, offset: usize, problem: impl FnOnce() -> (String, String)) {
+        #[cfg(feature = "messages")]
+        let (pointer, message) = problem();
+        #[cfg(not(feature = "messages"))]
+        let (pointer, message) = {
+            let _ = problem;
+            (String::new(), String::new())
+        };
         self.problems.push(Error {
-            pointer: at.to_owned(),
-            offset: Some(node.offset),
+            pointer,
+            offset: Some(offset),
             ..Error::new(message)
         });
     }
 
     /// Notes that `node` is not what was `expected`, and returns `None`.
     pub fn expected<T>(&mut self, node: &Node, at: &str, expected: &str) -> Option<T> {
-        let found = match &node.value {
-            Value::Null => "null".to_owned(),
-            Value::Bool(b) => format!("the boolean {b}"),
-            Value::Number(n) => format!("the number {n}"),
-            Value::String(s) => format!("the string \"{s}\""),
-            Value::Array(_) => "an array".to_owned(),
-            Value::Object(_) => "an object".to_owned(),
-        };
-        self.problem(node, at, format!("expected {expected}, found {found}"));
+        self.problem(node, at, || {
+            let found = match &node.value {
+                Value::Null => "null".to_owned(),
+                Value::Bool(b) => format!("the boolean {b}"),
+                Value::Number(n) => format!("the number {n}"),
+                Value::String(s) => format!("the string \"{s}\""),
+                Value::Array(_) => "an array".to_owned(),
+                Value::Object(_) => "an object".to_owned(),
+            };
+            format!("expected {expected}, found {found}")
+        });
         None
     }
 
@@ -422,18 +437,16 @@ impl Reader {
             let members = obj.members;
             for (key_at, key, _) in members {
                 if !known.contains(&key.as_str()) {
-                    let hint = match did_you_mean(key, known.iter().copied()) {
-                        Some(k) => format!(" (did you mean \"{k}\"?)"),
-                        None => {
-                            let names: Vec<String> =
-                                known.iter().map(|k| format!("\"{k}\"")).collect();
-                            format!("; known keys here: {}", names.join(", "))
-                        }
-                    };
-                    self.problems.push(Error {
-                        pointer: child(at, key),
-                        offset: Some(*key_at),
-                        ..Error::new(format!("unknown key \"{key}\"{hint}"))
+                    self.problem_at(*key_at, || {
+                        let hint = match did_you_mean(key, known.iter().copied()) {
+                            Some(k) => format!(" (did you mean \"{k}\"?)"),
+                            None => {
+                                let names: Vec<String> =
+                                    known.iter().map(|k| format!("\"{k}\"")).collect();
+                                format!("; known keys here: {}", names.join(", "))
+                            }
+                        };
+                        (child(at, key), format!("unknown key \"{key}\"{hint}"))
                     });
                 }
             }
@@ -455,29 +468,27 @@ impl Reader {
 
     /// One of a fixed set of names (the JSON form of a unit enum).
     pub fn one_of<T: Copy>(&mut self, node: &Node, at: &str, names: &[(&str, T)]) -> Option<T> {
+        let list = || {
+            let quoted: Vec<String> = names.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+            quoted.join(", ")
+        };
         let Value::String(s) = &node.value else {
-            let list: Vec<String> = names.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-            return self.expected(node, at, &format!("one of {}", list.join(", ")));
+            return self.expected(node, at, &format!("one of {}", list()));
         };
         if let Some((_, v)) = names.iter().find(|(n, _)| n == s) {
             return Some(*v);
         }
-        let list: Vec<String> = names.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-        let hint = did_you_mean(s, names.iter().map(|(n, _)| *n))
-            .map_or(String::new(), |n| format!(" (did you mean \"{n}\"?)"));
-        self.problem(
-            node,
-            at,
-            format!(
-                "unknown value \"{s}\"{hint}; expected one of {}",
-                list.join(", ")
-            ),
-        );
+        self.problem(node, at, || {
+            let hint = did_you_mean(s, names.iter().map(|(n, _)| *n))
+                .map_or(String::new(), |n| format!(" (did you mean \"{n}\"?)"));
+            format!("unknown value \"{s}\"{hint}; expected one of {}", list())
+        });
         None
     }
 }
 
 /// The pointer of `key` inside `at`.
+#[inline(never)]
 pub fn child(at: &str, key: &str) -> String {
     format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
@@ -490,36 +501,54 @@ pub struct Obj<'n> {
 }
 
 impl<'n> Obj<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
-        self.members
+    /// The member `key` and its pointer; `Err` when it is missing and `required` (the
+    /// problem is noted), `Ok(None)` when it is missing or null otherwise. Not generic and
+    /// not inlined: every field of every config struct goes through here, and one copy of
+    /// the lookup keeps the widget's reader small.
+    #[inline(never)]
+    fn member(
+        &self,
+        r: &mut Reader,
+        key: &str,
+        required: bool,
+    ) -> Result<Option<(&'n Node, String)>, ()> {
+        let node = self
+            .members
             .iter()
             .find(|(_, k, _)| k == key)
-            .map(|(_, _, n)| n)
-    }
-
-    /// A key that must be there.
-    pub fn req<T: FromJson>(&self, r: &mut Reader, key: &str) -> Option<T> {
-        match self.get(key) {
-            Some(node) => T::read(r, node, &child(&self.at, key)),
-            None => {
-                r.problem(self.node, &self.at, format!("missing key \"{key}\""));
-                None
+            .map(|(_, _, n)| n);
+        match node {
+            None if required => {
+                r.problem(self.node, &self.at, || format!("missing key \"{key}\""));
+                Err(())
             }
+            None
+            | Some(Node {
+                value: Value::Null, ..
+            }) if !required => Ok(None),
+            Some(node) => Ok(Some((node, child(&self.at, key)))),
+            None => Ok(None),
         }
     }
 
+    /// A key that must be there.
+    #[inline(never)]
+    pub fn req<T: FromJson>(&self, r: &mut Reader, key: &str) -> Option<T> {
+        let (node, at) = self.member(r, key, true).ok()??;
+        T::read(r, node, &at)
+    }
+
     /// A key that may be missing (or null): `Some(None)` then; `None` if it is wrong.
+    #[inline(never)]
     pub fn opt<T: FromJson>(&self, r: &mut Reader, key: &str) -> Option<Option<T>> {
-        match self.get(key) {
+        match self.member(r, key, false).ok()? {
             None => Some(None),
-            Some(Node {
-                value: Value::Null, ..
-            }) => Some(None),
-            Some(node) => T::read(r, node, &child(&self.at, key)).map(Some),
+            Some((node, at)) => T::read(r, node, &at).map(Some),
         }
     }
 
     /// A key that may be missing, then `T::default()`.
+    #[inline(never)]
     pub fn or_default<T: FromJson + Default>(&self, r: &mut Reader, key: &str) -> Option<T> {
         self.opt(r, key).map(Option::unwrap_or_default)
     }
@@ -545,7 +574,13 @@ macro_rules! from_json_struct {
             ) -> Option<Self> {
                 let o = r.object(node, at, &[$($key),*])?;
                 $(let $field = o.$how(r, $key);)*
-                Some($ty { $($field: $field?),* })
+                // One match over all fields rather than a `?` per field: each `?` would
+                // get its own clean-up path dropping every other field read (quadratic
+                // code; ~10 KB of the widget's wasm).
+                match ($($field,)*) {
+                    ($(Some($field),)*) => Some($ty { $($field),* }),
+                    _ => None,
+                }
             }
         }
     };

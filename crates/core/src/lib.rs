@@ -48,7 +48,7 @@ pub mod text;
 pub mod time;
 pub mod validate;
 
-pub use config::{parse_offer, ConfigError, Field, FieldType, OfferConfig};
+pub use config::{parse_offer, read_offer, ConfigError, Field, FieldType, OfferConfig};
 pub use messages::Lang;
 pub use payload::{parse_lead, Context, LeadPayload, PayloadError};
 pub use text::Text;

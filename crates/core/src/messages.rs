@@ -35,6 +35,17 @@ pub enum Ui {
     SendFailed,
     ThankYou,
     Download,
+    Next,
+    Back,
+    /// "Step {n} of {m}": the words around the numbers.
+    Step,
+    Of,
+    Close,
+    /// "Welcome back, {first_name}" (the greeting before the name).
+    WelcomeBack,
+    NotYou,
+    YourResult,
+    Points,
 }
 
 /// The text for `key` in `lang`.
@@ -58,6 +69,24 @@ pub fn ui(lang: Lang, key: Ui) -> &'static str {
         (Lang::En, Ui::ThankYou) => "Thank you! We have received your details.",
         (Lang::De, Ui::Download) => "Jetzt herunterladen",
         (Lang::En, Ui::Download) => "Download now",
+        (Lang::De, Ui::Next) => "Weiter",
+        (Lang::En, Ui::Next) => "Next",
+        (Lang::De, Ui::Back) => "Zurück",
+        (Lang::En, Ui::Back) => "Back",
+        (Lang::De, Ui::Step) => "Schritt",
+        (Lang::En, Ui::Step) => "Step",
+        (Lang::De, Ui::Of) => "von",
+        (Lang::En, Ui::Of) => "of",
+        (Lang::De, Ui::Close) => "Schließen",
+        (Lang::En, Ui::Close) => "Close",
+        (Lang::De, Ui::WelcomeBack) => "Willkommen zurück",
+        (Lang::En, Ui::WelcomeBack) => "Welcome back",
+        (Lang::De, Ui::NotYou) => "Nicht Sie?",
+        (Lang::En, Ui::NotYou) => "Not you?",
+        (Lang::De, Ui::YourResult) => "Ihr Ergebnis",
+        (Lang::En, Ui::YourResult) => "Your result",
+        (Lang::De, Ui::Points) => "Punkte",
+        (Lang::En, Ui::Points) => "points",
     }
 }
 
@@ -78,7 +107,22 @@ mod tests {
     fn every_text_exists_in_both_languages() {
         use Ui::*;
         for key in [
-            Submit, Sending, Required, Choose, SendFailed, ThankYou, Download,
+            Submit,
+            Sending,
+            Required,
+            Choose,
+            SendFailed,
+            ThankYou,
+            Download,
+            Next,
+            Back,
+            Step,
+            Of,
+            Close,
+            WelcomeBack,
+            NotYou,
+            YourResult,
+            Points,
         ] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());

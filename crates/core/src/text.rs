@@ -67,11 +67,9 @@ impl FromJson for Text {
         }
         let map: SortedMap<String> = FromJson::read(r, node, at)?;
         if map.is_empty() {
-            r.problem(
-                node,
-                at,
-                "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into(),
-            );
+            r.problem(node, at, || {
+                "empty text: give at least one locale, e.g. {\"en\": \"…\"}".into()
+            });
             return None;
         }
         Some(Text::Localized(map))

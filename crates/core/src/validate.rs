@@ -117,7 +117,9 @@ impl Problem {
             (lang, Problem::OutOfRange { min, max }) => {
                 let de = lang == Lang::De;
                 match (min, max) {
-                    (Some(lo), Some(hi)) if de => format!("Bitte geben Sie eine Zahl von {lo} bis {hi} ein."),
+                    (Some(lo), Some(hi)) if de => {
+                        format!("Bitte geben Sie eine Zahl von {lo} bis {hi} ein.")
+                    }
                     (Some(lo), Some(hi)) => format!("Please enter a number from {lo} to {hi}."),
                     (Some(lo), None) if de => format!("Bitte geben Sie mindestens {lo} ein."),
                     (Some(lo), None) => format!("Please enter at least {lo}."),
@@ -261,7 +263,10 @@ pub fn validate_asked(
                 }
             }
             (false, Some(FieldValue::List(items))) if field.kind == FieldType::Checkboxes => {
-                if items.iter().any(|i| !field.options.iter().any(|o| &o.value == i)) {
+                if items
+                    .iter()
+                    .any(|i| !field.options.iter().any(|o| &o.value == i))
+                {
                     errors.push(fail(Problem::UnknownOption));
                 } else if items.is_empty() {
                     if required {

@@ -21,6 +21,10 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-e
 style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Response header saying the collector checked the offer config it serves (with the full
+/// core checks, `leadmagnet validate`'s): the widget then needs no checker of its own.
+pub const CHECKED_HEADER: &str = "leadmagnet-checked";
+
 pub fn router(www: &Path) -> Router {
     // The widget build writes `.br` and `.gz` beside each file in dist/ (brotli -11, the
     // sizes `make size` reports); other files are compressed on the fly.
@@ -28,10 +32,49 @@ pub fn router(www: &Path) -> Router {
         .append_index_html_on_directories(true)
         .precompressed_br()
         .precompressed_gzip();
+    let offers = www.join("offers");
     Router::new()
+        .route(
+            "/offers/{*name}",
+            axum::routing::get(
+                move |axum::extract::Path(name): axum::extract::Path<String>| {
+                    offer_config(offers.clone(), name)
+                },
+            ),
+        )
         .fallback_service(files)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(headers))
+}
+
+/// An offer config from `www/offers/`, checked on every request (configs are small, and
+/// an edit shows at once). A valid config carries [`CHECKED_HEADER`]; an invalid one is
+/// served as it is, without it, so the widget's checker names its problems in the
+/// browser console where the marketer looks.
+async fn offer_config(dir: std::path::PathBuf, name: String) -> Response {
+    use axum::response::IntoResponse;
+    let safe = name.ends_with(".json")
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && !part.starts_with('.'));
+    let text = match safe {
+        true => tokio::fs::read_to_string(dir.join(&name)).await.ok(),
+        false => None,
+    };
+    let Some(text) = text else {
+        return (axum::http::StatusCode::NOT_FOUND, "no such offer config\n").into_response();
+    };
+    let checked = leadmagnet_core::parse_offer(&text).is_ok();
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], text).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CHECKED_HEADER),
+    );
+    if checked {
+        h.insert(CHECKED_HEADER, HeaderValue::from_static("1"));
+    }
+    response
 }
 
 async fn headers(request: Request, next: Next) -> Response {
