@@ -4,6 +4,7 @@
   var VERSION = "__LEADMAGNET_VERSION__";
   var WASM_FILE = "__LEADMAGNET_WASM__";
   var CHECK_FILE = "__LEADMAGNET_CHECK__";
+  var CHECK_SCRIPT = "__LEADMAGNET_CHECK_JS__";
   var PREFIX = "Leadmagnet: ";
 
   // document.currentScript is only set while this script first runs: read it now.
@@ -78,8 +79,28 @@
   var checker = null;
   function check(text) {
     if (!checker) {
-      checker = leadmagnet_checker({ module_or_path: new URL(CHECK_FILE, base).href }).then(function () {
-        return leadmagnet_checker;
+      checker = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = new URL(CHECK_SCRIPT, base).href;
+        // Pages with a nonce-based CSP: the checker script carries the loader's nonce.
+        if (script && script.nonce) {
+          tag.nonce = script.nonce;
+        }
+        tag.onload = function () {
+          var init = window.__leadmagnetChecker;
+          try {
+            delete window.__leadmagnetChecker;
+          } catch (ignored) {}
+          return init ? resolve(init) : reject(new Error(tag.src + " did not start"));
+        };
+        tag.onerror = function () {
+          reject(new Error("could not load " + tag.src));
+        };
+        document.head.appendChild(tag);
+      }).then(function (init) {
+        return init({ module_or_path: new URL(CHECK_FILE, base).href }).then(function () {
+          return init;
+        });
       });
     }
     return checker.then(function (c) { return c.checkOffer(text); });

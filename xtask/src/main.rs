@@ -308,15 +308,27 @@ fn widget() -> Result {
     let checker = fs::read("target/widget/checker.opt.wasm").map_err(|e| e.to_string())?;
     let checker_name = format!("leadmagnet-check-{}.wasm", content_hash(&checker));
     let glue = fs::read_to_string("target/widget/leadmagnet.js").map_err(|e| e.to_string())?;
-    let checker_glue = fs::read_to_string("target/widget/checker.js").map_err(|e| e.to_string())?;
+    // The checker's glue is its own small script, loaded with its wasm and only when a
+    // config needs checking; it hands its init function to the loader and is gone.
+    let checker_glue =
+        fs::read_to_string("target/widget/checker.js").map_err(|e| e.to_string())?;
+    let checker_js_name = checker_name.replace(".wasm", ".js");
+    fs::write(
+        "target/widget/checker.bundle.js",
+        format!(
+            "window.__leadmagnetChecker = (function () {{\n{checker_glue}\nreturn leadmagnet_checker;\n}})();\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
     let loader = fs::read_to_string("src/loader.js").map_err(|e| e.to_string())?;
     let version = env!("CARGO_PKG_VERSION");
     let script = format!(
         "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
-         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{checker_glue}\n{loader}\n}})();\n"
+         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
     )
     .replace("__LEADMAGNET_VERSION__", version)
     .replace("__LEADMAGNET_WASM__", &wasm_name)
+    .replace("__LEADMAGNET_CHECK_JS__", &checker_js_name)
     .replace("__LEADMAGNET_CHECK__", &checker_name);
     fs::write("target/widget/leadmagnet.bundle.js", script).map_err(|e| e.to_string())?;
 
@@ -325,10 +337,11 @@ fn widget() -> Result {
     // Old hashed builds go: a stale wasm beside a new loader would only confuse.
     for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        let stem = |n: &str| n.trim_end_matches(".wasm").to_owned();
         if name.starts_with("leadmagnet-")
-            && name.contains(".wasm")
-            && !name.starts_with(&wasm_name)
-            && !name.starts_with(&checker_name)
+            && (name.contains(".wasm") || name.contains(".js"))
+            && !name.starts_with(&stem(&wasm_name))
+            && !name.starts_with(&stem(&checker_name))
         {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
@@ -341,6 +354,13 @@ fn widget() -> Result {
         "--log-level=warning",
         "--outfile=www/dist/leadmagnet.js",
     ]))?;
+    run(Command::new("node_modules/.bin/esbuild").args([
+        "target/widget/checker.bundle.js",
+        "--minify",
+        "--target=es2018",
+        "--log-level=warning",
+        &format!("--outfile=www/dist/{checker_js_name}"),
+    ]))?;
     fs::write(dist.join(&wasm_name), &wasm).map_err(|e| e.to_string())?;
     fs::write(dist.join(&checker_name), &checker).map_err(|e| e.to_string())?;
     // Precompressed copies, served as they are (Content-Encoding) by `leadmagnet serve`
@@ -349,6 +369,7 @@ fn widget() -> Result {
         dist.join("leadmagnet.js"),
         dist.join(&wasm_name),
         dist.join(&checker_name),
+        dist.join(&checker_js_name),
     ] {
         let path = file.display().to_string();
         run(Command::new("sh").args([
