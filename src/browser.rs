@@ -75,6 +75,7 @@ pub fn storage_remove(persistent: bool, key: &str) {
     }
 }
 
+#[cfg(feature = "full")]
 /// The page facts targeting looks at: URL, referrer, UTM parameters, device class.
 pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
     let window = web_sys::window();
@@ -118,6 +119,7 @@ pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
     }
 }
 
+#[cfg(feature = "full")]
 /// `n` written for `locale` by the browser's `Intl.NumberFormat` (grouping, decimal
 /// sign, currency symbol), so no number-formatting tables enter the wasm.
 pub fn format_number(

@@ -15,7 +15,9 @@ use crate::mount::with_visitor;
 use leadmagnet_core::config::{
     num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
 };
-use leadmagnet_core::display::{calculator_result, quiz_points, quiz_result};
+#[cfg(feature = "full")]
+use leadmagnet_core::display::calculator_result;
+use leadmagnet_core::display::{quiz_points, quiz_result};
 use leadmagnet_core::domains::CompactLists;
 use leadmagnet_core::form::{FormState, Status};
 use leadmagnet_core::messages::{ui, Lang, Ui};
@@ -271,7 +273,10 @@ impl OfferForm {
             context.quiz_result =
                 quiz_result(config, points).map(|b| b.title.resolve("en").to_owned());
         }
-        context.calculator_result = calculator_result(config, &fields);
+        #[cfg(feature = "full")]
+        {
+            context.calculator_result = calculator_result(config, &fields);
+        }
         let payload =
             LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|p| match preliminary {
                 Some(s) => p.with_score(s),
@@ -403,6 +408,7 @@ impl OfferForm {
         let props = ctx.props();
         let config = &props.config;
         let locale: &str = &props.locale;
+        #[cfg(feature = "full")]
         if let Some(calc) = &config.calculator {
             let Some(n) = calculator_result(config, values) else {
                 return Html::default();
@@ -419,7 +425,7 @@ impl OfferForm {
             Some(band) => html! {
                 <div class="lm-result" role="status">
                     <p class="lm-result-label">
-                        { format!("{} ({} {})", ui(lang, Ui::YourResult), browser::format_number(points, locale, None), ui(lang, Ui::Points)) }
+                        { format!("{} ({} {})", ui(lang, Ui::YourResult), num(points), ui(lang, Ui::Points)) }
                     </p>
                     <p class="lm-result-value">{ band.title.resolve(locale) }</p>
                     if let Some(text) = &band.text { <p class="lm-result-text">{ text.resolve(locale) }</p> }
@@ -482,7 +488,11 @@ impl OfferForm {
             };
         }
         if matches!(field.kind, FieldType::Radio | FieldType::Checkboxes) {
-            let input_type = if field.kind == FieldType::Radio { "radio" } else { "checkbox" };
+            let input_type = if field.kind == FieldType::Radio {
+                "radio"
+            } else {
+                "checkbox"
+            };
             let options = field.options.iter().enumerate().map(|(j, o)| {
                 let checked = match stored {
                     Some(FieldValue::Text(t)) => t == &o.value,

@@ -162,9 +162,13 @@
         try {
           plan = wasm.mountOffer(element, text, url);
         } catch (problem) {
+          var message = String(problem && problem.message || problem);
+          if (message !== "invalid offer config") {
+            throw new Error(message);
+          }
           // The widget reads without problem texts: the checker names them.
           return check(text).then(function (problems) {
-            throw invalid(url, problems || "  " + String(problem && problem.message || problem));
+            throw invalid(url, problems || "  " + message);
           });
         }
         if (plan) {

@@ -35,7 +35,7 @@ pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
         let visitor = cell.get_or_insert_with(|| {
             let stored = browser::storage_get(true, STORAGE_KEY)
                 .or_else(|| browser::storage_get(false, STORAGE_KEY));
-            let mut v = Visitor::load(stored.as_deref());
+            let mut v = Visitor::from_storage(stored.as_deref());
             let facts = browser::page_context("");
             v.page_view(
                 js_sys::Date::now(),
@@ -47,12 +47,12 @@ pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
         });
         let result = f(visitor);
         if visitor.consent {
-            browser::storage_set(true, STORAGE_KEY, &visitor.to_json());
+            browser::storage_set(true, STORAGE_KEY, &visitor.to_storage());
             browser::storage_remove(false, STORAGE_KEY);
         } else {
             browser::storage_remove(true, STORAGE_KEY);
             let session = visitor.without_personal_data();
-            browser::storage_set(false, STORAGE_KEY, &session.to_json());
+            browser::storage_set(false, STORAGE_KEY, &session.to_storage());
         }
         result
     })
@@ -73,15 +73,32 @@ pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
 #[wasm_bindgen(js_name = mountOffer)]
 pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
+    #[cfg(not(feature = "full"))]
+    if let Some(feature) = needs_full_build(&config) {
+        return Err(JsValue::from_str(&format!(
+            "offer \"{}\" uses {feature}, which leadmagnet.js leaves out to stay within its \
+             100 KB budget. Fix: load leadmagnet-full.js (same folder) instead of leadmagnet.js.",
+            config.id
+        )));
+    }
     let (seed, show) = with_visitor(|v| {
-        let page = browser::page_facts(v.returning());
-        let show = display::should_show(&config, &page, v, js_sys::Date::now());
+        let now = js_sys::Date::now();
+        #[cfg(feature = "full")]
+        let show = display::should_show(&config, &browser::page_facts(v.returning()), v, now);
+        #[cfg(not(feature = "full"))]
+        let show = display::frequency_allows(&config, v, now);
         (v.seed.clone(), show)
     });
     if show.is_err() {
         return Ok(JsValue::NULL);
     }
+    #[cfg(feature = "full")]
     let variant = display::variant(&config, &seed).cloned();
+    #[cfg(not(feature = "full"))]
+    let variant: Option<leadmagnet_core::config::Variant> = {
+        let _ = seed;
+        None
+    };
     let variant_id = variant.as_ref().map(|v| Rc::<str>::from(v.id.as_str()));
     let config = match &variant {
         Some(v) => display::apply_variant(config, v),
@@ -148,6 +165,25 @@ pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result
     let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));
     Ok(plan.into())
+}
+
+/// What of `config` only the full build (`leadmagnet-full.js`) renders: calculators,
+/// targeting and A/B variants (see ARCHITECTURE.md, "The byte budget").
+#[cfg(not(feature = "full"))]
+fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static str> {
+    if config.calculator.is_some() {
+        Some("a calculator")
+    } else if config
+        .display
+        .as_ref()
+        .is_some_and(|d| d.targeting.is_some())
+    {
+        Some("display.targeting")
+    } else if !config.variants.is_empty() {
+        Some("A/B variants")
+    } else {
+        None
+    }
 }
 
 /// The visitor closed a modal or slide-in offer: remembered for `frequency`.

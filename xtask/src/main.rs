@@ -241,17 +241,28 @@ fn widget() -> Result {
     // this one build only (see ARCHITECTURE.md, "The byte budget").
     let work = Path::new("target/widget");
     fs::create_dir_all(work).map_err(|e| e.to_string())?;
-    // Two modules, built separately so that the checker's `messages` feature of the core
-    // does not reach the widget (cargo unifies features within one build).
-    for (package, artifact, out_name, global) in [
+    // Built one by one, so that the checker's `messages` feature of the core does not
+    // reach the widget (cargo unifies features within one build). The full build
+    // (calculators, targeting, variants) is the widget with its `full` feature; the
+    // default build is the one held to the byte budget.
+    for (package, features, artifact, out_name, global) in [
         (
             "leadmagnet-widget",
+            "",
             "leadmagnet_widget",
             "leadmagnet",
             "wasm_bindgen",
         ),
         (
+            "leadmagnet-widget",
+            "full",
+            "leadmagnet_widget",
+            "leadmagnet-full",
+            "wasm_bindgen",
+        ),
+        (
             "leadmagnet-checker",
+            "",
             "leadmagnet_checker",
             "checker",
             "leadmagnet_checker",
@@ -271,6 +282,8 @@ fn widget() -> Result {
                 "build-std=std,panic_abort",
                 "-Z",
                 "build-std-features=optimize_for_size",
+                "--features",
+                features,
             ])
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", WIDGET_TARGET_DIR)
@@ -303,15 +316,11 @@ fn widget() -> Result {
         run(&mut opt)?;
     }
 
-    let wasm = fs::read("target/widget/leadmagnet.opt.wasm").map_err(|e| e.to_string())?;
-    let wasm_name = format!("leadmagnet-{}.wasm", content_hash(&wasm));
     let checker = fs::read("target/widget/checker.opt.wasm").map_err(|e| e.to_string())?;
     let checker_name = format!("leadmagnet-check-{}.wasm", content_hash(&checker));
-    let glue = fs::read_to_string("target/widget/leadmagnet.js").map_err(|e| e.to_string())?;
     // The checker's glue is its own small script, loaded with its wasm and only when a
     // config needs checking; it hands its init function to the loader and is gone.
-    let checker_glue =
-        fs::read_to_string("target/widget/checker.js").map_err(|e| e.to_string())?;
+    let checker_glue = fs::read_to_string("target/widget/checker.js").map_err(|e| e.to_string())?;
     let checker_js_name = checker_name.replace(".wasm", ".js");
     fs::write(
         "target/widget/checker.bundle.js",
@@ -322,38 +331,61 @@ fn widget() -> Result {
     .map_err(|e| e.to_string())?;
     let loader = fs::read_to_string("src/loader.js").map_err(|e| e.to_string())?;
     let version = env!("CARGO_PKG_VERSION");
-    let script = format!(
-        "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
-         (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
-    )
-    .replace("__LEADMAGNET_VERSION__", version)
-    .replace("__LEADMAGNET_WASM__", &wasm_name)
-    .replace("__LEADMAGNET_CHECK_JS__", &checker_js_name)
-    .replace("__LEADMAGNET_CHECK__", &checker_name);
-    fs::write("target/widget/leadmagnet.bundle.js", script).map_err(|e| e.to_string())?;
+
+    // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.
+    let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
+    for flavor in ["leadmagnet", "leadmagnet-full"] {
+        let wasm =
+            fs::read(format!("target/widget/{flavor}.opt.wasm")).map_err(|e| e.to_string())?;
+        let wasm_name = format!("{flavor}-{}.wasm", content_hash(&wasm));
+        let glue =
+            fs::read_to_string(format!("target/widget/{flavor}.js")).map_err(|e| e.to_string())?;
+        let script = format!(
+            "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
+             (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
+        )
+        .replace("__LEADMAGNET_VERSION__", version)
+        .replace("__LEADMAGNET_WASM__", &wasm_name)
+        .replace("__LEADMAGNET_CHECK_JS__", &checker_js_name)
+        .replace("__LEADMAGNET_CHECK__", &checker_name);
+        fs::write(format!("target/widget/{flavor}.bundle.js"), script)
+            .map_err(|e| e.to_string())?;
+        files.push((format!("{flavor}.js"), wasm_name, wasm));
+    }
 
     let dist = Path::new("www/dist");
     fs::create_dir_all(dist).map_err(|e| e.to_string())?;
     // Old hashed builds go: a stale wasm beside a new loader would only confuse.
+    let keep: Vec<String> = files
+        .iter()
+        .map(|(_, name, _)| name.trim_end_matches(".wasm").to_owned())
+        .chain([checker_name.trim_end_matches(".wasm").to_owned()])
+        .collect();
     for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let stem = |n: &str| n.trim_end_matches(".wasm").to_owned();
+        let hashed = name.contains(".wasm") || name.starts_with("leadmagnet-check-");
         if name.starts_with("leadmagnet-")
-            && (name.contains(".wasm") || name.contains(".js"))
-            && !name.starts_with(&stem(&wasm_name))
-            && !name.starts_with(&stem(&checker_name))
+            && hashed
+            && !keep.iter().any(|k| name.starts_with(k.as_str()))
         {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
     }
-    run(Command::new("node_modules/.bin/esbuild").args([
-        "target/widget/leadmagnet.bundle.js",
-        "--minify",
-        "--target=es2018",
-        "--legal-comments=inline",
-        "--log-level=warning",
-        "--outfile=www/dist/leadmagnet.js",
-    ]))?;
+    let mut compress = vec![dist.join(&checker_name), dist.join(&checker_js_name)];
+    for (script, wasm_name, wasm) in &files {
+        let bundle = format!("target/widget/{}", script.replace(".js", ".bundle.js"));
+        run(Command::new("node_modules/.bin/esbuild").args([
+            bundle.as_str(),
+            "--minify",
+            "--target=es2018",
+            "--legal-comments=inline",
+            "--log-level=warning",
+            &format!("--outfile=www/dist/{script}"),
+        ]))?;
+        fs::write(dist.join(wasm_name), wasm).map_err(|e| e.to_string())?;
+        compress.push(dist.join(script));
+        compress.push(dist.join(wasm_name));
+    }
     run(Command::new("node_modules/.bin/esbuild").args([
         "target/widget/checker.bundle.js",
         "--minify",
@@ -361,22 +393,17 @@ fn widget() -> Result {
         "--log-level=warning",
         &format!("--outfile=www/dist/{checker_js_name}"),
     ]))?;
-    fs::write(dist.join(&wasm_name), &wasm).map_err(|e| e.to_string())?;
     fs::write(dist.join(&checker_name), &checker).map_err(|e| e.to_string())?;
     // Precompressed copies, served as they are (Content-Encoding) by `leadmagnet serve`
     // and by any static host configured for it.
-    for file in [
-        dist.join("leadmagnet.js"),
-        dist.join(&wasm_name),
-        dist.join(&checker_name),
-        dist.join(&checker_js_name),
-    ] {
+    for file in compress {
         let path = file.display().to_string();
         run(Command::new("sh").args([
             "-c",
             &format!("brotli -q 11 -f -o '{path}.br' '{path}' && gzip -9 -k -f -n '{path}'"),
         ]))?;
     }
+    let wasm_name = &files[0].1;
     println!(
         "widget: www/dist/leadmagnet.js + www/dist/{wasm_name} in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -407,8 +434,10 @@ fn dist_files() -> Result<(PathBuf, PathBuf)> {
         .flatten()
         .map(|e| e.path())
         .find(|p| {
+            let name = p.to_string_lossy();
             p.extension().is_some_and(|x| x == "wasm")
-                && !p.to_string_lossy().contains("leadmagnet-check-")
+                && !name.contains("leadmagnet-check-")
+                && !name.contains("leadmagnet-full-")
         })
         .ok_or("no .wasm in www/dist: run `make widget` first")?;
     if !js.is_file() {
@@ -455,22 +484,43 @@ fn size(check: bool) -> Result {
         BUDGET_BROTLI_BYTES,
         total[2] as f64 * 100.0 / BUDGET_BROTLI_BYTES as f64
     );
+    let dist_file = |prefix: &str, suffix: &str| {
+        fs::read_dir("www/dist")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let name = p.to_string_lossy();
+                name.contains(prefix) && name.ends_with(suffix)
+            })
+    };
+    // The full build is for offers with calculators, targeting or variants; it is
+    // reported, not held to the budget (README, "Two builds").
+    if let (Some(script), Some(wasm)) = (
+        dist_file("leadmagnet-full.js", ".js"),
+        dist_file("leadmagnet-full-", ".wasm"),
+    ) {
+        let br = compressed_len("brotli", &["-q", "11", "-c"], &script)?
+            + compressed_len("brotli", &["-q", "11", "-c"], &wasm)?;
+        println!(
+            "full build {} + {}: {br} bytes brotli",
+            script.display(),
+            wasm.display()
+        );
+    }
     // Not part of a page view's bytes when the config comes from `leadmagnet serve`
     // (checked there); fetched beside the widget for configs from anywhere else.
-    if let Some(checker) = fs::read_dir("www/dist")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let name = p.to_string_lossy();
-            name.contains("leadmagnet-check-") && name.ends_with(".wasm")
-        })
-    {
-        let br = compressed_len("brotli", &["-q", "11", "-c"], &checker)?;
+    if let (Some(script), Some(wasm)) = (
+        dist_file("leadmagnet-check-", ".js"),
+        dist_file("leadmagnet-check-", ".wasm"),
+    ) {
+        let br = compressed_len("brotli", &["-q", "11", "-c"], &script)?
+            + compressed_len("brotli", &["-q", "11", "-c"], &wasm)?;
         println!(
-            "checker {}: {br} bytes brotli, loaded only for configs not checked by the collector",
-            checker.display()
+            "checker {} + {}: {br} bytes brotli, loaded only for configs the collector did not check",
+            script.display(),
+            wasm.display()
         );
     }
     if check && total[2] > BUDGET_BROTLI_BYTES {

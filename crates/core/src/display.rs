@@ -74,19 +74,35 @@ pub fn should_show(
     visitor: &Visitor,
     now_ms: f64,
 ) -> Result<(), Hidden> {
+    if !targeted(config, page) {
+        return Err(Hidden::NotTargeted);
+    }
+    frequency_allows(config, visitor, now_ms)
+}
+
+/// Whether `display.targeting` holds for this page and visitor (true without targeting).
+pub fn targeted(config: &OfferConfig, page: &PageFacts) -> bool {
+    let Some(rule) = config.display.as_ref().and_then(|d| d.targeting.as_ref()) else {
+        return true;
+    };
+    let values = page.values();
+    let facts = Facts {
+        values: &values,
+        lists: &CompactLists,
+    };
+    rule.matches(&facts)
+}
+
+/// The frequency part of [`should_show`]: dismissal and conversion, for modal and
+/// slide-in offers.
+pub fn frequency_allows(
+    config: &OfferConfig,
+    visitor: &Visitor,
+    now_ms: f64,
+) -> Result<(), Hidden> {
     let Some(display) = &config.display else {
         return Ok(());
     };
-    if let Some(rule) = &display.targeting {
-        let values = page.values();
-        let facts = Facts {
-            values: &values,
-            lists: &CompactLists,
-        };
-        if !rule.matches(&facts) {
-            return Err(Hidden::NotTargeted);
-        }
-    }
     if display.mode == DisplayMode::Inline {
         return Ok(());
     }

@@ -10,7 +10,6 @@
 //! what is stored.
 
 use crate::config::OfferConfig;
-use crate::json::{from_json_struct, ToJson, Writer};
 use crate::map::SortedMap;
 use crate::validate::{FieldValue, Values};
 
@@ -51,14 +50,6 @@ pub struct OfferMemory {
 }
 
 impl Visitor {
-    /// The stored visitor, or a new one when nothing (or something unreadable, e.g. an
-    /// entry edited by hand) is stored: memory is a convenience, never a reason to fail.
-    pub fn load(stored: Option<&str>) -> Visitor {
-        stored
-            .and_then(|text| crate::json::read::<Visitor>(text, false).ok())
-            .unwrap_or_default()
-    }
-
     /// Counts this page view: a new visit after [`VISIT_GAP_MS`]; the seed and first
     /// touch are set once.
     pub fn page_view(&mut self, now_ms: f64, new_seed: &str, page_url: &str, referrer: &str) {
@@ -154,64 +145,141 @@ impl Visitor {
         }
     }
 
-    pub fn to_json(&self) -> String {
-        self.to_json_string()
+    /// The stored form: one line per fact, tab-separated, with `\`, tab and newline
+    /// escaped. Not JSON: reading this takes a few lines of code rather than the JSON
+    /// machinery, which counts in the widget's byte budget.
+    ///
+    /// ```text
+    /// lm1
+    /// seed  <seed>          consent  1|0        visits  <n>        seen  <ms>
+    /// touch <page url>  <referrer>  <ms>
+    /// text  <field>  <value>      tick  <field>  1|0      list  <field>  <a>  <b> …
+    /// offer <offer id>  <dismissed ms or empty>  1|0 (converted)
+    /// ```
+    pub fn to_storage(&self) -> String {
+        let mut out = String::from(STORAGE_FORMAT);
+        let mut line = |parts: &[&str]| {
+            out.push('\n');
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push('\t');
+                }
+                for c in part.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        c => out.push(c),
+                    }
+                }
+            }
+        };
+        let flag = |b: bool| if b { "1" } else { "0" };
+        line(&["seed", &self.seed]);
+        line(&["consent", flag(self.consent)]);
+        line(&["visits", &self.visits.to_string()]);
+        line(&["seen", &whole(self.last_seen_ms)]);
+        if let Some(t) = &self.first_touch {
+            line(&["touch", &t.page_url, &t.referrer, &whole(t.at_ms)]);
+        }
+        for (field, value) in &self.values {
+            match value {
+                FieldValue::Text(t) => line(&["text", field, t]),
+                FieldValue::Bool(b) => line(&["tick", field, flag(*b)]),
+                FieldValue::List(items) => {
+                    let mut parts = vec!["list", field.as_str()];
+                    parts.extend(items.iter().map(String::as_str));
+                    line(&parts);
+                }
+            }
+        }
+        for (offer, m) in &self.offers {
+            let dismissed = m.dismissed_ms.map(whole).unwrap_or_default();
+            line(&["offer", offer, &dismissed, flag(m.converted)]);
+        }
+        out
+    }
+
+    /// Reads [`Visitor::to_storage`]'s form; anything else (nothing, another version, a
+    /// hand-edited entry) is a fresh visitor, never an error: memory is a convenience.
+    pub fn from_storage(stored: Option<&str>) -> Visitor {
+        let mut v = Visitor::default();
+        let Some(text) = stored else {
+            return v;
+        };
+        let mut lines = text.split('\n');
+        if lines.next() != Some(STORAGE_FORMAT) {
+            return v;
+        }
+        for line in lines {
+            let parts: Vec<String> = line.split('\t').map(unescape).collect();
+            let p = |i: usize| parts.get(i).map(String::as_str).unwrap_or("");
+            let ms = |i: usize| p(i).parse::<u64>().ok().map(|n| n as f64);
+            match p(0) {
+                "seed" => v.seed = p(1).to_owned(),
+                "consent" => v.consent = p(1) == "1",
+                "visits" => v.visits = p(1).parse().unwrap_or(0),
+                "seen" => v.last_seen_ms = ms(1).unwrap_or(0.0),
+                "touch" => {
+                    v.first_touch = Some(FirstTouch {
+                        page_url: p(1).to_owned(),
+                        referrer: p(2).to_owned(),
+                        at_ms: ms(3).unwrap_or(0.0),
+                    })
+                }
+                "text" => {
+                    v.values
+                        .insert(p(1).to_owned(), FieldValue::Text(p(2).to_owned()));
+                }
+                "tick" => {
+                    v.values
+                        .insert(p(1).to_owned(), FieldValue::Bool(p(2) == "1"));
+                }
+                "list" => {
+                    let items = parts.iter().skip(2).cloned().collect();
+                    v.values.insert(p(1).to_owned(), FieldValue::List(items));
+                }
+                "offer" => {
+                    v.offers.insert(
+                        p(1).to_owned(),
+                        OfferMemory {
+                            dismissed_ms: ms(2),
+                            converted: p(3) == "1",
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        v
     }
 }
 
-impl ToJson for Visitor {
-    fn to_json(&self, w: &mut Writer) {
-        w.begin_object();
-        w.field("seed", &self.seed);
-        w.field("consent", &self.consent);
-        w.field("visits", &self.visits);
-        w.field("last_seen_ms", &self.last_seen_ms);
-        w.field_opt("first_touch", &self.first_touch);
-        w.field("values", &self.values);
-        w.field("offers", &self.offers);
-        w.end_object();
-    }
+/// The first line of the stored form (its version).
+const STORAGE_FORMAT: &str = "lm1";
+
+/// Milliseconds as a whole number (timestamps need no fraction).
+fn whole(ms: f64) -> String {
+    (ms.max(0.0) as u64).to_string()
 }
 
-impl ToJson for FirstTouch {
-    fn to_json(&self, w: &mut Writer) {
-        w.begin_object();
-        w.field("page_url", &self.page_url);
-        w.field("referrer", &self.referrer);
-        w.field("at_ms", &self.at_ms);
-        w.end_object();
+fn unescape(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut chars = part.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => {}
+        }
     }
+    out
 }
-
-impl ToJson for OfferMemory {
-    fn to_json(&self, w: &mut Writer) {
-        w.begin_object();
-        w.field_opt("dismissed_ms", &self.dismissed_ms);
-        w.field("converted", &self.converted);
-        w.end_object();
-    }
-}
-
-from_json_struct!(Visitor {
-    seed: or_default "seed",
-    consent: or_default "consent",
-    visits: or_default "visits",
-    last_seen_ms: or_default "last_seen_ms",
-    first_touch: opt "first_touch",
-    values: or_default "values",
-    offers: or_default "offers",
-});
-
-from_json_struct!(FirstTouch {
-    page_url: or_default "page_url",
-    referrer: or_default "referrer",
-    at_ms: or_default "at_ms",
-});
-
-from_json_struct!(OfferMemory {
-    dismissed_ms: opt "dismissed_ms",
-    converted: or_default "converted",
-});
 
 #[cfg(test)]
 mod tests {
@@ -248,7 +316,7 @@ mod tests {
         assert!(v.offers.get("ebook").is_some_and(|m| m.converted));
         let session = v.without_personal_data();
         assert!(session.first_touch.is_none());
-        assert!(!session.to_json().contains("x.io"));
+        assert!(!session.to_storage().contains("x.io"));
     }
 
     #[test]
@@ -258,10 +326,35 @@ mod tests {
         assert!(v.consent);
         assert_eq!(v.first_name(), Some("Ada"));
         assert!(v.values.get("consent").is_none());
-        let back = Visitor::load(Some(&v.to_json()));
+        let back = Visitor::from_storage(Some(&v.to_storage()));
         assert_eq!(back, v);
         back.known_for(&config());
         assert_eq!(back.known_for(&config()).len(), 2);
+    }
+
+    #[test]
+    fn storage_round_trips_every_kind_of_value_and_awkward_text() {
+        let mut v = Visitor::default();
+        v.page_view(
+            1_700_000_000_123.0,
+            "seed\twith\ttabs",
+            "https://x.io/?a=1\\b",
+            "",
+        );
+        v.consent = true;
+        v.values.insert(
+            "note".into(),
+            FieldValue::Text("line 1\nline 2\ttab \\ back \\t not a tab".into()),
+        );
+        v.values.insert("news".into(), FieldValue::Bool(true));
+        v.values.insert(
+            "channels".into(),
+            FieldValue::List(vec!["a".into(), "b\tc".into()]),
+        );
+        v.dismissed("ebook", 1_700_000_100_000.0);
+        v.offers.entry_or_default("quiz").converted = true;
+        let stored = v.to_storage();
+        assert_eq!(Visitor::from_storage(Some(&stored)), v, "{stored}");
     }
 
     #[test]
@@ -287,8 +380,15 @@ mod tests {
 
     #[test]
     fn unreadable_or_stale_memory_is_a_fresh_start() {
-        assert_eq!(Visitor::load(Some("{not json")), Visitor::default());
-        assert_eq!(Visitor::load(Some("[1,2]")), Visitor::default());
+        assert_eq!(Visitor::from_storage(Some("{not ours")), Visitor::default());
+        assert_eq!(
+            Visitor::from_storage(Some(
+                "lm0
+seed	x"
+            )),
+            Visitor::default()
+        );
+        assert_eq!(Visitor::from_storage(None), Visitor::default());
         let mut v = Visitor::default();
         v.values
             .insert("email".into(), FieldValue::Text("not an email".into()));
