@@ -42,11 +42,13 @@ pub fn browser_language() -> String {
         .unwrap_or_else(|| "en".into())
 }
 
+#[cfg(feature = "full")]
 /// Random hex from `crypto.getRandomValues` (the visitor's variant seed).
 pub fn random_hex() -> String {
     new_lead_id().unwrap_or_default().replace('-', "")
 }
 
+#[cfg(feature = "full")]
 /// `localStorage` (persistent) or `sessionStorage` (this tab); `None` where storage is
 /// blocked (privacy settings, sandboxed frames), which then simply means no memory.
 fn storage(persistent: bool) -> Option<web_sys::Storage> {
@@ -58,10 +60,12 @@ fn storage(persistent: bool) -> Option<web_sys::Storage> {
     }
 }
 
+#[cfg(feature = "full")]
 pub fn storage_get(persistent: bool, key: &str) -> Option<String> {
     storage(persistent)?.get_item(key).ok()?
 }
 
+#[cfg(feature = "full")]
 pub fn storage_set(persistent: bool, key: &str, value: &str) {
     if let Some(s) = storage(persistent) {
         // A full or blocked storage only costs the memory, never the form.
@@ -69,6 +73,7 @@ pub fn storage_set(persistent: bool, key: &str, value: &str) {
     }
 }
 
+#[cfg(feature = "full")]
 pub fn storage_remove(persistent: bool, key: &str) {
     if let Some(s) = storage(persistent) {
         let _ = s.remove_item(key);

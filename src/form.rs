@@ -90,8 +90,10 @@ impl Component for OfferForm {
 
     fn create(ctx: &Context<Self>) -> Self {
         let config = &ctx.props().config;
+        // Only the full build remembers visitors across page views (the default one
+        // stores nothing), so only it knows anyone here.
         let (known, name) = with_visitor(|v| {
-            if v.consent {
+            if cfg!(feature = "full") && v.consent {
                 (v.known_for(config), v.first_name().unwrap_or("").to_owned())
             } else {
                 (Values::new(), String::new())
@@ -138,7 +140,7 @@ impl Component for OfferForm {
                     || kind.has_options()
             }
             Msg::Action(action) => {
-                if action == "back" {
+                if action == "back" || !cfg!(feature = "full") {
                     self.form.back();
                     self.focus = Some(PROGRESS_ID.into());
                 } else {
@@ -170,6 +172,7 @@ impl Component for OfferForm {
                 match result {
                     Ok(fields) => {
                         self.form.sent();
+                        #[cfg(feature = "full")]
                         with_visitor(|v| v.converted(config, &fields));
                         self.sent = fields;
                         if let Some(url) = &config.offer.redirect_url {
@@ -218,7 +221,7 @@ impl Component for OfferForm {
         });
         let body = html! {
             <div class="lm" lang={locale.to_owned()} {onclick}>
-                if props.mode != DisplayMode::Inline {
+                if cfg!(feature = "full") && props.mode != DisplayMode::Inline {
                     <button type="button" class="lm-close" aria-label={ui(lang, Ui::Close)}>{ "×" }</button>
                 }
                 if let Some(cover) = &offer.cover {
@@ -232,6 +235,9 @@ impl Component for OfferForm {
                 { content }
             </div>
         };
+        #[cfg(not(feature = "full"))]
+        return body;
+        #[cfg(feature = "full")]
         match props.mode {
             DisplayMode::Inline => body,
             mode => html! {

@@ -17,7 +17,7 @@
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The stylesheet adopted into every widget's shadow root.
-pub const STYLESHEET: &str = include_str!("style.css");
+pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
 #[cfg(target_arch = "wasm32")]
 mod browser;

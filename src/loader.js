@@ -184,7 +184,9 @@
   // ---- Display: modal and slide-in offers open on their trigger -------------------
   var openDialogs = [];
 
-  function show(host, plan, wasm) {
+  // LEADMAGNET_FULL is set by the build: the default build has no overlays, and this
+  // function is dropped from it.
+  var show = !LEADMAGNET_FULL ? function () {} : function (host, plan, wasm) {
     if (plan.mode === "inline") {
       return;
     }
@@ -306,7 +308,7 @@
     } else {
       open();
     }
-  }
+  };
 
   // Hosts written in the page, and those added later (single-page apps), mount once each.
   var seen = new WeakSet();
@@ -336,7 +338,9 @@
       new MutationObserver(function () {
         scan();
         // A host removed while its modal was open: give the page its scrolling back.
-        openDialogs.filter(function (s) { return !s.dialog.isConnected; }).forEach(function (s) { s.release(); });
+        if (LEADMAGNET_FULL) {
+          openDialogs.filter(function (s) { return !s.dialog.isConnected; }).forEach(function (s) { s.release(); });
+        }
       }).observe(document.documentElement, { childList: true, subtree: true });
     }
     document.dispatchEvent(new CustomEvent("leadmagnet:ready", { detail: { version: VERSION } }));

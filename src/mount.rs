@@ -7,7 +7,9 @@ use crate::browser;
 use crate::form::{OfferForm, OfferProps};
 use leadmagnet_core::config::DisplayMode;
 use leadmagnet_core::display;
-use leadmagnet_core::profile::{Visitor, STORAGE_KEY};
+use leadmagnet_core::profile::Visitor;
+#[cfg(feature = "full")]
+use leadmagnet_core::profile::STORAGE_KEY;
 use leadmagnet_core::read_offer;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,35 +29,51 @@ thread_local! {
     static VISITOR: RefCell<Option<Visitor>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` on the visitor's memory and stores the result: all of it in `localStorage`
-/// after consent; before consent only what names no one, in `sessionStorage`.
+/// Runs `f` on the visitor's memory. The full build stores the result: all of it in
+/// `localStorage` after consent; before consent only what names no one, in
+/// `sessionStorage`. The default build keeps it for this page view only and stores
+/// nothing at all.
 pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
     VISITOR.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let visitor = cell.get_or_insert_with(|| {
-            let stored = browser::storage_get(true, STORAGE_KEY)
-                .or_else(|| browser::storage_get(false, STORAGE_KEY));
-            let mut v = Visitor::from_storage(stored.as_deref());
-            let facts = browser::page_context("");
-            v.page_view(
-                js_sys::Date::now(),
-                &browser::random_hex(),
-                &facts.page_url,
-                facts.referrer.as_deref().unwrap_or(""),
-            );
-            v
-        });
+        let visitor = cell.get_or_insert_with(load_visitor);
         let result = f(visitor);
-        if visitor.consent {
-            browser::storage_set(true, STORAGE_KEY, &visitor.to_storage());
-            browser::storage_remove(false, STORAGE_KEY);
-        } else {
-            browser::storage_remove(true, STORAGE_KEY);
-            let session = visitor.without_personal_data();
-            browser::storage_set(false, STORAGE_KEY, &session.to_storage());
-        }
+        #[cfg(feature = "full")]
+        store_visitor(visitor);
         result
     })
+}
+
+#[cfg(feature = "full")]
+fn load_visitor() -> Visitor {
+    let stored = browser::storage_get(true, STORAGE_KEY)
+        .or_else(|| browser::storage_get(false, STORAGE_KEY));
+    let mut v = Visitor::from_storage(stored.as_deref());
+    let facts = browser::page_context("");
+    v.page_view(
+        js_sys::Date::now(),
+        &browser::random_hex(),
+        &facts.page_url,
+        facts.referrer.as_deref().unwrap_or(""),
+    );
+    v
+}
+
+#[cfg(not(feature = "full"))]
+fn load_visitor() -> Visitor {
+    Visitor::default()
+}
+
+#[cfg(feature = "full")]
+fn store_visitor(visitor: &Visitor) {
+    if visitor.consent {
+        browser::storage_set(true, STORAGE_KEY, &visitor.to_storage());
+        browser::storage_remove(false, STORAGE_KEY);
+    } else {
+        browser::storage_remove(true, STORAGE_KEY);
+        let session = visitor.without_personal_data();
+        browser::storage_set(false, STORAGE_KEY, &session.to_storage());
+    }
 }
 
 /// Renders the offer described by `config_json` into `host`'s shadow root, if this
@@ -167,11 +185,17 @@ pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result
     Ok(plan.into())
 }
 
-/// What of `config` only the full build (`leadmagnet-full.js`) renders: calculators,
+/// What of `config` only the full build (`leadmagnet-full.js`) renders: modal and slide-in
+/// display (with frequency caps, which need the visitor's memory), calculators,
 /// targeting and A/B variants (see ARCHITECTURE.md, "The byte budget").
 #[cfg(not(feature = "full"))]
 fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static str> {
-    if config.calculator.is_some() {
+    let display = config.display.as_ref();
+    if display.is_some_and(|d| d.mode != DisplayMode::Inline) {
+        Some("a modal or slide-in display")
+    } else if display.is_some_and(|d| d.frequency.is_some()) {
+        Some("display.frequency")
+    } else if config.calculator.is_some() {
         Some("a calculator")
     } else if config
         .display
@@ -187,6 +211,7 @@ fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static st
 }
 
 /// The visitor closed a modal or slide-in offer: remembered for `frequency`.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = dismissOffer)]
 pub fn dismiss_offer(offer_id: &str) {
     with_visitor(|v| v.dismissed(offer_id, js_sys::Date::now()));

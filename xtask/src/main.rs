@@ -380,6 +380,7 @@ fn widget() -> Result {
             "--target=es2018",
             "--legal-comments=inline",
             "--log-level=warning",
+            &format!("--define:LEADMAGNET_FULL={}", script.contains("full")),
             &format!("--outfile=www/dist/{script}"),
         ]))?;
         fs::write(dist.join(wasm_name), wasm).map_err(|e| e.to_string())?;
