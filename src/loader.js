@@ -137,14 +137,9 @@
     } else {
       loaded = Promise.reject(new TypeError(PREFIX + "mount() needs an offer config object or its URL as its second argument"));
     }
+    // "" (valid), the problems, or the Error that kept the checker from running.
     var verdict = loaded.then(function (c) {
-      return c[2] ? "" : check(c[0]).catch(function (error) {
-        // Without the checker the config is still read strictly by the widget; it shows
-        // rather than costing leads over a missing file.
-        console.warn(PREFIX + "could not load the config checker " + CHECK_FILE + " (" + error.message + "); " +
-          "showing " + c[1] + " unchecked. Fix: upload it beside leadmagnet.js, or serve configs with `leadmagnet serve`.");
-        return "";
-      });
+      return c[2] ? "" : check(c[0]).catch(function (error) { return error; });
     });
     // Settled below either way; this only keeps an early failure from being reported as
     // unhandled while the wasm is still loading.
@@ -155,7 +150,12 @@
       }
       return Promise.all([loaded, verdict]).then(function (r) {
         var text = r[0][0], url = r[0][1];
-        if (r[1]) {
+        if (r[1] instanceof Error) {
+          // Without the checker the config is still read strictly by the widget; it
+          // shows rather than costing leads over a missing file.
+          console.warn(PREFIX + "could not load the config checker " + CHECK_FILE + " (" + r[1].message + "); " +
+            "showing " + url + " unchecked. Fix: upload it beside leadmagnet.js, or serve configs with `leadmagnet serve`.");
+        } else if (r[1]) {
           throw invalid(url, r[1]);
         }
         var plan;

@@ -30,6 +30,10 @@ function site(overrides = {}) {
     '/': { type: 'text/html', body: page() },
     '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
     [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+    // The config checker, uploaded with the widget: configs from this server are not
+    // checked by a collector, so the loader checks them first.
+    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
     '/offers/ebook.json': { type: 'application/json', body: offer },
     ...overrides,
   };
@@ -260,6 +264,8 @@ test('data-base points the loader at another folder for the wasm', async () => {
     '/': { type: 'text/html', body: page({ scripts }) },
     [`/w/${files.wasm}`]: undefined,
     [`/elsewhere/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+    [`/elsewhere/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/elsewhere/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
   }));
   const { tab, seen, context } = await visit(`${server.url}/`);
   await widgetReady(tab, '#host');

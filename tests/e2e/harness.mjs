@@ -63,9 +63,26 @@ export function watch(page) {
 
 export function distFiles() {
   const dist = join(ROOT, 'www/dist');
-  const wasm = readdirSync(dist).find((f) => f.endsWith('.wasm'));
+  // The default build's wasm (not the full build's, not the checker's).
+  const wasm = readdirSync(dist).find((f) => /^leadmagnet-[0-9a-f]+\.wasm$/.test(f));
   if (!wasm) throw new Error('www/dist has no wasm: run `make widget`');
-  return { dist, wasm, js: readFileSync(join(dist, 'leadmagnet.js')), wasmBytes: readFileSync(join(dist, wasm)) };
+  const names = readdirSync(dist);
+  const full = names.find((f) => /^leadmagnet-full-[0-9a-f]+\.wasm$/.test(f));
+  const check = names.find((f) => /^leadmagnet-check-[0-9a-f]+\.wasm$/.test(f));
+  const checkJs = check.replace('.wasm', '.js');
+  return {
+    dist,
+    wasm,
+    js: readFileSync(join(dist, 'leadmagnet.js')),
+    wasmBytes: readFileSync(join(dist, wasm)),
+    full,
+    fullJs: readFileSync(join(dist, 'leadmagnet-full.js')),
+    fullBytes: readFileSync(join(dist, full)),
+    check,
+    checkJs,
+    checkBytes: readFileSync(join(dist, check)),
+    checkScript: readFileSync(join(dist, checkJs)),
+  };
 }
 
 /**

@@ -215,7 +215,7 @@ fn score_names_the_file_and_place_of_bad_input() {
     let cases = [
         (
             bad_shape,
-            "shape.json:1:22: /fields/email: expected a string or a boolean, found the number 5",
+            "shape.json:1:22: /fields/email: expected a string, a boolean or a list of strings, found the number 5",
         ),
         (
             bad_time,
