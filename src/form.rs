@@ -310,9 +310,11 @@ impl OfferForm {
             e.prevent_default();
             Msg::Submit
         });
-        // Every control reports through this one listener (`input` fires for text,
-        // numbers, selects, checkboxes and radios alike).
-        let oninput = ctx.link().callback(|e: InputEvent| {
+        // Every control reports through one delegated listener, on `input` (text,
+        // numbers, selects, checkboxes and radios alike) and on `change` (what autofill
+        // and scripts may send alone). Handling both is idempotent: each carries the
+        // control's whole state.
+        let control = ctx.link().callback(|e: Event| {
             let target: JsValue = e.target().map(JsValue::from).unwrap_or_default();
             let prop = |key: &str| js_sys::Reflect::get(&target, &key.into()).unwrap_or_default();
             Msg::Input(
@@ -321,6 +323,11 @@ impl OfferForm {
                 prop("checked").as_bool().unwrap_or(false),
             )
         });
+        let oninput = {
+            let control = control.clone();
+            Callback::from(move |e: InputEvent| control.emit(e.into()))
+        };
+        let onchange = control;
         let submit_label = if !last {
             ui(lang, Ui::Next)
         } else if sending {
@@ -354,7 +361,7 @@ impl OfferForm {
                     </p>
                     <progress class="lm-bar" max={steps.len().to_string()} value={(step + 1).to_string()} aria-hidden="true"></progress>
                 }
-                <form novalidate=true {onsubmit} {oninput} aria-busy={sending.to_string()}>
+                <form novalidate=true {onsubmit} {oninput} {onchange} aria-busy={sending.to_string()}>
                     if config.fields.iter().any(|f| f.required && shown(f)) {
                         <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
                     }

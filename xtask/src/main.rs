@@ -691,6 +691,24 @@ fn test() -> Result {
         &mut steps,
     )?;
     run_counting(
+        "lints, full widget build on wasm32 (clippy -D warnings)",
+        cargo().args([
+            "clippy",
+            "--quiet",
+            "-p",
+            "leadmagnet-widget",
+            "--features",
+            "full",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        &mut steps,
+    )?;
+    run_counting(
         "native tests: core, server, widget",
         cargo().args(["test", "--workspace"]),
         &mut steps,

@@ -67,7 +67,8 @@ pub enum Hidden {
 
 /// Whether the offer shows on this page view. Inline offers are part of the page: only
 /// targeting applies to them. Modal and slide-in offers, which interrupt, also respect
-/// the visitor's dismissal (for `dismissed_days`) and never come back after conversion.
+/// the visitor's dismissal (for `dismissed_days`) and never come back after conversion,
+/// unless a click opens them: then the visitor asked.
 pub fn should_show(
     config: &OfferConfig,
     page: &PageFacts,
@@ -103,7 +104,9 @@ pub fn frequency_allows(
     let Some(display) = &config.display else {
         return Ok(());
     };
-    if display.mode == DisplayMode::Inline {
+    // A click trigger opens the offer because the visitor asked for it: no cap applies.
+    let on_request = display.trigger.as_ref().is_some_and(|t| t.click.is_some());
+    if display.mode == DisplayMode::Inline || on_request {
         return Ok(());
     }
     let memory = visitor.offers.get(&config.id);
@@ -294,6 +297,9 @@ mod tests {
         // Inline offers are part of the page: only targeting applies.
         let inline = offer(r#"{"mode":"inline"}"#, "[]");
         assert_eq!(should_show(&inline, &p, &v, 0.0), Ok(()));
+        // A click opens what the visitor asked for, converted or not.
+        let on_click = offer(r##"{"mode":"modal","trigger":{"click":"#cta"}}"##, "[]");
+        assert_eq!(should_show(&on_click, &p, &v, 0.0), Ok(()));
     }
 
     #[test]

@@ -1,0 +1,379 @@
+// What a visitor meets (issue 4): quiz, calculator, modal and slide-in offers with their
+// triggers, progressive profiling across page loads, frequency caps, sticky variants, a
+// hostile host page and the naughty strings — in real Chromium against a real collector.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ROOT, distFiles, launch, startCollector, startStatic, watch } from './harness.mjs';
+
+const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const files = distFiles();
+let browser;
+let collector;
+
+before(async () => {
+  browser = await launch();
+  collector = await startCollector();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+async function open(path, options = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...options });
+  const tab = await context.newPage();
+  const seen = watch(tab);
+  await tab.goto(`${collector.url}${path}`);
+  return { context, tab, seen };
+}
+
+/** axe-core inside the widget's shadow root(s), with the WCAG 2.2 AA tags. */
+async function axe(tab, host) {
+  await tab.evaluate(AXE);
+  const result = await tab.evaluate(async ({ host, tags }) => {
+    const r = await window.axe.run({ include: [[host]] }, { runOnly: { type: 'tag', values: tags } });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }, { host, tags: TAGS });
+  assert.deepEqual(result, [], 'axe-core violations');
+}
+
+const shadow = (tab, host, selector) => tab.locator(`${host} >> ${selector}`);
+
+async function leadsFor(email) {
+  return (await collector.leads()).filter((l) => l.fields.email === email);
+}
+
+test('quiz: three steps by keyboard only, Back keeps answers, the result after the contact step', async () => {
+  const { context, tab, seen } = await open('/quiz.html');
+  const host = '[data-leadmagnet]';
+  await shadow(tab, host, '#lm-progress').waitFor();
+  await axe(tab, host);
+  assert.equal(await shadow(tab, host, '#lm-progress').textContent(), 'Step 1 of 3: Your lead scoring');
+  // Keyboard only: Tab into the first group, arrows choose, Space ticks, Enter goes on.
+  await shadow(tab, host, '#lm-f-scoring_model').focus();
+  await tab.keyboard.press('ArrowDown'); // "By gut feeling"
+  await tab.keyboard.press('ArrowDown'); // "With explicit rules"
+  await tab.keyboard.press('Tab'); // the checkboxes group
+  await tab.keyboard.press('Tab');
+  await tab.keyboard.press('Tab');
+  await tab.keyboard.press('Space'); // "Gated content"
+  await tab.keyboard.press('Tab'); // "Next"
+  await tab.keyboard.press('Enter');
+  await shadow(tab, host, 'text=Step 2 of 3: Your follow-up').waitFor();
+  assert.equal(await tab.evaluate(() => document.querySelector('[data-leadmagnet]').shadowRoot.activeElement.id), 'lm-progress');
+  await axe(tab, host);
+  await shadow(tab, host, 'button[data-action=back]').click();
+  await shadow(tab, host, 'text=Step 1 of 3: Your lead scoring').waitFor();
+  assert.equal(await shadow(tab, host, '#lm-f-scoring_model-2').isChecked(), true, 'Back keeps the answer');
+  assert.equal(await shadow(tab, host, '#lm-f-channels-2').isChecked(), true);
+  await shadow(tab, host, 'button[type=submit]').press('Enter');
+  await shadow(tab, host, 'text=Step 2 of 3: Your follow-up').waitFor();
+  await tab.keyboard.press('Tab'); // the first answer
+  await tab.keyboard.press('ArrowDown'); // "Yes"
+  await tab.keyboard.press('Tab'); // "Back"
+  await tab.keyboard.press('Tab'); // "Next"
+  await tab.keyboard.press('Enter');
+  await shadow(tab, host, 'text=Step 3 of 3: Where should we send it?').waitFor();
+  const email = `quiz-e2e-${Date.now()}@example.com`;
+  await tab.keyboard.press('Tab'); // email
+  await tab.keyboard.type(email);
+  await tab.keyboard.press('Tab'); // first name
+  await tab.keyboard.press('Tab'); // consent
+  await tab.keyboard.press('Space');
+  await tab.keyboard.press('Tab'); // "Back"
+  await tab.keyboard.press('Tab'); // "Show my result"
+  await tab.keyboard.press('Enter');
+  await shadow(tab, host, '#lm-success .lm-result-value').waitFor();
+  assert.equal(await shadow(tab, host, '.lm-result-value').textContent(), 'Leading');
+  await axe(tab, host);
+  const [lead] = await leadsFor(email);
+  assert.deepEqual(lead.fields.channels, ['content']);
+  assert.equal(lead.fields.scoring_model, 'rules');
+  assert.equal(lead.context.quiz_result, 'Leading');
+  assert.equal(lead.context.quiz_points, 7);
+  assert.deepEqual(seen.errors, []);
+  await context.close();
+});
+
+test('calculator (full build): a live, locale-formatted result in English and German', async () => {
+  for (const [locale, expected] of [['en-US', '€240,000'], ['de-DE', '240.000 €']]) {
+    const { context, tab } = await open('/calculator.html', { locale });
+    const host = '[data-leadmagnet]';
+    await shadow(tab, host, '#lm-f-leads').waitFor();
+    assert.equal(await shadow(tab, host, '.lm-result').count(), 0, 'no result before the inputs');
+    await shadow(tab, host, '#lm-f-leads').fill('1000');
+    await shadow(tab, host, '#lm-f-rate').fill('2');
+    await shadow(tab, host, '#lm-f-deal').fill('5000');
+    const value = shadow(tab, host, '.lm-result-value');
+    await value.waitFor();
+    // Intl puts a no-break space between number and sign in German.
+    assert.equal((await value.textContent()).replace(/\u00a0/g, ' '), expected);
+    assert.equal(await tab.evaluate(() => document.querySelector('[data-leadmagnet]').shadowRoot.querySelector('.lm').lang), locale);
+    await axe(tab, host);
+    await shadow(tab, host, '#lm-f-rate').fill('3');
+    await tab.waitForFunction(() => document.querySelector('[data-leadmagnet]').shadowRoot.querySelector('.lm-result-value').textContent.includes('360'));
+    await context.close();
+  }
+});
+
+test('modal (full build): opens on its button, traps focus, Esc closes, focus and scrolling come back', async () => {
+  const { context, tab, seen } = await open('/checklist.html');
+  const host = '[data-leadmagnet="/offers/checklist.json"]';
+  await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot?.querySelector('dialog'));
+  assert.equal(await shadow(tab, host, 'dialog').isVisible(), false, 'closed until asked for');
+  await tab.click('[data-open-checklist]');
+  await shadow(tab, host, 'dialog[open]').waitFor();
+  assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), 'hidden', 'page scrolling locked');
+  assert.equal(await tab.evaluate(() => document.activeElement.matches('[data-leadmagnet="/offers/checklist.json"]')), true, 'focus inside the dialog');
+  await axe(tab, host);
+  // Tab cycles within the dialog (the page behind is inert).
+  for (let i = 0; i < 12; i++) {
+    await tab.keyboard.press('Tab');
+    const outside = await tab.evaluate(() => {
+      const a = document.activeElement;
+      return a && a !== document.body && !a.matches('[data-leadmagnet="/offers/checklist.json"]');
+    });
+    assert.equal(outside, false, 'focus never reaches the page behind the modal');
+  }
+  await tab.keyboard.press('Escape');
+  await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
+  assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), '', 'scrolling back');
+  assert.equal(await tab.evaluate(() => document.activeElement.matches('[data-open-checklist]')), true, 'focus back on the opener');
+  // The close button works as well.
+  await tab.click('[data-open-checklist]');
+  await shadow(tab, host, '.lm-close').click();
+  await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
+  assert.deepEqual(seen.errors, []);
+  await context.close();
+});
+
+test('progressive profiling across three page loads, "not you?" and a sticky variant', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const tab = await context.newPage();
+  const host = '[data-leadmagnet="/offers/checklist.json"]';
+  const visit = async () => {
+    await tab.goto(`${collector.url}/checklist.html`);
+    await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot?.querySelector('dialog'));
+    await tab.click('[data-open-checklist]');
+    await shadow(tab, host, 'dialog[open]').waitFor();
+    const visible = await tab.evaluate(() => [...document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot
+      .querySelectorAll('.lm-field:not([hidden]) [name]')].map((e) => e.name));
+    return { visible, title: await shadow(tab, host, '#lm-title').textContent() };
+  };
+  const email = `profile-${Date.now()}@example.com`;
+  const first = await visit();
+  assert.deepEqual(first.visible, ['email', 'first_name', 'consent'], 'first visit: two new fields and consent');
+  assert.deepEqual(await tab.evaluate(() => ({ ...localStorage })), {}, 'nothing in localStorage before consent');
+  await shadow(tab, host, '#lm-f-email').fill(email);
+  await shadow(tab, host, '#lm-f-first_name').fill('Ada');
+  await shadow(tab, host, '#lm-f-consent').check();
+  await shadow(tab, host, 'button[type=submit]').click();
+  await shadow(tab, host, '#lm-success').waitFor();
+  assert.match(await tab.evaluate(() => localStorage.getItem('leadmagnet:v1')), /text\tfirst_name\tAda/, 'remembered after consent');
+
+  const second = await visit();
+  assert.equal(second.title, first.title, 'the same variant on every load');
+  assert.deepEqual(second.visible, ['company', 'role', 'consent'], 'known fields are not asked again');
+  assert.equal((await shadow(tab, host, '.lm-welcome').textContent()).replace(/\s+/g, ' ').trim(), 'Welcome back, Ada — Not you?');
+  assert.equal(await shadow(tab, host, '#lm-f-consent').isChecked(), false, 'consent is asked every time');
+  await shadow(tab, host, '#lm-f-company').fill('Contoso');
+  await shadow(tab, host, '#lm-f-role').selectOption('sales');
+  await shadow(tab, host, '#lm-f-consent').check();
+  await shadow(tab, host, 'button[type=submit]').click();
+  await shadow(tab, host, '#lm-success').waitFor();
+
+  const third = await visit();
+  assert.deepEqual(third.visible, ['consent'], 'everything known: a one-click form');
+  await axe(tab, host);
+  const leads = await leadsFor(email);
+  assert.equal(leads.length, 2);
+  const latest = leads.find((l) => l.fields.company === 'Contoso');
+  assert.equal(latest.fields.first_name, 'Ada', 'known values are sent with the lead');
+  assert.match(latest.context.variant, /^[ab]$/);
+  assert.equal(leads[0].context.variant, leads[1].context.variant, 'the variant is sticky and reported');
+
+  // "Not you?" forgets the person and shows the first-visit form.
+  await shadow(tab, host, 'button[data-action=not-you]').click();
+  await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot
+    .querySelector('.lm-field:not([hidden]) [name=email]'));
+  assert.equal(await shadow(tab, host, '.lm-welcome').count(), 0);
+  assert.equal(await tab.evaluate(() => localStorage.getItem('leadmagnet:v1')), null, 'the profile is gone');
+  await context.close();
+});
+
+test('slide-in (full build): opens after scrolling, leaves the page usable, respects dismissal and targeting', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const tab = await context.newPage();
+  const host = '[data-leadmagnet="/offers/newsletter-slide-in.json"]';
+  await tab.goto(`${collector.url}/checklist.html`);
+  await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]').shadowRoot?.querySelector('dialog'));
+  assert.equal(await shadow(tab, host, 'dialog[open]').count(), 0, 'not before scrolling');
+  await tab.mouse.wheel(0, 20000);
+  await shadow(tab, host, 'dialog[open]').waitFor();
+  assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), '', 'a slide-in locks nothing');
+  await tab.click('[data-open-checklist]', { force: true });
+  await axe(tab, host);
+  await shadow(tab, host, '#lm-f-email').focus();
+  await tab.keyboard.press('Escape');
+  await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
+  // Dismissed: not again on the next page view (remembered for the session only, as
+  // nothing was consented to).
+  await tab.reload();
+  await tab.waitForFunction(() => window.Leadmagnet);
+  await tab.evaluate(() => window.Leadmagnet.ready);
+  await tab.waitForTimeout(500);
+  await tab.mouse.wheel(0, 20000);
+  await tab.waitForTimeout(500);
+  assert.equal(await tab.evaluate(() => !!document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]').shadowRoot), false);
+  assert.equal(await tab.evaluate(() => localStorage.length), 0);
+  assert.match(await tab.evaluate(() => sessionStorage.getItem('leadmagnet:v1')), /offer\tnewsletter-slide-in\t\d+\t0/);
+  await context.close();
+  // Targeting: visitors from an email campaign never see it.
+  const other = await browser.newContext();
+  const tab2 = await other.newPage();
+  await tab2.goto(`${collector.url}/checklist.html?utm_medium=email`);
+  await tab2.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot);
+  await tab2.mouse.wheel(0, 20000);
+  await tab2.waitForTimeout(400);
+  assert.equal(await tab2.evaluate(() => !!document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]').shadowRoot), false);
+  await other.close();
+});
+
+/** A page on a plain static server with the full build, mounting `config` inline. */
+async function triggerPage(display) {
+  const config = {
+    version: 1, id: `t-${Math.random().toString(36).slice(2, 8)}`, locale: 'en',
+    offer: { kind: 'form', title: 'Triggered' },
+    fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
+    display, endpoint: { url: `${collector.url}/api/v1/leads` },
+  };
+  const html = `<!doctype html><html lang="en"><head><title>t</title><script src="/w/leadmagnet-full.js"></script></head>
+    <body><h1>Trigger test</h1><div id="host"></div><script>
+    window.addEventListener('leadmagnet:ready', () => {}); document.addEventListener('leadmagnet:ready', () =>
+      Leadmagnet.mount(document.getElementById('host'), ${JSON.stringify(config)}));</script></body></html>`;
+  return startStatic({
+    '/': { type: 'text/html', body: html },
+    '/w/leadmagnet-full.js': { type: 'text/javascript', body: files.fullJs },
+    [`/w/${files.full}`]: { type: 'application/wasm', body: files.fullBytes },
+    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
+  });
+}
+
+for (const [name, display, act] of [
+  ['a delay', { mode: 'modal', trigger: { delay_seconds: 1 } }, async () => {}],
+  ['inactivity', { mode: 'slide_in', trigger: { inactivity_seconds: 1 } }, async () => {}],
+  ['exit intent (the pointer leaves through the top)', { mode: 'modal', trigger: { exit_intent: true } }, async (tab) => {
+    await tab.mouse.move(300, 200);
+    await tab.mouse.move(300, 0);
+    // Leaving the viewport: the browser's mouseout with no related target, above the top.
+    await tab.evaluate(() => document.dispatchEvent(new MouseEvent('mouseout', { clientY: -5, relatedTarget: null, bubbles: true })));
+  }],
+]) {
+  test(`trigger: ${name} opens the offer, not before`, async () => {
+    const server = await triggerPage(display);
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const seen = watch(tab);
+    await tab.goto(server.url);
+    await tab.waitForFunction(() => document.getElementById('host').shadowRoot?.querySelector('dialog'));
+    assert.equal(await tab.locator('#host >> dialog[open]').count(), 0, 'closed at first');
+    await act(tab);
+    await tab.locator('#host >> dialog[open]').waitFor({ timeout: 5000 });
+    assert.deepEqual(seen.leadmagnet(), []);
+    await context.close();
+    await server.close();
+  });
+}
+
+test('a host removed while its modal is open leaves the page scrollable and intact', async () => {
+  const server = await triggerPage({ mode: 'modal' });
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const seen = watch(tab);
+  await tab.goto(server.url);
+  await tab.locator('#host >> dialog[open]').waitFor();
+  assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), 'hidden');
+  await tab.evaluate(() => document.getElementById('host').remove());
+  await tab.waitForFunction(() => document.documentElement.style.overflow === '');
+  assert.equal(await tab.textContent('h1'), 'Trigger test');
+  assert.deepEqual(seen.errors, []);
+  await context.close();
+  await server.close();
+});
+
+test('a hostile host page changes nothing in the widget (screenshot check)', async () => {
+  const offer = readFileSync(join(ROOT, 'www/offers/ebook.json'));
+  const page = (css) => `<!doctype html><html lang="en"><head><title>h</title><style>${css}</style>
+    <script src="/w/leadmagnet.js" async></script></head><body>
+    <div id="host" data-leadmagnet="/offers/ebook.json" style="width:420px"></div></body></html>`;
+  const site = {
+    '/plain': { type: 'text/html', body: page('body { margin: 0 }') },
+    '/hostile': { type: 'text/html', body: page('* { all: revert } html { font-size: 62.5%; color: red } input { display: none } body { margin: 0 }') },
+    '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
+    [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
+    '/offers/ebook.json': { type: 'application/json', body: offer },
+  };
+  const server = await startStatic(site);
+  const shots = [];
+  for (const path of ['/plain', '/hostile']) {
+    const context = await browser.newContext({ viewport: { width: 600, height: 1100 }, colorScheme: 'light' });
+    const tab = await context.newPage();
+    await tab.goto(`${server.url}${path}`);
+    await tab.locator('#host >> form').waitFor();
+    assert.equal(await tab.locator('#host >> #lm-f-email').isVisible(), true, `${path}: inputs are visible`);
+    const size = await tab.evaluate(() => getComputedStyle(document.getElementById('host').shadowRoot.querySelector('label')).fontSize);
+    assert.equal(size, '16px', `${path}: the widget's text size is its own`);
+    shots.push(await tab.locator('#host').screenshot());
+    await context.close();
+  }
+  assert.ok(shots[0].equals(shots[1]), 'the widget looks the same, pixel for pixel, on the hostile page');
+  await server.close();
+});
+
+test('the Big List of Naughty Strings: nothing executes, rendering holds, and each arrives unaltered', async () => {
+  const require = createRequire(import.meta.url);
+  const strings = require('big-list-of-naughty-strings/blns.json')
+    .filter((s) => s.trim() !== '' && [...s.trim()].length <= 500);
+  const config = {
+    version: 1, id: 'naughty', locale: 'en', offer: { kind: 'form', title: 'Naughty' },
+    fields: [
+      { id: 'email', type: 'email', label: 'Email', required: true },
+      { id: 'note', type: 'text', label: 'Note', required: true },
+    ],
+    endpoint: { url: `${collector.url}/api/v1/leads` },
+  };
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const seen = watch(tab);
+  await tab.goto(`${collector.url}/quiz.html`);
+  await tab.evaluate(() => window.Leadmagnet.ready);
+  await tab.evaluate(() => { window.__naughty = 0; for (const n of ['alert', 'confirm', 'prompt']) window[n] = () => { window.__naughty++; }; });
+  await tab.evaluate(() => { const d = document.createElement('div'); d.id = 'naughty'; document.body.append(d); });
+  const stamp = Date.now();
+  for (let i = 0; i < strings.length; i++) {
+    await tab.evaluate((c) => window.Leadmagnet.mount(document.getElementById('naughty'), c), config);
+    await tab.locator('#naughty >> #lm-f-note').fill(strings[i]);
+    await tab.locator('#naughty >> #lm-f-email').fill(`n${i}-${stamp}@example.com`);
+    await tab.locator('#naughty >> button[type=submit]').click();
+    await tab.locator('#naughty >> #lm-success').waitFor();
+    assert.equal(await tab.locator('#naughty >> #lm-title').textContent(), 'Naughty', `rendering holds for #${i}`);
+  }
+  assert.equal(await tab.evaluate(() => window.__naughty), 0, 'no string ran script');
+  assert.deepEqual(seen.errors, []);
+  const stored = (await collector.leads()).filter((l) => l.fields.email.endsWith(`-${stamp}@example.com`));
+  assert.equal(stored.length, strings.length);
+  for (const lead of stored) {
+    const i = Number(lead.fields.email.slice(1, lead.fields.email.indexOf('-')));
+    // Trimming the ends is the one normalization of text (documented); nothing else changes.
+    assert.equal(lead.fields.note, strings[i].trim(), `string #${i} arrives as typed`);
+  }
+  await context.close();
+});
