@@ -186,12 +186,16 @@
 
   // LEADMAGNET_FULL is set by the build: the default build has no overlays, and this
   // function is dropped from it.
-  var show = !LEADMAGNET_FULL ? function () {} : function (host, plan, wasm) {
+  var show = !LEADMAGNET_FULL ? function () {} : function (host, plan, wasm, tries) {
     if (plan.mode === "inline") {
       return;
     }
     var dialog = host.shadowRoot && host.shadowRoot.querySelector("dialog");
     if (!dialog) {
+      // The widget renders on its scheduler, just after mounting: look again shortly.
+      if ((tries || 0) < 100 && host.isConnected) {
+        setTimeout(function () { show(host, plan, wasm, (tries || 0) + 1); }, 10);
+      }
       return;
     }
     var modal = plan.mode === "modal";

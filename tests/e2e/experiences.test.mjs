@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, distFiles, launch, startCollector, startStatic, watch } from './harness.mjs';
+import { ROOT, TOKEN, distFiles, launch, startCollector, startStatic, watch } from './harness.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -44,8 +44,15 @@ async function axe(tab, host) {
 
 const shadow = (tab, host, selector) => tab.locator(`${host} >> ${selector}`);
 
+/** The stored payloads (newest first) with this email. */
 async function leadsFor(email) {
-  return (await collector.leads()).filter((l) => l.fields.email === email);
+  return (await allLeads()).filter((l) => l.fields.email === email);
+}
+
+async function allLeads() {
+  const res = await fetch(`${collector.url}/api/v1/leads?limit=1000`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).leads.map((l) => l.payload);
 }
 
 test('quiz: three steps by keyboard only, Back keeps answers, the result after the contact step', async () => {
@@ -216,7 +223,9 @@ test('slide-in (full build): opens after scrolling, leaves the page usable, resp
   await tab.mouse.wheel(0, 20000);
   await shadow(tab, host, 'dialog[open]').waitFor();
   assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), '', 'a slide-in locks nothing');
-  await tab.click('[data-open-checklist]', { force: true });
+  // Non-blocking: the page behind stays usable (focusable, not inert).
+  await tab.focus('[data-open-checklist]');
+  assert.equal(await tab.evaluate(() => document.activeElement.matches('[data-open-checklist]')), true);
   await axe(tab, host);
   await shadow(tab, host, '#lm-f-email').focus();
   await tab.keyboard.press('Escape');
@@ -334,7 +343,35 @@ test('a hostile host page changes nothing in the widget (screenshot check)', asy
     shots.push(await tab.locator('#host').screenshot());
     await context.close();
   }
-  assert.ok(shots[0].equals(shots[1]), 'the widget looks the same, pixel for pixel, on the hostile page');
+  // Compared pixel by pixel in a canvas: no pixel may differ visibly (a channel by more
+  // than 16 of 255; font anti-aliasing may jitter below that).
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const diff = await tab.evaluate(async ([a, b]) => {
+    const load = async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = new OffscreenCanvas(img.width, img.height);
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return g.getImageData(0, 0, img.width, img.height);
+    };
+    const [x, y] = [await load(a), await load(b)];
+    if (x.width !== y.width || x.height !== y.height) return { size: true };
+    let pixels = 0;
+    let max = 0;
+    for (let i = 0; i < x.data.length; i += 4) {
+      let d = 0;
+      for (let k = 0; k < 3; k++) d = Math.max(d, Math.abs(x.data[i + k] - y.data[i + k]));
+      max = Math.max(max, d);
+      if (d > 16) pixels++;
+    }
+    return { pixels, max, total: x.width * x.height };
+  }, shots.map((b) => b.toString('base64')));
+  await context.close();
+  assert.equal(diff.size, undefined, 'same size');
+  assert.equal(diff.pixels, 0, `the widget looks the same on the hostile page: ${JSON.stringify(diff)}`);
   await server.close();
 });
 
@@ -368,7 +405,7 @@ test('the Big List of Naughty Strings: nothing executes, rendering holds, and ea
   }
   assert.equal(await tab.evaluate(() => window.__naughty), 0, 'no string ran script');
   assert.deepEqual(seen.errors, []);
-  const stored = (await collector.leads()).filter((l) => l.fields.email.endsWith(`-${stamp}@example.com`));
+  const stored = (await allLeads()).filter((l) => l.fields.email.endsWith(`-${stamp}@example.com`));
   assert.equal(stored.length, strings.length);
   for (const lead of stored) {
     const i = Number(lead.fields.email.slice(1, lead.fields.email.indexOf('-')));
