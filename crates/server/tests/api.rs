@@ -359,3 +359,57 @@ async fn real_socket_round_trip() {
     let _ = stop.send(());
     server.await.expect("join").expect("server ran");
 }
+
+#[tokio::test]
+async fn offer_configs_are_served_checked_or_plainly_marked_unchecked() {
+    let f = fixture().await;
+    let offers = f.state.www.join("offers");
+    std::fs::create_dir_all(&offers).expect("offers");
+    let good = include_str!("../../../www/offers/quiz.json");
+    std::fs::write(offers.join("quiz.json"), good).expect("write");
+    // Reads fine, but fails a semantic check (results must be sorted).
+    let semantic = good.replace("\"min\": 6", "\"min\": -6");
+    std::fs::write(offers.join("bad.json"), semantic).expect("write");
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::ORIGIN, "https://customer.example")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let ok = app(f.state.clone())
+        .oneshot(get("/offers/quiz.json"))
+        .await
+        .expect("response");
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers()["leadmagnet-checked"], "1");
+    assert_eq!(ok.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert_eq!(
+        ok.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+        "leadmagnet-checked"
+    );
+    let body = ok.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(body, good.as_bytes(), "served as written");
+
+    let bad = app(f.state.clone())
+        .oneshot(get("/offers/bad.json"))
+        .await
+        .expect("response");
+    assert_eq!(
+        bad.status(),
+        StatusCode::OK,
+        "served, so the browser can name its problems"
+    );
+    assert!(bad.headers().get("leadmagnet-checked").is_none());
+
+    for path in [
+        "/offers/../index.html",
+        "/offers/missing.json",
+        "/offers/.hidden.json",
+    ] {
+        let res = app(f.state.clone())
+            .oneshot(get(path))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
