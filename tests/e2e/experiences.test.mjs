@@ -253,26 +253,28 @@ test('slide-in (full build): opens after scrolling, leaves the page usable, resp
   await other.close();
 });
 
-/** A page on a plain static server with the full build, mounting `config` inline. */
-async function triggerPage(display) {
+/** A page for a plain static server with the full build, mounting an offer inline. */
+function triggerRoutes(display, offer = {}, endpoint = null) {
   const config = {
     version: 1, id: `t-${Math.random().toString(36).slice(2, 8)}`, locale: 'en',
-    offer: { kind: 'form', title: 'Triggered' },
+    offer: { kind: 'form', title: 'Triggered', ...offer },
     fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
-    display, endpoint: { url: `${collector.url}/api/v1/leads` },
+    display, endpoint: { url: endpoint || `${collector.url}/api/v1/leads` },
   };
   const html = `<!doctype html><html lang="en"><head><title>t</title><script src="/w/leadmagnet-full.js"></script></head>
-    <body><h1>Trigger test</h1><div id="host"></div><script>
-    window.addEventListener('leadmagnet:ready', () => {}); document.addEventListener('leadmagnet:ready', () =>
+    <body><h1>Trigger test</h1><div id="host"></div><div style="height:5000px"></div><script>
+    document.addEventListener('leadmagnet:ready', () =>
       Leadmagnet.mount(document.getElementById('host'), ${JSON.stringify(config)}));</script></body></html>`;
-  return startStatic({
+  return {
     '/': { type: 'text/html', body: html },
     '/w/leadmagnet-full.js': { type: 'text/javascript', body: files.fullJs },
     [`/w/${files.full}`]: { type: 'application/wasm', body: files.fullBytes },
     [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
     [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
-  });
+  };
 }
+
+const triggerPage = (display, offer) => startStatic(triggerRoutes(display, offer));
 
 for (const [name, display, act] of [
   ['a delay', { mode: 'modal', trigger: { delay_seconds: 1 } }, async () => {}],
@@ -282,6 +284,11 @@ for (const [name, display, act] of [
     await tab.mouse.move(300, 0);
     // Leaving the viewport: the browser's mouseout with no related target, above the top.
     await tab.evaluate(() => document.dispatchEvent(new MouseEvent('mouseout', { clientY: -5, relatedTarget: null, bubbles: true })));
+  }],
+  ['exit intent on touch (a fast scroll back up after reading)', { mode: 'modal', trigger: { exit_intent: true } }, async (tab) => {
+    await tab.evaluate(() => window.scrollTo(0, 2500));
+    await tab.waitForTimeout(100);
+    await tab.evaluate(() => window.scrollTo(0, 600));
   }],
 ]) {
   test(`trigger: ${name} opens the offer, not before`, async () => {
@@ -299,6 +306,28 @@ for (const [name, display, act] of [
     await server.close();
   });
 }
+
+test('after a successful submit the visitor goes to the offer\'s redirect_url', async () => {
+  // A collector of its own that grants this page's origin CORS: the page's routes are
+  // filled in once its server (and so its origin) exists.
+  const routes = {};
+  const server = await startStatic(routes);
+  const own = await startCollector({ allowOrigins: [server.url] });
+  Object.assign(routes, triggerRoutes(undefined, { redirect_url: '/thanks?from=offer' }, `${own.url}/api/v1/leads`));
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const email = `redirect-${Date.now()}@example.com`;
+  await tab.goto(server.url);
+  await tab.locator('#host >> #lm-f-email').fill(email);
+  await tab.locator('#host >> button[type=submit]').click();
+  await tab.waitForURL(/\/thanks\?from=offer$/);
+  const res = await fetch(`${own.url}/api/v1/leads`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const stored = (await res.json()).leads.map((l) => l.payload.fields.email);
+  assert.deepEqual(stored, [email], 'the lead was stored before the visitor left');
+  await context.close();
+  await own.stop();
+  await server.close();
+});
 
 test('a host removed while its modal is open leaves the page scrollable and intact', async () => {
   const server = await triggerPage({ mode: 'modal' });
