@@ -149,8 +149,9 @@ test('modal (full build): opens on its button, traps focus, Esc closes, focus an
   }
   await tab.keyboard.press('Escape');
   await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
-  assert.equal(await tab.evaluate(() => document.documentElement.style.overflow), '', 'scrolling back');
-  assert.equal(await tab.evaluate(() => document.activeElement.matches('[data-open-checklist]')), true, 'focus back on the opener');
+  // The dialog's close event comes a task later: wait for its effects, then check them.
+  await tab.waitForFunction(() => document.documentElement.style.overflow === '', null, { timeout: 5000 });
+  await tab.waitForFunction(() => document.activeElement.matches('[data-open-checklist]'), null, { timeout: 5000 });
   // The close button works as well.
   await tab.click('[data-open-checklist]');
   await shadow(tab, host, '.lm-close').click();
@@ -230,6 +231,8 @@ test('slide-in (full build): opens after scrolling, leaves the page usable, resp
   await shadow(tab, host, '#lm-f-email').focus();
   await tab.keyboard.press('Escape');
   await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
+  // The dismissal is recorded on the dialog's close event, a task later.
+  await tab.waitForFunction(() => /offer\tnewsletter-slide-in\t\d+/.test(sessionStorage.getItem('leadmagnet:v1') || ''), null, { timeout: 5000 });
   // Dismissed: not again on the next page view (remembered for the session only, as
   // nothing was consented to).
   await tab.reload();
