@@ -140,6 +140,8 @@ impl Component for OfferForm {
                     || kind.has_options()
             }
             Msg::Action(action) => {
+                // "not-you" exists only where visitors are remembered (the full build); the
+                // default build compiles that branch away.
                 if action == "back" || !cfg!(feature = "full") {
                     self.form.back();
                     self.focus = Some(PROGRESS_ID.into());

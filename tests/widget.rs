@@ -293,28 +293,7 @@ async fn a_multi_step_quiz_keeps_answers_and_shows_its_result_after_the_contact_
     assert!(text_of(&shadow, "#lm-success").contains("Your result (7 points)"));
 
     // The answers went to the collector as fields, the outcome with the context.
-    let init = RequestInit::new();
-    let headers = js_sys::Object::new();
-    js_sys::Reflect::set(
-        &headers,
-        &"Authorization".into(),
-        &format!("Bearer {TEST_TOKEN}").into(),
-    )
-    .expect("header");
-    init.set_headers(&headers);
-    let window = web_sys::window().expect("window");
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&endpoint, &init))
-        .await
-        .expect("GET leads")
-        .dyn_into()
-        .expect("response");
-    let body: JsValue = JsFuture::from(response.json().expect("json"))
-        .await
-        .expect("body");
-    let text = js_sys::JSON::stringify(&body)
-        .expect("stringify")
-        .as_string()
-        .unwrap_or_default();
+    let text = stored_leads(&endpoint).await;
     assert!(text.contains(&email), "{text}");
     assert!(text.contains(r#""channels":["content"]"#), "{text}");
     assert!(text.contains(r#""scoring_model":"rules""#), "{text}");
@@ -409,6 +388,34 @@ async fn an_empty_submit_shows_linked_errors_and_focuses_the_first_invalid_field
     assert_eq!(email.get_attribute("aria-invalid"), None);
 }
 
+/// The leads the test collector at `endpoint` holds, as the JSON text of its `leads` list.
+async fn stored_leads(endpoint: &str) -> String {
+    let init = RequestInit::new();
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &headers,
+        &"Authorization".into(),
+        &format!("Bearer {TEST_TOKEN}").into(),
+    )
+    .expect("header");
+    init.set_headers(&headers);
+    let window = web_sys::window().expect("window");
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(endpoint, &init))
+        .await
+        .expect("GET leads")
+        .dyn_into()
+        .expect("response");
+    assert_eq!(response.status(), 200);
+    let body: JsValue = JsFuture::from(response.json().expect("json"))
+        .await
+        .expect("body");
+    let leads = js_sys::Reflect::get(&body, &"leads".into()).expect("leads");
+    js_sys::JSON::stringify(&leads)
+        .expect("stringify")
+        .as_string()
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen_test]
 async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     let endpoint = format!("{}/api/v1/leads", collector());
@@ -449,30 +456,7 @@ async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     );
 
     // The collector has exactly this lead.
-    let init = RequestInit::new();
-    let headers = js_sys::Object::new();
-    js_sys::Reflect::set(
-        &headers,
-        &"Authorization".into(),
-        &format!("Bearer {TEST_TOKEN}").into(),
-    )
-    .expect("header");
-    init.set_headers(&headers);
-    let window = web_sys::window().expect("window");
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&endpoint, &init))
-        .await
-        .expect("GET leads")
-        .dyn_into()
-        .expect("response");
-    assert_eq!(response.status(), 200);
-    let body: JsValue = JsFuture::from(response.json().expect("json"))
-        .await
-        .expect("body");
-    let leads = js_sys::Reflect::get(&body, &"leads".into()).expect("leads");
-    let text = js_sys::JSON::stringify(&leads)
-        .expect("stringify")
-        .as_string()
-        .unwrap_or_default();
+    let text = stored_leads(&endpoint).await;
     assert_eq!(
         text.matches(&email).count(),
         1,

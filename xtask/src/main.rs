@@ -496,33 +496,27 @@ fn size(check: bool) -> Result {
                 name.contains(prefix) && name.ends_with(suffix)
             })
     };
-    // The full build is for offers with calculators, targeting or variants; it is
-    // reported, not held to the budget (README, "Two builds").
-    if let (Some(script), Some(wasm)) = (
-        dist_file("leadmagnet-full.js", ".js"),
-        dist_file("leadmagnet-full-", ".wasm"),
-    ) {
-        let br = compressed_len("brotli", &["-q", "11", "-c"], &script)?
-            + compressed_len("brotli", &["-q", "11", "-c"], &wasm)?;
-        println!(
-            "full build {} + {}: {br} bytes brotli",
-            script.display(),
-            wasm.display()
-        );
-    }
-    // Not part of a page view's bytes when the config comes from `leadmagnet serve`
-    // (checked there); fetched beside the widget for configs from anywhere else.
-    if let (Some(script), Some(wasm)) = (
-        dist_file("leadmagnet-check-", ".js"),
-        dist_file("leadmagnet-check-", ".wasm"),
-    ) {
-        let br = compressed_len("brotli", &["-q", "11", "-c"], &script)?
-            + compressed_len("brotli", &["-q", "11", "-c"], &wasm)?;
-        println!(
-            "checker {} + {}: {br} bytes brotli, loaded only for configs the collector did not check",
-            script.display(),
-            wasm.display()
-        );
+    // Reported, not held to the budget: the full build (for offers with overlays, memory,
+    // calculators, targeting or variants; README, "Two builds") and the checker, fetched
+    // only for configs the collector did not check.
+    for (label, script, wasm, note) in [
+        ("full build", "leadmagnet-full.js", "leadmagnet-full-", ""),
+        (
+            "checker",
+            "leadmagnet-check-",
+            "leadmagnet-check-",
+            ", loaded only for configs the collector did not check",
+        ),
+    ] {
+        if let (Some(script), Some(wasm)) = (dist_file(script, ".js"), dist_file(wasm, ".wasm")) {
+            let br = compressed_len("brotli", &["-q", "11", "-c"], &script)?
+                + compressed_len("brotli", &["-q", "11", "-c"], &wasm)?;
+            println!(
+                "{label} {} + {}: {br} bytes brotli{note}",
+                script.display(),
+                wasm.display()
+            );
+        }
     }
     if check && total[2] > BUDGET_BROTLI_BYTES {
         return Err(format!(
