@@ -332,6 +332,81 @@ test('after a successful submit the visitor goes to the offer\'s redirect_url', 
   await server.close();
 });
 
+test('keyboard only: the calculator and the modal checklist are completed without a pointer', async () => {
+  // Calculator: Tab through the numbers, type, Tab to consent, Space, Enter.
+  const calc = await open('/calculator.html');
+  const host = '[data-leadmagnet]';
+  await shadow(calc.tab, host, '#lm-f-leads').waitFor();
+  await shadow(calc.tab, host, '#lm-f-leads').focus();
+  await calc.tab.keyboard.type('500');
+  await calc.tab.keyboard.press('Tab');
+  await calc.tab.keyboard.type('4');
+  await calc.tab.keyboard.press('Tab');
+  await calc.tab.keyboard.type('1000');
+  await calc.tab.keyboard.press('Tab');
+  const email = `keys-${Date.now()}@example.com`;
+  await calc.tab.keyboard.type(email);
+  await calc.tab.keyboard.press('Tab');
+  await calc.tab.keyboard.press('Space');
+  await calc.tab.keyboard.press('Enter');
+  await shadow(calc.tab, host, '#lm-success').waitFor();
+  const [lead] = await leadsFor(email);
+  assert.equal(lead.context.calculator_result, 48000, '500 × 12 × 4 % × 0.2 × 1000');
+  await calc.context.close();
+
+  // Modal: Tab to the page's button, Enter opens, type, Space ticks, Enter sends.
+  const page = await open('/checklist.html');
+  const modal = '[data-leadmagnet="/offers/checklist.json"]';
+  await page.tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/checklist.json"]').shadowRoot?.querySelector('dialog'));
+  await page.tab.focus('[data-open-checklist]');
+  await page.tab.keyboard.press('Enter');
+  await shadow(page.tab, modal, 'dialog[open]').waitFor();
+  await shadow(page.tab, modal, '#lm-f-email').focus();
+  const other = `keys-modal-${Date.now()}@example.com`;
+  await page.tab.keyboard.type(other);
+  await page.tab.keyboard.press('Tab');
+  await page.tab.keyboard.type('Grace');
+  await page.tab.keyboard.press('Tab');
+  await page.tab.keyboard.press('Space');
+  await page.tab.keyboard.press('Enter');
+  await shadow(page.tab, modal, '#lm-success').waitFor();
+  assert.equal((await leadsFor(other)).length, 1);
+  await page.context.close();
+});
+
+test('after conversion a modal never comes back; after dismissal not within its days', async () => {
+  for (const [act, note] of [['convert', 'converted'], ['dismiss', 'dismissed']]) {
+    // A collector of its own that grants this page's origin CORS (see the redirect test).
+    const routes = {};
+    const server = await startStatic(routes);
+    const own = await startCollector({ allowOrigins: [server.url] });
+    const display = { mode: 'modal', trigger: { delay_seconds: 0 }, frequency: { dismissed_days: 7 } };
+    Object.assign(routes, triggerRoutes(display, {}, `${own.url}/api/v1/leads`));
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(server.url);
+    await tab.locator('#host >> dialog[open]').waitFor();
+    if (act === 'convert') {
+      await tab.locator('#host >> #lm-f-email').fill(`freq-${Date.now()}@example.com`);
+      await tab.locator('#host >> button[type=submit]').click();
+      await tab.locator('#host >> #lm-success').waitFor();
+    } else {
+      await tab.keyboard.press('Escape');
+    }
+    // Remembered for this tab (no consent field in this offer): converted, not dismissed;
+    // or dismissed, not converted. The dismissal is recorded on the close event.
+    const memory = act === 'convert' ? '\\noffer\\t[^\\t]+\\t\\t1' : '\\noffer\\t[^\\t]+\\t\\d+\\t0';
+    await tab.waitForFunction((m) => new RegExp(m).test(sessionStorage.getItem('leadmagnet:v1') || ''), memory, { timeout: 5000 });
+    await tab.reload();
+    await tab.evaluate(() => window.Leadmagnet.ready);
+    await tab.waitForTimeout(800);
+    assert.equal(await tab.evaluate(() => !!document.getElementById('host').shadowRoot), false, `${note}: not shown again`);
+    await context.close();
+    await own.stop();
+    await server.close();
+  }
+});
+
 test('a host removed while its modal is open leaves the page scrollable and intact', async () => {
   const server = await triggerPage({ mode: 'modal' });
   const context = await browser.newContext();
