@@ -668,40 +668,33 @@ fn test() -> Result {
         ]),
         &mut steps,
     )?;
-    run_counting(
-        "lints, widget on wasm32 (clippy -D warnings)",
-        cargo().args([
-            "clippy",
-            "--quiet",
-            "-p",
-            "leadmagnet-widget",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-        &mut steps,
-    )?;
-    run_counting(
-        "lints, full widget build on wasm32 (clippy -D warnings)",
-        cargo().args([
-            "clippy",
-            "--quiet",
-            "-p",
-            "leadmagnet-widget",
-            "--features",
+    // Both widget builds: the default one and the full one (feature `full`).
+    for (name, features) in [
+        ("lints, widget on wasm32 (clippy -D warnings)", ""),
+        (
+            "lints, full widget build on wasm32 (clippy -D warnings)",
             "full",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-        &mut steps,
-    )?;
+        ),
+    ] {
+        run_counting(
+            name,
+            cargo().args([
+                "clippy",
+                "--quiet",
+                "-p",
+                "leadmagnet-widget",
+                "--features",
+                features,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            &mut steps,
+        )?;
+    }
     run_counting(
         "native tests: core, server, widget",
         cargo().args(["test", "--workspace"]),
