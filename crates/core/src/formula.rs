@@ -270,7 +270,7 @@ pub fn eval(expr: &Expr, var: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
                 Op::Sub => a - b,
                 Op::Mul => a * b,
                 Op::Div => a / b,
-                Op::Pow => libm::pow(a, b),
+                Op::Pow => crate::math::pow(a, b),
             }
         }
         Expr::Call(func, args) => {
@@ -283,7 +283,7 @@ pub fn eval(expr: &Expr, var: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
                 Func::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
                 Func::Round => {
                     let digits = values.get(1).copied().unwrap_or(0.0);
-                    let scale = libm::pow(10.0, libm::round(digits));
+                    let scale = crate::math::pow(10.0, libm::round(digits));
                     libm::round(values[0] * scale) / scale
                 }
             }

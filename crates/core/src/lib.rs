@@ -21,6 +21,7 @@
 //! - [`display`]: targeting, frequency caps, sticky A/B variants, quiz and calculator
 //!   outcomes.
 //! - [`profile`]: what is remembered about a visitor, and what only with consent.
+//! - [`math`]: `exp2` and `pow` that give the same bits in the browser and on the server.
 //! - [`time`]: RFC 3339 parsing for event ages (the clock is always an argument).
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
@@ -38,6 +39,7 @@ pub mod form;
 pub mod formula;
 pub mod json;
 pub mod map;
+pub mod math;
 pub mod messages;
 pub mod payload;
 pub mod profile;

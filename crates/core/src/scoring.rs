@@ -347,8 +347,8 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
             .map(|at| {
                 let age_days = ((now_ms - at).max(0)) as f64 / DAY_MS;
                 match scoring.decay_half_life_days {
-                    // libm, not std: the browser and the server must compute the same bits.
-                    Some(half_life) => points * libm::exp2(-age_days / half_life),
+                    // Our own exp2: the browser and the server must compute the same bits.
+                    Some(half_life) => points * crate::math::exp2(-age_days / half_life),
                     None => points,
                 }
             })
