@@ -25,3 +25,8 @@ mod browser;
 mod form;
 #[cfg(target_arch = "wasm32")]
 pub mod mount;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
+mod names;
+
 /// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Budget for leadmagnet.js + wasm, brotli -11 (the README states the measured figure).
@@ -314,6 +316,13 @@ fn widget() -> Result {
                 &format!("target/widget/{out_name}.opt.wasm"),
             ]);
         run(&mut opt)?;
+        let opt_path = format!("target/widget/{out_name}.opt.wasm");
+        let glue_path = format!("target/widget/{out_name}.js");
+        let wasm = fs::read(&opt_path).map_err(|e| e.to_string())?;
+        let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+        let (wasm, glue) = names::shorten(&wasm, &glue).map_err(|e| format!("{opt_path}: {e}"))?;
+        fs::write(&opt_path, wasm).map_err(|e| e.to_string())?;
+        fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
     }
 
     let checker = fs::read("target/widget/checker.opt.wasm").map_err(|e| e.to_string())?;
