@@ -244,8 +244,10 @@ impl Component for OfferForm {
             DisplayMode::Inline => body,
             mode => html! {
                 // Opened by the loader (showModal for a modal: the page behind is inert,
-                // Esc closes); the close button is found by its class.
-                <dialog class={if mode == DisplayMode::Modal { "lm-dialog lm-modal" } else { "lm-dialog lm-slide" }}
+                // Esc closes); the close button is found by its class. The mode is a data
+                // attribute: a computed `class` would bring in yew's `Classes` set
+                // (indexmap and a hash table, ~1 KB brotli).
+                <dialog class="lm-dialog" data-mode={if mode == DisplayMode::Modal { "modal" } else { "slide-in" }}
                     aria-labelledby={TITLE_ID}>
                     { body }
                 </dialog>

@@ -164,16 +164,24 @@ impl Parser<'_> {
     }
 
     fn fail<T>(&self, message: &str) -> Result<T, Error> {
-        let found = match self.s.get(self.i) {
-            None => "the end of the text".to_owned(),
-            Some(_) => {
-                let next = std::str::from_utf8(&self.s[self.i..])
-                    .ok()
-                    .and_then(|r| r.chars().next());
-                format!("`{}`", next.unwrap_or(' '))
-            }
+        #[cfg(not(feature = "messages"))]
+        return {
+            let _ = message;
+            Err(Error::new(String::new()).at(self.i))
         };
-        Err(Error::new(format!("{message}, found {found}")).at(self.i))
+        #[cfg(feature = "messages")]
+        {
+            let found = match self.s.get(self.i) {
+                None => "the end of the text".to_owned(),
+                Some(_) => {
+                    let next = std::str::from_utf8(&self.s[self.i..])
+                        .ok()
+                        .and_then(|r| r.chars().next());
+                    format!("`{}`", next.unwrap_or(' '))
+                }
+            };
+            Err(Error::new(format!("{message}, found {found}")).at(self.i))
+        }
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -190,7 +198,9 @@ impl Parser<'_> {
         self.ws();
         let offset = self.i;
         if depth > MAX_DEPTH {
-            return Err(Error::new(format!("nested deeper than {MAX_DEPTH} levels")).at(offset));
+            return Err(
+                Error::new(text(|| format!("nested deeper than {MAX_DEPTH} levels"))).at(offset),
+            );
         }
         let value = match self.s.get(self.i) {
             Some(b'{') => {
@@ -210,7 +220,9 @@ impl Parser<'_> {
                         }
                         let key = self.string()?;
                         if members.iter().any(|(_, k, _)| *k == key) {
-                            return Err(Error::new(format!("duplicate key `{key}`")).at(key_at));
+                            return Err(
+                                Error::new(text(|| format!("duplicate key `{key}`"))).at(key_at)
+                            );
                         }
                         if !self.eat(b':') {
                             return self.fail("expected `:` after the key");
@@ -384,6 +396,19 @@ impl Parser<'_> {
     }
 }
 
+/// A problem text, built only with the `messages` feature: the widget reads configs
+/// that were checked already, and leaves every text to the checker.
+#[inline(always)]
+fn text(make: impl FnOnce() -> String) -> String {
+    #[cfg(feature = "messages")]
+    return make();
+    #[cfg(not(feature = "messages"))]
+    {
+        let _ = make;
+        String::new()
+    }
+}
+
 /// Collects the problems found while reading a document.
 pub struct Reader {
     problems: Vec<Error>,
@@ -473,7 +498,7 @@ impl Reader {
             quoted.join(", ")
         };
         let Value::String(s) = &node.value else {
-            return self.expected(node, at, &format!("one of {}", list()));
+            return self.expected(node, at, &text(|| format!("one of {}", list())));
         };
         if let Some((_, v)) = names.iter().find(|(n, _)| n == s) {
             return Some(*v);
@@ -487,10 +512,29 @@ impl Reader {
     }
 }
 
-/// The pointer of `key` inside `at`.
+/// The pointer of `key` inside `at`. Pointers only ever appear in problem texts, so
+/// without the `messages` feature (the widget) none is built.
 #[inline(never)]
 pub fn child(at: &str, key: &str) -> String {
-    format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))
+    #[cfg(feature = "messages")]
+    return format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+    #[cfg(not(feature = "messages"))]
+    {
+        let _ = (at, key);
+        String::new()
+    }
+}
+
+/// The pointer of element `i` inside `at` (see [`child`]).
+#[inline(never)]
+fn element(at: &str, i: usize) -> String {
+    #[cfg(feature = "messages")]
+    return format!("{at}/{i}");
+    #[cfg(not(feature = "messages"))]
+    {
+        let _ = (at, i);
+        String::new()
+    }
 }
 
 /// An object being read.
@@ -623,9 +667,17 @@ fn whole(r: &mut Reader, node: &Node, at: &str, max: u64) -> Option<u64> {
     match &node.value {
         Value::Number(n) => match n.parse::<u64>() {
             Ok(v) if v <= max => Some(v),
-            _ => r.expected(node, at, &format!("a whole number from 0 to {max}")),
+            _ => r.expected(
+                node,
+                at,
+                &text(|| format!("a whole number from 0 to {max}")),
+            ),
         },
-        _ => r.expected(node, at, &format!("a whole number from 0 to {max}")),
+        _ => r.expected(
+            node,
+            at,
+            &text(|| format!("a whole number from 0 to {max}")),
+        ),
     }
 }
 
@@ -650,7 +702,7 @@ impl<T: FromJson> FromJson for Vec<T> {
         let mut ok = true;
         // Every element is read, so that all problems are reported at once.
         for (i, item) in items.iter().enumerate() {
-            match T::read(r, item, &format!("{at}/{i}")) {
+            match T::read(r, item, &element(at, i)) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
