@@ -26,6 +26,9 @@ mod form;
 #[cfg(target_arch = "wasm32")]
 pub mod mount;
 
+/// lol_alloc's free-list allocator: ~2 KB brotli smaller than std's dlmalloc. Its cost is
+/// a walk of the free list per allocation, which stays short in a widget's small heap
+/// (freed neighbours coalesce); the 200-lead scoring test in Chromium runs on it.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =

@@ -374,6 +374,36 @@ test('keyboard only: the calculator and the modal checklist are completed withou
   await page.context.close();
 });
 
+test('keyboard only: the slide-in opens on keyboard scrolling, is reached by Tab, sent, and Esc closes', async () => {
+  const { context, tab } = await open('/checklist.html');
+  const host = '[data-leadmagnet="/offers/newsletter-slide-in.json"]';
+  await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]').shadowRoot?.querySelector('dialog'));
+  // Scrolled by the End key, not the wheel: the scroll trigger counts keyboard scrolling.
+  await tab.keyboard.press('End');
+  await shadow(tab, host, 'dialog[open]').waitFor();
+  // A non-modal slide-in takes no focus; Tab order goes from the page into it.
+  const focusedInSlideIn = () => tab.evaluate(() => {
+    const h = document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]');
+    return document.activeElement === h ? h.shadowRoot.activeElement?.id || '' : '';
+  });
+  let presses = 0;
+  while ((await focusedInSlideIn()) !== 'lm-f-email') {
+    assert.ok(++presses < 40, 'Tab never reached the slide-in email field');
+    await tab.keyboard.press('Tab');
+  }
+  const email = `keys-slide-${Date.now()}@example.com`;
+  await tab.keyboard.type(email);
+  await tab.keyboard.press('Tab');
+  assert.equal(await focusedInSlideIn(), 'lm-f-consent');
+  await tab.keyboard.press('Space');
+  await tab.keyboard.press('Enter');
+  await shadow(tab, host, '#lm-success').waitFor();
+  assert.equal((await leadsFor(email)).length, 1);
+  await tab.keyboard.press('Escape');
+  await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
+  await context.close();
+});
+
 test('after conversion a modal never comes back; after dismissal not within its days', async () => {
   for (const [act, note] of [['convert', 'converted'], ['dismiss', 'dismissed']]) {
     // A collector of its own that grants this page's origin CORS (see the redirect test).
