@@ -78,22 +78,28 @@ impl IntoResponse for ApiError {
 }
 
 /// `POST /api/v1/leads`: check the envelope, store once, answer `201 {"lead_id"}`.
-/// A retry with the same `lead_id` and body gets the same answer without a second row.
+/// A retry with the same `lead_id` and body gets the same answer without a second row
+/// (`Idempotency-Key`, when sent, must equal that `lead_id`).
 pub async fn create_lead(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // `text/plain` too: the widget's last attempt while a page closes is a keepalive
+    // request, which may not wait for a CORS preflight, and text/plain needs none.
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json") || mime.eq_ignore_ascii_case("text/plain")
+        });
     if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the lead as JSON with the header Content-Type: application/json",
+            "send the lead as JSON with the header Content-Type: application/json (or text/plain)",
         ));
     }
     let body = body.map_err(|rejection| {
@@ -125,6 +131,18 @@ pub async fn create_lead(
             pointer: (!e.pointer.is_empty()).then_some(e.pointer),
         }
     })?;
+    if let Some(key) = headers.get("idempotency-key") {
+        if key.as_bytes() != lead.lead_id.as_bytes() {
+            return Err(ApiError {
+                pointer: Some("/lead_id".into()),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_mismatch",
+                    "the Idempotency-Key header must equal the body's lead_id",
+                )
+            });
+        }
+    }
     // parse_lead accepted the body, so it is UTF-8.
     let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));

@@ -2,7 +2,7 @@
 
 use crate::store::Store;
 use crate::{api, assets};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{any, get};
 use axum::Router;
 use std::future::Future;
@@ -33,7 +33,11 @@ pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .max_age(std::time::Duration::from_secs(600));
     let api = Router::new()
         .route("/api/v1/leads", get(api::list_leads).post(api::create_lead))

@@ -166,13 +166,13 @@ async fn bad_requests_get_json_errors_and_store_nothing() {
             wrong_type,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Content-Type: application/json",
+            "Content-Type: application/json (or text/plain)",
         ),
         (
             no_type,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Content-Type: application/json",
+            "Content-Type: application/json (or text/plain)",
         ),
         (
             post("{\"version\": 1,"),
@@ -244,6 +244,35 @@ async fn a_retry_is_a_replay_and_a_reused_id_is_refused() {
         list["leads"][0]["payload"]["fields"]["email"],
         "ann@example.com"
     );
+}
+
+#[tokio::test]
+async fn text_plain_and_the_idempotency_key_header() {
+    let f = fixture().await;
+    let body = lead(LEAD_ID, "ann@example.com");
+    // The widget's keepalive attempt while a page closes: text/plain, no preflight.
+    let plain = Request::post("/api/v1/leads")
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .body(Body::from(body.clone()))
+        .expect("request");
+    let (status, _, _) = send(&f.state, plain).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Its regular attempts carry the lead_id as Idempotency-Key as well.
+    let keyed = |key: &str| {
+        Request::post("/api/v1/leads")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.clone()))
+            .expect("request")
+    };
+    let (status, _, response) = send(&f.state, keyed(LEAD_ID)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(response.headers()["idempotent-replayed"], "true");
+    let (status, err, _) = send(&f.state, keyed("another-key")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["code"], "idempotency_key_mismatch");
+    assert_eq!(err["error"]["pointer"], "/lead_id");
+    assert_eq!(f.state.store.count().await.expect("count"), 1);
 }
 
 #[tokio::test]
