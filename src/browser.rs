@@ -3,12 +3,8 @@
 //! `crypto` and `fetch`, so no heavy crate enters the wasm.
 
 use leadmagnet_core::Context;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestMode, Response};
-
-/// How long one POST may take before it counts as failed.
-const SEND_TIMEOUT_MS: u32 = 15_000;
 
 /// The current time as `Date.prototype.toISOString` writes it (UTC, milliseconds).
 pub fn now_iso() -> String {
@@ -190,29 +186,27 @@ pub fn resolve_url(url: &str, base: &str) -> String {
         .unwrap_or_else(|_| url.to_owned())
 }
 
-/// POSTs `body` as JSON. `Err` carries a one-line reason for the console.
-pub async fn post_json(url: &str, body: &str) -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(RequestMode::Cors);
-    // Leads carry no cookies: the endpoint needs none, and none of the host page's leak.
-    init.set_credentials(RequestCredentials::Omit);
-    let headers = js_sys::Object::new();
-    js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/json".into())
-        .map_err(describe)?;
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
-    init.set_signal(Some(&AbortSignal::timeout_with_u32(SEND_TIMEOUT_MS)));
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+/// Hands the lead to the loader's outbox (`src/outbox.js`), which stores it in IndexedDB
+/// before the first attempt (of at most `timeout_ms`) and retries until the endpoint takes it. `Ok(true)` when it
+/// is queued rather than sent yet; `Err` carries the endpoint's refusal for the console.
+pub async fn deliver(
+    deliver: &js_sys::Function,
+    url: &str,
+    body: &str,
+    lead_id: &str,
+    timeout_ms: f64,
+) -> Result<bool, String> {
+    let args = js_sys::Array::of4(
+        &url.into(),
+        &body.into(),
+        &lead_id.into(),
+        &timeout_ms.into(),
+    );
+    let promise = deliver.apply(&JsValue::NULL, &args).map_err(describe)?;
+    let outcome = JsFuture::from(js_sys::Promise::resolve(&promise))
         .await
         .map_err(describe)?;
-    let response: Response = response.dyn_into().map_err(describe)?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(format!("{url} answered HTTP {}", response.status()))
-    }
+    Ok(outcome.as_string().as_deref() == Some("queued"))
 }
 
 /// The message of a thrown JS value (an `Error`, a `DOMException`, or anything else).

@@ -41,6 +41,9 @@ pub struct OfferProps {
     /// The visitor's A/B variant, reported with the lead.
     pub variant: Option<Rc<str>>,
     pub mode: DisplayMode,
+    /// The loader's outbox: `deliver(url, body, leadId)` → a promise of `"sent"` or
+    /// `"queued"`, rejected with the reason when the endpoint refused the lead.
+    pub deliver: js_sys::Function,
 }
 
 impl PartialEq for OfferProps {
@@ -56,7 +59,8 @@ pub enum Msg {
     Submit,
     /// A button with a `data-action` (`back`, `not-you`) was pressed.
     Action(String),
-    Sent(Result<Values, String>),
+    /// The outbox's answer: the lead's fields and whether it is only queued yet.
+    Sent(Result<(Values, bool), String>),
 }
 
 pub struct OfferForm {
@@ -68,6 +72,8 @@ pub struct OfferForm {
     welcome: Option<String>,
     /// The fields of the lead that was sent (the result view reads the answers).
     sent: Values,
+    /// The lead waits in the outbox (offline, or the endpoint is unavailable).
+    queued: bool,
 }
 
 /// Element ids inside the shadow root; field ids are slugs, so these are valid ids.
@@ -104,6 +110,7 @@ impl Component for OfferForm {
             form: FormState::with_known(config, known),
             focus: None,
             sent: Values::new(),
+            queued: false,
         }
     }
 
@@ -172,8 +179,9 @@ impl Component for OfferForm {
             }
             Msg::Sent(result) => {
                 match result {
-                    Ok(fields) => {
+                    Ok((fields, queued)) => {
                         self.form.sent();
+                        self.queued = queued;
                         #[cfg(feature = "full")]
                         with_visitor(|v| v.converted(config, &fields));
                         self.sent = fields;
@@ -293,12 +301,16 @@ impl OfferForm {
                 None => p,
             });
         let url = browser::resolve_url(&config.endpoint.url, &props.config_url);
+        let deliver = props.deliver.clone();
+        let timeout_ms = config.endpoint.timeout_ms();
         ctx.link().send_future(async move {
             let result = match payload {
-                Ok(payload) => browser::post_json(&url, &payload.to_json()).await,
+                Ok(payload) => {
+                    browser::deliver(&deliver, &url, &payload.to_json(), &lead_id, timeout_ms).await
+                }
                 Err(e) => Err(e.to_string()),
             };
-            Msg::Sent(result.map(|()| fields))
+            Msg::Sent(result.map(|queued| (fields, queued)))
         });
     }
 
@@ -592,6 +604,9 @@ impl OfferForm {
         html! {
             <div class="lm-success" id={SUCCESS_ID} tabindex="-1" role="status">
                 <p class="lm-success-text">{ text }</p>
+                if self.queued {
+                    <p class="lm-queued">{ ui(lang, Ui::Queued) }</p>
+                }
                 { self.view_result(ctx, lang, &self.sent) }
                 if let Some(asset) = &offer.asset {
                     <a class="lm-download" href={browser::resolve_url(&asset.url, &props.config_url)} download="">

@@ -160,7 +160,7 @@
         }
         var plan;
         try {
-          plan = wasm.mountOffer(element, text, url);
+          plan = wasm.mountOffer(element, text, url, deliver);
         } catch (problem) {
           var message = String(problem && problem.message || problem);
           if (message !== "invalid offer config") {
@@ -337,6 +337,8 @@
   window.Leadmagnet.ready.catch(function () {});
 
   function start() {
+    // Leads queued on an earlier page view go out now (see src/outbox.js).
+    flushOutbox();
     scan();
     if (typeof MutationObserver === "function") {
       new MutationObserver(function () {

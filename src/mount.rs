@@ -78,7 +78,8 @@ fn store_visitor(visitor: &Visitor) {
 
 /// Renders the offer described by `config_json` into `host`'s shadow root, if this
 /// visitor is to see it. `config_url` is where the config came from (the page URL for
-/// inline configs): relative URLs resolve against it.
+/// inline configs): relative URLs resolve against it. `deliver` is the loader's outbox,
+/// which every lead goes through (see `src/outbox.js`).
 ///
 /// The config must have been checked (by the collector, or by the checker the loader
 /// runs first): only its reading happens here, without problem texts. A config that
@@ -89,7 +90,12 @@ fn store_visitor(visitor: &Visitor) {
 /// untouched), otherwise the display plan for the loader: `{offer, mode, trigger}`, where
 /// `trigger` holds the one configured trigger key (absent: open at once).
 #[wasm_bindgen(js_name = mountOffer)]
-pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result<JsValue, JsValue> {
+pub fn mount_offer(
+    host: Element,
+    config_json: &str,
+    config_url: &str,
+    deliver: js_sys::Function,
+) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
     #[cfg(not(feature = "full"))]
     if let Some(feature) = needs_full_build(&config) {
@@ -179,6 +185,7 @@ pub fn mount_offer(host: Element, config_json: &str, config_url: &str) -> Result
         locale: Rc::from(locale.as_str()),
         variant: variant_id,
         mode: display.mode,
+        deliver,
     };
     let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));

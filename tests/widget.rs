@@ -74,9 +74,20 @@ async fn wait_for(shadow: &ShadowRoot, selector: &str) -> Element {
     );
 }
 
+/// The widget's way out. In the page the loader's IndexedDB outbox stands here (tested end
+/// to end in tests/e2e/delivery.test.mjs); these tests post directly to the collector.
+fn direct_delivery() -> js_sys::Function {
+    js_sys::Function::new_with_args(
+        "url, body, id",
+        "return fetch(url, {method: 'POST', body, headers: {'Content-Type': 'application/json', \
+         'Idempotency-Key': id}}).then(r => { if (!r.ok) throw new Error('HTTP ' + r.status); \
+         return 'sent'; })",
+    )
+}
+
 async fn mounted(config: &str) -> (Element, ShadowRoot) {
     let host = new_host();
-    mount_offer(host.clone(), config, &page_url()).expect("config mounts");
+    mount_offer(host.clone(), config, &page_url(), direct_delivery()).expect("config mounts");
     let shadow = host.shadow_root().expect("shadow root");
     wait_for(&shadow, "form").await;
     (host, shadow)
@@ -171,6 +182,7 @@ async fn a_broken_config_is_refused_and_leaves_the_host_alone() {
         host.clone(),
         &broken,
         "https://example.com/offers/ebook.json",
+        direct_delivery(),
     )
     .expect_err("refused");
     assert_eq!(err.as_string().as_deref(), Some("invalid offer config"));
@@ -186,7 +198,8 @@ async fn the_default_build_names_what_needs_the_full_build() {
         r#""display": {"mode": "modal", "trigger": {"delay_seconds": 3}}, "endpoint""#,
         1,
     );
-    let err = mount_offer(host.clone(), &modal, &page_url()).expect_err("refused");
+    let err =
+        mount_offer(host.clone(), &modal, &page_url(), direct_delivery()).expect_err("refused");
     let message = err.as_string().unwrap_or_default();
     assert!(message.contains("a modal or slide-in display"), "{message}");
     assert!(message.contains("leadmagnet-full.js"), "{message}");

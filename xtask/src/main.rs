@@ -338,7 +338,12 @@ fn widget() -> Result {
         ),
     )
     .map_err(|e| e.to_string())?;
-    let loader = fs::read_to_string("src/loader.js").map_err(|e| e.to_string())?;
+    // The outbox and the loader share one scope inside the bundle's IIFE.
+    let loader = ["src/outbox.js", "src/loader.js"]
+        .iter()
+        .map(|path| fs::read_to_string(path).map_err(|e| format!("{path}: {e}")))
+        .collect::<Result<Vec<String>>>()?
+        .join("\n");
     let version = env!("CARGO_PKG_VERSION");
 
     // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.

@@ -315,6 +315,17 @@ pub struct Asset {
 pub struct Endpoint {
     /// Where leads are POSTed; relative URLs resolve against the config's URL.
     pub url: String,
+    /// How long one attempt may take before it counts as failed and is retried from the
+    /// outbox: 1 to 120 seconds, 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<f64>,
+}
+
+impl Endpoint {
+    /// The timeout of one attempt in milliseconds.
+    pub fn timeout_ms(&self) -> f64 {
+        self.timeout_seconds.unwrap_or(10.0) * 1000.0
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -468,6 +479,15 @@ impl OfferConfig {
         }
         if let Err(why) = check_url(&self.endpoint.url) {
             add!(p, "/endpoint/url", why);
+        }
+        if let Some(t) = self.endpoint.timeout_seconds {
+            if !(1.0..=120.0).contains(&t) {
+                add!(
+                    p,
+                    "/endpoint/timeout_seconds",
+                    format!("timeout_seconds must be from 1 to 120, found {}", num(t))
+                );
+            }
         }
         if self.fields.is_empty() {
             add!(p,
@@ -1631,7 +1651,7 @@ impl FromJson for OfferKind {
 
 from_json_struct!(Asset { url: req "url", label: opt "label" });
 
-from_json_struct!(Endpoint { url: req "url" });
+from_json_struct!(Endpoint { url: req "url", timeout_seconds: opt "timeout_seconds" });
 
 from_json_struct!(Field {
     id: req "id",

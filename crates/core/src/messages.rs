@@ -46,6 +46,8 @@ pub enum Ui {
     NotYou,
     YourResult,
     Points,
+    /// The lead is in the device's outbox and goes out when the endpoint can be reached.
+    Queued,
 }
 
 /// The text for `key` in `lang`.
@@ -87,6 +89,10 @@ pub fn ui(lang: Lang, key: Ui) -> &'static str {
         (Lang::En, Ui::YourResult) => "Your result",
         (Lang::De, Ui::Points) => "Punkte",
         (Lang::En, Ui::Points) => "points",
+        (Lang::De, Ui::Queued) => {
+            "Auf diesem Gerät gespeichert: Wir senden es, sobald Sie wieder online sind."
+        }
+        (Lang::En, Ui::Queued) => "Saved on this device: we'll send it as soon as you're back online.",
     }
 }
 
@@ -123,6 +129,7 @@ mod tests {
             NotYou,
             YourResult,
             Points,
+            Queued,
         ] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());

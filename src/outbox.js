@@ -1,0 +1,248 @@
+  // Leadmagnet outbox (src/outbox.js): no lead a visitor typed is lost. The build puts it
+  // in the same IIFE as the loader, which hands `deliver` to the widget.
+  //
+  // Every lead is written to IndexedDB before its first attempt and removed only when the
+  // endpoint took it (2xx). Network errors, timeouts, 408, 429 and 5xx are retried with
+  // full-jitter exponential backoff (honouring Retry-After), and again on the next page
+  // load, when the browser comes online and when the page becomes visible. Any other 4xx is
+  // kept, marked failed with the endpoint's answer, for inspection: never silently dropped.
+  // When the page is hidden or closed while leads wait, a last attempt goes out as a
+  // keepalive request (text/plain: no CORS preflight), within the browser's 64 KiB budget.
+  // Every attempt carries the same lead_id, so the collector stores a lead once however
+  // often it arrives. Nothing is stored before a visitor submits: the database is created
+  // by the first lead, never by looking for one.
+  var OUTBOX_DB = "leadmagnet";
+  var OUTBOX = "outbox";
+  var RETRY_BASE_MS = 1000;
+  var RETRY_CAP_MS = 5 * 60 * 1000;
+  var KEEPALIVE_BUDGET = 64 * 1024;
+  var outboxDb = null;
+  // Entries this page knows, by lead_id: what a closing page can still send synchronously.
+  var waiting = {};
+  var inFlight = {};
+  var timers = {};
+
+  // The database, or a rejection. With `create` false an absent database stays absent
+  // (the upgrade is aborted), so looking for queued leads stores nothing.
+  function openOutbox(create) {
+    if (outboxDb) {
+      return outboxDb;
+    }
+    var opened = new Promise(function (resolve, reject) {
+      if (!window.indexedDB) {
+        throw new Error("this browser offers no IndexedDB");
+      }
+      var request = indexedDB.open(OUTBOX_DB, 1);
+      request.onupgradeneeded = function (event) {
+        if (!create && event.oldVersion === 0) {
+          request.transaction.abort();
+          return;
+        }
+        request.result.createObjectStore(OUTBOX, { keyPath: "id" });
+      };
+      request.onsuccess = function () {
+        resolve(request.result);
+      };
+      request.onerror = function () {
+        reject(request.error || new Error("IndexedDB did not open"));
+      };
+    });
+    return opened.then(function (db) {
+      outboxDb = opened;
+      return db;
+    });
+  }
+
+  // Runs `work(store)` in one transaction; resolves with the last request's result once
+  // the transaction is durable.
+  function outboxTx(create, work) {
+    return openOutbox(create).then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(OUTBOX, "readwrite");
+        var request = work(tx.objectStore(OUTBOX));
+        tx.oncomplete = function () {
+          resolve(request && request.result);
+        };
+        tx.onerror = tx.onabort = function () {
+          reject(tx.error || new Error("IndexedDB transaction failed"));
+        };
+      });
+    });
+  }
+
+  function saveEntry(entry) {
+    if (entry.memoryOnly) {
+      return Promise.resolve();
+    }
+    return outboxTx(true, function (store) { return store.put(entry); });
+  }
+
+  function removeEntry(entry) {
+    delete waiting[entry.id];
+    if (entry.memoryOnly) {
+      return Promise.resolve();
+    }
+    return outboxTx(true, function (store) { return store.delete(entry.id); });
+  }
+
+  // Seconds or an HTTP date, in milliseconds from now; null when absent or unreadable.
+  function retryAfter(response) {
+    var value = response.headers.get("retry-after");
+    if (!value) {
+      return null;
+    }
+    var ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+    return isNaN(ms) ? null : Math.min(Math.max(ms, 0), RETRY_CAP_MS);
+  }
+
+  function retryLater(entry, delay, reason) {
+    entry.attempts += 1;
+    entry.last_error = reason;
+    if (delay === null) {
+      // Full jitter: anywhere up to the exponential ceiling, so retrying visitors spread out.
+      delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * Math.pow(2, entry.attempts));
+    }
+    entry.next_at = Date.now() + delay;
+    schedule(entry);
+    return saveEntry(entry).then(function () {
+      return { status: "queued", reason: reason };
+    }, function () {
+      return { status: "queued", reason: reason };
+    });
+  }
+
+  function schedule(entry) {
+    waiting[entry.id] = entry;
+    clearTimeout(timers[entry.id]);
+    timers[entry.id] = setTimeout(function () { attempt(entry); }, Math.max(0, entry.next_at - Date.now()));
+  }
+
+  // One attempt: resolves {status: "sent" | "queued" | "failed", reason}.
+  function attempt(entry) {
+    if (inFlight[entry.id]) {
+      return inFlight[entry.id];
+    }
+    clearTimeout(timers[entry.id]);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, entry.timeout_ms);
+    var sending = fetch(entry.url, {
+      method: "POST",
+      mode: "cors",
+      // Leads carry no cookies: the endpoint needs none, and none of the host page's leak.
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": entry.id },
+      body: entry.body,
+      // Survives a navigation away mid-send (the outbox resends if its answer is lost).
+      keepalive: entry.body.length < KEEPALIVE_BUDGET / 2,
+      signal: controller.signal,
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (response.ok) {
+        return removeEntry(entry).then(function () { return { status: "sent" }; });
+      }
+      var status = response.status;
+      if (status === 408 || status === 429 || status >= 500) {
+        return retryLater(entry, retryAfter(response), entry.url + " answered HTTP " + status);
+      }
+      return response.text().then(function (text) {
+        entry.status = "failed";
+        entry.response = { status: status, body: text.slice(0, 4000), at: new Date().toISOString() };
+        delete waiting[entry.id];
+        var outcome = { status: "failed", reason: entry.url + " answered HTTP " + status + ": " + text.slice(0, 500) };
+        return saveEntry(entry).then(function () { return outcome; }, function () { return outcome; });
+      });
+    }, function (error) {
+      clearTimeout(timer);
+      return retryLater(entry, null, controller.signal.aborted
+        ? "no answer from " + entry.url + " within " + entry.timeout_ms / 1000 + " s"
+        : "could not reach " + entry.url + " (" + error.message + ")");
+    }).then(function (outcome) {
+      delete inFlight[entry.id];
+      return outcome;
+    });
+    inFlight[entry.id] = sending;
+    return sending;
+  }
+
+  // The widget's way out: store, then the first attempt. Resolves "sent" or "queued";
+  // rejects with the endpoint's answer when it refused the lead (a 4xx).
+  function deliver(url, body, leadId, timeoutMs) {
+    var entry = {
+      id: leadId, url: url, body: body, timeout_ms: timeoutMs || 10000,
+      attempts: 0, next_at: 0, status: "pending", created_at: new Date().toISOString(),
+    };
+    waiting[entry.id] = entry;
+    return saveEntry(entry).catch(function (error) {
+      // Private windows and blocked storage: the lead still goes out, and is retried while
+      // this page stays open.
+      console.warn(PREFIX + "the outbox cannot use IndexedDB (" + error.message + "); " +
+        "a lead that cannot be sent now is retried only while this page stays open.");
+      entry.memoryOnly = true;
+    }).then(function () {
+      return attempt(entry);
+    }).then(function (outcome) {
+      if (outcome.status === "failed") {
+        throw new Error(outcome.reason);
+      }
+      if (outcome.status === "queued") {
+        console.warn(PREFIX + "lead " + leadId + " is queued on this device: " + outcome.reason);
+      }
+      return outcome.status;
+    });
+  }
+
+  // Sends what waits in the outbox (of any page of this site): due entries now, the rest
+  // when their time comes.
+  function flushOutbox() {
+    outboxTx(false, function (store) { return store.getAll(); }).then(function (entries) {
+      (entries || []).forEach(function (entry) {
+        if (entry.status !== "pending" || inFlight[entry.id]) {
+          return;
+        }
+        if (entry.next_at <= Date.now()) {
+          attempt(entry);
+        } else {
+          schedule(entry);
+        }
+      });
+    }, function () {});
+    Object.keys(waiting).forEach(function (id) {
+      if (waiting[id].memoryOnly && !inFlight[id]) {
+        attempt(waiting[id]);
+      }
+    });
+  }
+
+  // The page is going away (or into the background, where it may be discarded): one
+  // last keepalive attempt for each waiting lead. The entries stay until a 2xx is seen,
+  // so the next page load resends anything this did not deliver (a replay, not a copy).
+  function lastAttempt() {
+    var budget = KEEPALIVE_BUDGET;
+    Object.keys(waiting).forEach(function (id) {
+      var entry = waiting[id];
+      if (inFlight[id] || entry.body.length > budget) {
+        return;
+      }
+      budget -= entry.body.length;
+      try {
+        fetch(entry.url, {
+          method: "POST", mode: "cors", credentials: "omit", keepalive: true,
+          headers: { "Content-Type": "text/plain" }, body: entry.body,
+        }).catch(function () {});
+      } catch (error) {
+        if (navigator.sendBeacon) {
+          navigator.sendBeacon(entry.url, entry.body);
+        }
+      }
+    });
+  }
+
+  window.addEventListener("online", flushOutbox);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      flushOutbox();
+    } else {
+      lastAttempt();
+    }
+  });
+  window.addEventListener("pagehide", lastAttempt);
