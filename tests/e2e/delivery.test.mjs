@@ -1,0 +1,233 @@
+// Lead delivery that loses nothing (issue 5): the loader's IndexedDB outbox against the
+// real collector, with failures injected in front of it by Playwright's request routing.
+// Every case ends with exactly one stored lead holding exactly the values typed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, startCollector, watch, widgetReady } from './harness.mjs';
+
+let collector;
+let browser;
+
+before(async () => {
+  collector = await startCollector();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+const QUEUED = "Saved on this device: we'll send it as soon as you're back online.";
+
+/** Polls `check` until it returns a truthy value (or fails after `ms`). */
+async function until(check, ms = 20000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const leadsWith = async (email) => (await collector.leads()).filter((l) => l.payload.fields.email === email);
+
+/** The outbox's entries as the page sees them; null when no database exists. */
+function outbox(page) {
+  return page.evaluate(async () => {
+    const dbs = await indexedDB.databases();
+    if (!dbs.some((d) => d.name === 'leadmagnet')) return null;
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open('leadmagnet');
+      req.onsuccess = () => {
+        const db = req.result;
+        const all = db.transaction('outbox').objectStore('outbox').getAll();
+        all.onsuccess = () => { db.close(); resolve(all.result); };
+        all.onerror = () => reject(all.error);
+      };
+      req.onerror = () => reject(req.error);
+    });
+  });
+}
+
+/** The demo page with its eBook offer, filled in (not sent). */
+async function demo(context = null) {
+  const ctx = context || await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  const seen = watch(page);
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  const email = `outbox-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@contoso.example`;
+  await page.getByLabel('Business email').fill(email);
+  await page.getByLabel('First name').fill('Ada');
+  await page.getByLabel('I agree that Leadmagnet may process my details').check();
+  return { ctx, page, seen, email };
+}
+
+const submit = (page) => page.getByRole('button', { name: 'Get the free eBook' }).click();
+
+function assertTyped(stored, email) {
+  assert.equal(stored.length, 1, 'exactly one stored lead');
+  assert.deepEqual(stored[0].payload.fields, { email, first_name: 'Ada', newsletter: false, consent: true });
+}
+
+/** Routes the lead endpoint: `plan[i]` answers the i-th request; later ones go through. */
+async function routeLeads(page, plan) {
+  const times = [];
+  await page.route(`${collector.url}/api/v1/leads`, async (route) => {
+    const i = times.length;
+    times.push(Date.now());
+    const step = plan[i];
+    if (!step) return route.continue();
+    return step(route);
+  });
+  return times;
+}
+
+test('the endpoint down, then up: queued honestly, then delivered once', async () => {
+  const { ctx, page, email } = await demo();
+  const times = await routeLeads(page, [(r) => r.abort('connectionrefused'), (r) => r.abort('connectionrefused')]);
+  await submit(page);
+  await page.getByText(QUEUED).waitFor();
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  assert.ok(times.length >= 3, `three attempts, saw ${times.length}`);
+  assert.deepEqual(await until(async () => (await outbox(page))?.length === 0 && [], 5000, 'an empty outbox'), []);
+  await ctx.close();
+});
+
+test('503 twice, then 201: one lead, the same lead_id every time', async () => {
+  const { ctx, page, email } = await demo();
+  const ids = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/v1/leads')) ids.push([r.headers()['idempotency-key'], JSON.parse(r.postData()).lead_id]); });
+  const times = await routeLeads(page, [
+    (r) => r.fulfill({ status: 503, body: 'busy' }),
+    (r) => r.fulfill({ status: 503, body: 'busy' }),
+  ]);
+  await submit(page);
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  assert.equal(times.length, 3);
+  assert.equal(new Set(ids.map(([header, body]) => `${header}|${body}`)).size, 1, 'one lead_id, in header and body alike');
+  assert.equal(ids[0][0], stored[0].payload.lead_id);
+  await ctx.close();
+});
+
+test('429 with Retry-After: the next attempt waits as long as asked', async () => {
+  const { ctx, page, email } = await demo();
+  const times = await routeLeads(page, [(r) => r.fulfill({ status: 429, headers: { 'Retry-After': '2' }, body: 'slow down' })]);
+  await submit(page);
+  await page.getByText(QUEUED).waitFor();
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  assert.ok(times[1] - times[0] >= 1900, `retried after ${times[1] - times[0]} ms, asked for 2000`);
+  await ctx.close();
+});
+
+test('a timeout counts as a failure and is retried (endpoint.timeout_seconds)', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  // An offer with a 1 s timeout, mounted beside the demo's.
+  await page.evaluate(() => {
+    const host = document.createElement('div');
+    host.id = 'slow';
+    document.body.append(host);
+    return window.Leadmagnet.mount(host, {
+      version: 1, id: 'slow-endpoint', locale: 'en', offer: { kind: 'form', title: 'Slow endpoint' },
+      fields: [{ id: 'email', type: 'email', label: 'Work email', required: true }],
+      endpoint: { url: '/api/v1/leads', timeout_seconds: 1 },
+    });
+  });
+  let first = true;
+  await page.route(`${collector.url}/api/v1/leads`, async (route) => {
+    if (!first) return route.continue();
+    first = false;
+    // Held past the widget's timeout; the browser has given up on it by then.
+    await new Promise((r) => setTimeout(r, 2500));
+    await route.abort().catch(() => {});
+  });
+  const email = `timeout-${Date.now()}@contoso.example`;
+  await page.locator('#slow').getByLabel('Work email').fill(email);
+  await page.locator('#slow').getByRole('button', { name: 'Submit' }).click();
+  await page.locator('#slow').getByText(QUEUED).waitFor();
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assert.equal(stored.length, 1);
+  assert.deepEqual(stored[0].payload.fields, { email });
+  await ctx.close();
+});
+
+test('offline, then online: the lead waits in IndexedDB and goes out on the online event', async () => {
+  const { ctx, page, email } = await demo();
+  await ctx.setOffline(true);
+  await submit(page);
+  await page.getByText(QUEUED).waitFor();
+  const waiting = await outbox(page);
+  assert.equal(waiting.length, 1, 'stored before it could be sent');
+  assert.equal(waiting[0].status, 'pending');
+  assert.equal(JSON.parse(waiting[0].body).fields.email, email);
+  assert.equal((await leadsWith(email)).length, 0);
+  await ctx.setOffline(false);
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  await until(async () => (await outbox(page))?.length === 0, 5000, 'an empty outbox');
+  await ctx.close();
+});
+
+test('navigating away right after submitting loses nothing and stores nothing twice', async () => {
+  const { ctx, page, email } = await demo();
+  await submit(page);
+  await page.goto(`${collector.url}/quiz.html`);
+  await widgetReady(page);
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  // Whatever the old page did not see answered, this page resent (a replay): still one row.
+  await until(async () => (await outbox(page) || []).length === 0, 10000, 'an empty outbox');
+  assert.equal((await leadsWith(email)).length, 1);
+  await ctx.close();
+});
+
+test('a reloaded tab sends the lead that was queued before', async () => {
+  const { ctx, page, email } = await demo();
+  await page.route(`${collector.url}/api/v1/leads`, (r) => r.abort('connectionrefused'));
+  await submit(page);
+  await page.getByText(QUEUED).waitFor();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  // Back to a page that never saw the submission: the loader flushes the outbox on start.
+  await page.reload();
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 20000, 'the lead');
+  assertTyped(stored, email);
+  await ctx.close();
+});
+
+test('a refusal (400) is shown, kept as failed with the answer, and never stored', async () => {
+  const { ctx, page, seen, email } = await demo();
+  await routeLeads(page, [(r) => r.fulfill({ status: 400, contentType: 'application/json', body: '{"error":{"code":"nope"}}' })]);
+  await submit(page);
+  await page.getByText('Sending did not work.').waitFor();
+  assert.equal(await page.getByLabel('Business email').inputValue(), email, 'what was typed is still there');
+  const kept = await outbox(page);
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].status, 'failed');
+  assert.equal(kept[0].response.status, 400);
+  assert.match(kept[0].response.body, /nope/);
+  assert.ok(seen.leadmagnet().some((m) => /answered HTTP 400/.test(m.text)), 'the console names the refusal');
+  assert.equal((await leadsWith(email)).length, 0);
+  await ctx.close();
+});
+
+test('nothing is stored before submitting: no cookies, web storage or IndexedDB', async () => {
+  const { ctx, page } = await demo();
+  await page.waitForTimeout(300);
+  const stored = await page.evaluate(async () => ({
+    local: localStorage.length,
+    session: sessionStorage.length,
+    cookies: document.cookie,
+    databases: (await indexedDB.databases()).map((d) => d.name),
+  }));
+  assert.deepEqual(stored, { local: 0, session: 0, cookies: '', databases: [] });
+  assert.deepEqual(await ctx.cookies(), []);
+  await ctx.close();
+});
