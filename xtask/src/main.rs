@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
+mod glue;
 mod names;
 
 /// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
@@ -320,7 +321,13 @@ fn widget() -> Result {
         let glue_path = format!("target/widget/{out_name}.js");
         let wasm = fs::read(&opt_path).map_err(|e| e.to_string())?;
         let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
-        let (wasm, glue) = names::shorten(&wasm, &glue).map_err(|e| format!("{opt_path}: {e}"))?;
+        let (wasm, mut glue) =
+            names::shorten(&wasm, &glue).map_err(|e| format!("{opt_path}: {e}"))?;
+        // The checker is started from a URL by its own glue; only the widget's glue is
+        // started by the loader, which needs none of the other paths.
+        if package == "leadmagnet-widget" {
+            glue = glue::trim(&glue).map_err(|e| format!("{glue_path}: {e}"))?;
+        }
         fs::write(&opt_path, wasm).map_err(|e| e.to_string())?;
         fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
     }
