@@ -159,8 +159,14 @@
           throw invalid(url, r[1]);
         }
         var plan;
+        var analytics = null;
         try {
-          plan = wasm.mountOffer(element, text, url, deliver);
+          analytics = JSON.parse(text).analytics || null;
+        } catch (ignored) {}
+        try {
+          plan = wasm.mountOffer(element, text, url, function (to, body, leadId, timeoutMs) {
+            return deliverFrom(element, analytics, to, body, leadId, timeoutMs);
+          });
         } catch (problem) {
           var message = String(problem && problem.message || problem);
           if (message !== "invalid offer config") {
@@ -172,6 +178,13 @@
           });
         }
         if (plan) {
+          openers[plan.offer] = function () {
+            element.scrollIntoView({ block: "nearest" });
+            return true;
+          };
+          if (plan.mode === "inline") {
+            emit(element, "view", { offer_id: plan.offer });
+          }
           show(element, plan, wasm);
         }
         return element;
@@ -225,7 +238,12 @@
         dialog.show();
       }
       openDialogs.push(state);
+      emit(host, "view", { offer_id: plan.offer });
     }
+    openers[plan.offer] = function () {
+      open();
+      return true;
+    };
     function release() {
       if (!state.open) {
         return;
@@ -333,7 +351,84 @@
     }
   }
 
-  window.Leadmagnet = Object.freeze({ version: VERSION, mount: mount, ready: ready.then(function () {}) });
+  // ---- Integration surface: events, dataLayer, the JS API ------------------------
+  // Events are CustomEvents on the host element, bubbling out of the page's DOM
+  // (composed), named "leadmagnet:<name>"; `detail` always holds offer_id.
+  function emit(host, name, detail) {
+    host.dispatchEvent(new CustomEvent("leadmagnet:" + name, { bubbles: true, composed: true, detail: detail }));
+  }
+
+  // The widget's way out, per host: the outbox, with events around it and the dataLayer
+  // hand-over once the lead is sent or safely queued.
+  function deliverFrom(host, analytics, to, body, leadId, timeoutMs) {
+    var lead = JSON.parse(body);
+    var stage = lead.score && lead.score.stage || "inquiry";
+    var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };
+    emit(host, "submit", detail);
+    return deliver(to, body, leadId, timeoutMs).then(function (status) {
+      emit(host, status === "sent" ? "success" : "queued", detail);
+      if (analytics && analytics.data_layer) {
+        var event = { event: "generate_lead", offer_id: lead.offer_id, lead_stage: stage };
+        if (analytics.value !== undefined) {
+          event.currency = analytics.currency;
+          event.value = analytics.value;
+        }
+        (window.dataLayer = window.dataLayer || []).push(event);
+      }
+      return status;
+    }, function (error) {
+      detail.error = error.message;
+      emit(host, "error", detail);
+      throw error;
+    });
+  }
+
+  // Offer id → how to bring it to the visitor (open an overlay, scroll to an inline one).
+  var openers = {};
+
+  // Leadmagnet.on(name, handler): handler(detail, hostElement) for every offer on the page;
+  // returns a function that stops listening.
+  function on(name, handler) {
+    var listener = function (event) {
+      handler(event.detail, event.target);
+    };
+    document.addEventListener("leadmagnet:" + name, listener);
+    return function () { document.removeEventListener("leadmagnet:" + name, listener); };
+  }
+
+  // Leadmagnet.open(offerId): opens a modal or slide-in offer now (whatever its trigger),
+  // or scrolls to an inline one. False, with a console line, for an offer not on the page.
+  function openOffer(offerId) {
+    if (openers[offerId]) {
+      return openers[offerId]();
+    }
+    console.warn(PREFIX + "open(\"" + offerId + "\"): no offer with that id is mounted on this page" +
+      " (or targeting and frequency caps keep it from this visitor).");
+    return false;
+  }
+
+  // Leadmagnet.forget(): the visitor's right to be forgotten on this device. Erases the
+  // remembered profile and consent (both storages) and the outbox's kept failures; leads
+  // that still wait to be sent stay until they are sent, then go too.
+  function forget() {
+    return ready.then(function (wasm) {
+      if (wasm.forgetVisitor) {
+        wasm.forgetVisitor();
+      }
+    }, function () {}).then(function () {
+      [localStorage, sessionStorage].forEach(function (storage) {
+        try {
+          storage.removeItem("leadmagnet:v1");
+        } catch (ignored) {}
+      });
+      return forgetOutbox();
+    });
+  }
+
+  window.Leadmagnet = Object.freeze({
+    version: VERSION, mount: mount, ready: ready.then(function () {}),
+    on: on, open: openOffer, forget: forget,
+  });
   window.Leadmagnet.ready.catch(function () {});
 
   function start() {

@@ -224,6 +224,14 @@ pub fn dismiss_offer(offer_id: &str) {
     with_visitor(|v| v.dismissed(offer_id, js_sys::Date::now()));
 }
 
+/// `Leadmagnet.forget()`: the visitor's memory loses everything that names them, and
+/// their consent; the loader then clears both storages.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = forgetVisitor)]
+pub fn forget_visitor() {
+    with_visitor(Visitor::forget);
+}
+
 /// The widget's own open shadow root (open so that axe, Playwright and assistive tech
 /// see in; a closed root is no security boundary anyway), with the stylesheet adopted.
 fn shadow_root(host: &Element) -> Result<ShadowRoot, JsValue> {

@@ -237,6 +237,23 @@
     });
   }
 
+  // Leadmagnet.forget(): the kept failures go; waiting leads stay until they are sent.
+  function forgetOutbox() {
+    return outboxTx(false, function (store) {
+      var cursor = store.openCursor();
+      cursor.onsuccess = function () {
+        var c = cursor.result;
+        if (c) {
+          if (c.value.status !== "pending") {
+            c.delete();
+          }
+          c.continue();
+        }
+      };
+      return cursor;
+    }).then(function () {}, function () {});
+  }
+
   window.addEventListener("online", flushOutbox);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {

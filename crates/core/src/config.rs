@@ -70,6 +70,9 @@ pub struct OfferConfig {
     /// with the lead as `variant`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Analytics hand-over: a `generate_lead` event in the page's `dataLayer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<Analytics>,
 }
 
 /// One step of a multi-step offer.
@@ -309,6 +312,23 @@ pub struct Asset {
     pub label: Option<Text>,
 }
 
+/// What the page's analytics hears of a lead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Analytics {
+    /// Push `{event: "generate_lead", currency, value, offer_id, lead_stage}` to
+    /// `window.dataLayer` (Google Tag Manager, GA4) when a lead is sent or queued.
+    #[serde(default)]
+    pub data_layer: bool,
+    /// ISO 4217 code of `value`, e.g. "EUR".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// What a lead is worth to the marketer, in `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
@@ -479,6 +499,31 @@ impl OfferConfig {
         }
         if let Err(why) = check_url(&self.endpoint.url) {
             add!(p, "/endpoint/url", why);
+        }
+        if let Some(a) = &self.analytics {
+            if let Some(c) = &a.currency {
+                if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                    add!(
+                        p,
+                        "/analytics/currency",
+                        format!("currency must be an ISO 4217 code of three capital letters, e.g. \"EUR\", found \"{c}\"")
+                    );
+                }
+            }
+            if a.value.is_some_and(|v| v < 0.0) {
+                add!(
+                    p,
+                    "/analytics/value",
+                    "value must be a number of 0 or more".into()
+                );
+            }
+            if a.value.is_some() && a.currency.is_none() {
+                add!(
+                    p,
+                    "/analytics/currency",
+                    "a value needs its currency, e.g. \"currency\": \"EUR\"".into()
+                );
+            }
         }
         if let Some(t) = self.endpoint.timeout_seconds {
             if !(1.0..=120.0).contains(&t) {
@@ -1541,6 +1586,13 @@ from_json_struct!(OfferConfig {
     calculator: opt "calculator",
     display: opt "display",
     variants: or_default "variants",
+    analytics: opt "analytics",
+});
+
+from_json_struct!(Analytics {
+    data_layer: or_default "data_layer",
+    currency: opt "currency",
+    value: opt "value",
 });
 
 from_json_struct!(Step { title: opt "title", fields: req "fields" });
