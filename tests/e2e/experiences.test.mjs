@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, TOKEN, distFiles, launch, startCollector, startStatic, watch } from './harness.mjs';
+import { ROOT, TOKEN, checkLead, distFiles, launch, startCollector, startStatic, watch } from './harness.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -52,7 +52,7 @@ async function leadsFor(email) {
 async function allLeads() {
   const res = await fetch(`${collector.url}/api/v1/leads?limit=1000`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 200);
-  return (await res.json()).leads.map((l) => l.payload);
+  return (await res.json()).leads.map((l) => checkLead(l.payload));
 }
 
 test('quiz: three steps by keyboard only, Back keeps answers, the result after the contact step', async () => {

@@ -6,9 +6,26 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import Ajv2020 from 'ajv/dist/2020.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TOKEN = 'e2e-admin-token-0123456789abcdef';
+
+// The published lead schema, closed here (no keys beyond the documented ones at the top
+// and in `context`): every payload a test reads back must match the documentation exactly.
+const leadSchema = JSON.parse(readFileSync(join(ROOT, 'www/schema/lead.v1.json'), 'utf8'));
+leadSchema.additionalProperties = false;
+leadSchema.properties.context.additionalProperties = false;
+const validateLead = new Ajv2020({ allErrors: true }).compile(leadSchema);
+
+/** Throws, naming each problem, unless `payload` matches www/schema/lead.v1.json. */
+export function checkLead(payload) {
+  if (!validateLead(payload)) {
+    const problems = validateLead.errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new Error(`stored lead does not match www/schema/lead.v1.json: ${problems}\n${JSON.stringify(payload)}`);
+  }
+  return payload;
+}
 
 /** Starts `leadmagnet serve` on a free port with its own database. */
 export async function startCollector({ allowOrigins = [] } = {}) {
@@ -34,7 +51,9 @@ export async function startCollector({ allowOrigins = [] } = {}) {
     async leads() {
       const res = await fetch(`${url}/api/v1/leads`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       if (res.status !== 200) throw new Error(`GET /api/v1/leads: ${res.status}`);
-      return (await res.json()).leads;
+      const leads = (await res.json()).leads;
+      for (const lead of leads) checkLead(lead.payload);
+      return leads;
     },
     async stop() {
       child.kill('SIGTERM');
