@@ -151,21 +151,21 @@
       return Promise.all([loaded, verdict]).then(function (r) {
         var text = r[0][0], url = r[0][1];
         if (r[1] instanceof Error) {
-          // Without the checker the config is still read strictly by the widget; it
-          // shows rather than costing leads over a missing file.
+          // Without the checker the widget still reads the config (types and required keys;
+          // unknown keys are ignored) and shows it rather than costing leads over a missing file.
           console.warn(PREFIX + "could not load the config checker " + CHECK_FILE + " (" + r[1].message + "); " +
             "showing " + url + " unchecked. Fix: upload it beside leadmagnet.js, or serve configs with `leadmagnet serve`.");
         } else if (r[1]) {
           throw invalid(url, r[1]);
         }
         var plan;
-        var analytics = null;
+        var config = {};
         try {
-          analytics = JSON.parse(text).analytics || null;
+          config = JSON.parse(text);
         } catch (ignored) {}
         try {
           plan = wasm.mountOffer(element, text, url, function (to, body, leadId, timeoutMs) {
-            return deliverFrom(element, analytics, to, body, leadId, timeoutMs);
+            return deliverFrom(element, config, to, body, leadId, timeoutMs);
           });
         } catch (problem) {
           var message = String(problem && problem.message || problem);
@@ -358,10 +358,66 @@
     host.dispatchEvent(new CustomEvent("leadmagnet:" + name, { bubbles: true, composed: true, detail: detail }));
   }
 
-  // The widget's way out, per host: the outbox, with events around it and the dataLayer
-  // hand-over once the lead is sent or safely queued.
-  function deliverFrom(host, analytics, to, body, leadId, timeoutMs) {
-    var lead = JSON.parse(body);
+  // ---- Enrichment: the browser facts a lead carries beyond what the widget built -----
+  // The page view as it arrived (this script runs once per page view): the last touch.
+  var arrival = { url: location.href, referrer: document.referrer, at: new Date().toISOString() };
+  var TOUCH_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+    "gclid", "fbclid", "msclkid", "li_fat_id"];
+
+  // FNV-1a (32 bit) as 8 hex digits: identifies a text shown (a consent wording, a config
+  // version); not a security measure, and available without a secure context.
+  function textHash(text) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) {
+      h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    return ("0000000" + h.toString(16)).slice(-8);
+  }
+
+  // Adds context, attribution and the consent record to the lead the widget built. With
+  // Global Privacy Control on, attribution stays limited to this page (it always is: no
+  // earlier touch is sent yet), and the signal is recorded.
+  function enrich(lead, host, config) {
+    var gpc = navigator.globalPrivacyControl === true;
+    var context = lead.context;
+    context.config_hash = textHash(JSON.stringify(config));
+    try {
+      context.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (ignored) {}
+    context.viewport = innerWidth < 600 ? "small" : innerWidth < 1024 ? "medium" : "large";
+    var touch = { landing_page: arrival.url, at: arrival.at };
+    if (arrival.referrer) {
+      touch.referrer = arrival.referrer;
+    }
+    var params = new URL(arrival.url).searchParams;
+    TOUCH_KEYS.forEach(function (key) {
+      if (params.get(key)) {
+        touch[key] = params.get(key);
+      }
+    });
+    lead.attribution = { last_touch: touch };
+    var purposes = [];
+    (config.fields || []).forEach(function (field) {
+      if (field.type !== "consent" && !field.purpose) {
+        return;
+      }
+      // The wording exactly as shown: the label's own text, without the required mark.
+      var label = host.shadowRoot && host.shadowRoot.querySelector('label[for="lm-f-' + field.id + '"]');
+      var shown = label && label.firstChild ? label.firstChild.textContent : "";
+      purposes.push({ purpose: field.purpose || "processing", field: field.id,
+        granted: lead.fields[field.id] === true, text_hash: textHash(shown) });
+    });
+    lead.consent = { purposes: purposes, locale: context.locale, page_url: context.page_url,
+      at: lead.submitted_at, gpc: gpc };
+    return lead;
+  }
+
+  // The widget's way out, per host: enrichment, the outbox, events around it and the
+  // dataLayer hand-over once the lead is sent or safely queued.
+  function deliverFrom(host, config, to, body, leadId, timeoutMs) {
+    var lead = enrich(JSON.parse(body), host, config);
+    body = JSON.stringify(lead);
+    var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };
     emit(host, "submit", detail);

@@ -163,3 +163,42 @@ test('Leadmagnet.forget erases the profile, the consent and kept failures on thi
   assert.equal(await page.evaluate(() => localStorage.getItem('leadmagnet:v1')), null);
   await context.close();
 });
+
+/** FNV-1a (32 bit), as the loader hashes the wording it showed. */
+function fnv(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+test('enrichment: time zone, viewport, last-touch attribution and a consent record with GPC', async () => {
+  const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Europe/Berlin', viewport: { width: 1280, height: 800 } });
+  // The browser's Global Privacy Control signal, as browsers with GPC expose it.
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  const page = await context.newPage();
+  const landing = `${collector.url}/?utm_source=newsletter&utm_medium=email&utm_campaign=q4&gclid=Cj0abc`;
+  await page.goto(landing, { referer: 'https://search.example/results?q=lead+scoring' });
+  await widgetReady(page);
+  const email = await fillDemo(page);
+  await page.getByLabel('Send me the monthly lead-management newsletter').check();
+  await page.getByRole('button', { name: 'Get the free eBook' }).click();
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  const [{ payload }] = (await collector.leads()).filter((l) => l.payload.fields.email === email);
+  assert.equal(payload.context.time_zone, 'Europe/Berlin');
+  assert.equal(payload.context.viewport, 'large');
+  assert.match(payload.context.config_hash, /^[0-9a-f]{8}$/);
+  const touch = payload.attribution.last_touch;
+  assert.match(touch.at, /^\d{4}-\d\d-\d\dT/);
+  assert.deepEqual({ ...touch, at: undefined }, {
+    landing_page: landing, referrer: 'https://search.example/results?q=lead+scoring', at: undefined,
+    utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'q4', gclid: 'Cj0abc',
+  });
+  assert.deepEqual(payload.consent, {
+    purposes: [
+      { purpose: 'marketing', field: 'newsletter', granted: true, text_hash: fnv('Send me the monthly lead-management newsletter') },
+      { purpose: 'processing', field: 'consent', granted: true, text_hash: fnv('I agree that Leadmagnet may process my details to send me this eBook.') },
+    ],
+    locale: 'en', page_url: landing, at: payload.submitted_at, gpc: true,
+  });
+  await context.close();
+});

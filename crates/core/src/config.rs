@@ -386,6 +386,20 @@ pub struct Field {
     /// Show the field only while this condition holds (dependent fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_if: Option<Rule>,
+    /// What a tick box asks consent for, recorded with the lead (`consent` fields default
+    /// to `processing`; a newsletter opt-in checkbox is `marketing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<ConsentPurpose>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentPurpose {
+    /// Processing the details for this offer (e.g. sending the eBook).
+    Processing,
+    /// Marketing communication beyond the offer (newsletters, sales follow-up).
+    Marketing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -874,6 +888,14 @@ impl OfferConfig {
 
     fn check_field(&self, i: usize, field: &Field, p: &mut Problems) {
         let at = format!("/fields/{i}");
+        if field.purpose.is_some() && !field.kind.is_tick_box() {
+            add!(
+                p,
+                format!("{at}/purpose"),
+                "\"purpose\" belongs to checkbox and consent fields: the tick is the consent"
+                    .into()
+            );
+        }
         if !is_slug(&field.id, |c| c == '_') {
             add!(p,
                 format!("{at}/id"),
@@ -1719,7 +1741,21 @@ from_json_struct!(Field {
     placeholder: opt "placeholder",
     help: opt "help",
     visible_if: opt "visible_if",
+    purpose: opt "purpose",
 });
+
+impl FromJson for ConsentPurpose {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("processing", ConsentPurpose::Processing),
+                ("marketing", ConsentPurpose::Marketing),
+            ],
+        )
+    }
+}
 
 impl FromJson for FieldType {
     fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
