@@ -202,6 +202,28 @@ test('a reloaded tab sends the lead that was queued before', async () => {
   await ctx.close();
 });
 
+test('a page closed while its lead waits sends it with one last keepalive request', async () => {
+  const { ctx, page, email } = await demo();
+  // The endpoint refuses every attempt while the page is open.
+  const seen = [];
+  await ctx.route(`${collector.url}/api/v1/leads`, (r) => {
+    const type = r.request().headers()['content-type'] || '';
+    seen.push(type);
+    return r.abort('connectionrefused');
+  });
+  await submit(page);
+  await page.getByText(QUEUED).waitFor();
+  assert.equal((await leadsWith(email)).length, 0);
+  await page.close({ runBeforeUnload: true });
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 10000, 'the lead');
+  assertTyped(stored, email);
+  // Every attempt the page made while open was refused (and routed, so seen here); the
+  // lead arrived all the same: through the keepalive request sent on pagehide, which the
+  // browser completes after the page is gone, outside Playwright's routing.
+  assert.ok(seen.length >= 1 && seen.every((type) => type.startsWith('application/json')), `routed: ${seen}`);
+  await ctx.close();
+});
+
 test('a refusal (400) is shown, kept as failed with the answer, and never stored', async () => {
   const { ctx, page, seen, email } = await demo();
   await routeLeads(page, [(r) => r.fulfill({ status: 400, contentType: 'application/json', body: '{"error":{"code":"nope"}}' })]);
