@@ -5,9 +5,10 @@
 //! hex digits do not compress, so ~140 imports cost ~2.5 KB brotli of the widget's 100 KB
 //! budget for nothing. Binaryen's `--minify-imports` only renames the imports of
 //! Emscripten modules, so this rewrites the two sections itself: it reads the sections,
-//! rebuilds the import (2) and export (7) sections with names `a`, `b`, … `ba`, …, copies
-//! every other section byte for byte, and renames the same names in the glue, failing if a
-//! name is not found exactly where wasm-bindgen writes it.
+//! rebuilds the import (2) and export (7) sections with names `a`, `b`, … `ba`, …, drops
+//! the custom sections (tool metadata), copies every other section byte for byte, and
+//! renames the same names in the glue, failing if a name is not found exactly where
+//! wasm-bindgen writes it.
 
 /// Renames the imports and exports of `wasm` and the uses in `glue` (wasm-bindgen's
 /// `no-modules` output, before minification). Returns the new module and glue.
@@ -29,6 +30,9 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String), String> {
             .ok_or("a section runs past the end of the module")?;
         at += size;
         let body = match id {
+            // Custom sections (`producers`, `target_features`, names) are for tools, which
+            // have all run by now; browsers skip them, visitors would download them.
+            0 => continue,
             2 => rename_imports(body, &mut imports, &mut modules)?,
             7 => rename_exports(body, &mut exports)?,
             _ => body.to_vec(),
@@ -256,6 +260,13 @@ mod tests {
         m.push(7);
         put_leb(&mut m, exports.len() as u64);
         m.extend_from_slice(&exports);
+        // A custom section, as wasm-bindgen leaves `producers` behind.
+        let mut custom = Vec::new();
+        put_name(&mut custom, "producers");
+        custom.extend_from_slice(b"rustc");
+        m.push(0);
+        put_leb(&mut m, custom.len() as u64);
+        m.extend_from_slice(&custom);
         m
     }
 
@@ -295,6 +306,7 @@ mod tests {
         assert_eq!(name(&wasm, &mut at).expect("export"), "a");
         at += 2;
         assert_eq!(name(&wasm, &mut at).expect("export"), "b");
+        // The custom section is gone: the module ends with the exports.
         assert_eq!(&wasm[at..], &[0x00, 130, 1]);
     }
 
