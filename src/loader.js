@@ -165,7 +165,7 @@
         } catch (ignored) {}
         try {
           plan = wasm.mountOffer(element, text, url, function (to, body, leadId, timeoutMs) {
-            return deliverFrom(element, config, to, body, leadId, timeoutMs);
+            return deliverFrom(element, config, url, to, body, leadId, timeoutMs);
           });
         } catch (problem) {
           var message = String(problem && problem.message || problem);
@@ -401,27 +401,98 @@
       if (field.type !== "consent" && !field.purpose) {
         return;
       }
-      // The wording exactly as shown: the label's own text, without the required mark.
-      var label = host.shadowRoot && host.shadowRoot.querySelector('label[for="lm-f-' + field.id + '"]');
-      var shown = label && label.firstChild ? label.firstChild.textContent : "";
       purposes.push({ purpose: field.purpose || "processing", field: field.id,
-        granted: lead.fields[field.id] === true, text_hash: textHash(shown) });
+        granted: lead.fields[field.id] === true, text_hash: textHash(shownLabel(host, field.id)) });
     });
     lead.consent = { purposes: purposes, locale: context.locale, page_url: context.page_url,
       at: lead.submitted_at, gpc: gpc };
     return lead;
   }
 
-  // The widget's way out, per host: enrichment, the outbox, events around it and the
-  // dataLayer hand-over once the lead is sent or safely queued.
-  function deliverFrom(host, config, to, body, leadId, timeoutMs) {
+  // ---- Endpoint formats: what each endpoint receives (README, "Endpoint formats") -------
+  var HUBSPOT = "https://api.hsforms.com/submissions/v3/integration/submit/";
+  var SALESFORCE = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
+  // Salesforce's standard Web-to-Lead names for well-known field ids.
+  var SALESFORCE_NAMES = { role: "title", job_title: "title", website: "URL" };
+
+  // The wording exactly as shown: the label's own text, without the required mark.
+  function shownLabel(host, fieldId) {
+    var label = host.shadowRoot && host.shadowRoot.querySelector('label[for="lm-f-' + fieldId + '"]');
+    return label && label.firstChild ? label.firstChild.textContent : "";
+  }
+
+  // The request for one endpoint: {url, body, headers, mode}. `url` is the endpoint's own,
+  // resolved against the config's URL.
+  function request(endpoint, url, lead, body, host) {
+    var map = endpoint.field_map || {};
+    var named = function (names) {
+      return Object.keys(lead.fields).map(function (id) {
+        var value = lead.fields[id];
+        return [map[id] || names[id] || id, Array.isArray(value) ? value.join(";") : String(value)];
+      });
+    };
+    if (endpoint.format === "hubspot") {
+      var consent = { consentToProcess: false, text: "", communications: [] };
+      lead.consent.purposes.forEach(function (p) {
+        if (p.purpose === "processing") {
+          consent.consentToProcess = p.granted;
+          consent.text = shownLabel(host, p.field);
+        } else if (endpoint.subscription_type_id) {
+          consent.communications.push({ value: p.granted, subscriptionTypeId: endpoint.subscription_type_id, text: shownLabel(host, p.field) });
+        }
+      });
+      var context = { pageUri: lead.context.page_url, pageName: lead.context.page_title || "" };
+      var hutk = /(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie);
+      if (hutk) {
+        context.hutk = hutk[1];
+      }
+      return {
+        url: HUBSPOT + endpoint.portal_id + "/" + endpoint.form_guid, mode: "cors",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          submittedAt: String(Date.parse(lead.submitted_at)),
+          fields: named({}).map(function (f) { return { objectTypeId: "0-1", name: f[0], value: f[1] }; }),
+          context: context, legalConsentOptions: { consent: consent },
+        }),
+      };
+    }
+    if (endpoint.format === "salesforce") {
+      var form = new URLSearchParams(named(SALESFORCE_NAMES));
+      form.set("oid", endpoint.oid);
+      if (endpoint.lead_source) {
+        form.set("lead_source", endpoint.lead_source);
+      }
+      return { url: SALESFORCE, mode: "no-cors", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: form.toString() };
+    }
+    if (endpoint.format === "webhook") {
+      var headers = Object.assign({}, endpoint.headers, { "Content-Type": "application/json" });
+      if (endpoint.encoding === "form") {
+        headers["Content-Type"] = "application/x-www-form-urlencoded";
+        body = new URLSearchParams(named({}).concat([["offer_id", lead.offer_id], ["lead_id", lead.lead_id]])).toString();
+      }
+      return { url: url, mode: "cors", headers: headers, body: body };
+    }
+    return { url: url, mode: "cors", headers: { "Content-Type": "application/json", "Idempotency-Key": lead.lead_id }, body: body };
+  }
+
+  // The widget's way out, per host: enrichment, one outbox entry per endpoint, events
+  // around the first endpoint's outcome (the visitor's thank-you depends on it alone) and
+  // the dataLayer hand-over once the lead is sent or safely queued.
+  function deliverFrom(host, config, configUrl, to, body, leadId, timeoutMs) {
     var lead = enrich(JSON.parse(body), host, config);
     body = JSON.stringify(lead);
     var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };
     emit(host, "submit", detail);
-    return deliver(to, body, leadId, timeoutMs).then(function (status) {
+    (config.also_send_to || []).forEach(function (endpoint, i) {
+      var own = new URL(endpoint.url || "", configUrl).href;
+      deliver(request(endpoint, own, lead, body, host), leadId + "#" + (i + 1), (endpoint.timeout_seconds || 10) * 1000)
+        .catch(function (error) {
+          console.error(PREFIX + "also_send_to[" + i + "]: " + error.message);
+        });
+    });
+    return deliver(request(config.endpoint || {}, to, lead, body, host), leadId, timeoutMs).then(function (status) {
       emit(host, status === "sent" ? "success" : "queued", detail);
       if (analytics && analytics.data_layer) {
         var event = { event: "generate_lead", offer_id: lead.offer_id, lead_stage: stage };

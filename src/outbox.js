@@ -127,17 +127,18 @@
     var timer = setTimeout(function () { controller.abort(); }, entry.timeout_ms);
     var sending = fetch(entry.url, {
       method: "POST",
-      mode: "cors",
+      mode: entry.mode,
       // Leads carry no cookies: the endpoint needs none, and none of the host page's leak.
       credentials: "omit",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": entry.id },
+      headers: entry.headers,
       body: entry.body,
       // Survives a navigation away mid-send (the outbox resends if its answer is lost).
       keepalive: entry.body.length < KEEPALIVE_BUDGET / 2,
       signal: controller.signal,
     }).then(function (response) {
       clearTimeout(timer);
-      if (response.ok) {
+      // `no-cors` (Salesforce Web-to-Lead) answers opaquely: sent is all anyone can know.
+      if (response.ok || response.type === "opaque") {
         return removeEntry(entry).then(function () { return { status: "sent" }; });
       }
       var status = response.status;
@@ -166,9 +167,12 @@
 
   // The widget's way out: store, then the first attempt. Resolves "sent" or "queued";
   // rejects with the endpoint's answer when it refused the lead (a 4xx).
-  function deliver(url, body, leadId, timeoutMs) {
+  // `request` is {url, body, headers, mode} in the endpoint's format (see `request` in the
+  // loader); `id` is the lead_id, with `#n` for its n-th extra endpoint.
+  function deliver(request, id, timeoutMs) {
     var entry = {
-      id: leadId, url: url, body: body, timeout_ms: timeoutMs || 10000,
+      id: id, url: request.url, body: request.body, headers: request.headers, mode: request.mode,
+      timeout_ms: timeoutMs || 10000,
       attempts: 0, next_at: 0, status: "pending", created_at: new Date().toISOString(),
     };
     waiting[entry.id] = entry;
@@ -185,7 +189,7 @@
         throw new Error(outcome.reason);
       }
       if (outcome.status === "queued") {
-        console.warn(PREFIX + "lead " + leadId + " is queued on this device: " + outcome.reason);
+        console.warn(PREFIX + "lead " + id + " is queued on this device: " + outcome.reason);
       }
       return outcome.status;
     });
@@ -225,9 +229,12 @@
       }
       budget -= entry.body.length;
       try {
+        // Only a CORS-safelisted type (JSON goes as text/plain), no other headers: a
+        // keepalive request from a closing page cannot wait for a preflight.
+        var type = entry.headers["Content-Type"];
         fetch(entry.url, {
-          method: "POST", mode: "cors", credentials: "omit", keepalive: true,
-          headers: { "Content-Type": "text/plain" }, body: entry.body,
+          method: "POST", mode: entry.mode, credentials: "omit", keepalive: true,
+          headers: { "Content-Type": type === "application/json" ? "text/plain" : type }, body: entry.body,
         }).catch(function () {});
       } catch (error) {
         if (navigator.sendBeacon) {

@@ -14,6 +14,8 @@
 
 use crate::json::did_you_mean;
 use crate::json::{from_json_struct, FromJson, Node, Reader};
+#[cfg(feature = "messages")]
+use crate::map::SortedMap;
 use crate::rule::{EmailDomain, Rule, Scalar};
 use crate::scoring::Scoring;
 use crate::text::Text;
@@ -73,6 +75,11 @@ pub struct OfferConfig {
     /// Analytics hand-over: a `generate_lead` event in the page's `dataLayer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analytics: Option<Analytics>,
+    /// More endpoints each lead goes to, each with its own outbox entry and retries (the
+    /// visitor's thank-you depends on `endpoint` alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg(feature = "messages")]
+    pub also_send_to: Vec<Endpoint>,
 }
 
 /// One step of a multi-step offer.
@@ -333,12 +340,71 @@ pub struct Analytics {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Endpoint {
-    /// Where leads are POSTed; relative URLs resolve against the config's URL.
+    /// Where leads are POSTed (formats `leadmagnet` and `webhook`); relative URLs resolve
+    /// against the config's URL. HubSpot and Salesforce have fixed addresses.
+    #[serde(default)]
     pub url: String,
     /// How long one attempt may take before it counts as failed and is retried from the
     /// outbox: 1 to 120 seconds, 10 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<f64>,
+    /// The shape of what is sent: the lead payload v1 (`leadmagnet`, default), HubSpot's
+    /// Forms API v3 (`hubspot`), Salesforce Web-to-Lead (`salesforce`, fire-and-forget) or
+    /// any URL (`webhook`). Read by the loader; everything in a config is public.
+    #[serde(default)]
+    #[cfg(feature = "messages")]
+    pub format: EndpointFormat,
+    /// `webhook`: `json` (the payload, default) or `form` (fields urlencoded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub encoding: Option<Encoding>,
+    /// `webhook`: static request headers (public: never put secrets here).
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    #[cfg(feature = "messages")]
+    pub headers: SortedMap<String>,
+    /// `hubspot`: the portal (account) id and the form's GUID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub portal_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub form_guid: Option<String>,
+    /// `hubspot`: the subscription type a `marketing` consent field subscribes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub subscription_type_id: Option<u32>,
+    /// `salesforce`: the organisation id (`oid`) and the `lead_source` value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub oid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub lead_source: Option<String>,
+    /// `hubspot`, `salesforce`, `webhook` with `form`: field id → the receiver's name
+    /// (a HubSpot property, a Salesforce field or custom field id such as `00N…`).
+    /// Unmapped fields keep their id (Salesforce: the standard names of well-known ids).
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    #[cfg(feature = "messages")]
+    pub field_map: SortedMap<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointFormat {
+    #[default]
+    Leadmagnet,
+    Hubspot,
+    Salesforce,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    Json,
+    Form,
 }
 
 impl Endpoint {
@@ -511,8 +577,10 @@ impl OfferConfig {
                 add!(p, "/offer/asset/url", why);
             }
         }
-        if let Err(why) = check_url(&self.endpoint.url) {
-            add!(p, "/endpoint/url", why);
+        check_endpoint(&self.endpoint, "/endpoint", &mut p);
+        #[cfg(feature = "messages")]
+        for (i, e) in self.also_send_to.iter().enumerate() {
+            check_endpoint(e, &format!("/also_send_to/{i}"), &mut p);
         }
         if let Some(a) = &self.analytics {
             if let Some(c) = &a.currency {
@@ -536,15 +604,6 @@ impl OfferConfig {
                     p,
                     "/analytics/currency",
                     "a value needs its currency, e.g. \"currency\": \"EUR\"".into()
-                );
-            }
-        }
-        if let Some(t) = self.endpoint.timeout_seconds {
-            if !(1.0..=120.0).contains(&t) {
-                add!(
-                    p,
-                    "/endpoint/timeout_seconds",
-                    format!("timeout_seconds must be from 1 to 120, found {}", num(t))
                 );
             }
         }
@@ -1543,6 +1602,107 @@ fn check_text(text: &Text, pointer: &str, p: &mut Problems) {
 }
 
 /// An absolute http(s) URL or a relative one; never `javascript:`, `data:` and the like.
+/// The checks of one endpoint at `at` (`/endpoint`, `/also_send_to/0` …).
+fn check_endpoint(e: &Endpoint, at: &str, p: &mut Problems) {
+    #[cfg(feature = "messages")]
+    let needs_url = matches!(
+        e.format,
+        EndpointFormat::Leadmagnet | EndpointFormat::Webhook
+    );
+    #[cfg(not(feature = "messages"))]
+    let needs_url = true;
+    if needs_url {
+        if let Err(why) = check_url(&e.url) {
+            add!(p, format!("{at}/url"), why);
+        }
+    } else if !e.url.is_empty() {
+        add!(
+            p,
+            format!("{at}/url"),
+            "HubSpot and Salesforce have fixed addresses: remove \"url\"".into()
+        );
+    }
+    if let Some(t) = e.timeout_seconds {
+        if !(1.0..=120.0).contains(&t) {
+            add!(
+                p,
+                format!("{at}/timeout_seconds"),
+                format!("timeout_seconds must be from 1 to 120, found {}", num(t))
+            );
+        }
+    }
+    #[cfg(feature = "messages")]
+    check_format(e, at, p);
+}
+
+/// The format settings of one endpoint (only where they exist: see `Endpoint`).
+#[cfg(feature = "messages")]
+fn check_format(e: &Endpoint, at: &str, p: &mut Problems) {
+    let only = |key: &str, set: bool, formats: &str, p: &mut Problems| {
+        if set {
+            add!(
+                p,
+                format!("{at}/{key}"),
+                format!("\"{key}\" is for {formats} endpoints; remove it or set \"format\"")
+            );
+        }
+    };
+    let hubspot = e.format == EndpointFormat::Hubspot;
+    let salesforce = e.format == EndpointFormat::Salesforce;
+    let webhook = e.format == EndpointFormat::Webhook;
+    only("encoding", e.encoding.is_some() && !webhook, "webhook", p);
+    only("headers", !e.headers.is_empty() && !webhook, "webhook", p);
+    only("portal_id", e.portal_id.is_some() && !hubspot, "hubspot", p);
+    only("form_guid", e.form_guid.is_some() && !hubspot, "hubspot", p);
+    only(
+        "subscription_type_id",
+        e.subscription_type_id.is_some() && !hubspot,
+        "hubspot",
+        p,
+    );
+    only("oid", e.oid.is_some() && !salesforce, "salesforce", p);
+    only(
+        "lead_source",
+        e.lead_source.is_some() && !salesforce,
+        "salesforce",
+        p,
+    );
+    only(
+        "field_map",
+        !e.field_map.is_empty() && e.format == EndpointFormat::Leadmagnet,
+        "hubspot, salesforce and webhook",
+        p,
+    );
+    if hubspot {
+        if !e
+            .portal_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            add!(
+                p,
+                format!("{at}/portal_id"),
+                "a HubSpot endpoint needs its portal id (digits), e.g. \"portal_id\": \"1234567\""
+                    .into()
+            );
+        }
+        if !e
+            .form_guid
+            .as_deref()
+            .is_some_and(|g| g.len() == 36 && g.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        {
+            add!(p, format!("{at}/form_guid"), "a HubSpot endpoint needs the form's GUID, e.g. \"form_guid\": \"0b5a1e2c-…\" (36 characters)".into());
+        }
+    }
+    if salesforce
+        && !e.oid.as_deref().is_some_and(|o| {
+            (15..=18).contains(&o.len()) && o.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    {
+        add!(p, format!("{at}/oid"), "a Salesforce endpoint needs the organisation id (15 or 18 characters), e.g. \"oid\": \"00D5g000004abcd\"".into());
+    }
+}
+
 fn check_url(url: &str) -> Result<(), String> {
     let url = url.trim();
     if url.is_empty() {
@@ -1609,6 +1769,8 @@ from_json_struct!(OfferConfig {
     display: opt "display",
     variants: or_default "variants",
     analytics: opt "analytics",
+} checked {
+    also_send_to: or_default "also_send_to",
 });
 
 from_json_struct!(Analytics {
@@ -1725,7 +1887,47 @@ impl FromJson for OfferKind {
 
 from_json_struct!(Asset { url: req "url", label: opt "label" });
 
-from_json_struct!(Endpoint { url: req "url", timeout_seconds: opt "timeout_seconds" });
+// The widget reads only the URL and timeout; the format settings are the loader's (it reads
+// the config text itself) and exist where they are checked: the checker and the collector.
+from_json_struct!(Endpoint {
+    url: or_default "url",
+    timeout_seconds: opt "timeout_seconds",
+} checked {
+    format: or_default "format",
+    encoding: opt "encoding",
+    headers: or_default "headers",
+    portal_id: opt "portal_id",
+    form_guid: opt "form_guid",
+    subscription_type_id: opt "subscription_type_id",
+    oid: opt "oid",
+    lead_source: opt "lead_source",
+    field_map: or_default "field_map",
+});
+
+impl FromJson for EndpointFormat {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("leadmagnet", EndpointFormat::Leadmagnet),
+                ("hubspot", EndpointFormat::Hubspot),
+                ("salesforce", EndpointFormat::Salesforce),
+                ("webhook", EndpointFormat::Webhook),
+            ],
+        )
+    }
+}
+
+impl FromJson for Encoding {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[("json", Encoding::Json), ("form", Encoding::Form)],
+        )
+    }
+}
 
 from_json_struct!(Field {
     id: req "id",

@@ -635,6 +635,35 @@ macro_rules! from_json_struct {
             }
         }
     };
+    // Fields only the checker and the collector read (the `messages` feature): in the
+    // widget those fields do not exist, so neither their reading nor their drop and clone
+    // code costs it bytes; the loader reads them from the config text itself.
+    ($ty:ident { $($field:ident : $how:ident $key:literal),* $(,)? }
+        checked { $($cfield:ident : $chow:ident $ckey:literal),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn read(
+                r: &mut $crate::json::Reader,
+                node: &$crate::json::Node,
+                at: &str,
+            ) -> Option<Self> {
+                let o = r.object(node, at, &[$($key,)* $($ckey),*])?;
+                $(let $field = o.$how(r, $key);)*
+                #[cfg(feature = "messages")]
+                return {
+                    $(let $cfield = o.$chow(r, $ckey);)*
+                    match ($($field,)* $($cfield,)*) {
+                        ($(Some($field),)* $(Some($cfield),)*) => Some($ty { $($field,)* $($cfield),* }),
+                        _ => None,
+                    }
+                };
+                #[cfg(not(feature = "messages"))]
+                return match ($($field,)*) {
+                    ($(Some($field),)*) => Some($ty { $($field),* }),
+                    _ => None,
+                };
+            }
+        }
+    };
 }
 pub(crate) use from_json_struct;
 

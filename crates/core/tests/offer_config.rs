@@ -93,11 +93,11 @@ fn typo_in_a_key_is_an_error_not_ignored() {
 #[test]
 fn missing_key_names_its_parent() {
     let errors = errors_of(&demo_with(
-        r#""endpoint": { "url": "/api/v1/leads" }"#,
-        r#""endpoint": {}"#,
+        r#"{ "id": "first_name", "type": "text", "label": { "en": "First name", "de": "Vorname" } }"#,
+        r#"{ "id": "first_name", "type": "text" }"#,
     ));
-    assert!(errors[0].starts_with("/endpoint"), "{errors:?}");
-    assert!(errors[0].contains("missing key \"url\""), "{errors:?}");
+    assert!(errors[0].starts_with("/fields/1 "), "{errors:?}");
+    assert!(errors[0].contains("missing key \"label\""), "{errors:?}");
 }
 
 #[test]
