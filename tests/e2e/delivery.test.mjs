@@ -3,7 +3,7 @@
 // Every case ends with exactly one stored lead holding exactly the values typed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startCollector, watch, widgetReady } from './harness.mjs';
+import { launch, startCollector, until, watch, widgetReady } from './harness.mjs';
 
 let collector;
 let browser;
@@ -20,16 +20,6 @@ after(async () => {
 
 const QUEUED = "Saved on this device: we'll send it as soon as you're back online.";
 
-/** Polls `check` until it returns a truthy value (or fails after `ms`). */
-async function until(check, ms = 20000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const leadsWith = async (email) => (await collector.leads()).filter((l) => l.payload.fields.email === email);
 

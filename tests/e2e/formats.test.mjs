@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { distFiles, launch, startCollector, startStatic } from './harness.mjs';
+import { distFiles, launch, startCollector, startStatic, until } from './harness.mjs';
 
 const files = distFiles();
 let collector;
@@ -33,15 +33,6 @@ after(async () => {
   await site?.close();
 });
 
-async function until(check, ms = 15000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const FIELDS = [
   { id: 'email', type: 'email', label: 'Work email', required: true },

@@ -125,6 +125,17 @@ export async function startStatic(routes) {
   return { url, close: () => new Promise((ok) => server.close(ok)) };
 }
 
+/** Polls `check` until it returns a truthy value, which it returns (fails after `ms`). */
+export async function until(check, ms = 20000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() >= end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until the widget in `host` has rendered its form (or its success view). */
 export async function widgetReady(page, host = '[data-leadmagnet]') {
   await page.locator(`${host} form, ${host} .lm-success`).first().waitFor({ timeout: 15000 });
