@@ -216,6 +216,8 @@ fn widget_is_fresh() -> bool {
         "crates/core/src",
         "crates/core/Cargo.toml",
         "crates/checker",
+        "crates/yew",
+        "crates/panic-hook",
         "Cargo.toml",
         "Cargo.lock",
         "xtask/src",
