@@ -2,6 +2,7 @@
 //! URL resolution, and the POST to the endpoint. Built on the browser's own `Date`, `URL`,
 //! `crypto` and `fetch`, so no heavy crate enters the wasm.
 
+use leadmagnet_core::scoring::Event;
 use leadmagnet_core::Context;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -207,6 +208,19 @@ pub async fn deliver(
         .await
         .map_err(describe)?;
     Ok(outcome.as_string().as_deref() == Some("queued"))
+}
+
+/// The events this lead carries and is scored on, from the loader's behaviour record
+/// (`src/loader.js`, "Behaviour"): this page view and its offer views, and with
+/// `marketing` consent (and no Global Privacy Control) the history kept from earlier
+/// visits. Anything unreadable counts as no events: the lead matters more than its score.
+pub fn behaviour(behaviour: &js_sys::Function, marketing: bool) -> Vec<Event> {
+    behaviour
+        .call1(&JsValue::NULL, &marketing.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|text| leadmagnet_core::json::read(&text, false).ok())
+        .unwrap_or_default()
 }
 
 /// The message of a thrown JS value (an `Error`, a `DOMException`, or anything else).

@@ -13,12 +13,12 @@
 use crate::browser;
 use crate::mount::with_visitor;
 use leadmagnet_core::config::{
-    num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
+    num, ConsentPurpose, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
 };
 #[cfg(feature = "full")]
 use leadmagnet_core::display::calculator_result;
 use leadmagnet_core::display::{quiz_points, quiz_result};
-use leadmagnet_core::domains::CompactLists;
+use leadmagnet_core::domains::{CompactLists, DomainLists};
 use leadmagnet_core::form::{FormState, Status};
 use leadmagnet_core::messages::{ui, Lang, Ui};
 use leadmagnet_core::scoring::{score, LeadFacts};
@@ -44,6 +44,8 @@ pub struct OfferProps {
     /// The loader's outbox: `deliver(url, body, leadId)` → a promise of `"sent"` or
     /// `"queued"`, rejected with the reason when the endpoint refused the lead.
     pub deliver: js_sys::Function,
+    /// The loader's behaviour record: `behaviour(marketing)` → the events as JSON.
+    pub behaviour: js_sys::Function,
 }
 
 impl PartialEq for OfferProps {
@@ -74,6 +76,9 @@ pub struct OfferForm {
     sent: Values,
     /// The lead waits in the outbox (offline, or the endpoint is unavailable).
     queued: bool,
+    /// When the visitor first changed a field (ms since the epoch): the form's
+    /// time to complete counts from here.
+    started_ms: Option<f64>,
 }
 
 /// Element ids inside the shadow root; field ids are slugs, so these are valid ids.
@@ -111,6 +116,7 @@ impl Component for OfferForm {
             focus: None,
             sent: Values::new(),
             queued: false,
+            started_ms: None,
         }
     }
 
@@ -121,6 +127,7 @@ impl Component for OfferForm {
                 let Some(kind) = config.field(&name).map(|f| f.kind) else {
                     return false;
                 };
+                self.started_ms.get_or_insert_with(js_sys::Date::now);
                 let value = match kind {
                     FieldType::Checkbox | FieldType::Consent => FieldValue::Bool(checked),
                     FieldType::Checkboxes => {
@@ -273,16 +280,37 @@ impl OfferForm {
             self.form.failed();
             return;
         };
+        let fields = lead.fields().clone();
+        let now = js_sys::Date::now();
+        // Behaviour history only with marketing consent given in this very lead.
+        let marketing = config.fields.iter().any(|f| {
+            f.purpose == Some(ConsentPurpose::Marketing)
+                && fields.get(&f.id) == Some(&FieldValue::Bool(true))
+        });
+        let facts = LeadFacts {
+            fields: fields.clone(),
+            events: browser::behaviour(&props.behaviour, marketing),
+        };
         // The preliminary score, with the widget's compact domain lists; the collector
         // computes the authoritative one with the same code.
-        let preliminary = config.scoring.as_ref().map(|scoring| {
-            let facts = LeadFacts {
-                fields: lead.fields().clone(),
-                events: Vec::new(),
-            };
-            score(scoring, &facts, js_sys::Date::now() as i64, &CompactLists)
-        });
-        let fields = lead.fields().clone();
+        let preliminary = config
+            .scoring
+            .as_ref()
+            .map(|scoring| score(scoring, &facts, now as i64, &CompactLists));
+        let email_class = config
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldType::Email)
+            .and_then(|f| match fields.get(&f.id) {
+                Some(FieldValue::Text(address)) => leadmagnet_core::email::domain(address),
+                _ => None,
+            })
+            .map(|domain| CompactLists.classify(&domain).name().to_owned());
+        let metrics = self.form.metrics(
+            config,
+            self.started_ms
+                .map(|start| ((now - start) / 1000.0 + 0.5).floor()),
+        );
         let mut context = browser::page_context(&props.locale);
         context.variant = props.variant.as_deref().map(str::to_owned);
         if config.quiz.is_some() {
@@ -295,11 +323,13 @@ impl OfferForm {
         {
             context.calculator_result = calculator_result(config, &fields);
         }
-        let payload =
-            LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|p| match preliminary {
-                Some(s) => p.with_score(s),
-                None => p,
-            });
+        let payload = LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|mut p| {
+            p.events = facts.events;
+            p.form = Some(metrics);
+            p.email_domain_class = email_class;
+            p.score = preliminary;
+            p
+        });
         let url = browser::resolve_url(&config.endpoint.url, &props.config_url);
         let deliver = props.deliver.clone();
         let timeout_ms = config.endpoint.timeout_ms();

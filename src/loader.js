@@ -166,7 +166,7 @@
         try {
           plan = wasm.mountOffer(element, text, url, function (to, body, leadId, timeoutMs) {
             return deliverFrom(element, config, url, to, body, leadId, timeoutMs);
-          });
+          }, behaviour);
         } catch (problem) {
           var message = String(problem && problem.message || problem);
           if (message !== "invalid offer config") {
@@ -355,6 +355,9 @@
   // Events are CustomEvents on the host element, bubbling out of the page's DOM
   // (composed), named "leadmagnet:<name>"; `detail` always holds offer_id.
   function emit(host, name, detail) {
+    if (name === "view") {
+      note("offer_view", detail.offer_id);
+    }
     host.dispatchEvent(new CustomEvent("leadmagnet:" + name, { bubbles: true, composed: true, detail: detail }));
   }
 
@@ -374,39 +377,166 @@
     return ("0000000" + h.toString(16)).slice(-8);
   }
 
-  // Adds context, attribution and the consent record to the lead the widget built. With
-  // Global Privacy Control on, attribution stays limited to this page (it always is: no
-  // earlier touch is sent yet), and the signal is recorded.
+  // Where this page view came from: landing page, time, referrer, campaign keys, click ids.
+  function touchOf(page) {
+    var touch = { landing_page: page.url, at: page.at };
+    if (page.referrer) {
+      touch.referrer = page.referrer;
+    }
+    var params = new URL(page.url).searchParams;
+    TOUCH_KEYS.forEach(function (key) {
+      if (params.get(key)) {
+        touch[key] = params.get(key);
+      }
+    });
+    return touch;
+  }
+
+  // ---- Behaviour: the events a lead carries, and the history kept with consent --------
+  // This page view is one page_view event whose seconds (visible in the foreground) and
+  // scroll depth grow while the visitor stays, plus an offer_view per offer shown and an
+  // offer_completed per lead. Earlier visits are known only from the history kept in
+  // localStorage (ACTIVITY_KEY), which exists only after a lead with marketing consent and
+  // never under Global Privacy Control (GPC on erases it). It also holds the first and the
+  // latest campaign touch, and is bounded: the newest MAX_EVENTS events of the last
+  // MAX_AGE_MS. Event URLs carry no query or fragment (they could name the visitor).
+  var ACTIVITY_KEY = "leadmagnet:activity:v1";
+  var MAX_EVENTS = 100, MAX_AGE_MS = 90 * 864e5, VISIT_GAP_MS = 30 * 6e4;
+  var gpc = navigator.globalPrivacyControl === true;
+  var pagePath = location.origin + location.pathname;
+  var pageView = { type: "page_view", at: arrival.at, url: pagePath, seconds: 0, scroll_percent: 0 };
+  var pageEvents = [pageView];
+  var visibleMs = 0, visibleSince = document.visibilityState === "visible" ? Date.now() : 0;
+  var kept = null, returnVisit = null;
+
+  function storage(fn) {
+    try {
+      return fn(localStorage);
+    } catch (ignored) {}
+  }
+  function erase() {
+    kept = null;
+    storage(function (s) { s.removeItem(ACTIVITY_KEY); });
+  }
+  function recent(events) {
+    var since = Date.now() - MAX_AGE_MS;
+    return events.filter(function (e) { return Date.parse(e.at) > since; }).slice(-MAX_EVENTS);
+  }
+  // Seconds visible and the deepest scroll so far, written into this page's page_view.
+  function measure() {
+    pageView.seconds = Math.round((visibleMs + (visibleSince && Date.now() - visibleSince)) / 1000);
+    var room = document.documentElement.scrollHeight;
+    var seen = room > 0 ? Math.min(100, Math.round((scrollY + innerHeight) / room * 100)) : 100;
+    pageView.scroll_percent = Math.max(pageView.scroll_percent, seen);
+  }
+  function ours() {
+    return (returnVisit ? [returnVisit] : []).concat(pageEvents);
+  }
+  function save() {
+    if (kept) {
+      measure();
+      kept.last_seen = Date.now();
+      storage(function (s) {
+        s.setItem(ACTIVITY_KEY, JSON.stringify({ first_touch: kept.first_touch, last_touch: kept.last_touch,
+          last_seen: kept.last_seen, events: recent(kept.history.concat(ours())) }));
+      });
+    }
+  }
+  function note(type, offerId, at) {
+    pageEvents.push({ type: type, at: at || new Date().toISOString(), url: pagePath, offer_id: offerId });
+    save();
+  }
+
+  if (gpc) {
+    erase();
+  } else {
+    storage(function (s) {
+      var stored = JSON.parse(s.getItem(ACTIVITY_KEY));
+      if (stored && Array.isArray(stored.events) && stored.first_touch) {
+        kept = stored;
+        kept.history = recent(stored.events);
+        // A visit starts after 30 minutes without activity, and a link with campaign
+        // keys or click ids is a new touch even within one.
+        var touch = touchOf(arrival);
+        if (Date.now() - stored.last_seen > VISIT_GAP_MS) {
+          returnVisit = { type: "return_visit", at: arrival.at, url: pagePath };
+          kept.last_touch = touch;
+        } else if (Object.keys(touch).some(function (k) { return TOUCH_KEYS.indexOf(k) >= 0; })) {
+          kept.last_touch = touch;
+        }
+      }
+    });
+    save();
+  }
+  addEventListener("scroll", measure, { passive: true });
+  addEventListener("pagehide", save);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      visibleSince = visibleSince || Date.now();
+    } else {
+      measure();
+      visibleMs += visibleSince && Date.now() - visibleSince;
+      visibleSince = 0;
+      save();
+    }
+  });
+
+  // For the widget, at a submit: the events this lead carries and is scored on (JSON).
+  // Beyond this page only with marketing consent in this lead and GPC off.
+  function behaviour(marketing) {
+    measure();
+    return JSON.stringify(marketing && !gpc && kept ? recent(kept.history.concat(ours())) : pageEvents);
+  }
+
+  // After a lead: keep the history (marketing consent given, GPC off) or erase it
+  // (consent not given this time: the visitor withdrew it).
+  function remember(lead, marketing) {
+    note("offer_completed", lead.offer_id, lead.submitted_at);
+    if (!marketing || gpc) {
+      erase();
+    } else {
+      if (!kept) {
+        var touch = touchOf(arrival);
+        kept = { first_touch: touch, last_touch: touch, history: [] };
+      }
+      save();
+    }
+  }
+
+  // Adds context, attribution and the consent record to the lead the widget built.
+  // Attribution beyond this page view (the first touch and the latest campaign touch of
+  // the kept history) only with marketing consent and GPC off; the GPC signal is recorded.
   function enrich(lead, host, config) {
-    var gpc = navigator.globalPrivacyControl === true;
     var context = lead.context;
     context.config_hash = textHash(JSON.stringify(config));
     try {
       context.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     } catch (ignored) {}
     context.viewport = innerWidth < 600 ? "small" : innerWidth < 1024 ? "medium" : "large";
-    var touch = { landing_page: arrival.url, at: arrival.at };
-    if (arrival.referrer) {
-      touch.referrer = arrival.referrer;
-    }
-    var params = new URL(arrival.url).searchParams;
-    TOUCH_KEYS.forEach(function (key) {
-      if (params.get(key)) {
-        touch[key] = params.get(key);
-      }
-    });
-    lead.attribution = { last_touch: touch };
     var purposes = [];
     (config.fields || []).forEach(function (field) {
       if (field.type !== "consent" && !field.purpose) {
         return;
       }
-      purposes.push({ purpose: field.purpose || "processing", field: field.id,
-        granted: lead.fields[field.id] === true, text_hash: textHash(shownLabel(host, field.id)) });
+      var purpose = { purpose: field.purpose || "processing", field: field.id,
+        granted: lead.fields[field.id] === true, text_hash: textHash(shownLabel(host, field.id)) };
+      if (field.consent_version) {
+        purpose.text_version = field.consent_version;
+      }
+      purposes.push(purpose);
     });
     lead.consent = { purposes: purposes, locale: context.locale, page_url: context.page_url,
       at: lead.submitted_at, gpc: gpc };
+    var touch = touchOf(arrival);
+    lead.attribution = marketing(lead) && !gpc && kept
+      ? { first_touch: kept.first_touch, last_touch: kept.last_touch }
+      : marketing(lead) && !gpc ? { first_touch: touch, last_touch: touch } : { last_touch: touch };
     return lead;
+  }
+
+  // Marketing consent given in this lead.
+  function marketing(lead) {
+    return lead.consent.purposes.some(function (p) { return p.purpose === "marketing" && p.granted; });
   }
 
   // ---- Endpoint formats: what each endpoint receives (README, "Endpoint formats") -------
@@ -481,6 +611,7 @@
   function deliverFrom(host, config, configUrl, to, body, leadId, timeoutMs) {
     var lead = enrich(JSON.parse(body), host, config);
     body = JSON.stringify(lead);
+    remember(lead, marketing(lead));
     var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };
@@ -548,6 +679,7 @@
           storage.removeItem("leadmagnet:v1");
         } catch (ignored) {}
       });
+      erase();
       return forgetOutbox();
     });
   }

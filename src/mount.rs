@@ -49,13 +49,7 @@ fn load_visitor() -> Visitor {
     let stored = browser::storage_get(true, STORAGE_KEY)
         .or_else(|| browser::storage_get(false, STORAGE_KEY));
     let mut v = Visitor::from_storage(stored.as_deref());
-    let facts = browser::page_context("");
-    v.page_view(
-        js_sys::Date::now(),
-        &browser::random_hex(),
-        &facts.page_url,
-        facts.referrer.as_deref().unwrap_or(""),
-    );
+    v.page_view(js_sys::Date::now(), &browser::random_hex());
     v
 }
 
@@ -79,7 +73,8 @@ fn store_visitor(visitor: &Visitor) {
 /// Renders the offer described by `config_json` into `host`'s shadow root, if this
 /// visitor is to see it. `config_url` is where the config came from (the page URL for
 /// inline configs): relative URLs resolve against it. `deliver` is the loader's outbox,
-/// which every lead goes through (see `src/outbox.js`).
+/// which every lead goes through (see `src/outbox.js`); `behaviour(marketing)` returns
+/// the events a lead may carry, as JSON (`src/loader.js`, "Behaviour").
 ///
 /// The config must have been checked (by the collector, or by the checker the loader
 /// runs first): only its reading happens here, without problem texts. A config that
@@ -95,6 +90,7 @@ pub fn mount_offer(
     config_json: &str,
     config_url: &str,
     deliver: js_sys::Function,
+    behaviour: js_sys::Function,
 ) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
     #[cfg(not(feature = "full"))]
@@ -186,6 +182,7 @@ pub fn mount_offer(
         variant: variant_id,
         mode: display.mode,
         deliver,
+        behaviour,
     };
     let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));

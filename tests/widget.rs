@@ -85,9 +85,30 @@ fn direct_delivery() -> js_sys::Function {
     )
 }
 
+/// The loader's behaviour record: here a fixed list of events for every lead, and the
+/// marketing flags the widget asked with (tested end to end in
+/// tests/e2e/behaviour.test.mjs).
+fn behaviour(events: &str) -> js_sys::Function {
+    js_sys::Function::new_with_args(
+        "marketing",
+        &format!("(window.__asked = window.__asked || []).push(marketing); return {events:?};"),
+    )
+}
+
 async fn mounted(config: &str) -> (Element, ShadowRoot) {
+    mounted_with(config, "[]").await
+}
+
+async fn mounted_with(config: &str, events: &str) -> (Element, ShadowRoot) {
     let host = new_host();
-    mount_offer(host.clone(), config, &page_url(), direct_delivery()).expect("config mounts");
+    mount_offer(
+        host.clone(),
+        config,
+        &page_url(),
+        direct_delivery(),
+        behaviour(events),
+    )
+    .expect("config mounts");
     let shadow = host.shadow_root().expect("shadow root");
     wait_for(&shadow, "form").await;
     (host, shadow)
@@ -183,6 +204,7 @@ async fn a_broken_config_is_refused_and_leaves_the_host_alone() {
         &broken,
         "https://example.com/offers/ebook.json",
         direct_delivery(),
+        behaviour("[]"),
     )
     .expect_err("refused");
     assert_eq!(err.as_string().as_deref(), Some("invalid offer config"));
@@ -198,8 +220,14 @@ async fn the_default_build_names_what_needs_the_full_build() {
         r#""display": {"mode": "modal", "trigger": {"delay_seconds": 3}}, "endpoint""#,
         1,
     );
-    let err =
-        mount_offer(host.clone(), &modal, &page_url(), direct_delivery()).expect_err("refused");
+    let err = mount_offer(
+        host.clone(),
+        &modal,
+        &page_url(),
+        direct_delivery(),
+        behaviour("[]"),
+    )
+    .expect_err("refused");
     let message = err.as_string().unwrap_or_default();
     assert!(message.contains("a modal or slide-in display"), "{message}");
     assert!(message.contains("leadmagnet-full.js"), "{message}");
@@ -616,5 +644,108 @@ async fn german_offers_speak_german() {
     assert_eq!(
         error.text_content().as_deref(),
         Some("Bitte füllen Sie dieses Feld aus.")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_lead_carries_and_is_scored_on_its_events_form_metrics_and_email_class() {
+    let endpoint = format!("{}/api/v1/leads", collector());
+    let config = config_with_endpoint(&endpoint).replacen(
+        r#""engagement": ["#,
+        r#""engagement": [
+          { "id": "read-deeply", "event": "page_view", "min_seconds": 60, "min_scroll_percent": 50, "points": 7 },
+          { "id": "came-back", "event": "return_visit", "points": 9 },"#,
+        1,
+    );
+    assert!(
+        config.contains("read-deeply"),
+        "the demo config has engagement rules"
+    );
+    let now = js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default();
+    let events = format!(
+        r#"[{{"type":"page_view","at":"{now}","url":"https://x.test/guide","seconds":75,"scroll_percent":60}},
+            {{"type":"page_view","at":"{now}","url":"https://x.test/short","seconds":5,"scroll_percent":100}},
+            {{"type":"return_visit","at":"{now}"}},
+            {{"type":"offer_view","at":"{now}","offer_id":"ebook-lead-scoring"}}]"#
+    );
+    let (_host, shadow) = mounted_with(&config, &events).await;
+    let email = format!("events-{}@gmail.com", js_sys::Date::now() as u64);
+    // One refused submit first: two required fields missing.
+    submit(&shadow);
+    settle().await;
+    type_into(&shadow, "#lm-f-email", &email);
+    el::<HtmlInputElement>(&shadow, "#lm-f-newsletter").click();
+    el::<HtmlInputElement>(&shadow, "#lm-f-consent").click();
+    sleep(1100).await;
+    js_sys::Reflect::set(&js_sys::global(), &"__asked".into(), &js_sys::Array::new())
+        .expect("reset");
+    submit(&shadow);
+    wait_for(&shadow, "#lm-success").await;
+
+    let asked = js_sys::Reflect::get(&js_sys::global(), &"__asked".into()).expect("asked");
+    assert_eq!(
+        js_sys::JSON::stringify(&asked)
+            .ok()
+            .and_then(|s| s.as_string())
+            .as_deref(),
+        Some("[true]"),
+        "the widget asked for the events once, with marketing consent given"
+    );
+    let text = stored_leads(&endpoint).await;
+    let leads: js_sys::Array = js_sys::JSON::parse(&text).expect("json").into();
+    let lead = leads
+        .iter()
+        .find(|l| {
+            js_sys::JSON::stringify(l)
+                .ok()
+                .and_then(|s| s.as_string())
+                .is_some_and(|s| s.contains(&email))
+        })
+        .expect("the lead is stored");
+    let payload = js_sys::Reflect::get(&lead, &"payload".into()).expect("payload");
+    let json = |v: &JsValue| {
+        js_sys::JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    };
+    let get = |v: &JsValue, key: &str| js_sys::Reflect::get(v, &key.into()).expect(key);
+    // The collector returns objects with their keys in alphabetical order.
+    let sent_events = json(&get(&payload, "events"));
+    assert!(
+        sent_events.contains(r#""scroll_percent":60,"seconds":75"#)
+            && sent_events.contains(r#""type":"return_visit""#)
+            && sent_events.contains(r#""offer_id":"ebook-lead-scoring""#),
+        "every event the score counted is in the payload: {sent_events}"
+    );
+    let breakdown = json(&get(&get(&payload, "score"), "breakdown"));
+    assert!(
+        breakdown.contains(r#"{"events":1,"kind":"engagement","points":7,"rule":"read-deeply"}"#),
+        "only the page view read long and deep enough counts: {breakdown}"
+    );
+    assert!(
+        breakdown.contains(r#"{"events":1,"kind":"engagement","points":9,"rule":"came-back"}"#),
+        "{breakdown}"
+    );
+    let form = get(&payload, "form");
+    assert_eq!(get(&form, "refused_attempts").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&form, "validation_errors").as_f64(),
+        Some(2.0),
+        "email and consent were missing"
+    );
+    assert!(
+        get(&form, "seconds").as_f64().is_some_and(|s| s >= 1.0),
+        "{}",
+        json(&form)
+    );
+    assert!(json(&get(&form, "asked")).starts_with(r#"["email","first_name","company""#));
+    assert_eq!(json(&get(&form, "known")), "[]");
+    assert_eq!(
+        get(&payload, "email_domain_class").as_string().as_deref(),
+        Some("free")
     );
 }

@@ -456,6 +456,12 @@ pub struct Field {
     /// to `processing`; a newsletter opt-in checkbox is `marketing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ConsentPurpose>,
+    /// The version of the consent wording (e.g. "2026-11"), recorded with each consent
+    /// next to the hash of the text shown; consent and purpose fields only. Read by the
+    /// loader, checked by the checker and the collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub consent_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -955,6 +961,25 @@ impl OfferConfig {
                     .into()
             );
         }
+        #[cfg(feature = "messages")]
+        if let Some(version) = &field.consent_version {
+            let asks_consent = field.kind == FieldType::Consent
+                || (field.purpose.is_some() && field.kind.is_tick_box());
+            if !asks_consent {
+                add!(
+                    p,
+                    format!("{at}/consent_version"),
+                    "\"consent_version\" belongs to consent fields and checkboxes with a \"purpose\""
+                        .into()
+                );
+            } else if version.trim().is_empty() || version.chars().count() > 64 {
+                add!(
+                    p,
+                    format!("{at}/consent_version"),
+                    "give the wording's version as 1–64 characters, e.g. \"2026-11\"".into()
+                );
+            }
+        }
         if !is_slug(&field.id, |c| c == '_') {
             add!(p,
                 format!("{at}/id"),
@@ -1265,15 +1290,55 @@ impl OfferConfig {
             ("url_contains", rule.url_contains.is_some()),
             ("offer_id", rule.offer_id.is_some()),
             ("max", rule.max.is_some()),
+            ("min_seconds", rule.min_seconds.is_some()),
+            ("min_scroll_percent", rule.min_scroll_percent.is_some()),
         ];
         if role == RuleRole::Engagement {
-            if rule.event.as_ref().is_none_or(|e| e.trim().is_empty()) {
-                add!(
+            match rule.event.as_deref().map(str::trim) {
+                None | Some("") => add!(
                     p,
                     format!("{at}/event"),
                     "an engagement rule counts one event type, e.g. \"event\": \"page_view\""
                         .into(),
-                );
+                ),
+                // Only the events the widget records can ever be counted.
+                Some(event) if !crate::scoring::EVENT_TYPES.contains(&event) => {
+                    let hint = did_you_mean(event, crate::scoring::EVENT_TYPES)
+                        .map_or(String::new(), |e| format!(" (did you mean \"{e}\"?)"));
+                    add!(
+                        p,
+                        format!("{at}/event"),
+                        format!(
+                            "unknown event \"{event}\"{hint}; the widget records {}",
+                            crate::scoring::EVENT_TYPES.join(", ")
+                        ),
+                    )
+                }
+                _ => {}
+            }
+            for (key, min, top) in [
+                ("min_seconds", rule.min_seconds, f64::INFINITY),
+                ("min_scroll_percent", rule.min_scroll_percent, 100.0),
+            ] {
+                let Some(min) = min else { continue };
+                if rule.event.as_deref() != Some("page_view") {
+                    add!(
+                        p,
+                        format!("{at}/{key}"),
+                        format!("\"{key}\" applies to \"event\": \"page_view\" only"),
+                    );
+                } else if !(0.0..=top).contains(&min) {
+                    let range = if top.is_finite() {
+                        format!("from 0 to {}", num(top))
+                    } else {
+                        "0 or more".to_owned()
+                    };
+                    add!(
+                        p,
+                        format!("{at}/{key}"),
+                        format!("{key} must be {range}, not {}", num(min)),
+                    );
+                }
             }
             if let Some(max) = rule.max {
                 if max < 1.0 || max.fract() != 0.0 {
@@ -1944,6 +2009,8 @@ from_json_struct!(Field {
     help: opt "help",
     visible_if: opt "visible_if",
     purpose: opt "purpose",
+} checked {
+    consent_version: opt "consent_version",
 });
 
 impl FromJson for ConsentPurpose {

@@ -6,6 +6,7 @@
 
 use crate::config::OfferConfig;
 use crate::domains::CompactLists;
+use crate::payload::FormMetrics;
 use crate::profiling::fields_to_show;
 use crate::validate::{validate_asked, FieldError, FieldValue, Problem, ValidLead, Values};
 
@@ -34,6 +35,8 @@ pub struct FormState {
     send_failed: bool,
     /// Submit attempts that were refused by validation.
     failed_validations: u32,
+    /// Errors shown over all refused attempts (each field once per attempt).
+    errors_shown: u32,
 }
 
 impl FormState {
@@ -61,6 +64,7 @@ impl FormState {
             status: Status::Editing,
             send_failed: false,
             failed_validations: 0,
+            errors_shown: 0,
         };
         form.update_asked(config);
         form
@@ -168,8 +172,7 @@ impl FormState {
             self.step += 1;
             true
         } else {
-            self.errors = errors;
-            self.failed_validations += 1;
+            self.refused(errors);
             false
         }
     }
@@ -274,10 +277,32 @@ impl FormState {
                 Some(lead)
             }
             Err(errors) => {
-                self.errors = errors;
-                self.failed_validations += 1;
+                self.refused(errors);
                 None
             }
+        }
+    }
+
+    fn refused(&mut self, errors: Vec<FieldError>) {
+        self.failed_validations += 1;
+        self.errors_shown += errors.len() as u32;
+        self.errors = errors;
+    }
+
+    /// The payload's `form` record for this form: `seconds` from the first input to the
+    /// submit (the widget's clock), the errors shown, and the fields asked and known.
+    pub fn metrics(&self, config: &OfferConfig, seconds: Option<f64>) -> FormMetrics {
+        FormMetrics {
+            seconds,
+            validation_errors: self.errors_shown,
+            refused_attempts: self.failed_validations,
+            asked: self.asked.clone(),
+            known: self
+                .known
+                .iter()
+                .filter(|(id, _)| !self.asked.contains(id) && config.field(id).is_some())
+                .map(|(id, _)| id.clone())
+                .collect(),
         }
     }
 
@@ -420,6 +445,15 @@ mod tests {
         form.set(&c, "consent", FieldValue::Bool(true));
         let lead = form.submit(&c).expect("valid");
         assert_eq!(lead.fields().len(), 3);
+        let metrics = form.metrics(&c, Some(12.0));
+        assert_eq!(
+            (metrics.refused_attempts, metrics.validation_errors),
+            (2, 2),
+            "one refused Next (size), one refused submit (consent)"
+        );
+        assert_eq!(metrics.asked, ["size", "email", "first_name", "consent"]);
+        assert!(metrics.known.is_empty());
+        assert_eq!(metrics.seconds, Some(12.0));
     }
 
     #[test]
@@ -436,6 +470,20 @@ mod tests {
         let lead = form.submit(&c).expect("valid");
         assert_eq!(lead.fields().get("first_name"), Some(&text("Ann")));
         assert_eq!(lead.fields().get("size"), Some(&text("1-9")));
+        let metrics = form.metrics(&c, None);
+        assert_eq!(metrics.asked, ["consent"]);
+        let mut known = metrics.known.clone();
+        known.sort();
+        let expected: Vec<&str> = ["email", "first_name", "size"]
+            .into_iter()
+            .filter(|id| c.field(id).is_some())
+            .collect();
+        assert_eq!(known, expected, "known config fields, sent but not asked");
+        assert!(!expected.is_empty());
+        assert_eq!(
+            (metrics.refused_attempts, metrics.validation_errors),
+            (0, 0)
+        );
     }
 
     #[test]

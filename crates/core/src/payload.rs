@@ -9,7 +9,7 @@
 //! idempotency key.
 
 use crate::json::{from_json_struct, ToJson, Writer};
-use crate::scoring::Score;
+use crate::scoring::{Event, Score};
 use crate::validate::{ValidLead, Values};
 use serde::Serialize;
 use std::fmt;
@@ -25,9 +25,32 @@ pub struct LeadPayload {
     pub submitted_at: String,
     pub fields: Values,
     pub context: Context,
+    /// What the visitor did before this lead (docs/scoring.md, "Events"): this page view
+    /// and offer views, plus, with marketing consent and without GPC, the kept history.
+    /// Exactly the events the preliminary score counted.
+    pub events: Vec<Event>,
+    /// How the form went.
+    pub form: Option<FormMetrics>,
+    /// `free`, `disposable` or `business`: the class of the first email field's domain by
+    /// the widget's compact lists (the collector classes it again with the full lists).
+    pub email_domain_class: Option<String>,
     /// The preliminary score the widget computed with the compact domain lists; the
     /// collector computes its own.
     pub score: Option<Score>,
+}
+
+/// How the form went: time from the first input to the submit, validation errors shown,
+/// the fields asked and those already known (sent from the visitor's memory, not asked).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FormMetrics {
+    /// Whole seconds from the visitor's first input to the submit.
+    pub seconds: Option<f64>,
+    /// Errors shown, each field counted once per refused attempt.
+    pub validation_errors: u32,
+    /// Submit or "Next" attempts refused by validation.
+    pub refused_attempts: u32,
+    pub asked: Vec<String>,
+    pub known: Vec<String>,
 }
 
 /// Where and how the lead was captured.
@@ -73,6 +96,9 @@ impl LeadPayload {
             submitted_at: submitted_at.to_owned(),
             fields,
             context,
+            events: Vec::new(),
+            form: None,
+            email_domain_class: None,
             score: None,
         })
     }
@@ -99,7 +125,22 @@ impl ToJson for LeadPayload {
         w.field("submitted_at", &self.submitted_at);
         w.field("fields", &self.fields);
         w.field("context", &self.context);
+        w.field("events", &self.events);
+        w.field_opt("form", &self.form);
+        w.field_opt("email_domain_class", &self.email_domain_class);
         w.field_opt("score", &self.score);
+        w.end_object();
+    }
+}
+
+impl ToJson for FormMetrics {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field_opt("seconds", &self.seconds);
+        w.field("validation_errors", &self.validation_errors);
+        w.field("refused_attempts", &self.refused_attempts);
+        w.field("asked", &self.asked);
+        w.field("known", &self.known);
         w.end_object();
     }
 }
@@ -127,7 +168,18 @@ from_json_struct!(LeadPayload {
     submitted_at: req "submitted_at",
     fields: req "fields",
     context: req "context",
+    events: or_default "events",
+    form: opt "form",
+    email_domain_class: opt "email_domain_class",
     score: opt "score",
+});
+
+from_json_struct!(FormMetrics {
+    seconds: opt "seconds",
+    validation_errors: req "validation_errors",
+    refused_attempts: req "refused_attempts",
+    asked: or_default "asked",
+    known: or_default "known",
 });
 
 from_json_struct!(Context {

@@ -2,7 +2,7 @@
 //!
 //! One small JSON document (versioned key [`STORAGE_KEY`]). With consent (a ticked
 //! `consent` field on a sent lead) the whole of it lives in `localStorage`: known field
-//! values (so a returning visitor is not asked again), first-touch data, the visit count,
+//! values (so a returning visitor is not asked again), the visit count,
 //! the variant seed and the per-offer memory (dismissed, converted). Before consent only
 //! [`Visitor::without_personal_data`] goes to `sessionStorage` (seed, offer memory, visit
 //! count of this tab): enough for frequency caps and sticky variants within the session,
@@ -28,19 +28,10 @@ pub struct Visitor {
     pub consent: bool,
     pub visits: u32,
     pub last_seen_ms: f64,
-    pub first_touch: Option<FirstTouch>,
     /// Known field values (never consent ticks: consent is asked every time).
     pub values: Values,
     /// Offer id → what happened with it.
     pub offers: SortedMap<OfferMemory>,
-}
-
-/// Where the visitor first came from.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FirstTouch {
-    pub page_url: String,
-    pub referrer: String,
-    pub at_ms: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,9 +41,10 @@ pub struct OfferMemory {
 }
 
 impl Visitor {
-    /// Counts this page view: a new visit after [`VISIT_GAP_MS`]; the seed and first
-    /// touch are set once.
-    pub fn page_view(&mut self, now_ms: f64, new_seed: &str, page_url: &str, referrer: &str) {
+    /// Counts this page view: a new visit after [`VISIT_GAP_MS`]; the seed is set once.
+    /// (Attribution and behaviour history are the loader's, kept only with marketing
+    /// consent: src/loader.js, "Behaviour".)
+    pub fn page_view(&mut self, now_ms: f64, new_seed: &str) {
         if self.seed.is_empty() {
             self.seed = new_seed.to_owned();
         }
@@ -60,13 +52,6 @@ impl Visitor {
             self.visits += 1;
         }
         self.last_seen_ms = now_ms;
-        if self.first_touch.is_none() {
-            self.first_touch = Some(FirstTouch {
-                page_url: page_url.to_owned(),
-                referrer: referrer.to_owned(),
-                at_ms: now_ms,
-            });
-        }
     }
 
     /// Seen on an earlier visit.
@@ -126,20 +111,18 @@ impl Visitor {
         self.offers.entry_or_default(offer_id).dismissed_ms = Some(now_ms);
     }
 
-    /// "Not you?": forget the person (values, first touch, visits, consent); keep the
+    /// "Not you?": forget the person (values, visits, consent); keep the
     /// seed and the offer memory, which name no one.
     pub fn forget(&mut self) {
         self.consent = false;
         self.values = Values::new();
-        self.first_touch = None;
         self.visits = 1;
     }
 
-    /// What may be kept before consent (in `sessionStorage`): no values, no first touch.
+    /// What may be kept before consent (in `sessionStorage`): no values.
     pub fn without_personal_data(&self) -> Visitor {
         Visitor {
             values: Values::new(),
-            first_touch: None,
             consent: false,
             ..self.clone()
         }
@@ -152,7 +135,6 @@ impl Visitor {
     /// ```text
     /// lm1
     /// seed  <seed>          consent  1|0        visits  <n>        seen  <ms>
-    /// touch <page url>  <referrer>  <ms>
     /// text  <field>  <value>      tick  <field>  1|0      list  <field>  <a>  <b> …
     /// offer <offer id>  <dismissed ms or empty>  1|0 (converted)
     /// ```
@@ -179,9 +161,6 @@ impl Visitor {
         line(&["consent", flag(self.consent)]);
         line(&["visits", &self.visits.to_string()]);
         line(&["seen", &whole(self.last_seen_ms)]);
-        if let Some(t) = &self.first_touch {
-            line(&["touch", &t.page_url, &t.referrer, &whole(t.at_ms)]);
-        }
         for (field, value) in &self.values {
             match value {
                 FieldValue::Text(t) => line(&["text", field, t]),
@@ -220,13 +199,6 @@ impl Visitor {
                 "consent" => v.consent = p(1) == "1",
                 "visits" => v.visits = p(1).parse().unwrap_or(0),
                 "seen" => v.last_seen_ms = ms(1).unwrap_or(0.0),
-                "touch" => {
-                    v.first_touch = Some(FirstTouch {
-                        page_url: p(1).to_owned(),
-                        referrer: p(2).to_owned(),
-                        at_ms: ms(3).unwrap_or(0.0),
-                    })
-                }
                 "text" => {
                     v.values
                         .insert(p(1).to_owned(), FieldValue::Text(p(2).to_owned()));
@@ -309,14 +281,14 @@ mod tests {
     #[test]
     fn nothing_personal_without_consent() {
         let mut v = Visitor::default();
-        v.page_view(1000.0, "seed", "https://x.io/", "");
+        v.page_view(1000.0, "seed");
         v.converted(&config(), &lead(false));
         assert!(!v.consent);
         assert!(v.values.is_empty());
         assert!(v.offers.get("ebook").is_some_and(|m| m.converted));
         let session = v.without_personal_data();
-        assert!(session.first_touch.is_none());
-        assert!(!session.to_storage().contains("x.io"));
+        assert!(session.values.is_empty());
+        assert!(!session.to_storage().contains("Ada"));
     }
 
     #[test]
@@ -335,12 +307,7 @@ mod tests {
     #[test]
     fn storage_round_trips_every_kind_of_value_and_awkward_text() {
         let mut v = Visitor::default();
-        v.page_view(
-            1_700_000_000_123.0,
-            "seed\twith\ttabs",
-            "https://x.io/?a=1\\b",
-            "",
-        );
+        v.page_view(1_700_000_000_123.0, "seed\twith\ttabs");
         v.consent = true;
         v.values.insert(
             "note".into(),
@@ -360,21 +327,17 @@ mod tests {
     #[test]
     fn visits_count_after_the_gap_and_forget_keeps_the_seed() {
         let mut v = Visitor::default();
-        v.page_view(0.0, "s1", "https://x.io/a", "https://search.example/");
-        v.page_view(60_000.0, "s2", "https://x.io/b", "");
+        v.page_view(0.0, "s1");
+        v.page_view(60_000.0, "s2");
         assert_eq!(v.visits, 1);
         assert!(!v.returning());
-        v.page_view(60_000.0 + VISIT_GAP_MS + 1.0, "s3", "https://x.io/c", "");
+        v.page_view(60_000.0 + VISIT_GAP_MS + 1.0, "s3");
         assert_eq!(v.visits, 2);
         assert!(v.returning());
         assert_eq!(v.seed, "s1");
-        assert_eq!(
-            v.first_touch.as_ref().map(|t| t.page_url.as_str()),
-            Some("https://x.io/a")
-        );
         v.converted(&config(), &lead(true));
         v.forget();
-        assert!(v.values.is_empty() && !v.consent && v.first_touch.is_none());
+        assert!(v.values.is_empty() && !v.consent);
         assert_eq!(v.seed, "s1");
     }
 

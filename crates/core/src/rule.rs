@@ -73,6 +73,12 @@ pub struct Rule {
     /// Engagement rules: count at most this many of the most recent matching events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// `page_view` rules: only page views visible at least this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<f64>,
+    /// `page_view` rules: only page views scrolled at least this far (0 to 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_scroll_percent: Option<f64>,
 }
 
 /// A value in a condition: text, a number or a boolean.
@@ -341,6 +347,8 @@ from_json_struct!(Rule {
     url_contains: opt "url_contains",
     offer_id: opt "offer_id",
     max: opt "max",
+    min_seconds: opt "min_seconds",
+    min_scroll_percent: opt "min_scroll_percent",
 });
 
 #[cfg(test)]

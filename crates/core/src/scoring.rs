@@ -72,14 +72,24 @@ pub struct Route {
     pub when: Option<Rule>,
 }
 
-/// Something the lead did.
+/// The behaviour events the widget records and engagement rules count (`event`):
+/// a page carrying the script was viewed, an offer was shown, an offer was completed (a
+/// lead sent), and a visit began more than 30 minutes after the last activity.
+pub const EVENT_TYPES: [&str; 4] = ["page_view", "offer_view", "offer_completed", "return_visit"];
+
+/// Something the lead did (payload `events[]`; docs/scoring.md, "Events").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// One of [`EVENT_TYPES`] (`type` in JSON).
     pub kind: String,
     /// When it happened (RFC 3339).
     pub at: String,
     pub url: Option<String>,
     pub offer_id: Option<String>,
+    /// `page_view`: seconds the page was visible (in the foreground tab).
+    pub seconds: Option<f64>,
+    /// `page_view`: how far down the page the visitor scrolled, 0 to 100.
+    pub scroll_percent: Option<f64>,
 }
 
 /// What is scored: known field values and events.
@@ -153,7 +163,22 @@ from_json_struct!(Event {
     at: req "at",
     url: opt "url",
     offer_id: opt "offer_id",
+    seconds: opt "seconds",
+    scroll_percent: opt "scroll_percent",
 });
+
+impl ToJson for Event {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("type", &self.kind);
+        w.field("at", &self.at);
+        w.field_opt("url", &self.url);
+        w.field_opt("offer_id", &self.offer_id);
+        w.field_opt("seconds", &self.seconds);
+        w.field_opt("scroll_percent", &self.scroll_percent);
+        w.end_object();
+    }
+}
 
 from_json_struct!(LeadFacts { fields: or_default "fields", events: or_default "events" });
 
@@ -456,4 +481,11 @@ fn event_matches(rule: &Rule, event: &Event) -> bool {
             .offer_id
             .as_ref()
             .is_none_or(|id| event.offer_id.as_deref() == Some(id.as_str()))
+        && at_least(rule.min_seconds, event.seconds)
+        && at_least(rule.min_scroll_percent, event.scroll_percent)
+}
+
+/// A rule's minimum holds when it is absent, or when the event has that much.
+fn at_least(min: Option<f64>, value: Option<f64>) -> bool {
+    min.is_none_or(|min| value.is_some_and(|v| v >= min))
 }

@@ -72,10 +72,10 @@ fn lead(g: &mut Gen) -> LeadFacts {
         .map(|_| {
             let day = 1 + g.below(28);
             let month = 1 + g.below(12);
+            let kind = g.pick(&["page_view", "offer_completed", "offer_view", "return_visit"]);
+            let page_view = kind == "page_view";
             Event {
-                kind: g
-                    .pick(&["page_view", "offer_completed", "offer_view"])
-                    .to_owned(),
+                kind: kind.to_owned(),
                 at: format!(
                     "2026-{month:02}-{day:02}T{:02}:{:02}:00Z",
                     g.below(24),
@@ -83,6 +83,8 @@ fn lead(g: &mut Gen) -> LeadFacts {
                 ),
                 url: Some(g.pick(&["/pricing", "/blog", "/de/pricing"]).to_owned()),
                 offer_id: None,
+                seconds: page_view.then(|| g.below(600) as f64),
+                scroll_percent: page_view.then(|| g.below(101) as f64),
             }
         })
         .collect();
