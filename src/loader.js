@@ -395,19 +395,23 @@
   // ---- Behaviour: the events a lead carries, and the history kept with consent --------
   // This page view is one page_view event whose seconds (visible in the foreground) and
   // scroll depth grow while the visitor stays, plus an offer_view per offer shown and an
-  // offer_completed per lead. Earlier visits are known only from the history kept in
+  // offer_completed per lead. Earlier visits are known only from the record kept in
   // localStorage (ACTIVITY_KEY), which exists only after a lead with marketing consent and
   // never under Global Privacy Control (GPC on erases it). It also holds the first and the
   // latest campaign touch, and is bounded: the newest MAX_EVENTS events of the last
-  // MAX_AGE_MS. Event URLs carry no query or fragment (they could name the visitor).
+  // MAX_AGE_MS. Each page view writes only its own events (tagged `page`) into it, so
+  // tabs open side by side do not overwrite each other. Event URLs carry no query or
+  // fragment (they could name the visitor).
   var ACTIVITY_KEY = "leadmagnet:activity:v1";
   var MAX_EVENTS = 100, MAX_AGE_MS = 90 * 864e5, VISIT_GAP_MS = 30 * 6e4;
+  var PAGE = arrival.at + Math.random();
   var gpc = navigator.globalPrivacyControl === true;
   var pagePath = location.origin + location.pathname;
-  var pageView = { type: "page_view", at: arrival.at, url: pagePath, seconds: 0, scroll_percent: 0 };
+  var pageView = { type: "page_view", at: arrival.at, url: pagePath, seconds: 0, scroll_percent: 0, page: PAGE };
   var pageEvents = [pageView];
   var visibleMs = 0, visibleSince = document.visibilityState === "visible" ? Date.now() : 0;
-  var kept = null, returnVisit = null;
+  // Whether this page view keeps its events (a record existed, or a lead gave consent).
+  var keeping = false;
 
   function storage(fn) {
     try {
@@ -415,12 +419,22 @@
     } catch (ignored) {}
   }
   function erase() {
-    kept = null;
+    keeping = false;
     storage(function (s) { s.removeItem(ACTIVITY_KEY); });
   }
-  function recent(events) {
+  function kept() {
+    return storage(function (s) {
+      var record = JSON.parse(s.getItem(ACTIVITY_KEY));
+      return record && Array.isArray(record.events) && record.first_touch ? record : null;
+    });
+  }
+  // The kept events of other page views and this one's, oldest first: the newest
+  // MAX_EVENTS of the last 90 days. (Times are all toISOString's: text order is time order.)
+  function history(record) {
     var since = Date.now() - MAX_AGE_MS;
-    return events.filter(function (e) { return Date.parse(e.at) > since; }).slice(-MAX_EVENTS);
+    return record.events.filter(function (e) { return e.page !== PAGE && Date.parse(e.at) > since; })
+      .concat(pageEvents).sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; })
+      .slice(-MAX_EVENTS);
   }
   // Seconds visible and the deepest scroll so far, written into this page's page_view.
   function measure() {
@@ -429,47 +443,43 @@
     var seen = room > 0 ? Math.min(100, Math.round((scrollY + innerHeight) / room * 100)) : 100;
     pageView.scroll_percent = Math.max(pageView.scroll_percent, seen);
   }
-  function ours() {
-    return (returnVisit ? [returnVisit] : []).concat(pageEvents);
-  }
-  function save() {
-    if (kept) {
+  function save(record) {
+    record = record || keeping && kept();
+    if (record) {
       measure();
-      kept.last_seen = Date.now();
-      storage(function (s) {
-        s.setItem(ACTIVITY_KEY, JSON.stringify({ first_touch: kept.first_touch, last_touch: kept.last_touch,
-          last_seen: kept.last_seen, events: recent(kept.history.concat(ours())) }));
-      });
+      record.events = history(record);
+      record.last_seen = Date.now();
+      storage(function (s) { s.setItem(ACTIVITY_KEY, JSON.stringify(record)); });
+    } else {
+      // Erased meanwhile (another tab's lead without consent, or Leadmagnet.forget).
+      keeping = false;
     }
   }
   function note(type, offerId, at) {
-    pageEvents.push({ type: type, at: at || new Date().toISOString(), url: pagePath, offer_id: offerId });
+    pageEvents.push({ type: type, at: at || new Date().toISOString(), url: pagePath, offer_id: offerId, page: PAGE });
     save();
   }
 
   if (gpc) {
     erase();
   } else {
-    storage(function (s) {
-      var stored = JSON.parse(s.getItem(ACTIVITY_KEY));
-      if (stored && Array.isArray(stored.events) && stored.first_touch) {
-        kept = stored;
-        kept.history = recent(stored.events);
-        // A visit starts after 30 minutes without activity, and a link with campaign
-        // keys or click ids is a new touch even within one.
-        var touch = touchOf(arrival);
-        if (Date.now() - stored.last_seen > VISIT_GAP_MS) {
-          returnVisit = { type: "return_visit", at: arrival.at, url: pagePath };
-          kept.last_touch = touch;
-        } else if (Object.keys(touch).some(function (k) { return TOUCH_KEYS.indexOf(k) >= 0; })) {
-          kept.last_touch = touch;
-        }
+    var record = kept();
+    if (record) {
+      keeping = true;
+      // A visit starts after 30 minutes without activity, and a link with campaign
+      // keys or click ids is a new touch even within one.
+      var touch = touchOf(arrival);
+      if (!(Date.now() - record.last_seen < VISIT_GAP_MS)) {
+        pageEvents.unshift({ type: "return_visit", at: arrival.at, url: pagePath, page: PAGE });
+        record.last_touch = touch;
+      } else if (Object.keys(touch).some(function (k) { return TOUCH_KEYS.indexOf(k) >= 0; })) {
+        record.last_touch = touch;
       }
-    });
-    save();
+      save(record);
+    }
   }
   addEventListener("scroll", measure, { passive: true });
-  addEventListener("pagehide", save);
+  addEventListener("pagehide", function () { save(); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       visibleSince = visibleSince || Date.now();
@@ -481,25 +491,29 @@
     }
   });
 
-  // For the widget, at a submit: the events this lead carries and is scored on (JSON).
-  // Beyond this page only with marketing consent in this lead and GPC off.
-  function behaviour(marketing) {
-    measure();
-    return JSON.stringify(marketing && !gpc && kept ? recent(kept.history.concat(ours())) : pageEvents);
+  // The record a lead may draw on: only with marketing consent in it and GPC off.
+  function allowed(marketing) {
+    return marketing && !gpc && keeping && kept();
   }
 
-  // After a lead: keep the history (marketing consent given, GPC off) or erase it
+  // For the widget, at a submit: the events this lead carries and is scored on (JSON).
+  // Beyond this page view (a return visit is known from the record) only when allowed.
+  function behaviour(marketing) {
+    measure();
+    var record = allowed(marketing);
+    return JSON.stringify(record ? history(record) : pageEvents.filter(function (e) { return e.type !== "return_visit"; }));
+  }
+
+  // After a lead: keep the record (marketing consent given, GPC off) or erase it
   // (consent not given this time: the visitor withdrew it).
   function remember(lead, marketing) {
     note("offer_completed", lead.offer_id, lead.submitted_at);
     if (!marketing || gpc) {
       erase();
     } else {
-      if (!kept) {
-        var touch = touchOf(arrival);
-        kept = { first_touch: touch, last_touch: touch, history: [] };
-      }
-      save();
+      var touch = touchOf(arrival);
+      keeping = true;
+      save(kept() || { first_touch: touch, last_touch: touch, events: [] });
     }
   }
 
@@ -527,10 +541,13 @@
     });
     lead.consent = { purposes: purposes, locale: context.locale, page_url: context.page_url,
       at: lead.submitted_at, gpc: gpc };
+    // This page view's touch; with marketing consent (GPC off) also the first touch, both
+    // from the kept record once there is one.
     var touch = touchOf(arrival);
-    lead.attribution = marketing(lead) && !gpc && kept
-      ? { first_touch: kept.first_touch, last_touch: kept.last_touch }
-      : marketing(lead) && !gpc ? { first_touch: touch, last_touch: touch } : { last_touch: touch };
+    var record = allowed(marketing(lead)) || { first_touch: touch, last_touch: touch };
+    lead.attribution = marketing(lead) && !gpc
+      ? { first_touch: record.first_touch, last_touch: record.last_touch }
+      : { last_touch: touch };
     return lead;
   }
 
