@@ -202,6 +202,8 @@ test('progressive profiling across three page loads, "not you?" and a sticky var
   assert.equal(leads.length, 2);
   const latest = leads.find((l) => l.fields.company === 'Contoso');
   assert.equal(latest.fields.first_name, 'Ada', 'known values are sent with the lead');
+  assert.deepEqual([latest.form.asked, latest.form.known.sort()], [['company', 'role', 'consent'], ['email', 'first_name']],
+    'the form metrics tell asked from already known');
   assert.match(latest.context.variant, /^[ab]$/);
   assert.equal(leads[0].context.variant, leads[1].context.variant, 'the variant is sticky and reported');
 
