@@ -100,15 +100,6 @@ pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
             }
         }
     }
-    let width = window
-        .as_ref()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|v| v.as_f64())
-        .unwrap_or(1024.0);
-    let coarse = window
-        .as_ref()
-        .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
-        .is_some_and(|m| m.matches());
     leadmagnet_core::display::PageFacts {
         page_url,
         referrer: window
@@ -116,7 +107,7 @@ pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
             .map(|d| d.referrer())
             .unwrap_or_default(),
         utm,
-        device: leadmagnet_core::display::device_class(width, coarse),
+        device: device(),
         returning,
     }
 }
@@ -176,8 +167,24 @@ pub fn page_context(locale: &str) -> Context {
         referrer: document.as_ref().and_then(|d| non_empty(d.referrer())),
         locale: Some(locale.to_owned()),
         widget_version: Some(crate::VERSION.to_owned()),
+        device: Some(device().to_owned()),
         ..Context::default()
     }
+}
+
+/// `mobile`, `tablet` or `desktop`, by the core's rule (viewport width, touch pointer).
+fn device() -> &'static str {
+    let window = web_sys::window();
+    let width = window
+        .as_ref()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(1024.0);
+    let coarse = window
+        .as_ref()
+        .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    leadmagnet_core::display::device_class(width, coarse)
 }
 
 /// `url` resolved against `base` (the config's URL), as the browser's `URL` does it.

@@ -457,6 +457,11 @@
   }
   function note(type, offerId, at) {
     pageEvents.push({ type: type, at: at || new Date().toISOString(), url: pagePath, offer_id: offerId, page: PAGE });
+    // Bounded within one page view too (a single-page app may show offers without end):
+    // the oldest offer event goes, this page view stays.
+    if (pageEvents.length > MAX_EVENTS) {
+      pageEvents.splice(pageEvents.indexOf(pageView) + 1, 1);
+    }
     save();
   }
 

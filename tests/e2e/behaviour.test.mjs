@@ -75,6 +75,7 @@ test('a first lead carries this page view (seconds visible, scroll depth), the o
   assert.deepEqual(lead.form.asked, ['email', 'first_name', 'company', 'company_size', 'timeline', 'newsletter', 'consent']);
   assert.deepEqual(lead.form.known, []);
   assert.equal(lead.email_domain_class, 'business');
+  assert.equal(lead.context.device, 'desktop', 'a 1280 px viewport with a mouse');
   const newsletter = lead.consent.purposes.find((p) => p.field === 'newsletter');
   assert.deepEqual([newsletter.purpose, newsletter.granted, newsletter.text_version], ['marketing', false, '2026-11']);
   assert.equal(await kept(page), null, 'no behaviour record without marketing consent');

@@ -546,6 +546,10 @@ test('the Big List of Naughty Strings: nothing executes, rendering holds, and ea
   assert.deepEqual(seen.errors, []);
   const stored = (await allLeads()).filter((l) => l.fields.email.endsWith(`-${stamp}@example.com`));
   assert.equal(stored.length, strings.length);
+  // ~500 offer views and completions on one page view: each lead carries at most 100 events,
+  // always with the page view itself.
+  assert.ok(stored.every((l) => l.events.length <= 100 && l.events[0].type === 'page_view'));
+  assert.ok(stored.some((l) => l.events.length === 100));
   for (const lead of stored) {
     const i = Number(lead.fields.email.slice(1, lead.fields.email.indexOf('-')));
     // Trimming the ends is the one normalization of text (documented); nothing else changes.

@@ -195,8 +195,8 @@ test('enrichment: time zone, viewport, last-touch attribution and a consent reco
   });
   assert.deepEqual(payload.consent, {
     purposes: [
-      { purpose: 'marketing', field: 'newsletter', granted: true, text_hash: fnv('Send me the monthly lead-management newsletter') },
-      { purpose: 'processing', field: 'consent', granted: true, text_hash: fnv('I agree that Leadmagnet may process my details to send me this eBook.') },
+      { purpose: 'marketing', field: 'newsletter', granted: true, text_hash: fnv('Send me the monthly lead-management newsletter'), text_version: '2026-11' },
+      { purpose: 'processing', field: 'consent', granted: true, text_hash: fnv('I agree that Leadmagnet may process my details to send me this eBook.'), text_version: '2026-11' },
     ],
     locale: 'en', page_url: landing, at: payload.submitted_at, gpc: true,
   });

@@ -62,6 +62,8 @@ pub struct Context {
     /// Locale the form was shown in.
     pub locale: Option<String>,
     pub widget_version: Option<String>,
+    /// `mobile`, `tablet` or `desktop` ([`crate::display::device_class`]).
+    pub device: Option<String>,
     /// The A/B variant the visitor saw (`variants[].id` of the offer).
     pub variant: Option<String>,
     /// A quiz's outcome: the title of the result band reached, and the points.
@@ -153,6 +155,7 @@ impl ToJson for Context {
         w.field_opt("referrer", &self.referrer);
         w.field_opt("locale", &self.locale);
         w.field_opt("widget_version", &self.widget_version);
+        w.field_opt("device", &self.device);
         w.field_opt("variant", &self.variant);
         w.field_opt("quiz_result", &self.quiz_result);
         w.field_opt("quiz_points", &self.quiz_points);
@@ -188,6 +191,7 @@ from_json_struct!(Context {
     referrer: opt "referrer",
     locale: opt "locale",
     widget_version: opt "widget_version",
+    device: opt "device",
     variant: opt "variant",
     quiz_result: opt "quiz_result",
     quiz_points: opt "quiz_points",
