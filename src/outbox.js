@@ -2,7 +2,8 @@
   // in the same IIFE as the loader, which hands `deliver` to the widget.
   //
   // Every lead is written to IndexedDB before its first attempt and removed only when the
-  // endpoint took it (2xx). Network errors, timeouts, 408, 429 and 5xx are retried with
+  // endpoint took it (2xx). Network errors, timeouts, 408, 409 (the collector is still
+  // storing an earlier attempt of the same lead), 429 and 5xx are retried with
   // full-jitter exponential backoff (honouring Retry-After), and again on the next page
   // load, when the browser comes online and when the page becomes visible. Any other 4xx is
   // kept, marked failed with the endpoint's answer, for inspection: never silently dropped.
@@ -142,7 +143,7 @@
         return removeEntry(entry).then(function () { return { status: "sent" }; });
       }
       var status = response.status;
-      if (status === 408 || status === 429 || status >= 500) {
+      if (status === 408 || status === 409 || status === 429 || status >= 500) {
         return retryLater(entry, retryAfter(response), entry.url + " answered HTTP " + status);
       }
       return response.text().then(function (text) {

@@ -115,22 +115,41 @@ test('429 with Retry-After: the next attempt waits as long as asked', async () =
   await ctx.close();
 });
 
+test('409 (the collector still storing an earlier attempt) is retried, and the retry is a replay: one row', async () => {
+  const { ctx, page, email } = await demo();
+  // The first attempt reaches the collector and is stored, but the browser hears 409, as
+  // when a second attempt of the same lead arrives while the first is being stored.
+  const times = await routeLeads(page, [async (r) => {
+    await r.fetch();
+    await r.fulfill({ status: 409, headers: { 'Retry-After': '1' }, body: '{"error":{"code":"request_in_progress"}}' });
+  }]);
+  await submit(page);
+  await until(() => times.length >= 2, 20000, 'the retry');
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  const stored = await leadsWith(email);
+  assertTyped(stored, email);
+  assert.ok(times[1] - times[0] >= 900, `retried after ${times[1] - times[0]} ms, asked for 1000`);
+  await ctx.close();
+});
+
 test('a timeout counts as a failure and is retried (endpoint.timeout_seconds)', async () => {
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   await page.goto(`${collector.url}/`);
   await widgetReady(page);
-  // An offer with a 1 s timeout, mounted beside the demo's.
-  await page.evaluate(() => {
+  // An offer with a 1 s timeout, mounted beside the demo's (and known to the collector).
+  const slow = {
+    version: 1, id: 'slow-endpoint', locale: 'en', offer: { kind: 'form', title: 'Slow endpoint' },
+    fields: [{ id: 'email', type: 'email', label: 'Work email', required: true }],
+    endpoint: { url: '/api/v1/leads', timeout_seconds: 1 },
+  };
+  await collector.addOffer(slow);
+  await page.evaluate((config) => {
     const host = document.createElement('div');
     host.id = 'slow';
     document.body.append(host);
-    return window.Leadmagnet.mount(host, {
-      version: 1, id: 'slow-endpoint', locale: 'en', offer: { kind: 'form', title: 'Slow endpoint' },
-      fields: [{ id: 'email', type: 'email', label: 'Work email', required: true }],
-      endpoint: { url: '/api/v1/leads', timeout_seconds: 1 },
-    });
-  });
+    return window.Leadmagnet.mount(host, config);
+  }, slow);
   let first = true;
   await page.route(`${collector.url}/api/v1/leads`, async (route) => {
     if (!first) return route.continue();

@@ -258,14 +258,18 @@ test('slide-in (full build): opens after scrolling, leaves the page usable, resp
   await other.close();
 });
 
-/** A page for a plain static server with the full build, mounting an offer inline. */
-function triggerRoutes(display, offer = {}, endpoint = null) {
-  const config = {
+/** An inline offer for the trigger pages; its collector must know it (`addOffer`) to take its leads. */
+function triggerConfig(display, offer = {}, endpoint = null) {
+  return {
     version: 1, id: `t-${Math.random().toString(36).slice(2, 8)}`, locale: 'en',
     offer: { kind: 'form', title: 'Triggered', ...offer },
     fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
     display, endpoint: { url: endpoint || `${collector.url}/api/v1/leads` },
   };
+}
+
+/** A page for a plain static server with the full build, mounting an offer inline. */
+function triggerRoutes(display, offer = {}, endpoint = null, config = triggerConfig(display, offer, endpoint)) {
   const html = `<!doctype html><html lang="en"><head><title>t</title><script src="/w/leadmagnet-full.js"></script></head>
     <body><h1>Trigger test</h1><div id="host"></div><div style="height:5000px"></div><script>
     document.addEventListener('leadmagnet:ready', () =>
@@ -318,7 +322,9 @@ test('after a successful submit the visitor goes to the offer\'s redirect_url', 
   const routes = {};
   const server = await startStatic(routes);
   const own = await startCollector({ allowOrigins: [server.url] });
-  Object.assign(routes, triggerRoutes(undefined, { redirect_url: '/thanks?from=offer' }, `${own.url}/api/v1/leads`));
+  const config = triggerConfig(undefined, { redirect_url: '/thanks?from=offer' }, `${own.url}/api/v1/leads`);
+  await own.addOffer(config);
+  Object.assign(routes, triggerRoutes(undefined, {}, null, config));
   const context = await browser.newContext();
   const tab = await context.newPage();
   const email = `redirect-${Date.now()}@example.com`;
@@ -413,7 +419,9 @@ test('after conversion a modal never comes back; after dismissal not within its 
     const server = await startStatic(routes);
     const own = await startCollector({ allowOrigins: [server.url] });
     const display = { mode: 'modal', trigger: { delay_seconds: 0 }, frequency: { dismissed_days: 7 } };
-    Object.assign(routes, triggerRoutes(display, {}, `${own.url}/api/v1/leads`));
+    const config = triggerConfig(display, {}, `${own.url}/api/v1/leads`);
+    await own.addOffer(config);
+    Object.assign(routes, triggerRoutes(display, {}, null, config));
     const context = await browser.newContext();
     const tab = await context.newPage();
     await tab.goto(server.url);
@@ -526,6 +534,7 @@ test('the Big List of Naughty Strings: nothing executes, rendering holds, and ea
     ],
     endpoint: { url: `${collector.url}/api/v1/leads` },
   };
+  await collector.addOffer(config);
   const context = await browser.newContext();
   const tab = await context.newPage();
   const seen = watch(tab);

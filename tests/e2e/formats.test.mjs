@@ -25,6 +25,9 @@ before(async () => {
   });
   // The collector takes leads from that page's origin.
   collector = await startCollector({ allowOrigins: [site.url] });
+  // The collector checks every lead against its offer config.
+  await collector.addOffer({ version: 1, id: 'formats', locale: 'en', offer: { kind: 'form', title: 'Formats' },
+    fields: FIELDS, endpoint: { url: `${collector.url}/api/v1/leads` } });
 });
 
 after(async () => {

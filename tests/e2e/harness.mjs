@@ -2,7 +2,7 @@
 // small static server for pages that misbehave on purpose. Everything on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -27,20 +27,26 @@ export function checkLead(payload) {
   return payload;
 }
 
-/** Starts `leadmagnet serve` on a free port with its own database. */
+/**
+ * Starts `leadmagnet serve` on a free port with its own database and its own offer folder
+ * (a copy of www/offers; `addOffer` adds a config, since leads for unknown offers are refused).
+ */
 export async function startCollector({ allowOrigins = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-e2e-'));
+  const offers = join(dir, 'offers');
+  mkdirSync(offers);
+  for (const file of readdirSync(join(ROOT, 'www/offers'))) copyFileSync(join(ROOT, 'www/offers', file), join(offers, file));
   const bin = resolve(ROOT, process.env.LEADMAGNET_BIN || 'target/debug/leadmagnet');
-  const args = ['serve', '--port', '0', '--www', join(ROOT, 'www')];
+  const args = ['serve', '--port', '0', '--www', join(ROOT, 'www'), '--offers', offers, '--rate-limit', '0'];
   for (const origin of allowOrigins) args.push('--allow-origin', origin);
   const child = spawn(bin, args, {
     env: { ...process.env, LEADMAGNET_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${dir}/leads.db` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
+  child.stdout.on('data', (chunk) => { out += chunk; });
   const url = await new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
+    child.stdout.on('data', () => {
       const m = out.match(/listening on (http:\/\/\S+?)\/?\s/);
       if (m) ok(m[1]);
     });
@@ -48,6 +54,14 @@ export async function startCollector({ allowOrigins = [] } = {}) {
   });
   return {
     url,
+    /** Writes `config` into the collector's offer folder and has it read again (SIGHUP). */
+    async addOffer(config) {
+      writeFileSync(join(offers, `${config.id}.json`), JSON.stringify(config));
+      const before = out.length;
+      child.kill('SIGHUP');
+      await until(() => new RegExp(`SIGHUP: offer configs read again: .*\\b${config.id}\\b`).test(out.slice(before)),
+        10000, `the collector to read ${config.id}`);
+    },
     async leads() {
       const res = await fetch(`${url}/api/v1/leads`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       if (res.status !== 200) throw new Error(`GET /api/v1/leads: ${res.status}`);

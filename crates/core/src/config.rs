@@ -80,6 +80,12 @@ pub struct OfferConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg(feature = "messages")]
     pub also_send_to: Vec<Endpoint>,
+    /// Origins (`https://www.example.com`) whose pages may send this offer's leads to the
+    /// collector; others get no CORS grant and their leads are refused (403). Empty: the
+    /// collector's own origin and its `--allow-origin` list. Read by the collector only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg(feature = "messages")]
+    pub allowed_origins: Vec<String>,
 }
 
 /// One step of a multi-step offer.
@@ -587,6 +593,16 @@ impl OfferConfig {
         #[cfg(feature = "messages")]
         for (i, e) in self.also_send_to.iter().enumerate() {
             check_endpoint(e, &format!("/also_send_to/{i}"), &mut p);
+        }
+        #[cfg(feature = "messages")]
+        for (i, origin) in self.allowed_origins.iter().enumerate() {
+            if normalize_origin(origin).is_none() {
+                add!(
+                    p,
+                    format!("/allowed_origins/{i}"),
+                    format!("\"{origin}\" is not an origin: give scheme, host and optional port, without a path, e.g. \"https://www.example.com\"")
+                );
+            }
         }
         if let Some(a) = &self.analytics {
             if let Some(c) = &a.currency {
@@ -1836,7 +1852,44 @@ from_json_struct!(OfferConfig {
     analytics: opt "analytics",
 } checked {
     also_send_to: or_default "also_send_to",
+    allowed_origins: or_default "allowed_origins",
 });
+
+/// `origin` as browsers send it in the `Origin` header (`https://www.example.com`,
+/// lower-case, no default port, no trailing slash), if it is an http(s) origin.
+#[cfg(feature = "messages")]
+pub fn normalize_origin(origin: &str) -> Option<String> {
+    let origin = origin.trim().trim_end_matches('/');
+    let (scheme, rest) = origin.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if !(scheme == "http" || scheme == "https") || rest.is_empty() {
+        return None;
+    }
+    if rest.contains(['/', '?', '#', '@', ' ', '*']) {
+        return None;
+    }
+    let rest = rest.to_ascii_lowercase();
+    // `[::1]:8080`: an IPv6 host keeps its colons inside the brackets.
+    let split = match rest.rfind(']') {
+        Some(end) => rest[end..].find(':').map(|i| end + i),
+        None => rest.rfind(':'),
+    };
+    let (host, port) = match split {
+        Some(i) => (rest[..i].to_owned(), Some(&rest[i + 1..])),
+        None => (rest.clone(), None),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    match port {
+        None => Some(format!("{scheme}://{host}")),
+        Some(p) if p.parse::<u16>().is_err() => None,
+        Some(p) if (scheme == "http" && p == "80") || (scheme == "https" && p == "443") => {
+            Some(format!("{scheme}://{host}"))
+        }
+        Some(p) => Some(format!("{scheme}://{host}:{p}")),
+    }
+}
 
 from_json_struct!(Analytics {
     data_layer: or_default "data_layer",

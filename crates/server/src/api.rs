@@ -1,17 +1,27 @@
-//! The collector API: `POST /api/v1/leads` stores a lead, `GET /api/v1/leads` lists them
-//! for holders of the admin token. Every error is JSON naming the problem and its place.
+//! The collector API: `POST /api/v1/leads` checks a lead against its offer, scores it and
+//! stores it once; `GET /api/v1/leads` lists them for holders of the admin token. Every
+//! error is JSON naming the problem and its place.
 
-use crate::store::{Inserted, StoredLead};
+use crate::domains::FullLists;
+use crate::limits::{client_ip, InFlight};
+use crate::store::{Inserted, StoredLead, Verdict};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use leadmagnet_core::parse_lead;
+use leadmagnet_core::config::{normalize_origin, FieldType};
+use leadmagnet_core::json::ToJson;
+use leadmagnet_core::messages::Lang;
+use leadmagnet_core::scoring::{score, LeadFacts, Score};
+use leadmagnet_core::validate::validate_asked;
+use leadmagnet_core::{parse_lead, LeadPayload};
 use serde::Deserialize;
 use serde_json::json;
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use subtle::ConstantTimeEq;
 
 /// Largest lead body accepted: the browser's keepalive/sendBeacon budget.
@@ -24,13 +34,17 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_BODY_BYTES)
 }
 
-/// An API error: a status and `{"error": {"code", "message", "pointer"?}}`.
+/// An API error: a status and `{"error": {"code", "message", "pointer"?, "problems"?}}`.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
     pointer: Option<String>,
+    /// Every problem found, each `{"pointer", "code", "message"}` (invalid fields).
+    problems: Vec<serde_json::Value>,
+    /// Seconds for `Retry-After` (429, 409; 503 always has one).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -40,6 +54,8 @@ impl ApiError {
             code,
             message: message.into(),
             pointer: None,
+            problems: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -59,6 +75,9 @@ impl IntoResponse for ApiError {
         if let Some(pointer) = self.pointer {
             error["pointer"] = json!(pointer);
         }
+        if !self.problems.is_empty() {
+            error["problems"] = json!(self.problems);
+        }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
         let headers = response.headers_mut();
         match self.status {
@@ -73,16 +92,27 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
 
-/// `POST /api/v1/leads`: check the envelope, store once, answer `201 {"lead_id"}`.
-/// A retry with the same `lead_id` and body gets the same answer without a second row
-/// (`Idempotency-Key`, when sent, must equal that `lead_id`).
+/// `POST /api/v1/leads`: the collector's checks, then one row.
+///
+/// In order: the media type and size; the client's rate limit (429); the envelope
+/// (`parse_lead`: 400/422); `Idempotency-Key` equal to `lead_id`; a request for the same
+/// `lead_id` still in progress (409); a stored lead with this `lead_id` (the same body: the
+/// stored answer again, no second row; another body: 422); the offer (unknown: 422), the
+/// page's `Origin` against the offer's `allowed_origins` (403); the fields against the
+/// offer config (422, every problem listed); then the collector scores the lead itself
+/// with the full domain lists and its own clock, flags a browser score that differs
+/// (`score_mismatch`) and stores both. Nothing is stored unless every check passed.
 pub async fn create_lead(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     // `text/plain` too: the widget's last attempt while a page closes is a keepalive
@@ -117,6 +147,19 @@ pub async fn create_lead(
             )
         }
     })?;
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if let Some(client) = client_ip(peer, &headers, &state.trusted_proxies) {
+        if let Err(wait) = state.rate_limit.check(client, Instant::now()) {
+            return Err(ApiError {
+                retry_after: Some(wait),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("too many leads from this address; retry in {wait} s"),
+                )
+            });
+        }
+    }
     let lead = parse_lead(body.as_ref()).map_err(|e| {
         // Not JSON at all is 400; a JSON lead with a wrong value is 422.
         let (status, code) = if e.syntax {
@@ -125,10 +168,8 @@ pub async fn create_lead(
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead")
         };
         ApiError {
-            status,
-            code,
-            message: e.message,
             pointer: (!e.pointer.is_empty()).then_some(e.pointer),
+            ..ApiError::new(status, code, e.message)
         }
     })?;
     if let Some(key) = headers.get("idempotency-key") {
@@ -143,10 +184,38 @@ pub async fn create_lead(
             });
         }
     }
+    let Some(_guard) = InFlight::enter(&state.in_flight, &lead.lead_id) else {
+        return Err(ApiError {
+            retry_after: Some(1),
+            pointer: Some("/lead_id".into()),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                "a request with this lead_id is being stored right now; retry in a moment for its answer",
+            )
+        });
+    };
     // parse_lead accepted the body, so it is UTF-8.
     let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));
-    match state.store.insert(&lead, &raw).await.map_err(ApiError::unavailable)? {
+    // A lead stored before keeps its answer even if its offer changed since.
+    let stored = state
+        .store
+        .stored_as(&lead.lead_id, &raw)
+        .await
+        .map_err(ApiError::unavailable)?;
+    let inserted = match stored {
+        Some(earlier) => earlier,
+        None => {
+            let verdict = check_against_offer(&state, &headers, &lead)?;
+            state
+                .store
+                .insert(&lead, &raw, &verdict)
+                .await
+                .map_err(ApiError::unavailable)?
+        }
+    };
+    match inserted {
         Inserted::New => Ok((StatusCode::CREATED, answer).into_response()),
         Inserted::Replay => Ok((
             StatusCode::CREATED,
@@ -163,6 +232,120 @@ pub async fn create_lead(
             )
         }),
     }
+}
+
+/// The offer's checks of a new lead, and what the collector adds: its score and flags.
+fn check_against_offer(
+    state: &AppState,
+    headers: &HeaderMap,
+    lead: &LeadPayload,
+) -> Result<Verdict, ApiError> {
+    let Some(config) = state.offers.get(&lead.offer_id) else {
+        return Err(ApiError {
+            pointer: Some("/offer_id".into()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_offer",
+                format!(
+                    "this collector has no valid offer config with id \"{}\" (it reads {}); add it there or fix its problems (see the collector's log)",
+                    lead.offer_id,
+                    state.offers.dir().display()
+                ),
+            )
+        });
+    };
+    // Browsers send Origin on cross-origin POSTs; requests without one are not from a page.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let origin = normalize_origin(origin).unwrap_or_default();
+        let allowed = state.allowed_origins.contains(&origin)
+            || config
+                .allowed_origins
+                .iter()
+                .any(|o| normalize_origin(o).as_deref() == Some(origin.as_str()));
+        if !allowed {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!(
+                    "pages on {origin} may not send leads for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
+                    lead.offer_id
+                ),
+            ));
+        }
+    }
+    // The fields the visitor was asked (from the widget's form record); without one,
+    // every field its conditions show. Required applies to those; every value is checked.
+    let asked: Vec<&str> = match &lead.form {
+        Some(form) => form.asked.iter().map(String::as_str).collect(),
+        None => {
+            let facts = leadmagnet_core::rule::Facts {
+                values: &lead.fields,
+                lists: FullLists::get(),
+            };
+            config
+                .fields
+                .iter()
+                .filter(|f| f.visible_if.as_ref().is_none_or(|c| c.matches(&facts)))
+                .map(|f| f.id.as_str())
+                .collect()
+        }
+    };
+    let valid = validate_asked(&config, &lead.fields, &asked).map_err(|errors| {
+        let problems: Vec<serde_json::Value> = errors
+            .iter()
+            .map(|e| {
+                let kind = config.field(&e.field).map_or(FieldType::Text, |f| f.kind);
+                json!({
+                    "pointer": format!("/fields/{}", e.field),
+                    "code": e.problem.code(),
+                    "message": e.problem.message(Lang::En, kind),
+                })
+            })
+            .collect();
+        ApiError {
+            problems,
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_fields",
+                format!(
+                    "{} field value(s) do not pass offer \"{}\"'s rules; nothing was stored",
+                    errors.len(),
+                    lead.offer_id
+                ),
+            )
+        }
+    })?;
+    let mut verdict = Verdict::default();
+    if let Some(scoring) = &config.scoring {
+        let facts = LeadFacts {
+            fields: valid.fields().clone(),
+            events: lead.events.clone(),
+        };
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let server = score(scoring, &facts, now_ms, FullLists::get());
+        if lead
+            .score
+            .as_ref()
+            .is_some_and(|client| differs(client, &server))
+        {
+            verdict.flags.push("score_mismatch".into());
+        }
+        verdict.server_score = Some(server.to_json_string());
+    }
+    Ok(verdict)
+}
+
+/// Whether the browser's score tells another story than the collector's: another fit,
+/// grade, stage or queue, or a total more than 1 apart (engagement decays by the second
+/// between the two clocks, and rounds once).
+fn differs(client: &Score, server: &Score) -> bool {
+    client.fit != server.fit
+        || client.grade != server.grade
+        || client.stage != server.stage
+        || client.queue != server.queue
+        || (client.total - server.total).abs() > 1
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,11 +1,14 @@
 //! The router and the server loop, apart from `main` so tests drive them directly.
 
+use crate::limits::{InFlight, RateLimit};
+use crate::offers::Offers;
 use crate::store::Store;
 use crate::{api, assets};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{any, get};
 use axum::Router;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -21,17 +24,54 @@ pub struct AppState {
     pub allowed_origins: Arc<[String]>,
     /// Folder with the demo pages, offers and the built widget (`www/`).
     pub www: PathBuf,
+    /// The offer configs leads are checked and scored against (`--offers`).
+    pub offers: Arc<Offers>,
+    /// Lead submissions per client and minute.
+    pub rate_limit: Arc<RateLimit>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<[IpAddr]>,
+    /// Leads being stored right now, by `lead_id`.
+    pub in_flight: Arc<InFlight>,
+}
+
+/// Submissions per client and minute when `--rate-limit` is not given.
+pub const DEFAULT_RATE_LIMIT: u32 = 60;
+
+impl AppState {
+    /// A state with the default rate limit and no trusted proxy.
+    pub fn new(
+        store: Store,
+        admin_token: &str,
+        allowed_origins: Vec<String>,
+        www: PathBuf,
+        offers: Arc<Offers>,
+    ) -> AppState {
+        AppState {
+            store,
+            admin_token: admin_token.into(),
+            allowed_origins: allowed_origins.into(),
+            www,
+            offers,
+            rate_limit: Arc::new(RateLimit::new(DEFAULT_RATE_LIMIT)),
+            trusted_proxies: Arc::from(Vec::new()),
+            in_flight: Arc::default(),
+        }
+    }
 }
 
 /// The whole HTTP surface: the collector API, and everything else from `www/`.
 pub fn app(state: AppState) -> Router {
-    let origins: Vec<HeaderValue> = state
-        .allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    // Preflights name no offer: an origin gets a grant when it is the collector's own or
+    // on --allow-origin, or when some offer lists it; the POST itself is then checked
+    // against its offer (api::create_lead).
+    let global = state.allowed_origins.clone();
+    let offers = state.offers.clone();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| global.iter().any(|g| g == o) || offers.any_allows(o))
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -58,7 +98,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address is the client's for the rate limit (see limits::client_ip).
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -2,9 +2,13 @@
 //! says what to do, never with a panic.
 
 use crate::commands;
+use crate::limits::RateLimit;
+use crate::offers::Offers;
 use crate::store::{Store, DEFAULT_DATABASE_URL};
-use crate::{serve, AppState};
+use crate::{serve, AppState, DEFAULT_RATE_LIMIT};
 use clap::{Parser, Subcommand};
+use leadmagnet_core::config::normalize_origin;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -78,6 +82,21 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allow_origins: Vec<String>,
+    /// Folder with the offer configs leads are checked against (default: <www>/offers);
+    /// read again when a file changes, or on SIGHUP.
+    #[arg(long, env = "LEADMAGNET_OFFERS")]
+    offers: Option<PathBuf>,
+    /// Lead submissions allowed per client address and minute (0: no limit).
+    #[arg(long, env = "LEADMAGNET_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
+    rate_limit: u32,
+    /// A proxy (IP address) in front of the collector whose X-Forwarded-For names the
+    /// client (repeatable); without one, X-Forwarded-For is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "LEADMAGNET_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpAddr>,
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
     demo: bool,
@@ -145,7 +164,18 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
             args.www.display()
         );
     }
-    warn_about_invalid_offers(&args.www.join("offers"));
+    let offers_dir = args
+        .offers
+        .clone()
+        .unwrap_or_else(|| args.www.join("offers"));
+    if !offers_dir.is_dir() {
+        eprintln!(
+            "leadmagnet: warning: no offer folder {}: every lead is refused as for an unknown offer (pass --offers DIR)",
+            offers_dir.display()
+        );
+    }
+    // Read before listening, so every problem is printed before the first line of output.
+    let offers = Arc::new(Offers::load(&offers_dir));
     let store = Store::open(&args.database_url).await?;
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -161,12 +191,14 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         format!("http://127.0.0.1:{port}"),
         format!("http://localhost:{port}"),
     ];
-    origins.extend(
-        args.allow_origins
-            .iter()
-            .map(|o| o.trim_end_matches('/').to_owned()),
-    );
+    for origin in &args.allow_origins {
+        // Compared with the browser's Origin header, so written the way browsers send it.
+        origins.push(normalize_origin(origin).ok_or_else(|| {
+            format!("--allow-origin {origin:?} is not an origin: give scheme, host and optional port, e.g. https://www.example.com")
+        })?);
+    }
     origins.dedup();
+    watch_offers(offers.clone());
     let url = format!("http://{}:{port}/", args.host);
     println!("Leadmagnet collector listening on {url}");
     println!("  demo page:   {url}");
@@ -178,47 +210,62 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         store.count().await.unwrap_or(0)
     );
     println!("  try:         curl -H 'Authorization: Bearer {admin_token}' {url}api/v1/leads");
-    let state = AppState {
-        store,
-        admin_token: admin_token.into(),
-        allowed_origins: Arc::from(origins),
-        www: args.www,
-    };
+    let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
+    state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
+    state.trusted_proxies = Arc::from(args.trusted_proxies);
+    println!(
+        "  offers:      {} ({})",
+        offers_dir.display(),
+        state.offers.ids().join(", ")
+    );
     serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("server stopped: {e}"))
 }
 
-/// Checks the offer configs the server will hand out and names every problem, so a broken
-/// config is noticed at start rather than in a visitor's browser. Serving goes on: the
-/// widget refuses such a config with the same messages.
-fn warn_about_invalid_offers(dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let checked = std::fs::read_to_string(&path)
-            .map_err(|e| vec![format!("cannot read: {e}")])
-            .and_then(|text| {
-                leadmagnet_core::parse_offer(&text)
-                    .map(|_| ())
-                    .map_err(|problems| problems.iter().map(ToString::to_string).collect())
-            });
-        if let Err(problems) = checked {
-            for problem in problems {
-                eprintln!(
-                    "leadmagnet: warning: offer config {}: {problem}",
-                    path.display()
+/// Reads the offer folder again when a file in it changes (checked every 2 s) and on
+/// SIGHUP, so a new or fixed config takes effect without a restart. Each load prints the
+/// problems of configs it leaves out.
+fn watch_offers(offers: Arc<Offers>) {
+    let polled = offers.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            let offers = polled.clone();
+            let changed = tokio::task::spawn_blocking(move || offers.reload_if_changed())
+                .await
+                .unwrap_or(false);
+            if changed {
+                println!(
+                    "leadmagnet: offer configs changed: {}",
+                    polled.ids().join(", ")
                 );
             }
         }
-    }
+    });
+    // Registered here, before the collector says it is listening: a SIGHUP that came
+    // earlier than the handler would end the process.
+    #[cfg(unix)]
+    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let offers = offers.clone();
+            let ids = tokio::task::spawn_blocking(move || {
+                offers.reload();
+                offers.ids()
+            })
+            .await
+            .unwrap_or_default();
+            println!(
+                "leadmagnet: SIGHUP: offer configs read again: {}",
+                ids.join(", ")
+            );
+        }
+    });
 }
 
 /// The admin token from the environment, or in demo mode a fresh random one.

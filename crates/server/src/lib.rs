@@ -8,6 +8,8 @@
 //! - [`api`]: the collector API (`POST`/`GET /api/v1/leads`) and its JSON errors.
 //! - [`assets`]: the demo pages and widget files from `www/`, with the headers
 //!   embedding needs (wasm MIME, CORS for assets, strict CSP for our own pages).
+//! - [`offers`]: the offer configs leads are checked against, reloaded on change.
+//! - [`limits`]: the per-client rate limit, client addresses behind proxies, leads in flight.
 //! - [`store`]: leads in SQLite through sqlx, migrations from `migrations/`.
 //! - [`domains`]: the full free-mail and disposable domain lists (`data/`).
 
@@ -16,7 +18,9 @@ pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod domains;
+pub mod limits;
+pub mod offers;
 pub mod store;
 
 mod app;
-pub use app::{app, serve, AppState};
+pub use app::{app, serve, AppState, DEFAULT_RATE_LIMIT};

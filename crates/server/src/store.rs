@@ -32,7 +32,20 @@ pub struct StoredLead {
     pub offer_id: String,
     pub submitted_at: String,
     pub received_at: String,
+    /// The body exactly as received (with the browser's preliminary `score`).
     pub payload: serde_json::Value,
+    /// The collector's score (offers with `scoring`).
+    pub server_score: Option<serde_json::Value>,
+    /// E.g. `score_mismatch`: the browser's score differs from the collector's.
+    pub flags: Vec<String>,
+}
+
+/// What the collector adds to a lead it stores.
+#[derive(Debug, Default, Clone)]
+pub struct Verdict {
+    /// The collector's score as JSON (`leadmagnet_core::Score`).
+    pub server_score: Option<String>,
+    pub flags: Vec<String>,
 }
 
 impl Store {
@@ -66,14 +79,20 @@ impl Store {
 
     /// Stores a lead in one statement, so a failure leaves nothing half-written.
     /// `raw` is the body as received; a replay must match it byte for byte.
-    pub async fn insert(&self, lead: &LeadPayload, raw: &str) -> Result<Inserted, sqlx::Error> {
+    pub async fn insert(
+        &self,
+        lead: &LeadPayload,
+        raw: &str,
+        verdict: &Verdict,
+    ) -> Result<Inserted, sqlx::Error> {
         let email = match lead.fields.get("email") {
             Some(FieldValue::Text(e)) => Some(e.as_str()),
             _ => None,
         };
         let done = sqlx::query(
-            "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
+            "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
+                                server_score, flags)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
         )
         .bind(&lead.lead_id)
         .bind(&lead.offer_id)
@@ -81,20 +100,39 @@ impl Store {
         .bind(email)
         .bind(&lead.context.page_url)
         .bind(raw)
+        .bind(verdict.server_score.as_deref())
+        .bind(serde_json::json!(verdict.flags).to_string())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(Inserted::New);
         }
-        let stored: String = sqlx::query_scalar("SELECT payload FROM leads WHERE lead_id = ?")
-            .bind(&lead.lead_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(if stored == raw {
-            Inserted::Replay
-        } else {
-            Inserted::Conflict
-        })
+        // Another request stored it first (another collector instance, or a race).
+        Ok(self
+            .stored_as(&lead.lead_id, raw)
+            .await?
+            .unwrap_or(Inserted::Conflict))
+    }
+
+    /// Whether `lead_id` is stored already: with this very body (`Replay`) or another
+    /// (`Conflict`); `None` when it is not stored.
+    pub async fn stored_as(
+        &self,
+        lead_id: &str,
+        raw: &str,
+    ) -> Result<Option<Inserted>, sqlx::Error> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT payload FROM leads WHERE lead_id = ?")
+                .bind(lead_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(stored.map(|s| {
+            if s == raw {
+                Inserted::Replay
+            } else {
+                Inserted::Conflict
+            }
+        }))
     }
 
     /// Stored leads, newest first.
@@ -104,7 +142,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredLead>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT lead_id, offer_id, submitted_at, received_at, payload FROM leads
+            "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags
+             FROM leads
              WHERE (?1 IS NULL OR offer_id = ?1) ORDER BY seq DESC LIMIT ?2",
         )
         .bind(offer_id)
@@ -114,7 +153,15 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
+                let server_score: Option<String> = row.try_get("server_score")?;
+                let flags: String = row.try_get("flags")?;
+                let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
                 Ok(StoredLead {
+                    server_score: server_score
+                        .map(|s| serde_json::from_str(&s))
+                        .transpose()
+                        .map_err(decode)?,
+                    flags: serde_json::from_str(&flags).map_err(decode)?,
                     lead_id: row.try_get("lead_id")?,
                     offer_id: row.try_get("offer_id")?,
                     submitted_at: row.try_get("submitted_at")?,

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use http_body_util::BodyExt;
+use leadmagnet_server::offers::Offers;
 use leadmagnet_server::store::Store;
 use leadmagnet_server::{app, serve, AppState};
 use serde_json::{json, Value};
@@ -15,6 +16,17 @@ use tower::ServiceExt;
 const TOKEN: &str = "test-admin-token-0123456789";
 const ORIGIN: &str = "http://127.0.0.1:8080";
 const LEAD_ID: &str = "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d";
+
+/// A second offer: no scoring, one origin of its own allowed.
+const NEWSLETTER: &str = r#"{
+  "version": 1, "id": "newsletter", "offer": { "kind": "form", "title": "News" },
+  "fields": [
+    { "id": "email", "type": "email", "label": "Email", "required": true },
+    { "id": "consent", "type": "consent", "label": "Yes", "required": true }
+  ],
+  "allowed_origins": ["https://www.customer.example"],
+  "endpoint": { "url": "/api/v1/leads" }
+}"#;
 
 struct Fixture {
     state: AppState,
@@ -39,12 +51,17 @@ async fn fixture() -> Fixture {
     .expect("wasm.br");
     let url = format!("sqlite://{}", dir.path().join("data/leads.db").display());
     let store = Store::open(&url).await.expect("store opens");
-    let state = AppState {
-        store,
-        admin_token: TOKEN.into(),
-        allowed_origins: Arc::from(vec![ORIGIN.to_string()]),
-        www,
-    };
+    // The demo eBook offer, as the collector would read it from www/offers.
+    std::fs::create_dir_all(www.join("offers")).expect("offers");
+    std::fs::write(
+        www.join("offers/ebook.json"),
+        include_str!("../../../www/offers/ebook.json"),
+    )
+    .expect("offer");
+    std::fs::write(www.join("offers/newsletter.json"), NEWSLETTER).expect("offer");
+    let offers = Arc::new(Offers::load(&www.join("offers")));
+    let state = AppState::new(store, TOKEN, vec![ORIGIN.to_string()], www, offers);
+    assert_eq!(state.offers.ids(), ["ebook-lead-scoring", "newsletter"]);
     Fixture { state, _dir: dir }
 }
 
@@ -114,7 +131,7 @@ async fn list_filters_by_offer_and_limits() {
     let f = fixture().await;
     send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
     let other = lead("9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "bob@example.com")
-        .replace("ebook-lead-scoring", "roi-calculator");
+        .replace("ebook-lead-scoring", "newsletter");
     send(&f.state, post(other)).await;
     let req = |q: &str| {
         Request::get(format!("/api/v1/leads?{q}"))
@@ -122,9 +139,9 @@ async fn list_filters_by_offer_and_limits() {
             .body(Body::empty())
             .expect("request")
     };
-    let (_, body, _) = send(&f.state, req("offer_id=roi-calculator")).await;
+    let (_, body, _) = send(&f.state, req("offer_id=newsletter")).await;
     assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
-    assert_eq!(body["leads"][0]["offer_id"], "roi-calculator");
+    assert_eq!(body["leads"][0]["offer_id"], "newsletter");
     let (_, body, _) = send(&f.state, req("limit=1")).await;
     assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
     let (status, body, _) = send(&f.state, req("limit=0")).await;
@@ -441,4 +458,301 @@ async fn offer_configs_are_served_checked_or_plainly_marked_unchecked() {
             .expect("response");
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+// ---- Issue 6: the collector as the authoritative side ------------------------------------
+
+/// A lead for the demo eBook with the form record the widget sends, and a client score.
+fn full_lead(lead_id: &str, fields: Value, client_score: Option<Value>) -> String {
+    let mut lead = json!({
+        "version": 1, "lead_id": lead_id, "offer_id": "ebook-lead-scoring",
+        "submitted_at": "2026-11-27T08:30:00.000Z",
+        "fields": fields,
+        "context": { "page_url": "http://127.0.0.1:8080/" },
+        "events": [],
+        "form": { "validation_errors": 0, "refused_attempts": 0,
+                  "asked": ["email", "first_name", "company", "company_size", "timeline", "newsletter", "consent"],
+                  "known": [] }
+    });
+    if let Some(score) = client_score {
+        lead["score"] = score;
+    }
+    lead.to_string()
+}
+
+/// The one stored lead's row as `GET /api/v1/leads` shows it.
+async fn only_stored(state: &AppState) -> Value {
+    let (_, body, _) = send(state, get_leads(Some(TOKEN))).await;
+    let leads = body["leads"].as_array().cloned().unwrap_or_default();
+    assert_eq!(leads.len(), 1, "{body}");
+    leads[0].clone()
+}
+
+#[tokio::test]
+async fn leads_for_unknown_offers_or_with_bad_fields_are_refused_with_every_problem() {
+    let f = fixture().await;
+    let unknown = lead(LEAD_ID, "ann@example.com").replace("ebook-lead-scoring", "no-such-offer");
+    let (status, body, _) = send(&f.state, post(unknown)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "unknown_offer");
+    assert_eq!(body["error"]["pointer"], "/offer_id");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("\"no-such-offer\"")));
+
+    let bad = full_lead(
+        LEAD_ID,
+        json!({ "email": "not-an-address", "company_size": "5000+", "consent": false, "shoe_size": "42" }),
+        None,
+    );
+    let (status, body, _) = send(&f.state, post(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_fields");
+    let problems: Vec<(String, String)> = body["error"]["problems"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        p["pointer"].as_str().unwrap_or_default().to_owned(),
+                        p["code"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        problems,
+        [
+            ("/fields/email".into(), "invalid_email".into()),
+            ("/fields/company_size".into(), "unknown_option".into()),
+            ("/fields/consent".into(), "required".into()),
+            ("/fields/shoe_size".into(), "unknown_field".into()),
+        ],
+        "{body}"
+    );
+    assert!(body["error"]["problems"][0]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(
+        f.state.store.count().await.expect("count"),
+        0,
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn the_collector_scores_every_lead_itself_and_flags_a_different_browser_score() {
+    let f = fixture().await;
+    // An honest browser score: what the widget computes for this lead.
+    let fields = json!({ "email": "ann@contoso.example", "company_size": "250+", "timeline": "now", "consent": true });
+    let honest = json!({ "fit": 40, "engagement": 0, "total": 40, "grade": "A", "level": 4, "matrix": "A4",
+        "stage": "mql", "queue": "enterprise", "breakdown": [] });
+    let (status, body, _) = send(
+        &f.state,
+        post(full_lead(LEAD_ID, fields.clone(), Some(honest))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored = only_stored(&f.state).await;
+    assert_eq!(stored["server_score"]["fit"], 40, "{stored}");
+    assert_eq!(stored["server_score"]["stage"], "mql");
+    assert_eq!(stored["server_score"]["queue"], "enterprise");
+    assert_eq!(stored["flags"], json!([]), "the scores agree");
+
+    // A tampered one: the browser claims more than the rules give.
+    let f = fixture().await;
+    let tampered = json!({ "fit": 90, "engagement": 0, "total": 90, "grade": "A", "level": 4, "matrix": "A4",
+        "stage": "mql", "queue": "enterprise", "breakdown": [] });
+    let small = json!({ "email": "bob@gmail.com", "company_size": "1-9", "consent": true });
+    let (status, _, _) = send(&f.state, post(full_lead(LEAD_ID, small, Some(tampered)))).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a mismatch is kept, not refused"
+    );
+    let stored = only_stored(&f.state).await;
+    assert_eq!(stored["flags"], json!(["score_mismatch"]));
+    assert_eq!(
+        stored["server_score"]["fit"], -10,
+        "freemail, by the full lists"
+    );
+    assert_eq!(stored["server_score"]["stage"], "inquiry");
+    assert_eq!(
+        stored["payload"]["score"]["fit"], 90,
+        "the browser's claim stays visible"
+    );
+}
+
+#[tokio::test]
+async fn the_same_lead_id_in_progress_is_409_and_twenty_concurrent_replays_leave_one_row() {
+    let f = fixture().await;
+    let body = lead(LEAD_ID, "ann@example.com");
+    let held = leadmagnet_server::limits::InFlight::enter(&f.state.in_flight, LEAD_ID)
+        .expect("not in flight yet");
+    let (status, err, response) = send(&f.state, post(body.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "request_in_progress");
+    assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    drop(held);
+    assert_eq!(f.state.store.count().await.expect("count"), 0);
+
+    let f = fixture().await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let state = f.state.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            app(state).oneshot(post(body)).await.map(|r| r.status())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task").expect("infallible"));
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::CREATED));
+    assert_eq!(
+        f.state.store.count().await.expect("count"),
+        1,
+        "exactly one row"
+    );
+}
+
+#[tokio::test]
+async fn per_offer_allowed_origins_decide_cors_grants_and_posts() {
+    let f = fixture().await;
+    let customer = "https://www.customer.example";
+    let preflight = |origin: &str| {
+        Request::options("/api/v1/leads")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, _, granted) = send(&f.state, preflight(customer)).await;
+    assert_eq!(
+        granted.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        customer
+    );
+    let (_, _, refused) = send(&f.state, preflight("https://evil.example")).await;
+    assert!(refused
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+
+    let from = |origin: &str, body: String| {
+        Request::post("/api/v1/leads")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .header(header::ORIGIN, origin)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let newsletter =
+        |id: &str| lead(id, "ann@example.com").replace("ebook-lead-scoring", "newsletter");
+    let (status, _, _) = send(&f.state, from(customer, newsletter(LEAD_ID))).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the newsletter offer allows the customer's site"
+    );
+    let other_id = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    let (status, body, _) = send(&f.state, from(customer, lead(other_id, "bob@example.com"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the eBook offer does not");
+    assert_eq!(body["error"]["code"], "origin_not_allowed");
+    let third = "0b5a1e2c-1111-4222-8333-444455556666";
+    let (status, _, _) = send(&f.state, from("https://evil.example", newsletter(third))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&f.state, from(ORIGIN, lead(other_id, "bob@example.com"))).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "--allow-origin origins may post for any offer"
+    );
+    assert_eq!(f.state.store.count().await.expect("count"), 2);
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_limit_gets_429_and_forwarded_for_is_not_believed_by_default() {
+    let mut f = fixture().await;
+    f.state.rate_limit = Arc::new(leadmagnet_server::limits::RateLimit::new(3));
+    let from = |peer: &str, forwarded: Option<&str>, n: u32| {
+        let id = format!("3f2b8c1e-9a4d-4f6b-8c2d-{n:012}");
+        let mut req = post(lead(&id, &format!("r{n}@example.com")));
+        let addr: std::net::SocketAddr = peer.parse().expect("addr");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        if let Some(ip) = forwarded {
+            req.headers_mut()
+                .insert("x-forwarded-for", ip.parse().expect("header"));
+        }
+        req
+    };
+    for n in 0..3 {
+        let (status, _, _) = send(&f.state, from("198.51.100.7:5000", None, n)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, body, response) =
+        send(&f.state, from("198.51.100.7:5001", Some("203.0.113.1"), 3)).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up X-Forwarded-For does not help"
+    );
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let wait: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("Retry-After seconds");
+    assert!((1..=20).contains(&wait), "{wait}");
+    let (status, _, _) = send(&f.state, from("198.51.100.8:5000", None, 4)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "another client has its own budget"
+    );
+
+    // Behind a trusted proxy, the client is the address the proxy appends.
+    f.state.trusted_proxies = Arc::from(vec!["10.0.0.1".parse().expect("ip")]);
+    for n in 5..8 {
+        let (status, _, _) = send(&f.state, from("10.0.0.1:4000", Some("192.0.2.50"), n)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _, _) = send(&f.state, from("10.0.0.1:4000", Some("192.0.2.50"), 8)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, _) = send(&f.state, from("10.0.0.1:4000", Some("192.0.2.51"), 9)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the proxy itself is not one client"
+    );
+    assert_eq!(f.state.store.count().await.expect("count"), 8);
+}
+
+#[tokio::test]
+async fn offer_configs_are_read_again_when_they_change() {
+    let f = fixture().await;
+    let dir = f.state.offers.dir().to_owned();
+    assert!(!f.state.offers.reload_if_changed(), "nothing changed");
+    let quiz = NEWSLETTER.replace("\"newsletter\"", "\"webinar\"");
+    std::fs::write(dir.join("webinar.json"), quiz).expect("write");
+    std::fs::write(dir.join("broken.json"), "{\"version\": 1}").expect("write");
+    assert!(f.state.offers.reload_if_changed());
+    assert_eq!(
+        f.state.offers.ids(),
+        ["ebook-lead-scoring", "newsletter", "webinar"],
+        "the broken config is left out"
+    );
+    let webinar = lead(LEAD_ID, "ann@example.com").replace("ebook-lead-scoring", "webinar");
+    let (status, _, _) = send(&f.state, post(webinar)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    std::fs::remove_file(dir.join("webinar.json")).expect("remove");
+    assert!(f.state.offers.reload_if_changed());
+    assert!(f.state.offers.get("webinar").is_none());
 }
