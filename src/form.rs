@@ -413,6 +413,14 @@ impl OfferForm {
                     }
                     { for config.fields.iter().map(|f| self.view_field(ctx, f, lang, shown(f))) }
                     { self.view_live_result(ctx, lang) }
+                    // The honeypot: off-screen, out of the tab order, hidden from screen
+                    // readers and without an autofill hint, so people and password managers
+                    // leave it empty; form-filling bots do not. The loader sends its value,
+                    // and the collector quarantines such leads.
+                    <div class="lm-hp" aria-hidden="true">
+                        <label for="lm-hp">{ "Leave this field empty" }</label>
+                        <input id="lm-hp" name="lm_hp" type="text" tabindex="-1" autocomplete="off" />
+                    </div>
                     if self.form.send_failed() {
                         <p class="lm-alert" role="alert">{ ui(lang, Ui::SendFailed) }</p>
                     }

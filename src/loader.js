@@ -178,6 +178,7 @@
           });
         }
         if (plan) {
+          prove(element, wasm, config, url);
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });
             return true;
@@ -627,11 +628,56 @@
     return { url: url, mode: "cors", headers: { "Content-Type": "application/json", "Idempotency-Key": lead.lead_id }, body: body };
   }
 
+  // ---- Proof of work: the collector's spam check that costs a visitor nothing -------------
+  // For the collector's own format, each mounted offer fetches a challenge from the
+  // endpoint's folder (`…/api/v1/challenge`) and solves it in the wasm in slices of 2,000
+  // tries (a few milliseconds each, so the page never waits), while the visitor reads and
+  // types. The solution goes with the next lead; each lead gets a fresh challenge. Without
+  // one (a collector without the check, or not solved yet) the lead goes all the same:
+  // the collector quarantines rather than loses it.
+  var proofs = new WeakMap();
+  function prove(host, wasm, config, configUrl) {
+    var endpoint = config.endpoint || {};
+    var state = { solution: null };
+    proofs.set(host, state);
+    if (endpoint.format && endpoint.format !== "leadmagnet") {
+      return;
+    }
+    fetch(new URL("challenge", new URL(endpoint.url || "", configUrl)).href, { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (c) {
+        var from = 0;
+        (function slice() {
+          if (!c || proofs.get(host) !== state) {
+            return;
+          }
+          var to = Math.min(from + 1999, c.maxnumber);
+          var number = wasm.solveChallenge(c.salt, c.challenge, from, to);
+          if (number >= 0) {
+            state.solution = { algorithm: c.algorithm, challenge: c.challenge, number: number, salt: c.salt, signature: c.signature };
+          } else if (to < c.maxnumber) {
+            from = to + 1;
+            setTimeout(slice, 0);
+          }
+        })();
+      })
+      .catch(function () {});
+  }
+
   // The widget's way out, per host: enrichment, one outbox entry per endpoint, events
   // around the first endpoint's outcome (the visitor's thank-you depends on it alone) and
   // the dataLayer hand-over once the lead is sent or safely queued.
   function deliverFrom(host, config, configUrl, to, body, leadId, timeoutMs) {
     var lead = enrich(JSON.parse(body), host, config);
+    var proof = proofs.get(host);
+    if (proof && proof.solution) {
+      lead.challenge = proof.solution;
+    }
+    var trap = host.shadowRoot && host.shadowRoot.querySelector("[name=lm_hp]");
+    if (trap && trap.value) {
+      lead.honeypot = trap.value;
+    }
+    ready.then(function (wasm) { prove(host, wasm, config, configUrl); });
     body = JSON.stringify(lead);
     remember(lead, marketing(lead));
     var analytics = config.analytics;

@@ -214,6 +214,13 @@ fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static st
     }
 }
 
+/// Looks for the proof-of-work number in `from..=to` (the loader calls this in slices of a
+/// few milliseconds while the visitor types); -1 when it is not in that range.
+#[wasm_bindgen(js_name = solveChallenge)]
+pub fn solve_challenge(salt: &str, challenge: &str, from: u32, to: u32) -> f64 {
+    leadmagnet_core::pow::solve(salt, challenge, from, to).map_or(-1.0, f64::from)
+}
+
 /// The visitor closed a modal or slide-in offer: remembered for `frequency`.
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = dismissOffer)]

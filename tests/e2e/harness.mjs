@@ -31,7 +31,7 @@ export function checkLead(payload) {
  * Starts `leadmagnet serve` on a free port with its own database and its own offer folder
  * (a copy of www/offers; `addOffer` adds a config, since leads for unknown offers are refused).
  */
-export async function startCollector({ allowOrigins = [] } = {}) {
+export async function startCollector({ allowOrigins = [], flags = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-e2e-'));
   const offers = join(dir, 'offers');
   mkdirSync(offers);
@@ -39,6 +39,7 @@ export async function startCollector({ allowOrigins = [] } = {}) {
   const bin = resolve(ROOT, process.env.LEADMAGNET_BIN || 'target/debug/leadmagnet');
   const args = ['serve', '--port', '0', '--www', join(ROOT, 'www'), '--offers', offers, '--rate-limit', '0'];
   for (const origin of allowOrigins) args.push('--allow-origin', origin);
+  args.push(...flags);
   const child = spawn(bin, args, {
     env: { ...process.env, LEADMAGNET_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${dir}/leads.db` },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -23,6 +23,8 @@
 //! - [`profile`]: what is remembered about a visitor, and what only with consent.
 //! - [`math`]: `exp2` and `pow` that give the same bits in the browser and on the server.
 //! - [`time`]: RFC 3339 parsing for event ages (the clock is always an argument).
+//! - [`pow`]: the proof of work against spam (SHA-256, HMAC, solving), shared by the
+//!   widget, which solves, and the collector, which checks.
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
 //!
@@ -42,6 +44,7 @@ pub mod map;
 pub mod math;
 pub mod messages;
 pub mod payload;
+pub mod pow;
 pub mod profile;
 pub mod profiling;
 pub mod rule;

@@ -4,6 +4,7 @@
 
 use crate::domains::FullLists;
 use crate::limits::{client_ip, InFlight};
+use crate::spam;
 use crate::store::{Inserted, StoredLead, Verdict};
 use crate::AppState;
 use axum::body::Bytes;
@@ -207,7 +208,11 @@ pub async fn create_lead(
     let inserted = match stored {
         Some(earlier) => earlier,
         None => {
-            let verdict = check_against_offer(&state, &headers, &lead)?;
+            let mut verdict = check_against_offer(&state, &headers, &lead)?;
+            // Last, right before storing: a passing proof of work is spent here.
+            let body_json: serde_json::Value =
+                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            verdict.quarantine = spam::verdict(&state.challenges, &body_json, now_ms());
             state
                 .store
                 .insert(&lead, &raw, &verdict)
@@ -321,10 +326,7 @@ fn check_against_offer(
             fields: valid.fields().clone(),
             events: lead.events.clone(),
         };
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let server = score(scoring, &facts, now_ms, FullLists::get());
+        let server = score(scoring, &facts, now_ms() as i64, FullLists::get());
         if lead
             .score
             .as_ref()
@@ -335,6 +337,36 @@ fn check_against_offer(
         verdict.server_score = Some(server.to_json_string());
     }
     Ok(verdict)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `GET /api/v1/challenge`: a fresh proof-of-work challenge for the widget (see
+/// [`spam`]); never cached.
+pub async fn new_challenge(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let mut random = [0u8; 20];
+    getrandom::fill(&mut random).map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_randomness",
+            format!("cannot draw a challenge: {e}"),
+        )
+    })?;
+    let (salt, number) = random.split_at(16);
+    let mut salt_bytes = [0u8; 16];
+    salt_bytes.copy_from_slice(salt);
+    let number = u32::from_le_bytes([number[0], number[1], number[2], number[3]])
+        % state.challenges.max_number.saturating_add(1).max(1);
+    let challenge = state.challenges.issue(now_ms(), salt_bytes, number);
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(challenge),
+    )
+        .into_response())
 }
 
 /// Whether the browser's score tells another story than the collector's: another fit,
@@ -351,10 +383,12 @@ fn differs(client: &Score, server: &Score) -> bool {
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     offer_id: Option<String>,
+    quarantined: Option<bool>,
     limit: Option<u32>,
 }
 
-/// `GET /api/v1/leads?offer_id=&limit=`: stored leads, newest first (admin token only).
+/// `GET /api/v1/leads?offer_id=&quarantined=&limit=`: stored leads, newest first (admin
+/// token only).
 pub async fn list_leads(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -373,7 +407,7 @@ pub async fn list_leads(
     }
     let leads: Vec<StoredLead> = state
         .store
-        .list(query.offer_id.as_deref(), limit)
+        .list(query.offer_id.as_deref(), query.quarantined, limit)
         .await
         .map_err(ApiError::unavailable)?;
     Ok(Json(json!({ "leads": leads })))

@@ -2,6 +2,7 @@
 
 use crate::limits::{InFlight, RateLimit};
 use crate::offers::Offers;
+use crate::spam::Challenges;
 use crate::store::Store;
 use crate::{api, assets};
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -32,10 +33,26 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpAddr]>,
     /// Leads being stored right now, by `lead_id`.
     pub in_flight: Arc<InFlight>,
+    /// The proof-of-work challenges and the fill-time rule (`spam`).
+    pub challenges: Arc<Challenges>,
 }
 
 /// Submissions per client and minute when `--rate-limit` is not given.
 pub const DEFAULT_RATE_LIMIT: u32 = 60;
+/// The proof of work's range (`--proof-of-work`): ~50,000 hashes on average, a few tens of
+/// milliseconds in the widget.
+pub const DEFAULT_POW_MAX_NUMBER: u32 = 100_000;
+/// Leads sent sooner after their challenge was issued are quarantined (`--min-fill-seconds`).
+pub const DEFAULT_MIN_FILL_SECONDS: u64 = 3;
+
+/// A random HMAC key for this process (LEADMAGNET_CHALLENGE_SECRET sets a shared one).
+pub fn random_key() -> Vec<u8> {
+    let mut key = vec![0u8; 32];
+    // Without randomness the key stays zeros: challenges still work on one instance,
+    // and the collector's start-up has already drawn randomness for other purposes.
+    let _ = getrandom::fill(&mut key);
+    key
+}
 
 impl AppState {
     /// A state with the default rate limit and no trusted proxy.
@@ -55,6 +72,11 @@ impl AppState {
             rate_limit: Arc::new(RateLimit::new(DEFAULT_RATE_LIMIT)),
             trusted_proxies: Arc::from(Vec::new()),
             in_flight: Arc::default(),
+            challenges: Arc::new(Challenges::new(
+                &random_key(),
+                DEFAULT_POW_MAX_NUMBER,
+                DEFAULT_MIN_FILL_SECONDS * 1000,
+            )),
         }
     }
 }
@@ -81,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .max_age(std::time::Duration::from_secs(600));
     let api = Router::new()
         .route("/api/v1/leads", get(api::list_leads).post(api::create_lead))
+        .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/{*rest}", any(api::not_found))
         .layer(api::body_limit())
         .layer(cors)

@@ -4,8 +4,12 @@
 use crate::commands;
 use crate::limits::RateLimit;
 use crate::offers::Offers;
+use crate::spam::Challenges;
 use crate::store::{Store, DEFAULT_DATABASE_URL};
-use crate::{serve, AppState, DEFAULT_RATE_LIMIT};
+use crate::{
+    random_key, serve, AppState, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
+    DEFAULT_RATE_LIMIT,
+};
 use clap::{Parser, Subcommand};
 use leadmagnet_core::config::normalize_origin;
 use std::net::IpAddr;
@@ -97,6 +101,14 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<IpAddr>,
+    /// Proof of work: the range of the secret number a widget searches (about half of it
+    /// in hashes on average); 0 turns the check off.
+    #[arg(long = "proof-of-work", env = "LEADMAGNET_PROOF_OF_WORK", default_value_t = DEFAULT_POW_MAX_NUMBER)]
+    proof_of_work: u32,
+    /// Leads sent sooner than this after the widget got its challenge are quarantined
+    /// (0: no minimum).
+    #[arg(long, env = "LEADMAGNET_MIN_FILL_SECONDS", default_value_t = DEFAULT_MIN_FILL_SECONDS)]
+    min_fill_seconds: u64,
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
     demo: bool,
@@ -152,6 +164,7 @@ pub fn main() -> ExitCode {
 
 async fn run_serve(args: ServeArgs) -> Result<(), String> {
     let admin_token = admin_token(std::env::var("LEADMAGNET_ADMIN_TOKEN").ok(), args.demo)?;
+    let challenge_key = challenge_key(std::env::var("LEADMAGNET_CHALLENGE_SECRET").ok())?;
     if !args.www.join("index.html").is_file() {
         return Err(format!(
             "no index.html in {}: run from the repository root or pass --www DIR",
@@ -212,6 +225,11 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     println!("  try:         curl -H 'Authorization: Bearer {admin_token}' {url}api/v1/leads");
     let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
     state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
+    state.challenges = Arc::new(Challenges::new(
+        &challenge_key,
+        args.proof_of_work,
+        args.min_fill_seconds.saturating_mul(1000),
+    ));
     state.trusted_proxies = Arc::from(args.trusted_proxies);
     println!(
         "  offers:      {} ({})",
@@ -266,6 +284,18 @@ fn watch_offers(offers: Arc<Offers>) {
             );
         }
     });
+}
+
+/// The HMAC key that signs proof-of-work challenges: LEADMAGNET_CHALLENGE_SECRET, which
+/// collectors behind one load balancer must share, or a random key for this process.
+fn challenge_key(from_env: Option<String>) -> Result<Vec<u8>, String> {
+    match from_env.filter(|s| !s.is_empty()) {
+        Some(secret) if secret.len() >= MIN_TOKEN_LEN => Ok(secret.into_bytes()),
+        Some(_) => Err(format!(
+            "LEADMAGNET_CHALLENGE_SECRET is shorter than {MIN_TOKEN_LEN} characters; use a random secret (e.g. `openssl rand -hex 32`)"
+        )),
+        None => Ok(random_key()),
+    }
 }
 
 /// The admin token from the environment, or in demo mode a fresh random one.

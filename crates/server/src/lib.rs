@@ -10,6 +10,7 @@
 //!   embedding needs (wasm MIME, CORS for assets, strict CSP for our own pages).
 //! - [`offers`]: the offer configs leads are checked against, reloaded on change.
 //! - [`limits`]: the per-client rate limit, client addresses behind proxies, leads in flight.
+//! - [`spam`]: the proof-of-work challenge, the fill time and the honeypot (quarantine).
 //! - [`store`]: leads in SQLite through sqlx, migrations from `migrations/`.
 //! - [`domains`]: the full free-mail and disposable domain lists (`data/`).
 
@@ -20,7 +21,11 @@ pub mod commands;
 pub mod domains;
 pub mod limits;
 pub mod offers;
+pub mod spam;
 pub mod store;
 
 mod app;
-pub use app::{app, serve, AppState, DEFAULT_RATE_LIMIT};
+pub use app::{
+    app, random_key, serve, AppState, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
+    DEFAULT_RATE_LIMIT,
+};

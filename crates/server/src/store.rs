@@ -38,6 +38,9 @@ pub struct StoredLead {
     pub server_score: Option<serde_json::Value>,
     /// E.g. `score_mismatch`: the browser's score differs from the collector's.
     pub flags: Vec<String>,
+    /// Why the lead is quarantined (`no_proof_of_work`, `honeypot_filled` …); `null` when
+    /// it passed the spam checks.
+    pub quarantine: Option<Vec<String>>,
 }
 
 /// What the collector adds to a lead it stores.
@@ -46,6 +49,8 @@ pub struct Verdict {
     /// The collector's score as JSON (`leadmagnet_core::Score`).
     pub server_score: Option<String>,
     pub flags: Vec<String>,
+    /// The spam checks' reasons; empty when it passed them.
+    pub quarantine: Vec<String>,
 }
 
 impl Store {
@@ -91,8 +96,8 @@ impl Store {
         };
         let done = sqlx::query(
             "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
-                                server_score, flags)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
+                                server_score, flags, quarantine)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
         )
         .bind(&lead.lead_id)
         .bind(&lead.offer_id)
@@ -102,6 +107,10 @@ impl Store {
         .bind(raw)
         .bind(verdict.server_score.as_deref())
         .bind(serde_json::json!(verdict.flags).to_string())
+        .bind(
+            (!verdict.quarantine.is_empty())
+                .then(|| serde_json::json!(verdict.quarantine).to_string()),
+        )
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 1 {
@@ -136,18 +145,25 @@ impl Store {
     }
 
     /// Stored leads, newest first.
+    /// `quarantined`: only quarantined leads (`Some(true)`), only the others
+    /// (`Some(false)`), or both.
     pub async fn list(
         &self,
         offer_id: Option<&str>,
+        quarantined: Option<bool>,
         limit: u32,
     ) -> Result<Vec<StoredLead>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags
+            "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
+                    quarantine
              FROM leads
-             WHERE (?1 IS NULL OR offer_id = ?1) ORDER BY seq DESC LIMIT ?2",
+             WHERE (?1 IS NULL OR offer_id = ?1)
+               AND (?3 IS NULL OR (quarantine IS NOT NULL) = ?3)
+             ORDER BY seq DESC LIMIT ?2",
         )
         .bind(offer_id)
         .bind(limit)
+        .bind(quarantined)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -155,6 +171,7 @@ impl Store {
                 let payload: String = row.try_get("payload")?;
                 let server_score: Option<String> = row.try_get("server_score")?;
                 let flags: String = row.try_get("flags")?;
+                let quarantine: Option<String> = row.try_get("quarantine")?;
                 let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
                 Ok(StoredLead {
                     server_score: server_score
@@ -162,6 +179,10 @@ impl Store {
                         .transpose()
                         .map_err(decode)?,
                     flags: serde_json::from_str(&flags).map_err(decode)?,
+                    quarantine: quarantine
+                        .map(|q| serde_json::from_str(&q))
+                        .transpose()
+                        .map_err(decode)?,
                     lead_id: row.try_get("lead_id")?,
                     offer_id: row.try_get("offer_id")?,
                     submitted_at: row.try_get("submitted_at")?,

@@ -756,3 +756,124 @@ async fn offer_configs_are_read_again_when_they_change() {
     assert!(f.state.offers.reload_if_changed());
     assert!(f.state.offers.get("webinar").is_none());
 }
+
+#[tokio::test]
+async fn spam_checks_quarantine_with_reasons_and_answer_like_any_success() {
+    let mut f = fixture().await;
+    // A small range keeps the test fast; no minimum fill time here (tested in spam.rs).
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let get = Request::get("/api/v1/challenge")
+        .body(Body::empty())
+        .expect("request");
+    let (status, challenge, response) = send(&f.state, get).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(challenge["algorithm"], "SHA-256");
+    assert_eq!(challenge["maxnumber"], 5_000);
+    let salt = challenge["salt"].as_str().unwrap_or_default();
+    assert!(
+        salt.contains("?expires=") && salt.contains("&issued="),
+        "{salt}"
+    );
+    let number = leadmagnet_core::pow::solve(
+        salt,
+        challenge["challenge"].as_str().unwrap_or_default(),
+        0,
+        5_000,
+    )
+    .expect("solvable");
+    let solution = json!({
+        "algorithm": "SHA-256", "challenge": challenge["challenge"], "number": number,
+        "salt": salt, "signature": challenge["signature"],
+    });
+    let with = |id: &str, email: &str, extra: Value| {
+        let mut body: Value = serde_json::from_str(&lead(id, email)).expect("json");
+        if let (Some(o), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        body.to_string()
+    };
+    let ids = [
+        "3f2b8c1e-9a4d-4f6b-8c2d-000000000001",
+        "3f2b8c1e-9a4d-4f6b-8c2d-000000000002",
+        "3f2b8c1e-9a4d-4f6b-8c2d-000000000003",
+        "3f2b8c1e-9a4d-4f6b-8c2d-000000000004",
+    ];
+    let human = with(
+        ids[0],
+        "human@example.com",
+        json!({ "challenge": solution }),
+    );
+    for (body, why) in [
+        (human.clone(), "solved"),
+        (human.clone(), "a retry of it: a replay"),
+        (
+            with(
+                ids[1],
+                "reuse@example.com",
+                json!({ "challenge": solution }),
+            ),
+            "the same solution again",
+        ),
+        (with(ids[2], "bare@example.com", json!({})), "no proof"),
+        (
+            with(
+                ids[3],
+                "bot@example.com",
+                json!({ "challenge": solution, "honeypot": "http://spam.example" }),
+            ),
+            "honeypot",
+        ),
+    ] {
+        let (status, answer, _) = send(&f.state, post(body)).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{why}: answered like any success"
+        );
+        assert!(answer["lead_id"].is_string(), "{answer}");
+    }
+    let (_, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
+    let quarantine: std::collections::HashMap<String, Value> = body["leads"]
+        .as_array()
+        .map(|leads| {
+            leads
+                .iter()
+                .map(|l| {
+                    (
+                        l["payload"]["fields"]["email"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        l["quarantine"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(quarantine.len(), 4, "every lead kept, the replay once");
+    assert_eq!(quarantine["human@example.com"], Value::Null);
+    assert_eq!(
+        quarantine["reuse@example.com"],
+        json!(["proof_of_work_reused"])
+    );
+    assert_eq!(quarantine["bare@example.com"], json!(["no_proof_of_work"]));
+    assert_eq!(
+        quarantine["bot@example.com"],
+        json!(["honeypot_filled", "proof_of_work_reused"])
+    );
+    let only = |q: &str| {
+        Request::get(format!("/api/v1/leads?quarantined={q}"))
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, body, _) = send(&f.state, only("true")).await;
+    assert_eq!(body["leads"].as_array().map(Vec::len), Some(3));
+    let (_, body, _) = send(&f.state, only("false")).await;
+    assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
+}

@@ -1,0 +1,3 @@
+-- Leads that failed a spam check (proof of work, fill time, honeypot) are kept, with the
+-- reasons as a JSON array of strings; NULL for leads that passed.
+ALTER TABLE leads ADD COLUMN quarantine TEXT;
