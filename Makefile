@@ -3,7 +3,7 @@
 #   make test   every test: format, lints, native, wasm in Chromium, end-to-end
 # The work itself is in `cargo xtask` (xtask/src/main.rs); these targets only name it.
 
-.PHONY: demo test size bench widget bootstrap clean
+.PHONY: demo test size bench bench-ingest widget bootstrap clean
 
 demo: widget
 	cargo run --quiet -p leadmagnet-server --bin leadmagnet -- serve --demo \
@@ -19,6 +19,10 @@ size: widget
 bench: widget
 	cargo build --quiet -p leadmagnet-server --bin leadmagnet
 	node tests/bench/paint.mjs
+
+# Figures, not tests: leads/s and latency of POST /api/v1/leads on SQLite and PostgreSQL.
+bench-ingest: bootstrap
+	cargo xtask bench-ingest
 
 widget: bootstrap
 	cargo xtask widget

@@ -22,6 +22,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
 mod glue;
+mod ingest;
 mod names;
 
 /// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
@@ -51,7 +52,10 @@ fn main() -> ExitCode {
         Some("widget") => widget(),
         Some("size") => size(args.iter().any(|a| a == "--check")),
         Some("test") => test(),
-        _ => Err("usage: cargo xtask <bootstrap | widget | size [--check] | test>".into()),
+        Some("bench-ingest") => ingest::bench(),
+        _ => Err(
+            "usage: cargo xtask <bootstrap | widget | size [--check] | test | bench-ingest>".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,13 +144,15 @@ fn bootstrap() -> Result {
         ("chromium", "chromium"),
         ("chromedriver", "chromium-driver"),
         ("brotli", "brotli"),
+        // The store's tests run against PostgreSQL too (started for the run, see `test`).
+        ("pg_ctlcluster", "postgresql"),
     ]
     .into_iter()
     .filter(|(bin, _)| !have(bin))
     .map(|(_, pkg)| pkg)
     .collect();
     if missing.is_empty() {
-        println!("bootstrap: chromium, chromedriver, brotli present");
+        println!("bootstrap: chromium, chromedriver, brotli, postgresql present");
     } else {
         println!("bootstrap: installing {} from Debian", missing.join(", "));
         let sudo = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") {
@@ -630,6 +636,95 @@ impl Drop for TempDir {
     }
 }
 
+/// The local PostgreSQL cluster (Debian's `postgresql` package) for the store's tests:
+/// started if it was down, a `leadmagnet` role with CREATEDB made once, stopped on drop if
+/// this run started it.
+struct Postgres {
+    url: String,
+    started: Option<(String, String)>,
+}
+
+impl Postgres {
+    fn start() -> Result<Postgres> {
+        let root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+        let as_root = |args: &[&str]| {
+            let mut cmd = if root {
+                Command::new(args[0])
+            } else {
+                let mut c = Command::new("sudo");
+                c.arg(args[0]);
+                c
+            };
+            cmd.args(&args[1..]);
+            cmd
+        };
+        let clusters =
+            || output(Command::new("pg_lsclusters").arg("--no-header")).unwrap_or_default();
+        if clusters().trim().is_empty() {
+            // The package was installed without a cluster (no init system): make one.
+            let version = fs::read_dir("/usr/lib/postgresql")
+                .map_err(|e| format!("PostgreSQL is not installed ({e}): run `make bootstrap`"))?
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
+                .ok_or("no PostgreSQL version in /usr/lib/postgresql: run `make bootstrap`")?;
+            run(&mut as_root(&["pg_createcluster", &version, "main"]))?;
+        }
+        let list = clusters();
+        let fields: Vec<&str> = list
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let [version, cluster, port, status, ..] = fields[..] else {
+            return Err(format!("cannot read pg_lsclusters: {list:?}"));
+        };
+        let mut started = None;
+        if status != "online" {
+            println!("postgres: starting cluster {version}/{cluster} on port {port}");
+            run(&mut as_root(&["pg_ctlcluster", version, cluster, "start"]))?;
+            started = Some((version.to_owned(), cluster.to_owned()));
+        }
+        let role = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'leadmagnet') \
+                    THEN CREATE ROLE leadmagnet LOGIN CREATEDB PASSWORD 'leadmagnet'; END IF; END $$;";
+        // No shell in between: the statement's `$$` must reach psql as written.
+        let mut psql = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", "psql", "-q", "-p", port, "-c", role]);
+            c
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-u", "postgres", "psql", "-q", "-p", port, "-c", role]);
+            c
+        };
+        let made = run(&mut psql);
+        let postgres = Postgres {
+            url: format!("postgres://leadmagnet:leadmagnet@127.0.0.1:{port}/postgres"),
+            started,
+        };
+        made.map(|()| postgres)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some((version, cluster)) = self.started.take() {
+            let root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+            let mut stop = if root {
+                Command::new("pg_ctlcluster")
+            } else {
+                let mut c = Command::new("sudo");
+                c.arg("pg_ctlcluster");
+                c
+            };
+            let _ = stop
+                .args([version.as_str(), cluster.as_str(), "stop"])
+                .status();
+        }
+    }
+}
+
 fn start_collector(allow_origin: &str) -> Result<Collector> {
     let dir = env::temp_dir().join(format!("leadmagnet-xtask-{}", std::process::id()));
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -717,11 +812,17 @@ fn test() -> Result {
             &mut steps,
         )?;
     }
+    // PostgreSQL on 127.0.0.1 for the store's tests; stopped again when this run ends
+    // (if this run started it).
+    let postgres = Postgres::start()?;
     run_counting(
-        "native tests: core, server, widget, xtask",
-        cargo().args(["test", "--workspace"]),
+        "native tests: core, server (SQLite and PostgreSQL), widget, xtask",
+        cargo()
+            .args(["test", "--workspace"])
+            .env("LEADMAGNET_TEST_POSTGRES", &postgres.url),
         &mut steps,
     )?;
+    drop(postgres);
 
     println!("\n==> widget build and byte budget");
     widget()?;

@@ -1,6 +1,10 @@
-//! Leads in SQLite (WAL), through sqlx, with the migrations kept in `migrations/`.
+//! Leads in SQLite (WAL; the embedded default) or PostgreSQL (`DATABASE_URL=postgres://…`,
+//! so several stateless collectors can share one database), through sqlx. Both run the
+//! same statements (positional `$n` parameters, first used in order, which SQLite reads
+//! too) and equivalent migrations: `migrations/` and `migrations-postgres/`.
 
 use leadmagnet_core::{FieldValue, LeadPayload};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
 use std::str::FromStr;
@@ -11,7 +15,24 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/leads.db";
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to whichever pool the store has: the statements are the
+/// same, the pool types differ.
+macro_rules! with_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
 }
 
 /// What happened to a lead handed to [`Store::insert`].
@@ -54,12 +75,28 @@ pub struct Verdict {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// Opens the database at `url` — `sqlite://path` (created if needed) or
+    /// `postgres://user:password@host/db` — and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Store, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .map_err(|e| format!("cannot open the database {}: {e}", redact(url)))?;
+            sqlx::migrate!("./migrations-postgres")
+                .run(&pool)
+                .await
+                .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
+            return Ok(Store {
+                pool: Pool::Postgres(pool),
+            });
+        }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
                 format!(
-                    "DATABASE_URL `{url}` is not a SQLite URL such as {DEFAULT_DATABASE_URL}: {e}"
+                    "DATABASE_URL `{url}` is neither a SQLite URL such as {DEFAULT_DATABASE_URL} nor postgres://…: {e}"
                 )
             })?
             .create_if_missing(true)
@@ -79,7 +116,17 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
     }
 
     /// Stores a lead in one statement, so a failure leaves nothing half-written.
@@ -94,10 +141,13 @@ impl Store {
             Some(FieldValue::Text(e)) => Some(e.as_str()),
             _ => None,
         };
-        let done = sqlx::query(
+        let flags = serde_json::json!(verdict.flags).to_string();
+        let quarantine = (!verdict.quarantine.is_empty())
+            .then(|| serde_json::json!(verdict.quarantine).to_string());
+        let affected = with_pool!(self, |pool| sqlx::query(
             "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
                                 server_score, flags, quarantine)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lead_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (lead_id) DO NOTHING",
         )
         .bind(&lead.lead_id)
         .bind(&lead.offer_id)
@@ -106,14 +156,12 @@ impl Store {
         .bind(&lead.context.page_url)
         .bind(raw)
         .bind(verdict.server_score.as_deref())
-        .bind(serde_json::json!(verdict.flags).to_string())
-        .bind(
-            (!verdict.quarantine.is_empty())
-                .then(|| serde_json::json!(verdict.quarantine).to_string()),
-        )
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 1 {
+        .bind(&flags)
+        .bind(quarantine.as_deref())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if affected == 1 {
             return Ok(Inserted::New);
         }
         // Another request stored it first (another collector instance, or a race).
@@ -130,11 +178,12 @@ impl Store {
         lead_id: &str,
         raw: &str,
     ) -> Result<Option<Inserted>, sqlx::Error> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT payload FROM leads WHERE lead_id = ?")
-                .bind(lead_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let stored: Option<String> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT payload FROM leads WHERE lead_id = $1"
+        )
+        .bind(lead_id)
+        .fetch_optional(pool)
+        .await?);
         Ok(stored.map(|s| {
             if s == raw {
                 Inserted::Replay
@@ -153,56 +202,72 @@ impl Store {
         quarantined: Option<bool>,
         limit: u32,
     ) -> Result<Vec<StoredLead>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
-                    quarantine
-             FROM leads
-             WHERE (?1 IS NULL OR offer_id = ?1)
-               AND (?3 IS NULL OR (quarantine IS NOT NULL) = ?3)
-             ORDER BY seq DESC LIMIT ?2",
-        )
-        .bind(offer_id)
-        .bind(limit)
-        .bind(quarantined)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                let server_score: Option<String> = row.try_get("server_score")?;
-                let flags: String = row.try_get("flags")?;
-                let quarantine: Option<String> = row.try_get("quarantine")?;
-                let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-                Ok(StoredLead {
-                    server_score: server_score
-                        .map(|s| serde_json::from_str(&s))
-                        .transpose()
-                        .map_err(decode)?,
-                    flags: serde_json::from_str(&flags).map_err(decode)?,
-                    quarantine: quarantine
-                        .map(|q| serde_json::from_str(&q))
-                        .transpose()
-                        .map_err(decode)?,
-                    lead_id: row.try_get("lead_id")?,
-                    offer_id: row.try_get("offer_id")?,
-                    submitted_at: row.try_get("submitted_at")?,
-                    received_at: row.try_get("received_at")?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        // `limit` as i64: PostgreSQL's LIMIT takes a bigint.
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
+                        quarantine
+                 FROM leads
+                 WHERE ($1 IS NULL OR offer_id = $1)
+                   AND ($2 IS NULL OR (quarantine IS NOT NULL) = $2)
+                 ORDER BY seq DESC LIMIT $3",
+            )
+            .bind(offer_id)
+            .bind(quarantined)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let payload: String = row.try_get("payload")?;
+                    let server_score: Option<String> = row.try_get("server_score")?;
+                    let flags: String = row.try_get("flags")?;
+                    let quarantine: Option<String> = row.try_get("quarantine")?;
+                    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+                    Ok(StoredLead {
+                        server_score: server_score
+                            .map(|s| serde_json::from_str(&s))
+                            .transpose()
+                            .map_err(decode)?,
+                        flags: serde_json::from_str(&flags).map_err(decode)?,
+                        quarantine: quarantine
+                            .map(|q| serde_json::from_str(&q))
+                            .transpose()
+                            .map_err(decode)?,
+                        lead_id: row.try_get("lead_id")?,
+                        offer_id: row.try_get("offer_id")?,
+                        submitted_at: row.try_get("submitted_at")?,
+                        received_at: row.try_get("received_at")?,
+                        payload: serde_json::from_str(&payload).map_err(decode)?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Number of stored leads (for tests and the start-up banner).
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM leads")
-            .fetch_one(&self.pool)
-            .await
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM leads"
+        )
+        .fetch_one(pool)
+        .await)
     }
 
     /// Closes every connection; later queries fail (as a database that went away does).
     pub async fn close(&self) {
-        self.pool.close().await;
+        with_pool!(self, |pool| pool.close().await);
+    }
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
     }
 }

@@ -1,0 +1,180 @@
+//! The lead store against both databases it runs on: SQLite (a temporary file) and
+//! PostgreSQL (a fresh database on the server `make test` starts on 127.0.0.1; the URL of
+//! its admin database comes in `LEADMAGNET_TEST_POSTGRES`).
+
+use leadmagnet_core::parse_lead;
+use leadmagnet_server::store::{Inserted, Store, Verdict};
+use serde_json::json;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn lead_body(lead_id: &str, offer_id: &str, email: &str) -> String {
+    json!({
+        "version": 1, "lead_id": lead_id, "offer_id": offer_id,
+        "submitted_at": "2026-11-27T08:30:00.000Z",
+        "fields": { "email": email, "consent": true },
+        "context": { "page_url": "https://www.example.com/" }
+    })
+    .to_string()
+}
+
+const ID: [&str; 3] = [
+    "3f2b8c1e-9a4d-4f6b-8c2d-000000000001",
+    "3f2b8c1e-9a4d-4f6b-8c2d-000000000002",
+    "3f2b8c1e-9a4d-4f6b-8c2d-000000000003",
+];
+
+/// Everything the collector relies on, for one backend.
+async fn exercise(store: Store) {
+    let raw = lead_body(ID[0], "ebook", "ann@example.com");
+    let lead = parse_lead(raw.as_bytes()).expect("lead");
+    let verdict = Verdict {
+        server_score: Some(r#"{"fit":40,"stage":"mql"}"#.into()),
+        flags: vec!["score_mismatch".into()],
+        quarantine: Vec::new(),
+    };
+    assert_eq!(store.stored_as(ID[0], &raw).await.expect("lookup"), None);
+    assert_eq!(
+        store.insert(&lead, &raw, &verdict).await.expect("insert"),
+        Inserted::New
+    );
+    assert_eq!(
+        store.insert(&lead, &raw, &verdict).await.expect("again"),
+        Inserted::Replay
+    );
+    let changed = raw.replace("ann@", "bob@");
+    assert_eq!(
+        store
+            .insert(&lead, &changed, &verdict)
+            .await
+            .expect("changed"),
+        Inserted::Conflict
+    );
+    assert_eq!(
+        store.stored_as(ID[0], &raw).await.expect("lookup"),
+        Some(Inserted::Replay)
+    );
+
+    let other_raw = lead_body(ID[1], "newsletter", "eve@example.com");
+    let other = parse_lead(other_raw.as_bytes()).expect("lead");
+    let quarantined = Verdict {
+        quarantine: vec!["honeypot_filled".into(), "no_proof_of_work".into()],
+        ..Verdict::default()
+    };
+    assert_eq!(
+        store
+            .insert(&other, &other_raw, &quarantined)
+            .await
+            .expect("insert"),
+        Inserted::New
+    );
+
+    let all = store.list(None, None, 100).await.expect("list");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].lead_id, ID[1], "newest first");
+    assert_eq!(
+        all[0].quarantine.as_deref(),
+        Some(&["honeypot_filled".to_owned(), "no_proof_of_work".to_owned()][..])
+    );
+    assert_eq!(
+        all[1].server_score,
+        Some(json!({"fit": 40, "stage": "mql"}))
+    );
+    assert_eq!(all[1].flags, ["score_mismatch"]);
+    assert_eq!(all[1].quarantine, None);
+    assert_eq!(all[1].payload["fields"]["email"], "ann@example.com");
+    assert!(
+        all[1].received_at.len() == 24 && all[1].received_at.ends_with('Z'),
+        "received_at like 2026-11-27T08:30:00.123Z: {}",
+        all[1].received_at
+    );
+    let only = |v: Vec<leadmagnet_server::store::StoredLead>| {
+        v.into_iter().map(|l| l.lead_id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        only(store.list(Some("ebook"), None, 100).await.expect("list")),
+        [ID[0]]
+    );
+    assert_eq!(
+        only(store.list(None, Some(true), 100).await.expect("list")),
+        [ID[1]]
+    );
+    assert_eq!(
+        only(store.list(None, Some(false), 100).await.expect("list")),
+        [ID[0]]
+    );
+    assert_eq!(
+        only(store.list(None, None, 1).await.expect("list")),
+        [ID[1]]
+    );
+
+    // Twenty stores of one lead at once: one row, one New.
+    let raw = lead_body(ID[2], "ebook", "race@example.com");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        let raw = raw.clone();
+        tasks.push(tokio::spawn(async move {
+            let lead = parse_lead(raw.as_bytes()).expect("lead");
+            store.insert(&lead, &raw, &Verdict::default()).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task").expect("insert"));
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == Inserted::New).count(), 1);
+    assert!(outcomes.iter().all(|o| *o != Inserted::Conflict));
+    assert_eq!(store.count().await.expect("count"), 3);
+
+    // A database that went away fails the call (the API answers 503), it never panics.
+    store.close().await;
+    assert!(store.count().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("leads.db").display());
+    let store = Store::open(&url).await.expect("opens");
+    assert_eq!(store.backend(), "sqlite");
+    exercise(store).await;
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let admin = std::env::var("LEADMAGNET_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "LEADMAGNET_TEST_POSTGRES is not set: run the tests through `make test`, which starts \
+             PostgreSQL on 127.0.0.1, or set it to an admin URL such as \
+             postgres://leadmagnet:leadmagnet@127.0.0.1:5432/postgres"
+        )
+    });
+    // A database of this test's own, dropped at the end.
+    let name = format!(
+        "leadmagnet_test_{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::SeqCst)
+    );
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    let url = match admin.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("LEADMAGNET_TEST_POSTGRES has no database part: {admin}"),
+    };
+    let store = Store::open(&url).await.expect("opens");
+    assert_eq!(store.backend(), "postgres");
+    // Opening again runs no migration twice.
+    Store::open(&url).await.expect("opens again").close().await;
+    exercise(store).await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .expect("drop database");
+}
