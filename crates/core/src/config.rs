@@ -86,6 +86,57 @@ pub struct OfferConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg(feature = "messages")]
     pub allowed_origins: Vec<String>,
+    /// Where the collector forwards each accepted lead, server-side (a HubSpot form through
+    /// the secure submit API, or a webhook signed with HMAC-SHA-256), through its own
+    /// outbox with retries: leads reach the CRM even when a visitor's browser blocks
+    /// third-party requests. Secrets stay in the collector's environment (`secret_env`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg(feature = "messages")]
+    pub forward: Vec<Forward>,
+}
+
+/// One server-side forwarding target of an offer (see [`OfferConfig::forward`]).
+#[cfg(feature = "messages")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Forward {
+    /// `hubspot` (Forms API v3, secure submit with a private app token) or `webhook`.
+    pub to: ForwardKind,
+    /// `webhook`: where the lead is POSTed (https; http only to localhost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `hubspot`: the portal (account) id and the form's GUID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_guid: Option<String>,
+    /// The name of the collector's environment variable that holds the secret: HubSpot's
+    /// private app token, or the webhook's signing key. The secret itself never appears in
+    /// a config (configs are public).
+    pub secret_env: String,
+    /// `hubspot`: field id → HubSpot property; unmapped fields keep their id.
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub field_map: SortedMap<String>,
+}
+
+#[cfg(feature = "messages")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardKind {
+    Hubspot,
+    Webhook,
+}
+
+#[cfg(feature = "messages")]
+impl ForwardKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ForwardKind::Hubspot => "hubspot",
+            ForwardKind::Webhook => "webhook",
+        }
+    }
 }
 
 /// One step of a multi-step offer.
@@ -593,6 +644,10 @@ impl OfferConfig {
         #[cfg(feature = "messages")]
         for (i, e) in self.also_send_to.iter().enumerate() {
             check_endpoint(e, &format!("/also_send_to/{i}"), &mut p);
+        }
+        #[cfg(feature = "messages")]
+        for (i, f) in self.forward.iter().enumerate() {
+            check_forward(f, &format!("/forward/{i}"), &mut p);
         }
         #[cfg(feature = "messages")]
         for (i, origin) in self.allowed_origins.iter().enumerate() {
@@ -1853,7 +1908,97 @@ from_json_struct!(OfferConfig {
 } checked {
     also_send_to: or_default "also_send_to",
     allowed_origins: or_default "allowed_origins",
+    forward: or_default "forward",
 });
+
+#[cfg(feature = "messages")]
+from_json_struct!(Forward {
+    to: req "to",
+    url: opt "url",
+    portal_id: opt "portal_id",
+    form_guid: opt "form_guid",
+    secret_env: req "secret_env",
+    field_map: or_default "field_map",
+});
+
+#[cfg(feature = "messages")]
+impl FromJson for ForwardKind {
+    fn read(r: &mut Reader, node: &Node, at: &str) -> Option<Self> {
+        r.one_of(
+            node,
+            at,
+            &[
+                ("hubspot", ForwardKind::Hubspot),
+                ("webhook", ForwardKind::Webhook),
+            ],
+        )
+    }
+}
+
+/// The checks of one forwarding target at `at` (`/forward/0` …).
+#[cfg(feature = "messages")]
+fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
+    let env_ok = !f.secret_env.is_empty()
+        && f.secret_env.len() <= 64
+        && f.secret_env
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && !f.secret_env.as_bytes()[0].is_ascii_digit();
+    if !env_ok {
+        add!(
+            p,
+            format!("{at}/secret_env"),
+            format!("\"{}\" is not an environment variable name: use capitals, digits and `_`, e.g. \"HUBSPOT_TOKEN\" (the secret itself goes into the collector's environment, never into a config)", f.secret_env)
+        );
+    }
+    match f.to {
+        ForwardKind::Webhook => {
+            let url = f.url.as_deref().unwrap_or("").trim();
+            let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|l| url.starts_with(l));
+            if !(url.starts_with("https://") && url.len() > 8 || local) {
+                add!(
+                    p,
+                    format!("{at}/url"),
+                    "a webhook needs an https URL (http only to localhost), e.g. \"https://hooks.example.com/leads\"".into()
+                );
+            }
+            for (key, present) in [
+                ("portal_id", f.portal_id.is_some()),
+                ("form_guid", f.form_guid.is_some()),
+                ("field_map", !f.field_map.is_empty()),
+            ] {
+                if present {
+                    add!(
+                        p,
+                        format!("{at}/{key}"),
+                        format!("\"{key}\" is for hubspot targets; remove it")
+                    );
+                }
+            }
+        }
+        ForwardKind::Hubspot => {
+            if !f
+                .portal_id
+                .as_deref()
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            {
+                add!(p, format!("{at}/portal_id"), "a HubSpot target needs its portal id (digits), e.g. \"portal_id\": \"1234567\"".into());
+            }
+            if f.form_guid.as_deref().is_none_or(|g| g.len() != 36) {
+                add!(p, format!("{at}/form_guid"), "a HubSpot target needs the form's GUID (36 characters), e.g. \"form_guid\": \"0b5a1e2c-…\"".into());
+            }
+            if f.url.is_some() {
+                add!(
+                    p,
+                    format!("{at}/url"),
+                    "HubSpot has a fixed address: remove \"url\"".into()
+                );
+            }
+        }
+    }
+}
 
 /// `origin` as browsers send it in the `Origin` header (`https://www.example.com`,
 /// lower-case, no default port, no trailing slash), if it is an http(s) origin.

@@ -206,6 +206,10 @@ pub async fn create_lead(
             let body_json: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             verdict.quarantine = spam::verdict(&state.challenges, &body_json, now_ms());
+            // A quarantined lead is kept, but not handed on to a CRM.
+            if !verdict.quarantine.is_empty() {
+                verdict.forwards.clear();
+            }
             // One statement for a new lead; a replay or a reused id is told apart after.
             state
                 .store
@@ -321,7 +325,15 @@ fn check_against_offer(
             )
         }
     })?;
-    let mut verdict = Verdict::default();
+    let mut verdict = Verdict {
+        forwards: config
+            .forward
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as i64, f.to.name()))
+            .collect(),
+        ..Verdict::default()
+    };
     if let Some(scoring) = &config.scoring {
         let facts = LeadFacts {
             fields: valid.fields().clone(),

@@ -236,6 +236,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         offers_dir.display(),
         state.offers.ids().join(", ")
     );
+    crate::forward::spawn(state.clone(), crate::forward::Forwarder::from_env());
     serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("server stopped: {e}"))

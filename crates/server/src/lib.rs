@@ -11,6 +11,8 @@
 //! - [`offers`]: the offer configs leads are checked against, reloaded on change.
 //! - [`limits`]: the per-client rate limit, client addresses behind proxies, leads in flight.
 //! - [`spam`]: the proof-of-work challenge, the fill time and the honeypot (quarantine).
+//! - [`forward`]: server-side forwarding to HubSpot and signed webhooks, from the
+//!   database outbox, with retries.
 //! - [`store`]: leads in SQLite through sqlx, migrations from `migrations/`.
 //! - [`domains`]: the full free-mail and disposable domain lists (`data/`).
 
@@ -19,6 +21,7 @@ pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod domains;
+pub mod forward;
 pub mod limits;
 pub mod offers;
 pub mod spam;

@@ -62,6 +62,8 @@ pub struct StoredLead {
     /// Why the lead is quarantined (`no_proof_of_work`, `honeypot_filled` …); `null` when
     /// it passed the spam checks.
     pub quarantine: Option<Vec<String>>,
+    /// Server-side forwarding to CRMs and webhooks, per target.
+    pub forwards: Vec<ForwardStatus>,
 }
 
 /// What the collector adds to a lead it stores.
@@ -72,6 +74,34 @@ pub struct Verdict {
     pub flags: Vec<String>,
     /// The spam checks' reasons; empty when it passed them.
     pub quarantine: Vec<String>,
+    /// Forwarding targets (index in the offer's `forward`, kind) queued with the lead, in
+    /// its transaction; none for a quarantined lead.
+    pub forwards: Vec<(i64, &'static str)>,
+}
+
+/// One forwarding of a lead, as the list shows it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct ForwardStatus {
+    /// Index into the offer's `forward`.
+    pub target: i64,
+    pub kind: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// A forwarding that is due, with what sending it needs.
+#[derive(Debug, Clone)]
+pub struct DueForward {
+    pub lead_id: String,
+    pub target: i64,
+    pub kind: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub offer_id: String,
+    pub payload: String,
+    pub server_score: Option<String>,
 }
 
 impl Store {
@@ -147,23 +177,42 @@ impl Store {
         let flags = serde_json::json!(verdict.flags).to_string();
         let quarantine = (!verdict.quarantine.is_empty())
             .then(|| serde_json::json!(verdict.quarantine).to_string());
-        let affected = with_pool!(self, |pool| sqlx::query(
-            "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
-                                server_score, flags, quarantine)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (lead_id) DO NOTHING",
-        )
-        .bind(&lead.lead_id)
-        .bind(&lead.offer_id)
-        .bind(&lead.submitted_at)
-        .bind(email)
-        .bind(&lead.context.page_url)
-        .bind(raw)
-        .bind(verdict.server_score.as_deref())
-        .bind(&flags)
-        .bind(quarantine.as_deref())
-        .execute(pool)
-        .await?
-        .rows_affected());
+        // The lead and its forwarding rows in one transaction: both or neither.
+        let affected = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let affected = sqlx::query(
+                "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
+                                    server_score, flags, quarantine)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (lead_id) DO NOTHING",
+            )
+            .bind(&lead.lead_id)
+            .bind(&lead.offer_id)
+            .bind(&lead.submitted_at)
+            .bind(email)
+            .bind(&lead.context.page_url)
+            .bind(raw)
+            .bind(verdict.server_score.as_deref())
+            .bind(&flags)
+            .bind(quarantine.as_deref())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if affected == 1 {
+                for (target, kind) in &verdict.forwards {
+                    sqlx::query(
+                        "INSERT INTO forwards (lead_id, target, kind, next_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&lead.lead_id)
+                    .bind(*target)
+                    .bind(*kind)
+                    .bind(0i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            affected
+        });
         if affected == 1 {
             return Ok(Inserted::New);
         }
@@ -206,7 +255,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredLead>, sqlx::Error> {
         // `limit` as i64: PostgreSQL's LIMIT takes a bigint.
-        with_pool!(self, |pool| {
+        let (rows, forwards) = with_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
                         quarantine
@@ -220,32 +269,125 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?;
+            let mut leads = Vec::with_capacity(rows.len());
+            for row in &rows {
+                leads.push(stored_lead(row)?);
+            }
+            let forwards = sqlx::query(
+                "SELECT lead_id, target, kind, status, attempts, last_error FROM forwards
+                 WHERE lead_id IN (SELECT lead_id FROM leads
+                                   WHERE ($1 IS NULL OR offer_id = $1)
+                                     AND ($2 IS NULL OR (quarantine IS NOT NULL) = $2)
+                                   ORDER BY seq DESC LIMIT $3)
+                 ORDER BY lead_id, target",
+            )
+            .bind(offer_id)
+            .bind(quarantined)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok::<_, sqlx::Error>((
+                    row.try_get::<String, _>("lead_id")?,
+                    ForwardStatus {
+                        target: row.try_get("target")?,
+                        kind: row.try_get("kind")?,
+                        status: row.try_get("status")?,
+                        attempts: row.try_get("attempts")?,
+                        last_error: row.try_get("last_error")?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+            (leads, forwards)
+        });
+        let mut leads = rows;
+        for (lead_id, status) in forwards {
+            if let Some(lead) = leads.iter_mut().find(|l| l.lead_id == lead_id) {
+                lead.forwards.push(status);
+            }
+        }
+        Ok(leads)
+    }
+
+    /// Forwardings due at `now_ms` (pending, their time come), oldest first.
+    pub async fn due_forwards(
+        &self,
+        now_ms: i64,
+        max: i64,
+    ) -> Result<Vec<DueForward>, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT f.lead_id, f.target, f.kind, f.attempts, f.next_at, l.offer_id, l.payload,
+                        l.server_score
+                 FROM forwards f JOIN leads l ON l.lead_id = f.lead_id
+                 WHERE f.status = 'pending' AND f.next_at <= $1
+                 ORDER BY f.next_at LIMIT $2",
+            )
+            .bind(now_ms)
+            .bind(max)
+            .fetch_all(pool)
+            .await?;
             rows.iter()
                 .map(|row| {
-                    let payload: String = row.try_get("payload")?;
-                    let server_score: Option<String> = row.try_get("server_score")?;
-                    let flags: String = row.try_get("flags")?;
-                    let quarantine: Option<String> = row.try_get("quarantine")?;
-                    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-                    Ok(StoredLead {
-                        server_score: server_score
-                            .map(|s| serde_json::from_str(&s))
-                            .transpose()
-                            .map_err(decode)?,
-                        flags: serde_json::from_str(&flags).map_err(decode)?,
-                        quarantine: quarantine
-                            .map(|q| serde_json::from_str(&q))
-                            .transpose()
-                            .map_err(decode)?,
+                    Ok(DueForward {
                         lead_id: row.try_get("lead_id")?,
+                        target: row.try_get("target")?,
+                        kind: row.try_get("kind")?,
+                        attempts: row.try_get("attempts")?,
+                        next_at: row.try_get("next_at")?,
                         offer_id: row.try_get("offer_id")?,
-                        submitted_at: row.try_get("submitted_at")?,
-                        received_at: row.try_get("received_at")?,
-                        payload: serde_json::from_str(&payload).map_err(decode)?,
+                        payload: row.try_get("payload")?,
+                        server_score: row.try_get("server_score")?,
                     })
                 })
                 .collect()
         })
+    }
+
+    /// Takes a due forwarding for this sender until `lease_until_ms` (so another collector
+    /// sharing the database does not send it too); false when someone else took it.
+    pub async fn claim_forward(
+        &self,
+        due: &DueForward,
+        lease_until_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self, |pool| Ok(sqlx::query(
+            "UPDATE forwards SET next_at = $1
+             WHERE lead_id = $2 AND target = $3 AND status = 'pending' AND next_at = $4",
+        )
+        .bind(lease_until_ms)
+        .bind(&due.lead_id)
+        .bind(due.target)
+        .bind(due.next_at)
+        .execute(pool)
+        .await?
+        .rows_affected()
+            == 1))
+    }
+
+    /// Records an attempt's outcome: `sent`, `failed`, or `pending` again at `next_at_ms`.
+    pub async fn record_forward(
+        &self,
+        due: &DueForward,
+        status: &str,
+        next_at_ms: i64,
+        error: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE forwards SET status = $1, attempts = $2, next_at = $3, last_error = $4
+             WHERE lead_id = $5 AND target = $6",
+        )
+        .bind(status)
+        .bind(due.attempts + 1)
+        .bind(next_at_ms)
+        .bind(error)
+        .bind(&due.lead_id)
+        .bind(due.target)
+        .execute(pool)
+        .await
+        .map(|_| ()))
     }
 
     /// Number of stored leads (for tests and the start-up banner).
@@ -261,6 +403,37 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await);
     }
+}
+
+/// One `leads` row as the list shows it (forwards are added after).
+fn stored_lead<R: Row>(row: &R) -> Result<StoredLead, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let payload: String = row.try_get("payload")?;
+    let server_score: Option<String> = row.try_get("server_score")?;
+    let flags: String = row.try_get("flags")?;
+    let quarantine: Option<String> = row.try_get("quarantine")?;
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    Ok(StoredLead {
+        server_score: server_score
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(decode)?,
+        flags: serde_json::from_str(&flags).map_err(decode)?,
+        quarantine: quarantine
+            .map(|q| serde_json::from_str(&q))
+            .transpose()
+            .map_err(decode)?,
+        lead_id: row.try_get("lead_id")?,
+        offer_id: row.try_get("offer_id")?,
+        submitted_at: row.try_get("submitted_at")?,
+        received_at: row.try_get("received_at")?,
+        payload: serde_json::from_str(&payload).map_err(decode)?,
+        forwards: Vec::new(),
+    })
 }
 
 /// `url` without its password, for messages.

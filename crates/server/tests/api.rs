@@ -877,3 +877,179 @@ async fn spam_checks_quarantine_with_reasons_and_answer_like_any_success() {
     let (_, body, _) = send(&f.state, only("false")).await;
     assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
 }
+
+/// A local stand-in for HubSpot and for webhook receivers: records every request; the
+/// `/flaky` webhook answers 503 once, `/refusing` always 400, everything else 200.
+async fn receiver() -> (
+    String,
+    Arc<std::sync::Mutex<Vec<(String, axum::http::HeaderMap, String)>>>,
+) {
+    use axum::routing::post;
+    let seen: Arc<std::sync::Mutex<Vec<(String, axum::http::HeaderMap, String)>>> = Arc::default();
+    let record = seen.clone();
+    let handler = move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+        let record = record.clone();
+        async move {
+            let path = uri.path().to_owned();
+            let mut seen = record.lock().expect("lock");
+            let earlier = seen.iter().filter(|(p, _, _)| *p == path).count();
+            seen.push((path.clone(), headers, body));
+            match path.as_str() {
+                "/flaky" if earlier == 0 => StatusCode::SERVICE_UNAVAILABLE,
+                "/refusing" => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
+            }
+        }
+    };
+    let app = axum::Router::new().route("/{*path}", post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environment() {
+    use leadmagnet_server::forward::Forwarder;
+    let (base, seen) = receiver().await;
+    let mut f = fixture().await;
+    // Spam checks off here: a quarantined lead is never forwarded (checked at the end).
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(b"k", 0, 0));
+    let config = format!(
+        r#"{{ "version": 1, "id": "forwarded", "offer": {{ "kind": "form", "title": "Fwd" }},
+        "fields": [ {{ "id": "email", "type": "email", "label": "Email", "required": true }},
+                    {{ "id": "consent", "type": "consent", "label": "Yes", "required": true }} ],
+        "endpoint": {{ "url": "/api/v1/leads" }},
+        "forward": [
+          {{ "to": "webhook", "url": "{base}/flaky", "secret_env": "FLAKY_KEY" }},
+          {{ "to": "hubspot", "portal_id": "1234567", "form_guid": "0b5a1e2c-1111-4222-8333-444455556666",
+             "secret_env": "HUBSPOT_TOKEN", "field_map": {{ "email": "email_address" }} }},
+          {{ "to": "webhook", "url": "{base}/refusing", "secret_env": "FLAKY_KEY" }}
+        ] }}"#
+    );
+    std::fs::write(f.state.offers.dir().join("forwarded.json"), config).expect("offer");
+    assert!(f.state.offers.reload_if_changed());
+    assert!(
+        f.state.offers.get("forwarded").is_some(),
+        "the config is valid"
+    );
+    let (status, _, _) = send(
+        &f.state,
+        post(lead(LEAD_ID, "ann@example.com").replace("ebook-lead-scoring", "forwarded")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let secrets = |name: &str| match name {
+        "FLAKY_KEY" => Some("webhook-signing-key".to_owned()),
+        "HUBSPOT_TOKEN" => Some("pat-eu1-secret".to_owned()),
+        _ => None,
+    };
+    let forwarder = Forwarder::new(&base, secrets);
+    let now = 1_795_000_000_000i64;
+    assert_eq!(forwarder.run_once(&f.state, now).await.expect("run"), 3);
+    {
+        let seen = seen.lock().expect("lock");
+        let (_, headers, body) = seen
+            .iter()
+            .find(|(p, _, _)| p == "/flaky")
+            .expect("webhook");
+        let signature = headers["leadmagnet-signature"].to_str().expect("ascii");
+        let expected = leadmagnet_core::pow::hex(&leadmagnet_core::pow::hmac_sha256(
+            b"webhook-signing-key",
+            format!("{}.{body}", now / 1000).as_bytes(),
+        ));
+        assert_eq!(
+            signature,
+            format!("t={},v1={expected}", now / 1000),
+            "verifiable signature"
+        );
+        assert_eq!(headers["idempotency-key"], LEAD_ID);
+        let sent: Value = serde_json::from_str(body).expect("json");
+        assert_eq!(sent["payload"]["fields"]["email"], "ann@example.com");
+        let (_, headers, body) = seen
+            .iter()
+            .find(|(p, _, _)| p.starts_with("/submissions/v3/integration/secure/submit/1234567/"))
+            .expect("hubspot");
+        assert_eq!(headers["authorization"], "Bearer pat-eu1-secret");
+        let hubspot: Value = serde_json::from_str(body).expect("json");
+        assert!(hubspot["fields"].as_array().is_some_and(|fs| fs
+            .iter()
+            .any(|f| f["name"] == "email_address" && f["value"] == "ann@example.com")));
+        assert_eq!(
+            hubspot["legalConsentOptions"]["consent"]["consentToProcess"],
+            Value::Null
+        );
+        // No secret ever appears in what the public config or the lead holds.
+        assert!(!body.contains("pat-eu1-secret"));
+    }
+    let statuses = |body: &Value| -> Vec<(String, i64)> {
+        body["leads"][0]["forwards"]
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| {
+                        (
+                            f["status"].as_str().unwrap_or("").to_owned(),
+                            f["attempts"].as_i64().unwrap_or(-1),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let list = || {
+        Request::get("/api/v1/leads?offer_id=forwarded")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (_, body, _) = send(&f.state, list()).await;
+    assert_eq!(
+        statuses(&body),
+        [
+            ("pending".into(), 1),
+            ("sent".into(), 1),
+            ("failed".into(), 1)
+        ],
+        "{body}"
+    );
+    assert!(body["leads"][0]["forwards"][2]["last_error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("HTTP 400")));
+    assert_eq!(
+        forwarder
+            .run_once(&f.state, now + 1_000)
+            .await
+            .expect("run"),
+        0,
+        "not due yet"
+    );
+    assert_eq!(
+        forwarder
+            .run_once(&f.state, now + 2_000)
+            .await
+            .expect("run"),
+        1,
+        "the retry"
+    );
+    let (_, body, _) = send(&f.state, list()).await;
+    assert_eq!(
+        statuses(&body),
+        [("sent".into(), 2), ("sent".into(), 1), ("failed".into(), 1)]
+    );
+
+    // A quarantined lead is kept, but never forwarded.
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(b"k", 100, 0));
+    let other = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    send(
+        &f.state,
+        post(lead(other, "bot@example.com").replace("ebook-lead-scoring", "forwarded")),
+    )
+    .await;
+    let (_, body, _) = send(&f.state, list()).await;
+    assert_eq!(body["leads"][0]["quarantine"], json!(["no_proof_of_work"]));
+    assert_eq!(body["leads"][0]["forwards"], json!([]));
+}

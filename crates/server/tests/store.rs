@@ -31,6 +31,7 @@ async fn exercise(store: Store) {
         server_score: Some(r#"{"fit":40,"stage":"mql"}"#.into()),
         flags: vec!["score_mismatch".into()],
         quarantine: Vec::new(),
+        forwards: vec![(0, "webhook"), (1, "hubspot")],
     };
     assert_eq!(store.stored_as(ID[0], &raw).await.expect("lookup"), None);
     assert_eq!(
@@ -87,6 +88,60 @@ async fn exercise(store: Store) {
         "received_at like 2026-11-27T08:30:00.123Z: {}",
         all[1].received_at
     );
+    let statuses = |lead: &leadmagnet_server::store::StoredLead| {
+        lead.forwards
+            .iter()
+            .map(|f| (f.target, f.kind.clone(), f.status.clone(), f.attempts))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(&all[1]),
+        [
+            (0, "webhook".to_owned(), "pending".to_owned(), 0),
+            (1, "hubspot".to_owned(), "pending".to_owned(), 0)
+        ],
+        "queued in the lead's transaction"
+    );
+    assert!(
+        all[0].forwards.is_empty(),
+        "a quarantined lead is not forwarded"
+    );
+
+    // The forwarding outbox: due, claimed once, outcomes recorded.
+    let due = store.due_forwards(1, 10).await.expect("due");
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[0].offer_id, "ebook");
+    assert!(due[0].payload.contains("ann@example.com"));
+    assert!(store.claim_forward(&due[0], 300_000).await.expect("claim"));
+    assert!(
+        !store.claim_forward(&due[0], 300_000).await.expect("claim"),
+        "another sender cannot take it meanwhile"
+    );
+    store
+        .record_forward(&due[0], "sent", 2, None)
+        .await
+        .expect("record");
+    assert!(store.claim_forward(&due[1], 300_000).await.expect("claim"));
+    store
+        .record_forward(&due[1], "pending", 5_000, Some("HTTP 503: busy"))
+        .await
+        .expect("record");
+    assert!(store.due_forwards(4_999, 10).await.expect("due").is_empty());
+    let again = store.due_forwards(5_000, 10).await.expect("due");
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    let listed = store.list(Some("ebook"), None, 10).await.expect("list");
+    assert_eq!(
+        statuses(&listed[0]),
+        [
+            (0, "webhook".to_owned(), "sent".to_owned(), 1),
+            (1, "hubspot".to_owned(), "pending".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        listed[0].forwards[1].last_error.as_deref(),
+        Some("HTTP 503: busy")
+    );
+
     let only = |v: Vec<leadmagnet_server::store::StoredLead>| {
         v.into_iter().map(|l| l.lead_id).collect::<Vec<_>>()
     };
