@@ -1288,6 +1288,19 @@ impl OfferConfig {
                     ),
                 );
             }
+            #[cfg(feature = "messages")]
+            if let Some(hours) = mql.sla_hours {
+                if !(hours > 0.0 && hours <= 8760.0) {
+                    add!(
+                        p,
+                        "/scoring/mql/sla_hours",
+                        format!(
+                            "sla_hours must be more than 0 and at most 8760 (a year), not {}",
+                            num(hours)
+                        ),
+                    );
+                }
+            }
         }
         for (i, route) in scoring.routing.iter().enumerate() {
             let at = format!("/scoring/routing/{i}");

@@ -23,6 +23,8 @@
 //! - [`profile`]: what is remembered about a visitor, and what only with consent.
 //! - [`math`]: `exp2` and `pow` that give the same bits in the browser and on the server.
 //! - [`time`]: RFC 3339 parsing for event ages (the clock is always an argument).
+//! - [`waterfall`]: the stages after scoring (MQL → SAL → SQL → opportunity → won/lost) and
+//!   the moves between them.
 //! - [`pow`]: the proof of work against spam (SHA-256, HMAC, solving), shared by the
 //!   widget, which solves, and the collector, which checks.
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
@@ -52,6 +54,7 @@ pub mod scoring;
 pub mod text;
 pub mod time;
 pub mod validate;
+pub mod waterfall;
 
 pub use config::{parse_offer, read_offer, ConfigError, Field, FieldType, OfferConfig};
 pub use messages::Lang;

@@ -61,6 +61,11 @@ pub struct EngagementLevel {
 pub struct Mql {
     pub min_total: f64,
     pub min_fit_grade: String,
+    /// The service level agreed with sales: hours from MQL to SAL (accepted) before the
+    /// inbox shows the lead as overdue. Read by the collector only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "messages")]
+    pub sla_hours: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -154,7 +159,12 @@ from_json_struct!(FitGrade { grade: req "grade", min: req "min" });
 
 from_json_struct!(EngagementLevel { level: req "level", min: req "min" });
 
-from_json_struct!(Mql { min_total: req "min_total", min_fit_grade: req "min_fit_grade" });
+from_json_struct!(Mql {
+    min_total: req "min_total",
+    min_fit_grade: req "min_fit_grade",
+} checked {
+    sla_hours: opt "sla_hours",
+});
 
 from_json_struct!(Route { queue: req "queue", when: opt "when" });
 

@@ -91,6 +91,30 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (what `Date.prototype.toISOString`
+/// writes), for times the collector records itself.
+pub fn format_rfc3339(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rest = ms.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +147,23 @@ mod tests {
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn formatting_round_trips_with_parsing() {
+        for ms in [
+            0i64,
+            951_782_400_000,
+            1_795_000_000_123,
+            4_102_444_799_999,
+            1_709_164_800_000,
+        ] {
+            let text = format_rfc3339(ms);
+            assert_eq!(parse_rfc3339(&text), Some(ms), "{text}");
+        }
+        assert_eq!(
+            format_rfc3339(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
     }
 }

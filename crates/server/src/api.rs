@@ -5,11 +5,11 @@
 use crate::domains::FullLists;
 use crate::limits::{client_ip, InFlight};
 use crate::spam;
-use crate::store::{Inserted, StoredLead, Verdict};
+use crate::store::{Inserted, Moved, StoredLead, Verdict};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -326,6 +326,7 @@ fn check_against_offer(
         }
     })?;
     let mut verdict = Verdict {
+        at: leadmagnet_core::time::format_rfc3339(now_ms() as i64),
         forwards: config
             .forward
             .iter()
@@ -340,6 +341,7 @@ fn check_against_offer(
             events: lead.events.clone(),
         };
         let server = score(scoring, &facts, now_ms() as i64, FullLists::get());
+        verdict.stage = server.stage.name();
         if lead
             .score
             .as_ref()
@@ -397,6 +399,7 @@ fn differs(client: &Score, server: &Score) -> bool {
 pub struct ListQuery {
     offer_id: Option<String>,
     quarantined: Option<bool>,
+    stage: Option<String>,
     limit: Option<u32>,
 }
 
@@ -418,12 +421,307 @@ pub async fn list_leads(
             "limit must be between 1 and 1000",
         ));
     }
-    let leads: Vec<StoredLead> = state
+    let leads = listed(&state, &query, limit).await?;
+    Ok(Json(json!({ "leads": leads })))
+}
+
+/// The stored leads a list query asks for, with their SLA state from the offer configs.
+async fn listed(
+    state: &AppState,
+    query: &ListQuery,
+    limit: u32,
+) -> Result<Vec<StoredLead>, ApiError> {
+    let mut leads: Vec<StoredLead> = state
         .store
-        .list(query.offer_id.as_deref(), query.quarantined, limit)
+        .list(
+            query.offer_id.as_deref(),
+            query.quarantined,
+            query.stage.as_deref(),
+            limit,
+        )
         .await
         .map_err(ApiError::unavailable)?;
-    Ok(Json(json!({ "leads": leads })))
+    let now = now_ms() as i64;
+    for lead in &mut leads {
+        let sla_hours = state
+            .offers
+            .get(&lead.offer_id)
+            .and_then(|c| c.scoring.as_ref()?.mql.as_ref()?.sla_hours);
+        let mql_ms = lead
+            .mql_at
+            .as_deref()
+            .and_then(leadmagnet_core::time::parse_rfc3339);
+        if let (Some(hours), Some(since)) = (sla_hours, mql_ms) {
+            let due = since + (hours * 3_600_000.0) as i64;
+            lead.sla_due_at = Some(leadmagnet_core::time::format_rfc3339(due));
+            lead.overdue = lead.stage == "mql" && now > due;
+        }
+    }
+    Ok(leads)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StageMove {
+    stage: String,
+    reason: Option<String>,
+    /// Who made the move (a name or email of the salesperson), kept with it.
+    by: String,
+}
+
+/// `POST /api/v1/leads/{lead_id}/stage` `{"stage", "reason"?, "by"}` (admin token): moves
+/// a lead along the waterfall (MQL → SAL → SQL → opportunity → won/lost, or rejected with
+/// a reason), timestamped and signed with `by`.
+pub async fn move_stage(
+    State(state): State<AppState>,
+    Path(lead_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<StageMove>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let Json(step) = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_move",
+            format!(
+                "send {{\"stage\": \"sal\", \"by\": \"ann@sales\", \"reason\"?: …}}: {}",
+                e.body_text()
+            ),
+        )
+    })?;
+    if step.by.trim().is_empty() {
+        return Err(ApiError {
+            pointer: Some("/by".into()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_move",
+                "say who makes the move in \"by\"",
+            )
+        });
+    }
+    let at = leadmagnet_core::time::format_rfc3339(now_ms() as i64);
+    let moved = state
+        .store
+        .move_stage(
+            &lead_id,
+            &step.stage,
+            step.reason.as_deref(),
+            step.by.trim(),
+            &at,
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+    match moved {
+        Moved::Done => {
+            Ok(Json(json!({ "lead_id": lead_id, "stage": step.stage, "at": at })).into_response())
+        }
+        Moved::NoSuchLead => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no lead {lead_id}"),
+        )),
+        Moved::Refused(why) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            why,
+        )),
+    }
+}
+
+/// `GET /api/v1/stats?offer_id=` (admin token): how many leads reached each stage, the
+/// conversion between neighbouring stages, and the MQLs over their SLA now.
+pub async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let Query(query) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let counts = state
+        .store
+        .stage_counts(query.offer_id.as_deref())
+        .await
+        .map_err(ApiError::unavailable)?;
+    let reached = |stage: &str| {
+        counts
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map_or(0, |(_, n)| *n)
+    };
+    let rate = |from: &str, to: &str| {
+        let base = reached(from);
+        (base > 0).then(|| (reached(to) as f64 / base as f64 * 1000.0).round() / 1000.0)
+    };
+    let mql_query = ListQuery {
+        offer_id: query.offer_id.clone(),
+        quarantined: None,
+        stage: Some("mql".into()),
+        limit: None,
+    };
+    let overdue = listed(&state, &mql_query, 1000)
+        .await?
+        .iter()
+        .filter(|l| l.overdue)
+        .count();
+    let stages: serde_json::Map<String, serde_json::Value> = leadmagnet_core::waterfall::STAGES
+        .iter()
+        .map(|s| ((*s).to_owned(), json!(reached(s))))
+        .collect();
+    Ok(Json(json!({
+        "reached": stages,
+        "conversion": {
+            "mql_to_sal": rate("mql", "sal"),
+            "sal_to_sql": rate("sal", "sql"),
+            "sql_to_opportunity": rate("sql", "opportunity"),
+            "opportunity_to_won": rate("opportunity", "won"),
+        },
+        "overdue_mqls": overdue,
+    })))
+}
+
+/// `DELETE /api/v1/leads?email=` (admin token): the right to be forgotten. Every lead with
+/// that email, with its forwarding and stage rows, is erased; the log names only how many.
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<EraseQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let Query(query) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    if query.email.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "name the person: ?email=…",
+        ));
+    }
+    let erased = state
+        .store
+        .erase_email(query.email.trim())
+        .await
+        .map_err(ApiError::unavailable)?;
+    println!("leadmagnet: erasure on request: {erased} lead(s) erased");
+    Ok(Json(json!({ "erased": erased })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EraseQuery {
+    email: String,
+}
+
+/// `GET /api/v1/leads.csv?offer_id=&quarantined=&stage=&limit=` (admin token): the list as
+/// CSV (RFC 4180, UTF-8 with a byte-order mark for Excel), one column per field id. Cells
+/// that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return
+/// first) get a leading `'`.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let Query(query) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let limit = query.limit.unwrap_or(1000).clamp(1, 100_000);
+    let leads = listed(&state, &query, limit).await?;
+    let mut field_ids: Vec<String> = Vec::new();
+    for lead in &leads {
+        if let Some(fields) = lead.payload["fields"].as_object() {
+            for id in fields.keys() {
+                if !field_ids.contains(id) {
+                    field_ids.push(id.clone());
+                }
+            }
+        }
+    }
+    let mut out = String::from("\u{feff}");
+    let mut header: Vec<String> = [
+        "lead_id",
+        "offer_id",
+        "submitted_at",
+        "received_at",
+        "stage",
+        "grade",
+        "total",
+        "matrix",
+        "queue",
+        "quarantine",
+        "flags",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    header.extend(field_ids.iter().cloned());
+    csv_row(&mut out, &header);
+    for lead in &leads {
+        let score = |key: &str| match &lead.server_score {
+            Some(s) => match &s[key] {
+                serde_json::Value::String(v) => v.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            },
+            None => String::new(),
+        };
+        let mut row = vec![
+            lead.lead_id.clone(),
+            lead.offer_id.clone(),
+            lead.submitted_at.clone(),
+            lead.received_at.clone(),
+            lead.stage.clone(),
+            score("grade"),
+            score("total"),
+            score("matrix"),
+            score("queue"),
+            lead.quarantine
+                .as_ref()
+                .map(|q| q.join(" "))
+                .unwrap_or_default(),
+            lead.flags.join(" "),
+        ];
+        for id in &field_ids {
+            row.push(match &lead.payload["fields"][id] {
+                serde_json::Value::String(v) => v.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            });
+        }
+        csv_row(&mut out, &row);
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"leads.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// One CSV line: every cell quoted, quotes doubled, formula starts neutralised.
+pub fn csv_row(out: &mut String, cells: &[String]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            out.push('\'');
+        }
+        out.push_str(&cell.replace('"', "\"\""));
+        out.push('"');
+    }
+    out.push_str("\r\n");
 }
 
 /// Unknown API paths answer in JSON like the rest of the API.

@@ -6,7 +6,7 @@ use crate::spam::Challenges;
 use crate::store::Store;
 use crate::{api, assets};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -94,7 +94,7 @@ pub fn app(state: AppState) -> Router {
                 .to_str()
                 .is_ok_and(|o| global.iter().any(|g| g == o) || offers.any_allows(o))
         }))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
@@ -102,7 +102,15 @@ pub fn app(state: AppState) -> Router {
         ])
         .max_age(std::time::Duration::from_secs(600));
     let api = Router::new()
-        .route("/api/v1/leads", get(api::list_leads).post(api::create_lead))
+        .route(
+            "/api/v1/leads",
+            get(api::list_leads)
+                .post(api::create_lead)
+                .delete(api::erase),
+        )
+        .route("/api/v1/leads.csv", get(api::export_csv))
+        .route("/api/v1/leads/{lead_id}/stage", post(api::move_stage))
+        .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/{*rest}", any(api::not_found))
         .layer(api::body_limit())

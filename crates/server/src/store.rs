@@ -64,10 +64,18 @@ pub struct StoredLead {
     pub quarantine: Option<Vec<String>>,
     /// Server-side forwarding to CRMs and webhooks, per target.
     pub forwards: Vec<ForwardStatus>,
+    /// The waterfall stage now, since when, and when the lead became an MQL.
+    pub stage: String,
+    pub stage_at: Option<String>,
+    pub mql_at: Option<String>,
+    /// When the SLA wants the MQL accepted, and whether that time has passed (filled in by
+    /// the API from the offer's `scoring.mql.sla_hours`).
+    pub sla_due_at: Option<String>,
+    pub overdue: bool,
 }
 
 /// What the collector adds to a lead it stores.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Verdict {
     /// The collector's score as JSON (`leadmagnet_core::Score`).
     pub server_score: Option<String>,
@@ -77,6 +85,32 @@ pub struct Verdict {
     /// Forwarding targets (index in the offer's `forward`, kind) queued with the lead, in
     /// its transaction; none for a quarantined lead.
     pub forwards: Vec<(i64, &'static str)>,
+    /// The waterfall stage scoring puts the lead in (`inquiry` without scoring).
+    pub stage: &'static str,
+    /// When the collector received it (RFC 3339 UTC): the stage's time.
+    pub at: String,
+}
+
+/// What a stage move came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Moved {
+    Done,
+    NoSuchLead,
+    /// Not an allowed move; the message says which are.
+    Refused(String),
+}
+
+impl Default for Verdict {
+    fn default() -> Verdict {
+        Verdict {
+            server_score: None,
+            flags: Vec::new(),
+            quarantine: Vec::new(),
+            forwards: Vec::new(),
+            stage: "inquiry",
+            at: String::new(),
+        }
+    }
 }
 
 /// One forwarding of a lead, as the list shows it.
@@ -182,8 +216,9 @@ impl Store {
             let mut tx = pool.begin().await?;
             let affected = sqlx::query(
                 "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
-                                    server_score, flags, quarantine)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (lead_id) DO NOTHING",
+                                    server_score, flags, quarantine, stage, stage_at, mql_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (lead_id) DO NOTHING",
             )
             .bind(&lead.lead_id)
             .bind(&lead.offer_id)
@@ -194,10 +229,22 @@ impl Store {
             .bind(verdict.server_score.as_deref())
             .bind(&flags)
             .bind(quarantine.as_deref())
+            .bind(verdict.stage)
+            .bind(&verdict.at)
+            .bind((verdict.stage == "mql").then_some(verdict.at.as_str()))
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if affected == 1 {
+                sqlx::query(
+                    "INSERT INTO stage_changes (lead_id, stage, by_whom, at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&lead.lead_id)
+                .bind(verdict.stage)
+                .bind("scoring")
+                .bind(&verdict.at)
+                .execute(&mut *tx)
+                .await?;
                 for (target, kind) in &verdict.forwards {
                     sqlx::query(
                         "INSERT INTO forwards (lead_id, target, kind, next_at) VALUES ($1, $2, $3, $4)",
@@ -252,20 +299,24 @@ impl Store {
         &self,
         offer_id: Option<&str>,
         quarantined: Option<bool>,
+        stage: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredLead>, sqlx::Error> {
-        // `limit` as i64: PostgreSQL's LIMIT takes a bigint.
+        // `limit` as i64: PostgreSQL's LIMIT takes a bigint. Parameters are first used in
+        // their numeric order: SQLite numbers `$n` by first appearance.
         let (rows, forwards) = with_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
-                        quarantine
+                        quarantine, stage, stage_at, mql_at
                  FROM leads
                  WHERE ($1 IS NULL OR offer_id = $1)
                    AND ($2 IS NULL OR (quarantine IS NOT NULL) = $2)
-                 ORDER BY seq DESC LIMIT $3",
+                   AND ($3 IS NULL OR stage = $3)
+                 ORDER BY seq DESC LIMIT $4",
             )
             .bind(offer_id)
             .bind(quarantined)
+            .bind(stage)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?;
@@ -278,11 +329,13 @@ impl Store {
                  WHERE lead_id IN (SELECT lead_id FROM leads
                                    WHERE ($1 IS NULL OR offer_id = $1)
                                      AND ($2 IS NULL OR (quarantine IS NOT NULL) = $2)
-                                   ORDER BY seq DESC LIMIT $3)
+                                     AND ($3 IS NULL OR stage = $3)
+                                   ORDER BY seq DESC LIMIT $4)
                  ORDER BY lead_id, target",
             )
             .bind(offer_id)
             .bind(quarantined)
+            .bind(stage)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?
@@ -390,6 +443,116 @@ impl Store {
         .map(|_| ()))
     }
 
+    /// Moves a lead along the waterfall (see `leadmagnet_core::waterfall`), recording who
+    /// and why; only from the stage it is in now (a concurrent move makes this one refused).
+    pub async fn move_stage(
+        &self,
+        lead_id: &str,
+        to: &str,
+        reason: Option<&str>,
+        by: &str,
+        at: &str,
+    ) -> Result<Moved, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let from: Option<String> =
+                sqlx::query_scalar("SELECT stage FROM leads WHERE lead_id = $1")
+                    .bind(lead_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(from) = from else {
+                return Ok(Moved::NoSuchLead);
+            };
+            if let Err(why) = leadmagnet_core::waterfall::check_move(&from, to, reason) {
+                return Ok(Moved::Refused(why));
+            }
+            let changed = sqlx::query(
+                "UPDATE leads SET stage = $1, stage_at = $2,
+                                  mql_at = CASE WHEN $1 = 'mql' THEN $2 ELSE mql_at END
+                 WHERE lead_id = $3 AND stage = $4",
+            )
+            .bind(to)
+            .bind(at)
+            .bind(lead_id)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Ok(Moved::Refused(format!(
+                    "the lead left \"{from}\" meanwhile; reload it"
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO stage_changes (lead_id, stage, reason, by_whom, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(lead_id)
+            .bind(to)
+            .bind(reason)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Moved::Done)
+        })
+    }
+
+    /// A lead's stage moves, oldest first: (stage, reason, by, at).
+    pub async fn stage_history(
+        &self,
+        lead_id: &str,
+    ) -> Result<Vec<(String, Option<String>, String, String)>, sqlx::Error> {
+        with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT stage, reason, by_whom, at FROM stage_changes WHERE lead_id = $1 ORDER BY at, stage"
+        )
+        .bind(lead_id)
+        .fetch_all(pool)
+        .await
+        })
+    }
+
+    /// How many leads (of `offer_id`, or all) ever reached each stage.
+    pub async fn stage_counts(
+        &self,
+        offer_id: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT c.stage, COUNT(DISTINCT c.lead_id) FROM stage_changes c
+             JOIN leads l ON l.lead_id = c.lead_id
+             WHERE $1 IS NULL OR l.offer_id = $1
+             GROUP BY c.stage"
+        )
+        .bind(offer_id)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// Erases every lead whose email is `email` (any case), with its forwarding and stage
+    /// rows, in one transaction; returns how many leads went.
+    pub async fn erase_email(&self, email: &str) -> Result<u64, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for table in ["forwards", "stage_changes"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE lead_id IN
+                     (SELECT lead_id FROM leads WHERE lower(email) = lower($1))"
+                ))
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let erased = sqlx::query("DELETE FROM leads WHERE lower(email) = lower($1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(erased)
+        })
+    }
+
     /// Number of stored leads (for tests and the start-up banner).
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
         with_pool!(self, |pool| sqlx::query_scalar(
@@ -433,6 +596,11 @@ where
         received_at: row.try_get("received_at")?,
         payload: serde_json::from_str(&payload).map_err(decode)?,
         forwards: Vec::new(),
+        stage: row.try_get("stage")?,
+        stage_at: row.try_get("stage_at")?,
+        mql_at: row.try_get("mql_at")?,
+        sla_due_at: None,
+        overdue: false,
     })
 }
 

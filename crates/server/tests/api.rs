@@ -1053,3 +1053,246 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
     assert_eq!(body["leads"][0]["quarantine"], json!(["no_proof_of_work"]));
     assert_eq!(body["leads"][0]["forwards"], json!([]));
 }
+
+fn admin(method: &str, uri: &str, body: Option<Value>) -> Request<Body> {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn the_waterfall_moves_leads_with_who_and_why_counts_them_and_watches_the_sla() {
+    let f = fixture().await;
+    let mql = full_lead(
+        LEAD_ID,
+        json!({ "email": "ann@contoso.example", "company_size": "250+", "timeline": "now", "consent": true }),
+        None,
+    );
+    let other = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    let inquiry = full_lead(
+        other,
+        json!({ "email": "bob@gmail.com", "consent": true }),
+        None,
+    );
+    for body in [mql, inquiry] {
+        let (status, _, _) = send(&f.state, post(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
+    let a = &body["leads"][1];
+    assert_eq!(a["stage"], "mql", "scoring put it there");
+    let mql_at = a["mql_at"].as_str().unwrap_or_default();
+    let due = leadmagnet_core::time::parse_rfc3339(a["sla_due_at"].as_str().unwrap_or_default());
+    assert_eq!(
+        due,
+        leadmagnet_core::time::parse_rfc3339(mql_at).map(|t| t + 4 * 3_600_000),
+        "sla_hours 4 in the demo offer"
+    );
+    assert_eq!(a["overdue"], false);
+    assert_eq!(body["leads"][0]["stage"], "inquiry");
+
+    let stage = |id: &str, b: Value| admin("POST", &format!("/api/v1/leads/{id}/stage"), Some(b));
+    let (status, err, _) = send(
+        &f.state,
+        stage(LEAD_ID, json!({ "stage": "sql", "by": "ann@sales" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "invalid_transition");
+    assert!(err["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("sal or rejected")));
+    let (status, moved, _) = send(
+        &f.state,
+        stage(LEAD_ID, json!({ "stage": "sal", "by": "ann@sales" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let (status, _, _) = send(
+        &f.state,
+        stage(other, json!({ "stage": "rejected", "by": "ann@sales" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a rejection needs a reason");
+    let (status, _, _) = send(
+        &f.state,
+        stage(
+            other,
+            json!({ "stage": "rejected", "by": "ann@sales", "reason": "student, no budget" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &f.state,
+        stage(
+            "0b5a1e2c-1111-4222-8333-444455556666",
+            json!({ "stage": "sal", "by": "x" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(
+        &f.state,
+        Request::post(format!("/api/v1/leads/{LEAD_ID}/stage"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({ "stage": "sql", "by": "eve" }).to_string(),
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "moves need the admin token"
+    );
+    let history = f.state.store.stage_history(LEAD_ID).await.expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|(s, _, by, _)| (s.as_str(), by.as_str()))
+            .collect::<Vec<_>>(),
+        [("mql", "scoring"), ("sal", "ann@sales")]
+    );
+    let history = f.state.store.stage_history(other).await.expect("history");
+    assert_eq!(history[1].1.as_deref(), Some("student, no budget"));
+
+    let (_, body, _) = send(&f.state, admin("GET", "/api/v1/leads?stage=sal", None)).await;
+    assert_eq!(body["leads"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["leads"][0]["lead_id"], LEAD_ID);
+    let (_, stats, _) = send(&f.state, admin("GET", "/api/v1/stats", None)).await;
+    assert_eq!(stats["reached"]["mql"], 1, "{stats}");
+    assert_eq!(stats["reached"]["sal"], 1);
+    assert_eq!(stats["reached"]["inquiry"], 1);
+    assert_eq!(stats["reached"]["rejected"], 1);
+    assert_eq!(stats["conversion"]["mql_to_sal"], 1.0);
+    assert_eq!(stats["conversion"]["sal_to_sql"], 0.0);
+    assert_eq!(stats["overdue_mqls"], 0);
+}
+
+#[tokio::test]
+async fn an_mql_past_its_sla_is_overdue_until_sales_accepts_it() {
+    let f = fixture().await;
+    // The demo offer with an SLA of a moment (0.36 s).
+    let fast = include_str!("../../../www/offers/ebook.json")
+        .replace("\"ebook-lead-scoring\"", "\"fast-sla\"")
+        .replace("\"sla_hours\": 4", "\"sla_hours\": 0.0001");
+    std::fs::write(f.state.offers.dir().join("fast.json"), fast).expect("offer");
+    assert!(f.state.offers.reload_if_changed());
+    let body = full_lead(
+        LEAD_ID,
+        json!({ "email": "ann@contoso.example", "company_size": "250+", "timeline": "now", "consent": true }),
+        None,
+    )
+    .replace("ebook-lead-scoring", "fast-sla");
+    let (status, _, _) = send(&f.state, post(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, body, _) = send(&f.state, admin("GET", "/api/v1/leads", None)).await;
+    assert_eq!(body["leads"][0]["overdue"], true, "{body}");
+    let (_, stats, _) = send(
+        &f.state,
+        admin("GET", "/api/v1/stats?offer_id=fast-sla", None),
+    )
+    .await;
+    assert_eq!(stats["overdue_mqls"], 1);
+    let moved = admin(
+        "POST",
+        &format!("/api/v1/leads/{LEAD_ID}/stage"),
+        Some(json!({ "stage": "sal", "by": "bob@sales" })),
+    );
+    send(&f.state, moved).await;
+    let (_, body, _) = send(&f.state, admin("GET", "/api/v1/leads", None)).await;
+    assert_eq!(
+        body["leads"][0]["overdue"], false,
+        "accepted: no longer overdue"
+    );
+}
+
+#[tokio::test]
+async fn csv_export_is_excel_safe_and_erasure_removes_a_person_everywhere() {
+    let f = fixture().await;
+    let naughty = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    let body = full_lead(
+        LEAD_ID,
+        json!({ "email": "ann@contoso.example", "first_name": naughty, "company": "+1 \"Quoted\", Inc.", "consent": true }),
+        None,
+    );
+    send(&f.state, post(body)).await;
+    let other = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    send(
+        &f.state,
+        post(full_lead(
+            other,
+            json!({ "email": "bob@contoso.example", "consent": true }),
+            None,
+        )),
+    )
+    .await;
+
+    let response = app(f.state.clone())
+        .oneshot(admin("GET", "/api/v1/leads.csv", None))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let csv = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    assert!(csv.starts_with('\u{feff}'), "a BOM, so Excel reads UTF-8");
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split("\r\n").collect();
+    assert!(
+        lines[0].starts_with("\"lead_id\",\"offer_id\",\"submitted_at\""),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("\"first_name\""));
+    let ann = lines
+        .iter()
+        .find(|l| l.contains("ann@contoso.example"))
+        .expect("ann's row");
+    assert!(
+        ann.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
+        "a formula is neutralised and its quotes doubled: {ann}"
+    );
+    assert!(ann.contains("\"'+1 \"\"Quoted\"\", Inc.\""), "{ann}");
+    assert_eq!(lines.len(), 4, "header, two leads, and the final line end");
+
+    let (status, _, _) = send(
+        &f.state,
+        Request::delete("/api/v1/leads?email=ann@contoso.example")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body, _) = send(
+        &f.state,
+        admin("DELETE", "/api/v1/leads?email=ANN@Contoso.example", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["erased"], 1, "any case");
+    assert_eq!(f.state.store.count().await.expect("count"), 1);
+    assert!(f
+        .state
+        .store
+        .stage_history(LEAD_ID)
+        .await
+        .expect("history")
+        .is_empty());
+    let (_, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
+    assert!(!body.to_string().contains("ann@contoso.example"));
+}

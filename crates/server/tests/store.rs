@@ -32,6 +32,8 @@ async fn exercise(store: Store) {
         flags: vec!["score_mismatch".into()],
         quarantine: Vec::new(),
         forwards: vec![(0, "webhook"), (1, "hubspot")],
+        stage: "mql",
+        at: "2026-11-27T08:30:01.000Z".into(),
     };
     assert_eq!(store.stored_as(ID[0], &raw).await.expect("lookup"), None);
     assert_eq!(
@@ -69,7 +71,7 @@ async fn exercise(store: Store) {
         Inserted::New
     );
 
-    let all = store.list(None, None, 100).await.expect("list");
+    let all = store.list(None, None, None, 100).await.expect("list");
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].lead_id, ID[1], "newest first");
     assert_eq!(
@@ -129,7 +131,10 @@ async fn exercise(store: Store) {
     assert!(store.due_forwards(4_999, 10).await.expect("due").is_empty());
     let again = store.due_forwards(5_000, 10).await.expect("due");
     assert_eq!((again.len(), again[0].attempts), (1, 1));
-    let listed = store.list(Some("ebook"), None, 10).await.expect("list");
+    let listed = store
+        .list(Some("ebook"), None, None, 10)
+        .await
+        .expect("list");
     assert_eq!(
         statuses(&listed[0]),
         [
@@ -146,19 +151,29 @@ async fn exercise(store: Store) {
         v.into_iter().map(|l| l.lead_id).collect::<Vec<_>>()
     };
     assert_eq!(
-        only(store.list(Some("ebook"), None, 100).await.expect("list")),
+        only(
+            store
+                .list(Some("ebook"), None, None, 100)
+                .await
+                .expect("list")
+        ),
         [ID[0]]
     );
     assert_eq!(
-        only(store.list(None, Some(true), 100).await.expect("list")),
+        only(store.list(None, Some(true), None, 100).await.expect("list")),
         [ID[1]]
     );
     assert_eq!(
-        only(store.list(None, Some(false), 100).await.expect("list")),
+        only(
+            store
+                .list(None, Some(false), None, 100)
+                .await
+                .expect("list")
+        ),
         [ID[0]]
     );
     assert_eq!(
-        only(store.list(None, None, 1).await.expect("list")),
+        only(store.list(None, None, None, 1).await.expect("list")),
         [ID[1]]
     );
 
@@ -180,6 +195,59 @@ async fn exercise(store: Store) {
     assert_eq!(outcomes.iter().filter(|o| **o == Inserted::New).count(), 1);
     assert!(outcomes.iter().all(|o| *o != Inserted::Conflict));
     assert_eq!(store.count().await.expect("count"), 3);
+
+    // The waterfall and erasure, on this backend's SQL.
+    use leadmagnet_server::store::Moved;
+    let at = "2026-11-27T09:00:00.000Z";
+    assert_eq!(
+        store
+            .move_stage(ID[0], "sal", None, "ann@sales", at)
+            .await
+            .expect("move"),
+        Moved::Done
+    );
+    assert!(matches!(
+        store
+            .move_stage(ID[0], "won", None, "ann@sales", at)
+            .await
+            .expect("move"),
+        Moved::Refused(_)
+    ));
+    assert_eq!(
+        store
+            .move_stage("nobody", "sal", None, "x", at)
+            .await
+            .expect("move"),
+        Moved::NoSuchLead
+    );
+    let history = store.stage_history(ID[0]).await.expect("history");
+    assert_eq!(
+        history.last().map(|h| (h.0.as_str(), h.2.as_str())),
+        Some(("sal", "ann@sales"))
+    );
+    let counts = store.stage_counts(Some("ebook")).await.expect("counts");
+    assert!(counts.contains(&("sal".to_owned(), 1)), "{counts:?}");
+    let sal = store.list(None, None, Some("sal"), 10).await.expect("list");
+    assert_eq!(sal.len(), 1);
+    assert_eq!(sal[0].stage_at.as_deref(), Some(at));
+    assert_eq!(
+        store.erase_email("ANN@example.com").await.expect("erase"),
+        1
+    );
+    assert_eq!(store.count().await.expect("count"), 2);
+    assert!(store
+        .stage_history(ID[0])
+        .await
+        .expect("history")
+        .is_empty());
+    assert!(
+        store
+            .due_forwards(i64::MAX, 10)
+            .await
+            .expect("due")
+            .is_empty(),
+        "its forwards went too"
+    );
 
     // A database that went away fails the call (the API answers 503), it never panics.
     store.close().await;
