@@ -564,5 +564,55 @@ test('the Big List of Naughty Strings: nothing executes, rendering holds, and ea
     // Trimming the ends is the one normalization of text (documented); nothing else changes.
     assert.equal(lead.fields.note, strings[i].trim(), `string #${i} arrives as typed`);
   }
+
+  // …and leaves the same way: the CSV export (formula starts neutralised with a leading ')
+  // and the inbox, where each shows as text.
+  const res = await fetch(`${collector.url}/api/v1/leads.csv?offer_id=naughty&limit=5000`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const rows = parseCsv((await res.text()).replace(/^\uFEFF/, ''));
+  const [head, ...body] = rows;
+  const at = (name) => head.indexOf(name);
+  const exported = new Map(body.filter((r) => r.length > 1).map((r) => [r[at('email')], r[at('note')]]));
+  for (const lead of stored) {
+    const i = Number(lead.fields.email.slice(1, lead.fields.email.indexOf('-')));
+    const typed = strings[i].trim();
+    const expected = /^[=+\-@\t\r]/.test(typed) ? `'${typed}` : typed;
+    assert.equal(exported.get(lead.fields.email), expected, `string #${i} in the CSV`);
+  }
+  await tab.goto(`${collector.url}/inbox`);
+  await tab.getByLabel('Admin token').fill(TOKEN);
+  await tab.getByRole('button', { name: 'Log in' }).click();
+  await tab.getByRole('heading', { name: 'Leads' }).waitFor();
+  const ids = new Map((await allLeads()).map((l) => [l.fields.email, l.lead_id]));
+  for (const lead of stored.filter((_, k) => k % 10 === 0)) {
+    const i = Number(lead.fields.email.slice(1, lead.fields.email.indexOf('-')));
+    await tab.goto(`${collector.url}/inbox/leads/${ids.get(lead.fields.email)}`);
+    const shown = await tab.locator('tr', { has: tab.locator('th', { hasText: /^note$/ }) }).locator('td').textContent();
+    assert.equal(shown, strings[i].trim(), `string #${i} shows as text in the inbox`);
+  }
+  assert.equal(await tab.evaluate(() => window.__naughty || 0), 0, 'nothing ran in the inbox either');
   await context.close();
 });
+
+/** RFC 4180: quoted cells, doubled quotes, CRLF rows. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let k = 0; k < text.length; k++) {
+    const c = text[k];
+    if (quoted) {
+      if (c === '"' && text[k + 1] === '"') { cell += '"'; k++; } else if (c === '"') { quoted = false; } else { cell += c; }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      row.push(cell); cell = '';
+    } else if (c === '\r' && text[k + 1] === '\n') {
+      row.push(cell); rows.push(row); row = []; cell = ''; k++;
+    } else {
+      cell += c;
+    }
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}

@@ -397,10 +397,10 @@ fn differs(client: &Score, server: &Score) -> bool {
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    offer_id: Option<String>,
-    quarantined: Option<bool>,
-    stage: Option<String>,
-    limit: Option<u32>,
+    pub offer_id: Option<String>,
+    pub quarantined: Option<bool>,
+    pub stage: Option<String>,
+    pub limit: Option<u32>,
 }
 
 /// `GET /api/v1/leads?offer_id=&quarantined=&limit=`: stored leads, newest first (admin
@@ -426,7 +426,7 @@ pub async fn list_leads(
 }
 
 /// The stored leads a list query asks for, with their SLA state from the offer configs.
-async fn listed(
+pub async fn listed(
     state: &AppState,
     query: &ListQuery,
     limit: u32,
@@ -443,21 +443,26 @@ async fn listed(
         .map_err(ApiError::unavailable)?;
     let now = now_ms() as i64;
     for lead in &mut leads {
-        let sla_hours = state
-            .offers
-            .get(&lead.offer_id)
-            .and_then(|c| c.scoring.as_ref()?.mql.as_ref()?.sla_hours);
-        let mql_ms = lead
-            .mql_at
-            .as_deref()
-            .and_then(leadmagnet_core::time::parse_rfc3339);
-        if let (Some(hours), Some(since)) = (sla_hours, mql_ms) {
-            let due = since + (hours * 3_600_000.0) as i64;
-            lead.sla_due_at = Some(leadmagnet_core::time::format_rfc3339(due));
-            lead.overdue = lead.stage == "mql" && now > due;
-        }
+        with_sla(state, lead, now);
     }
     Ok(leads)
+}
+
+/// Fills in `sla_due_at` and `overdue` from the lead's offer (`scoring.mql.sla_hours`).
+pub fn with_sla(state: &AppState, lead: &mut StoredLead, now_ms: i64) {
+    let sla_hours = state
+        .offers
+        .get(&lead.offer_id)
+        .and_then(|c| c.scoring.as_ref()?.mql.as_ref()?.sla_hours);
+    let mql_ms = lead
+        .mql_at
+        .as_deref()
+        .and_then(leadmagnet_core::time::parse_rfc3339);
+    if let (Some(hours), Some(since)) = (sla_hours, mql_ms) {
+        let due = since + (hours * 3_600_000.0) as i64;
+        lead.sla_due_at = Some(leadmagnet_core::time::format_rfc3339(due));
+        lead.overdue = lead.stage == "mql" && now_ms > due;
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -622,8 +627,13 @@ pub async fn export_csv(
     authorize(&state, &headers)?;
     let Query(query) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    csv(&state, &query).await
+}
+
+/// The CSV answer for `query` (the caller has checked who asks).
+pub async fn csv(state: &AppState, query: &ListQuery) -> Result<Response, ApiError> {
     let limit = query.limit.unwrap_or(1000).clamp(1, 100_000);
-    let leads = listed(&state, &query, limit).await?;
+    let leads = listed(state, query, limit).await?;
     let mut field_ids: Vec<String> = Vec::new();
     for lead in &leads {
         if let Some(fields) = lead.payload["fields"].as_object() {

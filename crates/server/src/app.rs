@@ -1,10 +1,11 @@
 //! The router and the server loop, apart from `main` so tests drive them directly.
 
+use crate::inbox::Sessions;
 use crate::limits::{InFlight, RateLimit};
 use crate::offers::Offers;
 use crate::spam::Challenges;
 use crate::store::Store;
-use crate::{api, assets};
+use crate::{api, assets, inbox};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{any, get, post};
 use axum::Router;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     /// The proof-of-work challenges and the fill-time rule (`spam`).
     pub challenges: Arc<Challenges>,
+    /// Logged-in inbox sessions.
+    pub sessions: Arc<Sessions>,
 }
 
 /// Submissions per client and minute when `--rate-limit` is not given.
@@ -77,6 +80,7 @@ impl AppState {
                 DEFAULT_POW_MAX_NUMBER,
                 DEFAULT_MIN_FILL_SECONDS * 1000,
             )),
+            sessions: Arc::default(),
         }
     }
 }
@@ -116,8 +120,16 @@ pub fn app(state: AppState) -> Router {
         .layer(api::body_limit())
         .layer(cors)
         .with_state(state.clone());
+    let inbox = Router::new()
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/login", post(inbox::login))
+        .route("/inbox/leads/{lead_id}", get(inbox::detail))
+        .route("/inbox/leads/{lead_id}/stage", post(inbox::move_stage))
+        .route("/inbox/export.csv", get(inbox::export))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(inbox)
         .merge(api)
         .merge(assets::router(&state.www))
 }

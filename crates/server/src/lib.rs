@@ -11,6 +11,7 @@
 //! - [`offers`]: the offer configs leads are checked against, reloaded on change.
 //! - [`limits`]: the per-client rate limit, client addresses behind proxies, leads in flight.
 //! - [`spam`]: the proof-of-work challenge, the fill time and the honeypot (quarantine).
+//! - [`inbox`]: the `/inbox` pages for marketing and sales (login, list, lead, moves, CSV).
 //! - [`forward`]: server-side forwarding to HubSpot and signed webhooks, from the
 //!   database outbox, with retries.
 //! - [`store`]: leads in SQLite through sqlx, migrations from `migrations/`.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod commands;
 pub mod domains;
 pub mod forward;
+pub mod inbox;
 pub mod limits;
 pub mod offers;
 pub mod spam;

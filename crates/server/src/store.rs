@@ -364,6 +364,42 @@ impl Store {
         Ok(leads)
     }
 
+    /// One stored lead, with its forwarding state.
+    pub async fn lead(&self, lead_id: &str) -> Result<Option<StoredLead>, sqlx::Error> {
+        let found = with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT lead_id, offer_id, submitted_at, received_at, payload, server_score, flags,
+                        quarantine, stage, stage_at, mql_at
+                 FROM leads WHERE lead_id = $1",
+            )
+            .bind(lead_id)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let mut lead = stored_lead(&row)?;
+            for row in sqlx::query(
+                "SELECT target, kind, status, attempts, last_error FROM forwards
+                 WHERE lead_id = $1 ORDER BY target",
+            )
+            .bind(lead_id)
+            .fetch_all(pool)
+            .await?
+            {
+                lead.forwards.push(ForwardStatus {
+                    target: row.try_get("target")?,
+                    kind: row.try_get("kind")?,
+                    status: row.try_get("status")?,
+                    attempts: row.try_get("attempts")?,
+                    last_error: row.try_get("last_error")?,
+                });
+            }
+            Some(lead)
+        });
+        Ok(found)
+    }
+
     /// Forwardings due at `now_ms` (pending, their time come), oldest first.
     pub async fn due_forwards(
         &self,

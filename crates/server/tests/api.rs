@@ -1296,3 +1296,162 @@ async fn csv_export_is_excel_safe_and_erasure_removes_a_person_everywhere() {
     let (_, body, _) = send(&f.state, get_leads(Some(TOKEN))).await;
     assert!(!body.to_string().contains("ann@contoso.example"));
 }
+
+#[tokio::test]
+async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csrf_token() {
+    let f = fixture().await;
+    let naughty = "<script>alert(1)</script> & \"quotes\"";
+    let body = full_lead(
+        LEAD_ID,
+        json!({ "email": "ann@contoso.example", "first_name": naughty, "company_size": "250+", "timeline": "now", "consent": true }),
+        None,
+    );
+    send(&f.state, post(body)).await;
+    let get = |uri: &str, cookie: Option<&str>| {
+        let mut req = Request::get(uri);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.body(Body::empty()).expect("request")
+    };
+    let form = |uri: &str, cookie: Option<&str>, body: String| {
+        let mut req =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.body(Body::from(body)).expect("request")
+    };
+    async fn text(
+        state: &AppState,
+        req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let response = app(state.clone()).oneshot(req).await.expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    let (status, headers, page) = text(&f.state, get("/inbox", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"token\""), "the login form");
+    assert!(
+        !page.contains("ann@contoso.example"),
+        "no lead without a session"
+    );
+    assert_eq!(
+        headers[header::CONTENT_SECURITY_POLICY],
+        leadmagnet_server::inbox::INBOX_CSP
+    );
+    let (status, _, page) = text(
+        &f.state,
+        form("/inbox/login", None, "token=wrong-token-000000".into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("not right"));
+    let (status, headers, _) = text(
+        &f.state,
+        form("/inbox/login", None, format!("token={TOKEN}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().expect("cookie").to_owned();
+
+    let (_, _, list) = text(
+        &f.state,
+        get(
+            "/inbox?offer_id=ebook-lead-scoring&stage=&quarantined=",
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(list.contains("ann@contoso.example"), "{list}");
+    assert!(list.contains(">mql<"), "the stage");
+    let (_, _, detail) = text(
+        &f.state,
+        get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie)),
+    )
+    .await;
+    assert!(
+        detail.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"),
+        "escaped as text"
+    );
+    assert!(!detail.contains("<script>"), "never markup");
+    let csrf = detail
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token in the form")
+        .to_owned();
+    assert!(detail.contains("Move to sal") && detail.contains("Move to rejected"));
+
+    let stage_uri = format!("/inbox/leads/{LEAD_ID}/stage");
+    let (status, _, _) = text(
+        &f.state,
+        form(
+            &stage_uri,
+            Some(&cookie),
+            "csrf=forged&stage=sal&by=eve".into(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no move without the session's token"
+    );
+    let (status, _, _) = text(
+        &f.state,
+        form(&stage_uri, None, format!("csrf={csrf}&stage=sal&by=eve")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "no move without the session"
+    );
+    let (status, _, _) = text(
+        &f.state,
+        form(
+            &stage_uri,
+            Some(&cookie),
+            format!("csrf={csrf}&stage=sal&by=ann%40sales"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, detail) = text(
+        &f.state,
+        get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie)),
+    )
+    .await;
+    assert!(detail.contains("stage <strong>sal</strong>"), "moved");
+    assert!(detail.contains("ann@sales"), "who moved it");
+
+    let (status, headers, csv) =
+        text(&f.state, get("/inbox/export.csv?stage=sal", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(
+        csv.contains("ann@contoso.example") && csv.contains("\"sal\""),
+        "{csv}"
+    );
+    let (_, _, page) = text(&f.state, get("/inbox/export.csv", None)).await;
+    assert!(
+        page.contains("name=\"token\""),
+        "no export without a session"
+    );
+}

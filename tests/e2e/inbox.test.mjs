@@ -1,0 +1,63 @@
+// The lead inbox (issue 6) in real Chromium: a lead from the demo page, through the
+// login, to sales accepting it (SAL) and the CSV export — against the real collector.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, startCollector, TOKEN, widgetReady } from './harness.mjs';
+
+let collector;
+let browser;
+
+before(async () => {
+  collector = await startCollector();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did it, and is exported as CSV', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  const email = `inbox-${Date.now()}@contoso.example`;
+  await page.getByLabel('Business email').fill(email);
+  await page.getByLabel('Company size').selectOption('50-249');
+  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
+  await page.getByLabel('I agree that Leadmagnet may process my details').check();
+  await page.getByRole('button', { name: 'Get the free eBook' }).click();
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+
+  const seen = [];
+  page.on('console', (m) => seen.push(m.text()));
+  await page.goto(`${collector.url}/inbox`);
+  await page.getByLabel('Admin token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const row = page.locator('tr', { hasText: email });
+  await row.waitFor();
+  assert.match(await row.textContent(), /mql/);
+  assert.match(await row.textContent(), /due /, 'the SLA clock runs for an MQL');
+
+  await page.getByRole('link', { name: email }).click();
+  await page.getByText('stage mql', { exact: false }).waitFor();
+  const accept = page.locator('form', { hasText: 'Move to sal' });
+  await accept.getByLabel('By').fill('ann@sales.example');
+  await accept.getByRole('button', { name: 'Move to sal' }).click();
+  await page.locator('p', { hasText: 'stage sal' }).waitFor();
+  assert.match(await page.locator('table', { hasText: 'By' }).last().textContent(), /ann@sales\.example/);
+
+  await page.getByRole('link', { name: 'Leads' }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const line = csv.split('\r\n').find((l) => l.includes(email));
+  assert.ok(line, csv.slice(0, 400));
+  assert.match(line, /"sal"/);
+  assert.deepEqual(seen.filter((t) => /Content.Security.Policy|Refused/i.test(t)), [], 'nothing blocked by the inbox CSP');
+  await context.close();
+});
