@@ -3,7 +3,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, startCollector, TOKEN, widgetReady } from './harness.mjs';
+import { join } from 'node:path';
+import { launch, ROOT, startCollector, TOKEN, widgetReady } from './harness.mjs';
+
+const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** axe-core on the whole inbox page, WCAG 2.2 A/AA. */
+async function axe(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  assert.deepEqual(violations, [], 'axe-core violations');
+}
 
 let collector;
 let browser;
@@ -38,6 +50,8 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did i
   await page.getByRole('button', { name: 'Log in' }).click();
   const row = page.locator('tr', { hasText: email });
   await row.waitFor();
+  await axe(page);
+  assert.match(await page.locator('table.funnel').textContent(), /mql/, 'the waterfall counts');
   assert.match(await row.textContent(), /mql/);
   assert.match(await row.textContent(), /due /, 'the SLA clock runs for an MQL');
 
@@ -47,9 +61,11 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did i
   await accept.getByLabel('By').fill('ann@sales.example');
   await accept.getByRole('button', { name: 'Move to sal' }).click();
   await page.locator('p', { hasText: 'stage sal' }).waitFor();
+  await axe(page);
   assert.match(await page.locator('table', { hasText: 'By' }).last().textContent(), /ann@sales\.example/);
 
   await page.getByRole('link', { name: 'Leads' }).click();
+  assert.match(await page.locator('p', { hasText: 'Conversion' }).textContent(), /MQL → SAL 100 %/);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('link', { name: 'Export CSV' }).click(),

@@ -228,6 +228,33 @@ pub async fn list(
             )
         })
         .collect();
+    // Stage counts and conversion for the offer filtered on (or all offers).
+    let counts = state
+        .store
+        .stage_counts(query.offer_id.as_deref())
+        .await
+        .unwrap_or_default();
+    let reached = |s: &str| counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+    let rate = |from: &str, to: &str| match reached(from) {
+        0 => "–".to_owned(),
+        base => format!("{:.0} %", reached(to) as f64 / base as f64 * 100.0),
+    };
+    let funnel = format!(
+        "<table class=\"funnel\"><caption>Waterfall: leads that reached each stage</caption><tr>{}</tr><tr>{}</tr></table>\
+         <p>Conversion: MQL → SAL {} · SAL → SQL {} · SQL → opportunity {} · opportunity → won {}</p>",
+        leadmagnet_core::waterfall::STAGES
+            .iter()
+            .map(|s| format!("<th scope=\"col\">{s}</th>"))
+            .collect::<String>(),
+        leadmagnet_core::waterfall::STAGES
+            .iter()
+            .map(|s| format!("<td>{}</td>", reached(s)))
+            .collect::<String>(),
+        rate("mql", "sal"),
+        rate("sal", "sql"),
+        rate("sql", "opportunity"),
+        rate("opportunity", "won"),
+    );
     let q = query.quarantined.map(|b| if b { "true" } else { "false" });
     let mut rows = String::new();
     for lead in &leads {
@@ -296,7 +323,7 @@ pub async fn list(
              <label>Quarantined <select name=\"quarantined\"><option value=\"\">either</option>\
              <option value=\"true\"{qt}>yes</option><option value=\"false\"{qf}>no</option></select></label>\
              <button type=\"submit\">Filter</button></form>\
-             <p>{n} lead(s) · <a href=\"{export}\">Export CSV</a></p>\
+             {funnel}<p>{n} lead(s) · <a href=\"{export}\">Export CSV</a></p>\
              <table><thead><tr><th>Email</th><th>Offer</th><th>Stage</th><th>Matrix</th><th>Total</th>\
              <th>Queue</th><th>SLA</th><th>Quarantine</th><th>Received</th></tr></thead><tbody>{rows}</tbody></table>",
             n = leads.len(),
