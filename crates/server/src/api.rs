@@ -410,9 +410,7 @@ pub async fn list_leads(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&state, &headers)?;
-    let Query(query) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let query = admin_query(&state, &headers, query)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::new(
@@ -539,24 +537,13 @@ pub async fn stats(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&state, &headers)?;
-    let Query(query) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let query = admin_query(&state, &headers, query)?;
     let counts = state
         .store
         .stage_counts(query.offer_id.as_deref())
         .await
         .map_err(ApiError::unavailable)?;
-    let reached = |stage: &str| {
-        counts
-            .iter()
-            .find(|(s, _)| s == stage)
-            .map_or(0, |(_, n)| *n)
-    };
-    let rate = |from: &str, to: &str| {
-        let base = reached(from);
-        (base > 0).then(|| (reached(to) as f64 / base as f64 * 1000.0).round() / 1000.0)
-    };
+    let (reached, conversion) = waterfall_counts(&counts);
     let mql_query = ListQuery {
         offer_id: query.offer_id.clone(),
         quarantined: None,
@@ -568,20 +555,39 @@ pub async fn stats(
         .iter()
         .filter(|l| l.overdue)
         .count();
+    Ok(Json(json!({
+        "reached": reached,
+        "conversion": conversion,
+        "overdue_mqls": overdue,
+    })))
+}
+
+/// Per stage, how many leads reached it, and the conversion between neighbouring stages
+/// (`null` where none reached the first): for the stats API and the inbox alike.
+pub fn waterfall_counts(counts: &[(String, i64)]) -> (serde_json::Value, serde_json::Value) {
+    let reached = |stage: &str| {
+        counts
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map_or(0, |(_, n)| *n)
+    };
+    let rate = |from: &str, to: &str| {
+        let base = reached(from);
+        (base > 0).then(|| (reached(to) as f64 / base as f64 * 1000.0).round() / 1000.0)
+    };
     let stages: serde_json::Map<String, serde_json::Value> = leadmagnet_core::waterfall::STAGES
         .iter()
         .map(|s| ((*s).to_owned(), json!(reached(s))))
         .collect();
-    Ok(Json(json!({
-        "reached": stages,
-        "conversion": {
+    (
+        serde_json::Value::Object(stages),
+        json!({
             "mql_to_sal": rate("mql", "sal"),
             "sal_to_sql": rate("sal", "sql"),
             "sql_to_opportunity": rate("sql", "opportunity"),
             "opportunity_to_won": rate("opportunity", "won"),
-        },
-        "overdue_mqls": overdue,
-    })))
+        }),
+    )
 }
 
 /// `DELETE /api/v1/leads?email=` (admin token): the right to be forgotten. Every lead with
@@ -591,9 +597,7 @@ pub async fn erase(
     headers: HeaderMap,
     query: Result<Query<EraseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&state, &headers)?;
-    let Query(query) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let query = admin_query(&state, &headers, query)?;
     if query.email.trim().is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -624,9 +628,7 @@ pub async fn export_csv(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
-    let Query(query) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let query = admin_query(&state, &headers, query)?;
     csv(&state, &query).await
 }
 
@@ -741,6 +743,18 @@ pub async fn not_found() -> ApiError {
         "not_found",
         "no such API endpoint; leads are at /api/v1/leads",
     )
+}
+
+/// The admin's query string: the token first, then the parameters (400 naming the problem).
+fn admin_query<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    authorize(state, headers)?;
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
 }
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {

@@ -234,10 +234,11 @@ pub async fn list(
         .stage_counts(query.offer_id.as_deref())
         .await
         .unwrap_or_default();
-    let reached = |s: &str| counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
-    let rate = |from: &str, to: &str| match reached(from) {
-        0 => "–".to_owned(),
-        base => format!("{:.0} %", reached(to) as f64 / base as f64 * 100.0),
+    let (reached, conversion) = api::waterfall_counts(&counts);
+    let rate = |key: &str| {
+        conversion[key]
+            .as_f64()
+            .map_or("–".to_owned(), |r| format!("{:.0} %", r * 100.0))
     };
     let funnel = format!(
         "<table class=\"funnel\"><caption>Waterfall: leads that reached each stage</caption><tr>{}</tr><tr>{}</tr></table>\
@@ -248,12 +249,12 @@ pub async fn list(
             .collect::<String>(),
         leadmagnet_core::waterfall::STAGES
             .iter()
-            .map(|s| format!("<td>{}</td>", reached(s)))
+            .map(|s| format!("<td>{}</td>", reached[*s]))
             .collect::<String>(),
-        rate("mql", "sal"),
-        rate("sal", "sql"),
-        rate("sql", "opportunity"),
-        rate("opportunity", "won"),
+        rate("mql_to_sal"),
+        rate("sal_to_sql"),
+        rate("sql_to_opportunity"),
+        rate("opportunity_to_won"),
     );
     let q = query.quarantined.map(|b| if b { "true" } else { "false" });
     let mut rows = String::new();
