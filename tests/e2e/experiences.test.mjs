@@ -579,7 +579,7 @@ test('the Big List of Naughty Strings: nothing executes, rendering holds, and ea
     assert.equal(exported.get(lead.fields.email), expected, `string #${i} in the CSV`);
   }
   await tab.goto(`${collector.url}/inbox`);
-  await tab.getByLabel('Admin token').fill(TOKEN);
+  await tab.getByLabel('Your token').fill(TOKEN);
   await tab.getByRole('button', { name: 'Log in' }).click();
   await tab.getByRole('heading', { name: 'Leads' }).waitFor();
   const ids = new Map((await allLeads()).map((l) => [l.fields.email, l.lead_id]));

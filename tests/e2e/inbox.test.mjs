@@ -2,9 +2,11 @@
 // login, to sales accepting it (SAL) and the CSV export — against the real collector.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, ROOT, startCollector, TOKEN, widgetReady } from './harness.mjs';
+import { launch, ROOT, startCollector, widgetReady } from './harness.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
@@ -20,8 +22,15 @@ async function axe(page) {
 let collector;
 let browser;
 
+// A salesperson with a token of her own: the users file holds only its SHA-256.
+const SALES_TOKEN = 'sales-token-0123456789abcdef';
+
 before(async () => {
-  collector = await startCollector();
+  const users = join(mkdtempSync(join(tmpdir(), 'leadmagnet-users-')), 'users.json');
+  writeFileSync(users, JSON.stringify({ users: [
+    { name: 'ann@sales.example', token_sha256: createHash('sha256').update(SALES_TOKEN).digest('hex') },
+  ] }));
+  collector = await startCollector({ flags: ['--users', users] });
   browser = await launch();
 });
 
@@ -30,7 +39,7 @@ after(async () => {
   await collector?.stop();
 });
 
-test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did it, and is exported as CSV', async () => {
+test('a demo lead reaches the inbox as an MQL, is accepted as SAL by the logged-in salesperson, and is exported as CSV', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(`${collector.url}/`);
@@ -46,10 +55,11 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did i
   const seen = [];
   page.on('console', (m) => seen.push(m.text()));
   await page.goto(`${collector.url}/inbox`);
-  await page.getByLabel('Admin token').fill(TOKEN);
+  await page.getByLabel('Your token').fill(SALES_TOKEN);
   await page.getByRole('button', { name: 'Log in' }).click();
   const row = page.locator('tr', { hasText: email });
   await row.waitFor();
+  await page.getByText('Logged in as ann@sales.example.').waitFor();
   await axe(page);
   assert.match(await page.locator('table.funnel').textContent(), /mql/, 'the waterfall counts');
   assert.match(await row.textContent(), /mql/);
@@ -58,7 +68,6 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL with who did i
   await page.getByRole('link', { name: email }).click();
   await page.getByText('stage mql', { exact: false }).waitFor();
   const accept = page.locator('form', { hasText: 'Move to sal' });
-  await accept.getByLabel('By').fill('ann@sales.example');
   await accept.getByRole('button', { name: 'Move to sal' }).click();
   await page.locator('p', { hasText: 'stage sal' }).waitFor();
   await axe(page);

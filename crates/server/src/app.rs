@@ -1,6 +1,6 @@
 //! The router and the server loop, apart from `main` so tests drive them directly.
 
-use crate::inbox::Sessions;
+use crate::inbox::{Sessions, User};
 use crate::limits::{InFlight, RateLimit};
 use crate::offers::Offers;
 use crate::spam::Challenges;
@@ -38,6 +38,8 @@ pub struct AppState {
     pub challenges: Arc<Challenges>,
     /// Logged-in inbox sessions.
     pub sessions: Arc<Sessions>,
+    /// Inbox users besides the admin (`--users`): names and token hashes.
+    pub users: Arc<[User]>,
 }
 
 /// Submissions per client and minute when `--rate-limit` is not given.
@@ -81,6 +83,7 @@ impl AppState {
                 DEFAULT_MIN_FILL_SECONDS * 1000,
             )),
             sessions: Arc::default(),
+            users: Arc::from(Vec::new()),
         }
     }
 }

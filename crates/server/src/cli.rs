@@ -109,6 +109,10 @@ struct ServeArgs {
     /// (0: no minimum).
     #[arg(long, env = "LEADMAGNET_MIN_FILL_SECONDS", default_value_t = DEFAULT_MIN_FILL_SECONDS)]
     min_fill_seconds: u64,
+    /// Inbox users (JSON: {"users": [{"name", "token_sha256"}]}): each logs in with their
+    /// own token, and their stage moves carry their name.
+    #[arg(long, env = "LEADMAGNET_USERS")]
+    users: Option<PathBuf>,
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
     demo: bool,
@@ -165,6 +169,13 @@ pub fn main() -> ExitCode {
 async fn run_serve(args: ServeArgs) -> Result<(), String> {
     let admin_token = admin_token(std::env::var("LEADMAGNET_ADMIN_TOKEN").ok(), args.demo)?;
     let challenge_key = challenge_key(std::env::var("LEADMAGNET_CHALLENGE_SECRET").ok())?;
+    let users = match &args.users {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| crate::inbox::read_users(&text))
+            .map_err(|e| format!("--users {}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
     if !args.www.join("index.html").is_file() {
         return Err(format!(
             "no index.html in {}: run from the repository root or pass --www DIR",
@@ -225,6 +236,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     println!("  try:         curl -H 'Authorization: Bearer {admin_token}' {url}api/v1/leads");
     let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
     state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
+    state.users = Arc::from(users);
     state.challenges = Arc::new(Challenges::new(
         &challenge_key,
         args.proof_of_work,

@@ -28,12 +28,74 @@ pub const INBOX_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form
 const SESSION_HOURS: u64 = 12;
 const COOKIE: &str = "lm_inbox";
 
-/// Logged-in sessions: id → (CSRF token, expiry).
+/// A logged-in session: its CSRF token, who it is, and until when it lasts.
+struct Session {
+    csrf: String,
+    user: String,
+    until: Instant,
+}
+
+/// Logged-in sessions by id.
 #[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, (String, Instant)>>);
+pub struct Sessions(Mutex<HashMap<String, Session>>);
+
+/// An inbox user from `--users`: a name, and the SHA-256 (hex) of their token, so the
+/// users file holds no secret.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub token_sha256: String,
+}
+
+/// Reads a users file: `{"users": [{"name": "ann@sales.example", "token_sha256": "…"}]}`.
+pub fn read_users(text: &str) -> Result<Vec<User>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        users: Vec<User>,
+    }
+    let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    for (i, user) in file.users.iter().enumerate() {
+        if user.name.trim().is_empty() {
+            return Err(format!("users[{i}].name is empty"));
+        }
+        if user.token_sha256.len() != 64
+            || !user.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(format!(
+                "users[{i}].token_sha256 is not 64 hex digits: put the SHA-256 of the user's token there (e.g. `printf %s \"$TOKEN\" | sha256sum`), never the token"
+            ));
+        }
+    }
+    Ok(file.users)
+}
+
+/// Who a login token belongs to: `admin` for the admin token, else the user whose token
+/// hash it matches (each compared in constant time).
+pub fn user_for(state: &AppState, token: &str) -> Option<String> {
+    if token.is_empty() {
+        return None;
+    }
+    if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) {
+        return Some("admin".into());
+    }
+    let hash = leadmagnet_core::pow::hex(&leadmagnet_core::pow::sha256(token.as_bytes()));
+    state
+        .users
+        .iter()
+        .find(|u| {
+            bool::from(
+                u.token_sha256
+                    .to_ascii_lowercase()
+                    .as_bytes()
+                    .ct_eq(hash.as_bytes()),
+            )
+        })
+        .map(|u| u.name.clone())
+}
 
 impl Sessions {
-    fn start(&self) -> Option<(String, String)> {
+    fn start(&self, user: &str) -> Option<(String, String)> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).ok()?;
         let hex = leadmagnet_core::pow::hex(&bytes);
@@ -43,19 +105,25 @@ impl Sessions {
             Err(p) => p.into_inner(),
         };
         let now = Instant::now();
-        map.retain(|_, (_, until)| *until > now);
+        map.retain(|_, s| s.until > now);
         map.insert(
             id.to_owned(),
-            (
-                csrf.to_owned(),
-                now + Duration::from_secs(SESSION_HOURS * 3600),
-            ),
+            Session {
+                csrf: csrf.to_owned(),
+                user: user.to_owned(),
+                until: now + Duration::from_secs(SESSION_HOURS * 3600),
+            },
         );
         Some((id.to_owned(), csrf.to_owned()))
     }
 
     /// The session's CSRF token, when the request carries a live session cookie.
     fn csrf(&self, headers: &HeaderMap) -> Option<String> {
+        self.session(headers).map(|(csrf, _)| csrf)
+    }
+
+    /// The session's CSRF token and user, when the request carries a live session cookie.
+    fn session(&self, headers: &HeaderMap) -> Option<(String, String)> {
         let id = headers
             .get_all(header::COOKIE)
             .iter()
@@ -71,8 +139,8 @@ impl Sessions {
             Err(p) => p.into_inner(),
         };
         map.get(&id)
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(csrf, _)| csrf.clone())
+            .filter(|s| s.until > Instant::now())
+            .map(|s| (s.csrf.clone(), s.user.clone()))
     }
 }
 
@@ -139,7 +207,7 @@ fn login_form(message: &str) -> Response {
         "Log in",
         &format!(
             "<h1>Log in</h1>{note}<form method=\"post\" action=\"/inbox/login\">\
-             <label for=\"token\">Admin token</label> \
+             <label for=\"token\">Your token</label> \
              <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required> \
              <button type=\"submit\">Log in</button></form>"
         ),
@@ -151,14 +219,12 @@ pub struct Login {
     token: String,
 }
 
-/// `POST /inbox/login`: the admin token starts a session.
+/// `POST /inbox/login`: the admin token, or a user's token (`--users`), starts a session.
 pub async fn login(State(state): State<AppState>, Form(form): Form<Login>) -> Response {
-    let good = !form.token.is_empty()
-        && bool::from(form.token.as_bytes().ct_eq(state.admin_token.as_bytes()));
-    if !good {
+    let Some(user) = user_for(&state, &form.token) else {
         return login_form("That token is not right.");
-    }
-    let Some((id, _)) = state.sessions.start() else {
+    };
+    let Some((id, _)) = state.sessions.start(&user) else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Log in",
@@ -193,9 +259,9 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = filters(&params);
-    if state.sessions.csrf(&headers).is_none() {
+    let Some((_, user)) = state.sessions.session(&headers) else {
         return login_form("");
-    }
+    };
     let leads = match api::listed(&state, &query, 500).await {
         Ok(leads) => leads,
         Err(_) => {
@@ -318,7 +384,7 @@ pub async fn list(
         StatusCode::OK,
         "Leads",
         &format!(
-            "<h1>Leads</h1><form method=\"get\" action=\"/inbox\">\
+            "<h1>Leads</h1><p>Logged in as {who}.</p><form method=\"get\" action=\"/inbox\">\
              <label>Offer <select name=\"offer_id\"><option value=\"\">all</option>{offers}</select></label>\
              <label>Stage <select name=\"stage\"><option value=\"\">all</option>{stages}</select></label>\
              <label>Quarantined <select name=\"quarantined\"><option value=\"\">either</option>\
@@ -328,6 +394,7 @@ pub async fn list(
              <table><thead><tr><th>Email</th><th>Offer</th><th>Stage</th><th>Matrix</th><th>Total</th>\
              <th>Queue</th><th>SLA</th><th>Quarantine</th><th>Received</th></tr></thead><tbody>{rows}</tbody></table>",
             n = leads.len(),
+            who = escape(&user),
             export = escape(&export),
             qt = if q == Some("true") { " selected" } else { "" },
             qf = if q == Some("false") { " selected" } else { "" },
@@ -403,7 +470,7 @@ pub async fn detail(
             format!(
                 "<form class=\"inline\" method=\"post\" action=\"/inbox/leads/{id}/stage\">\
                  <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"stage\" value=\"{to}\">\
-                 {reason}<label>By <input name=\"by\" required></label><button type=\"submit\">Move to {to}</button></form> ",
+                 {reason}<button type=\"submit\">Move to {to}</button></form> ",
                 id = escape(&lead.lead_id),
             )
         })
@@ -455,7 +522,6 @@ pub async fn detail(
 pub struct StageForm {
     csrf: String,
     stage: String,
-    by: String,
     reason: Option<String>,
 }
 
@@ -466,7 +532,8 @@ pub async fn move_stage(
     Path(lead_id): Path<String>,
     Form(form): Form<StageForm>,
 ) -> Response {
-    let Some(csrf) = state.sessions.csrf(&headers) else {
+    // Who made the move is who is logged in, never what a form says.
+    let Some((csrf, user)) = state.sessions.session(&headers) else {
         return login_form("Your session has ended: log in again, then make the move.");
     };
     if !bool::from(form.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
@@ -484,7 +551,7 @@ pub async fn move_stage(
     let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
     match state
         .store
-        .move_stage(&lead_id, &form.stage, reason, form.by.trim(), &at)
+        .move_stage(&lead_id, &form.stage, reason, &user, &at)
         .await
     {
         Ok(crate::store::Moved::Done) => {

@@ -1354,9 +1354,29 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(page.contains("not right"));
-    let (status, headers, _) = text(
+    let (status, _, _) = text(
         &f.state,
         form("/inbox/login", None, format!("token={TOKEN}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the admin token logs in");
+    // A user from --users: the file holds the token's hash, never the token.
+    let mut f = f;
+    let ann_token = "ann-sales-token-0123456789";
+    f.state.users = Arc::from(
+        leadmagnet_server::inbox::read_users(&format!(
+            r#"{{"users": [{{"name": "ann@sales", "token_sha256": "{}"}}]}}"#,
+            leadmagnet_core::pow::hex(&leadmagnet_core::pow::sha256(ann_token.as_bytes()))
+        ))
+        .expect("users"),
+    );
+    assert!(leadmagnet_server::inbox::read_users(
+        r#"{"users": [{"name": "x", "token_sha256": "plain-token"}]}"#
+    )
+    .is_err_and(|e| e.contains("64 hex digits")));
+    let (status, headers, _) = text(
+        &f.state,
+        form("/inbox/login", None, format!("token={ann_token}")),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1380,6 +1400,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     .await;
     assert!(list.contains("ann@contoso.example"), "{list}");
     assert!(list.contains(">mql<"), "the stage");
+    assert!(list.contains("Logged in as ann@sales."));
     let (_, _, detail) = text(
         &f.state,
         get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie)),
@@ -1428,7 +1449,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         form(
             &stage_uri,
             Some(&cookie),
-            format!("csrf={csrf}&stage=sal&by=ann%40sales"),
+            format!("csrf={csrf}&stage=sal&by=mallory"),
         ),
     )
     .await;
@@ -1439,7 +1460,11 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     )
     .await;
     assert!(detail.contains("stage <strong>sal</strong>"), "moved");
-    assert!(detail.contains("ann@sales"), "who moved it");
+    assert!(
+        detail.contains("<td>ann@sales</td>"),
+        "who moved it: the logged-in user"
+    );
+    assert!(!detail.contains("mallory"), "not what a form field says");
 
     let (status, headers, csv) =
         text(&f.state, get("/inbox/export.csv?stage=sal", Some(&cookie))).await;
