@@ -288,7 +288,8 @@ fn widget() -> Result {
                 package,
                 "--target",
                 "wasm32-unknown-unknown",
-                "--release",
+                "--profile",
+                "widget",
                 "-Z",
                 "build-std=std,panic_abort",
                 "-Z",
@@ -313,7 +314,7 @@ fn widget() -> Result {
             "target/widget",
             "--out-name",
             out_name,
-            &format!("target/widget-build/wasm32-unknown-unknown/release/{artifact}.wasm"),
+            &format!("target/widget-build/wasm32-unknown-unknown/widget/{artifact}.wasm"),
         ]))?;
         // npm binaryen: Debian's wasm-opt 108 writes modules that die at start-up.
         let mut opt = Command::new("node_modules/.bin/wasm-opt");

@@ -203,9 +203,8 @@ pub async fn create_lead(
     let inserted = match check_against_offer(&state, &headers, &lead) {
         Ok(mut verdict) => {
             // Last, right before storing: a passing proof of work is spent here.
-            let body_json: serde_json::Value =
-                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            verdict.quarantine = spam::verdict(&state.challenges, &body_json, now_ms());
+            let parts: spam::SpamParts = serde_json::from_slice(&body).unwrap_or_default();
+            verdict.quarantine = spam::verdict(&state.challenges, &parts, now_ms());
             // A quarantined lead is kept, but not handed on to a CRM.
             if !verdict.quarantine.is_empty() {
                 verdict.forwards.clear();

@@ -23,8 +23,78 @@ const ID: [&str; 3] = [
     "3f2b8c1e-9a4d-4f6b-8c2d-000000000003",
 ];
 
+/// Group commit: leads arriving together share transactions, and each is answered only
+/// once stored, whole (its first stage and its forwarding rows with it). Leaves the store
+/// empty again.
+async fn batches(store: &Store) {
+    const LEADS: usize = 100;
+    let before = store.commits();
+    let mut tasks = Vec::new();
+    for n in 0..LEADS {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = format!("5a6b7c8d-0000-4000-8000-{n:012}");
+            let mut raw = lead_body(&id, "ebook", "batch@example.com");
+            if n == 7 {
+                // A NUL in a column copied out of the payload: PostgreSQL's text cannot
+                // hold one, and it must not fail the other leads in its transaction.
+                raw = raw.replace("example.com/", "example.com/?q=\\u0000");
+            }
+            let lead = parse_lead(raw.as_bytes()).expect("lead");
+            let verdict = Verdict {
+                forwards: vec![(0, "webhook")],
+                stage: "mql",
+                at: "2026-11-27T08:30:01.000Z".into(),
+                ..Verdict::default()
+            };
+            let outcome = store.insert(&lead, &raw, &verdict).await;
+            (id, raw, outcome)
+        }));
+    }
+    for task in tasks {
+        let (id, raw, outcome) = task.await.expect("task");
+        assert_eq!(outcome.expect("insert"), Inserted::New, "{id}");
+        // Answered after the commit: it is there, byte for byte, with its first stage.
+        assert_eq!(
+            store.stored_as(&id, &raw).await.expect("lookup"),
+            Some(Inserted::Replay)
+        );
+        let history = store.stage_history(&id).await.expect("history");
+        assert_eq!(history.len(), 1, "{id}: {history:?}");
+        assert_eq!(
+            (history[0].0.as_str(), history[0].2.as_str()),
+            ("mql", "scoring")
+        );
+    }
+    let with_nul = store
+        .lead("5a6b7c8d-0000-4000-8000-000000000007")
+        .await
+        .expect("lead")
+        .expect("stored");
+    assert_eq!(
+        with_nul.payload["context"]["page_url"],
+        "https://www.example.com/?q=\u{0}"
+    );
+    assert_eq!(store.count().await.expect("count"), LEADS as i64);
+    assert_eq!(
+        store.due_forwards(i64::MAX, 1000).await.expect("due").len(),
+        LEADS
+    );
+    let commits = store.commits() - before;
+    assert!(
+        (1..LEADS as u64).contains(&commits),
+        "{LEADS} leads at once took {commits} transactions"
+    );
+    assert_eq!(
+        store.erase_email("batch@example.com").await.expect("erase"),
+        LEADS as u64
+    );
+    assert_eq!(store.count().await.expect("count"), 0);
+}
+
 /// Everything the collector relies on, for one backend.
 async fn exercise(store: Store) {
+    batches(&store).await;
     let raw = lead_body(ID[0], "ebook", "ann@example.com");
     let lead = parse_lead(raw.as_bytes()).expect("lead");
     let verdict = Verdict {
@@ -252,6 +322,10 @@ async fn exercise(store: Store) {
     // A database that went away fails the call (the API answers 503), it never panics.
     store.close().await;
     assert!(store.count().await.is_err());
+    assert!(
+        store.insert(&lead, &raw, &verdict).await.is_err(),
+        "a lead the writer cannot store is answered with the error"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
