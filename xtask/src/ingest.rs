@@ -1,12 +1,15 @@
-//! `cargo xtask bench-ingest` (`make bench-ingest`): a figure, not a test. Drives
-//! `POST /api/v1/leads` of a release-built collector from a second process (`wrk`, from
-//! Debian) on 127.0.0.1 with realistic, distinct leads — each a new `lead_id`, validated
-//! against the demo offer and scored by the collector — for SQLite and for PostgreSQL, and
-//! prints sustained leads/s, p50/p99 latency and errors for docs/benchmarks.md.
+//! `cargo xtask bench-ingest` (`make bench-ingest`): figures, not a test. Drives
+//! `POST /api/v1/leads` of a release-built collector on 127.0.0.1 with realistic, distinct
+//! leads — each a new random `lead_id`, validated against the demo offer and scored by the
+//! collector — for SQLite and for PostgreSQL, in two ways, and prints the tables for
+//! docs/benchmarks.md:
+//! - **saturation**: `wrk` (Debian) with 32 connections sending as fast as answers come,
+//!   for the most leads/s the machine takes;
+//! - **paced**: [`crate::load`] offering a fixed 5,000 leads/s (the goal) for 30 s, with
+//!   each latency counted from when its request was due.
 
-use crate::{output, run, Postgres, Result};
+use crate::{load, output, run, spawn_collector, Postgres, Result};
 use std::fs;
-use std::io::Read;
 use std::process::{Command, Stdio};
 
 /// One lead as the widget sends it for the demo eBook (about 1.4 KB). `%s` is the lead id,
@@ -40,8 +43,41 @@ end
 
 const SECONDS: &str = "15";
 const CONNECTIONS: &str = "32";
+/// The paced run: the goal's rate, for this long, over this many connections.
+const PACED_RATE: u32 = 5_000;
+const PACED_SECONDS: u32 = 30;
+const PACED_LANES: u32 = 64;
 
-pub fn bench() -> Result {
+/// The paced run's n-th lead: the template with a random-looking but unique UUID v4
+/// (SplitMix64 is a bijection, so no two `n` share one; random, so the `lead_id` index is
+/// written all over as with real visitors, not appended to).
+fn paced_lead(n: u64) -> String {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let (high, low) = (mix(n), mix(n ^ 0x5bd1_e995_5bd1_e995));
+    let id = format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xfff,
+        8 + (low >> 62),
+        (low >> 48) & 0xfff,
+        low & 0xffff_ffff_ffff
+    );
+    TEMPLATE
+        .replacen("%s", &id, 1)
+        .replacen("%d", &format!("paced-{n}"), 1)
+}
+
+/// `only`: `sqlite` or `postgres` measures that database alone.
+pub fn bench(only: Option<&str>) -> Result {
+    if only.is_some_and(|o| o != "sqlite" && o != "postgres") {
+        return Err("bench-ingest takes `sqlite` or `postgres` (or nothing, for both)".into());
+    }
     if Command::new("wrk").arg("--version").output().is_err() {
         println!("bench-ingest: installing wrk from Debian");
         run(Command::new("sh").args([
@@ -73,18 +109,44 @@ pub fn bench() -> Result {
     let pg_url = postgres.url.replace("/postgres", &format!("/{pg_db}"));
     let sqlite_url = format!("sqlite://{}/leads.db", dir.display());
 
+    let mut rows = Vec::new();
+    for (key, name, url) in [
+        ("sqlite", "SQLite (WAL)", sqlite_url.as_str()),
+        ("postgres", "PostgreSQL 15", pg_url.as_str()),
+    ] {
+        if only.is_some_and(|o| o != key) {
+            continue;
+        }
+        let (saturated, paced) = measure(url, &script)?;
+        rows.push((name, saturated, paced));
+    }
     println!(
-        "\ningest benchmark: wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s, 127.0.0.1, release build, \
-         ~1.4 KB leads for the demo eBook (validated and scored by the collector)"
+        "\ningest benchmark, 127.0.0.1, release build, ~1.4 KB leads for the demo eBook \
+         (validated and scored by the collector), {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    println!("\nsaturation: wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s");
     println!("| database | leads/s | p50 | p99 | errors | requests |");
     println!("|---|---|---|---|---|---|");
-    for (name, url) in [
-        ("SQLite (WAL)", sqlite_url.as_str()),
-        ("PostgreSQL 15", pg_url.as_str()),
-    ] {
-        let line = measure(url, &script)?;
-        println!("| {name} | {line} |");
+    for (name, saturated, _) in &rows {
+        println!("| {name} | {saturated} |");
+    }
+    println!(
+        "\npaced: {PACED_RATE} leads/s offered for {PACED_SECONDS} s over {PACED_LANES} connections, \
+         latency from each request's due time"
+    );
+    println!("| database | leads/s answered 201 | p50 | p99 | max | errors |");
+    println!("|---|---|---|---|---|---|");
+    for (name, _, paced) in &rows {
+        println!(
+            "| {name} | {:.0} | {:.2}ms | {:.2}ms | {:.1}ms | {} of {} |",
+            paced.achieved,
+            paced.p50.as_secs_f64() * 1e3,
+            paced.p99.as_secs_f64() * 1e3,
+            paced.max.as_secs_f64() * 1e3,
+            paced.errors,
+            paced.sent
+        );
     }
     let _ = run(Command::new("psql").args([
         postgres.url.as_str(),
@@ -96,41 +158,46 @@ pub fn bench() -> Result {
     Ok(())
 }
 
-/// Starts the collector on `database_url`, runs wrk against it, and returns the table cells.
-fn measure(database_url: &str, script: &std::path::Path) -> Result<String> {
-    let mut child = Command::new("target/release/leadmagnet")
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--rate-limit",
-            "0",
-            "--proof-of-work",
-            "0",
-            "--min-fill-seconds",
-            "0",
-        ])
-        .env("LEADMAGNET_ADMIN_TOKEN", "bench-admin-token-0123456789")
-        .env("DATABASE_URL", database_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start the collector: {e}"))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut first = Vec::new();
-    let mut byte = [0u8; 1];
-    while stdout.read(&mut byte).map_err(|e| e.to_string())? == 1 && byte[0] != b'\n' {
-        first.push(byte[0]);
-    }
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-    });
-    let line = String::from_utf8_lossy(&first).into_owned();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .map(|u| u.trim_end_matches('/').to_owned())
-        .ok_or_else(|| format!("the collector did not print its URL: {line:?}"))?;
+/// Starts the collector on a fresh `database_url`, saturates it with wrk (the table cells),
+/// then runs the paced load on the same store.
+fn measure(database_url: &str, script: &std::path::Path) -> Result<(String, load::Paced)> {
+    let (mut child, url) = spawn_collector(
+        Command::new("target/release/leadmagnet")
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--rate-limit",
+                "0",
+                "--proof-of-work",
+                "0",
+                "--min-fill-seconds",
+                "0",
+            ])
+            .env("LEADMAGNET_ADMIN_TOKEN", "bench-admin-token-0123456789")
+            .env("DATABASE_URL", database_url)
+            .stderr(Stdio::null()),
+    )?;
+    let saturated = saturate(&url, script);
+    // The run leaves hundreds of MB of dirty pages; written back during the next run, they
+    // would slow its syncs (measured: PostgreSQL's p99 34 ms right after the SQLite run,
+    // 9 ms with this).
+    let _ = Command::new("sync").status();
+    let paced = load::paced(
+        url.trim_start_matches("http://"),
+        PACED_RATE,
+        PACED_SECONDS,
+        PACED_LANES,
+        paced_lead,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = Command::new("sync").status();
+    Ok((saturated?, paced?))
+}
+
+/// wrk against `url` for [`SECONDS`]; the saturation table's cells.
+fn saturate(url: &str, script: &std::path::Path) -> Result<String> {
     let report = output(Command::new("wrk").args([
         "-t1",
         "-c",
@@ -143,12 +210,6 @@ fn measure(database_url: &str, script: &std::path::Path) -> Result<String> {
         &format!("{url}/api/v1/leads"),
     ]))
     .ok_or("wrk failed")?;
-    let _ = child.kill();
-    let _ = child.wait();
-    // The run leaves hundreds of MB of dirty pages; written back during the next run, they
-    // would slow that database's syncs (measured: PostgreSQL's p99 34 ms right after the
-    // SQLite run, 9 ms with this).
-    let _ = Command::new("sync").status();
     let find = |label: &str| {
         report
             .lines()

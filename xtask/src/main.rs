@@ -23,6 +23,7 @@ use std::time::Instant;
 
 mod glue;
 mod ingest;
+mod load;
 mod names;
 
 /// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
@@ -52,9 +53,10 @@ fn main() -> ExitCode {
         Some("widget") => widget(),
         Some("size") => size(args.iter().any(|a| a == "--check")),
         Some("test") => test(),
-        Some("bench-ingest") => ingest::bench(),
+        Some("bench-ingest") => ingest::bench(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <bootstrap | widget | size [--check] | test | bench-ingest>".into(),
+            "usage: cargo xtask <bootstrap | widget | size [--check] | test | bench-ingest [sqlite | postgres]>"
+                .into(),
         ),
     };
     match result {
@@ -726,23 +728,13 @@ impl Drop for Postgres {
     }
 }
 
-fn start_collector(allow_origin: &str) -> Result<Collector> {
-    let dir = env::temp_dir().join(format!("leadmagnet-xtask-{}", std::process::id()));
-    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let dir = TempDir(dir);
-    let mut child = Command::new("target/debug/leadmagnet")
-        .args(["serve", "--port", "0", "--allow-origin", allow_origin])
-        .env(
-            "LEADMAGNET_ADMIN_TOKEN",
-            "xtask-wasm-tests-token-0123456789",
-        )
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/leads.db", dir.0.display()),
-        )
+/// Starts `leadmagnet serve …` (`cmd`), reads the URL from the first line it prints, and
+/// keeps draining its output so it never blocks on a full pipe.
+fn spawn_collector(cmd: &mut Command) -> Result<(std::process::Child, String)> {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start target/debug/leadmagnet: {e}"))?;
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
     let mut stdout = child.stdout.take().ok_or("collector has no stdout")?;
     let mut first = Vec::new();
     let mut byte = [0u8; 1];
@@ -750,15 +742,36 @@ fn start_collector(allow_origin: &str) -> Result<Collector> {
         first.push(byte[0]);
     }
     let line = String::from_utf8_lossy(&first).into_owned();
-    let url = line
+    let Some(url) = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .map(|u| u.trim_end_matches('/').to_owned())
-        .ok_or_else(|| format!("collector did not print its URL: {line:?}"))?;
-    // Keep draining its output so it never blocks on a full pipe.
+    else {
+        let _ = child.kill();
+        return Err(format!("collector did not print its URL: {line:?}"));
+    };
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut stdout, &mut std::io::sink());
     });
+    Ok((child, url))
+}
+
+fn start_collector(allow_origin: &str) -> Result<Collector> {
+    let dir = env::temp_dir().join(format!("leadmagnet-xtask-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let dir = TempDir(dir);
+    let (child, url) = spawn_collector(
+        Command::new("target/debug/leadmagnet")
+            .args(["serve", "--port", "0", "--allow-origin", allow_origin])
+            .env(
+                "LEADMAGNET_ADMIN_TOKEN",
+                "xtask-wasm-tests-token-0123456789",
+            )
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/leads.db", dir.0.display()),
+            ),
+    )?;
     Ok(Collector {
         child,
         url,
