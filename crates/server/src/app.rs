@@ -128,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/login", post(inbox::login))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/leads/{lead_id}/stage", post(inbox::move_stage))
+        .route("/inbox/erase", post(inbox::erase))
         .route("/inbox/export.csv", get(inbox::export))
         .with_state(state.clone());
     Router::new()

@@ -59,6 +59,11 @@ pub fn read_users(text: &str) -> Result<Vec<User>, String> {
         if user.name.trim().is_empty() {
             return Err(format!("users[{i}].name is empty"));
         }
+        if user.name.trim() == ADMIN {
+            return Err(format!(
+                "users[{i}].name is \"{ADMIN}\", the admin token's own name: choose another"
+            ));
+        }
         if user.token_sha256.len() != 64
             || !user.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
         {
@@ -70,6 +75,9 @@ pub fn read_users(text: &str) -> Result<Vec<User>, String> {
     Ok(file.users)
 }
 
+/// The session user of the admin token.
+const ADMIN: &str = "admin";
+
 /// Who a login token belongs to: `admin` for the admin token, else the user whose token
 /// hash it matches (each compared in constant time).
 pub fn user_for(state: &AppState, token: &str) -> Option<String> {
@@ -77,7 +85,7 @@ pub fn user_for(state: &AppState, token: &str) -> Option<String> {
         return None;
     }
     if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) {
-        return Some("admin".into());
+        return Some(ADMIN.into());
     }
     let hash = leadmagnet_core::pow::hex(&leadmagnet_core::pow::sha256(token.as_bytes()));
     state
@@ -419,7 +427,7 @@ pub async fn detail(
     headers: HeaderMap,
     Path(lead_id): Path<String>,
 ) -> Response {
-    let Some(csrf) = state.sessions.csrf(&headers) else {
+    let Some((csrf, user)) = state.sessions.session(&headers) else {
         return login_form("");
     };
     let mut lead = match state.store.lead(&lead_id).await {
@@ -489,6 +497,20 @@ pub async fn detail(
         .collect();
     let json = |v: &Value| escape(&serde_json::to_string_pretty(v).unwrap_or_default());
     let forwards = serde_json::to_value(&lead.forwards).unwrap_or(Value::Null);
+    // Erasure cannot be undone: only the admin gets the form, and it wants the address
+    // typed again.
+    let erase = match lead.payload["fields"]["email"].as_str() {
+        Some(email) if user == ADMIN => format!(
+            "<h2>Erase (right to be forgotten)</h2>\
+             <form method=\"post\" action=\"/inbox/erase\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"email\" value=\"{email}\">\
+             <label>Type the email address to confirm <input name=\"confirm\" required autocomplete=\"off\"></label> \
+             <button type=\"submit\">Erase every lead from this address</button></form>",
+            email = escape(email)
+        ),
+        _ => String::new(),
+    };
     page(
         StatusCode::OK,
         "Lead",
@@ -500,7 +522,7 @@ pub async fn detail(
              <h2>Stage history</h2><table><tr><th>At</th><th>Stage</th><th>By</th><th>Reason</th></tr>{history}</table>\
              <h2>Forwarding</h2><pre>{forwards}</pre>\
              <h2>Attribution</h2><pre>{attribution}</pre><h2>Events</h2><pre>{events}</pre>\
-             <h2>Consent</h2><pre>{consent}</pre>",
+             <h2>Consent</h2><pre>{consent}</pre>{erase}",
             email = escape(lead.payload["fields"]["email"].as_str().unwrap_or(&lead.lead_id)),
             offer = escape(&lead.offer_id),
             stage = escape(&lead.stage),
@@ -516,6 +538,69 @@ pub async fn detail(
             consent = json(&lead.payload["consent"]),
         ),
     )
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    csrf: String,
+    email: String,
+    confirm: String,
+}
+
+/// `POST /inbox/erase`: erases every lead from an email address, with its stage history
+/// and forwarding rows (the admin only; CSRF-checked; the address typed again). The log
+/// says how many leads went, never whose.
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<EraseForm>,
+) -> Response {
+    let Some((csrf, user)) = state.sessions.session(&headers) else {
+        return login_form("Your session has ended: log in again.");
+    };
+    if !bool::from(form.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "<p>This form has expired; open the lead again.</p>",
+        );
+    }
+    if user != ADMIN {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "<p>Only the admin can erase leads; ask them, or use <code>DELETE /api/v1/leads?email=</code> with the admin token.</p>",
+        );
+    }
+    let email = form.email.trim();
+    if email.is_empty() || !form.confirm.trim().eq_ignore_ascii_case(email) {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not erased",
+            "<p>The address you typed does not match the lead's, so nothing was erased. \
+             <a href=\"/inbox\">Back to the inbox</a></p>",
+        );
+    }
+    match state.store.erase_email(email).await {
+        Ok(erased) => {
+            println!("leadmagnet: erasure from the inbox by {user}: {erased} lead(s) erased");
+            page(
+                StatusCode::OK,
+                "Erased",
+                &format!(
+                    "<p>Erased {erased} lead(s) from {}, with their stage history and forwarding. \
+                     Leads already forwarded to a CRM must be erased there too.</p>\
+                     <p><a href=\"/inbox\">Back to the inbox</a></p>",
+                    escape(email)
+                ),
+            )
+        }
+        Err(_) => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not erased",
+            "<p>The lead store is unavailable; nothing was erased.</p>",
+        ),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1479,4 +1479,78 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         page.contains("name=\"token\""),
         "no export without a session"
     );
+
+    // Erasure: the admin's alone, with the address typed again.
+    assert!(
+        !detail.contains("/inbox/erase"),
+        "no erase form for a salesperson"
+    );
+    let erase = |cookie: &str, csrf: &str, confirm: &str| {
+        form(
+            "/inbox/erase",
+            Some(cookie),
+            format!("csrf={csrf}&email=ann%40contoso.example&confirm={confirm}"),
+        )
+    };
+    let (status, _, _) = text(&f.state, erase(&cookie, &csrf, "ann%40contoso.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not for a salesperson");
+    assert!(leadmagnet_server::inbox::read_users(
+        r#"{"users":[{"name":"admin","token_sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}"#
+    )
+    .is_err_and(|e| e.contains("admin token's own name")));
+    let (_, headers, _) = text(
+        &f.state,
+        form("/inbox/login", None, format!("token={TOKEN}")),
+    )
+    .await;
+    let admin = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let (_, _, detail) = text(
+        &f.state,
+        get(&format!("/inbox/leads/{LEAD_ID}"), Some(&admin)),
+    )
+    .await;
+    assert!(detail.contains("action=\"/inbox/erase\""), "{detail}");
+    let admin_csrf = detail
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token")
+        .to_owned();
+    let (status, _, _) = text(&f.state, erase(&admin, "forged", "ann%40contoso.example")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no erasure without the token"
+    );
+    let (status, _, page) = text(
+        &f.state,
+        erase(&admin, &admin_csrf, "bob%40contoso.example"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert_eq!(
+        f.state.store.count().await.expect("count"),
+        1,
+        "nothing erased"
+    );
+    let (status, _, page) = text(
+        &f.state,
+        erase(&admin, &admin_csrf, "ANN%40contoso.example"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Erased 1 lead(s)"), "{page}");
+    assert_eq!(f.state.store.count().await.expect("count"), 0);
+    let (status, _, _) = text(
+        &f.state,
+        get(&format!("/inbox/leads/{LEAD_ID}"), Some(&admin)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "gone from the inbox");
 }
