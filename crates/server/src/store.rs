@@ -7,7 +7,7 @@ use leadmagnet_core::{FieldValue, LeadPayload};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{QueryBuilder, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -534,7 +534,8 @@ impl Store {
                 )));
             }
             sqlx::query(
-                "INSERT INTO stage_changes (lead_id, stage, reason, by_whom, at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO stage_changes (lead_id, stage, reason, by_whom, at, lead_seq)
+                 SELECT $1, $2, $3, $4, $5, seq FROM leads WHERE lead_id = $1",
             )
             .bind(lead_id)
             .bind(to)
@@ -555,11 +556,13 @@ impl Store {
     ) -> Result<Vec<(String, Option<String>, String, String)>, sqlx::Error> {
         with_pool!(self, |pool| {
             sqlx::query_as(
-            "SELECT stage, reason, by_whom, at FROM stage_changes WHERE lead_id = $1 ORDER BY at, stage"
-        )
-        .bind(lead_id)
-        .fetch_all(pool)
-        .await
+                "SELECT stage, reason, by_whom, at FROM stage_changes
+             WHERE lead_seq = (SELECT seq FROM leads WHERE lead_id = $1)
+             ORDER BY at, stage",
+            )
+            .bind(lead_id)
+            .fetch_all(pool)
+            .await
         })
     }
 
@@ -569,8 +572,8 @@ impl Store {
         offer_id: Option<&str>,
     ) -> Result<Vec<(String, i64)>, sqlx::Error> {
         with_pool!(self, |pool| sqlx::query_as(
-            "SELECT c.stage, COUNT(DISTINCT c.lead_id) FROM stage_changes c
-             JOIN leads l ON l.lead_id = c.lead_id
+            "SELECT c.stage, COUNT(DISTINCT c.lead_seq) FROM stage_changes c
+             JOIN leads l ON l.seq = c.lead_seq
              WHERE $1 IS NULL OR l.offer_id = $1
              GROUP BY c.stage"
         )
@@ -584,14 +587,13 @@ impl Store {
     pub async fn erase_email(&self, email: &str) -> Result<u64, sqlx::Error> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for table in ["forwards", "stage_changes"] {
-                sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE lead_id IN
-                     (SELECT lead_id FROM leads WHERE lower(email) = lower($1))"
-                ))
-                .bind(email)
-                .execute(&mut *tx)
-                .await?;
+            for erase in [
+                "DELETE FROM forwards WHERE lead_id IN
+                 (SELECT lead_id FROM leads WHERE lower(email) = lower($1))",
+                "DELETE FROM stage_changes WHERE lead_seq IN
+                 (SELECT seq FROM leads WHERE lower(email) = lower($1))",
+            ] {
+                sqlx::query(erase).bind(email).execute(&mut *tx).await?;
             }
             let erased = sqlx::query("DELETE FROM leads WHERE lower(email) = lower($1)")
                 .bind(email)
@@ -714,9 +716,9 @@ async fn write_batch_sqlite(
                 .push_bind(&lead.at)
                 .push_bind((lead.stage == "mql").then_some(lead.at.as_str()));
         });
-        leads.push(" ON CONFLICT (lead_id) DO NOTHING RETURNING lead_id");
-        let new: HashSet<String> = leads
-            .build_query_scalar()
+        leads.push(" ON CONFLICT (lead_id) DO NOTHING RETURNING lead_id, seq");
+        let new: HashMap<String, i64> = leads
+            .build_query_as()
             .persistent(false)
             .fetch_all(&mut *tx)
             .await?
@@ -724,10 +726,12 @@ async fn write_batch_sqlite(
             .collect();
         let (stored, fresh) = new_rows(rows, &new);
         if !fresh.is_empty() {
-            let mut stages =
-                QueryBuilder::new("INSERT INTO stage_changes (lead_id, stage, by_whom, at) ");
-            stages.push_values(&fresh, |mut row, lead| {
+            let mut stages = QueryBuilder::new(
+                "INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at) ",
+            );
+            stages.push_values(&fresh, |mut row, (lead, seq)| {
                 row.push_bind(&lead.lead_id)
+                    .push_bind(*seq)
                     .push_bind(lead.stage)
                     .push_bind("scoring")
                     .push_bind(&lead.at);
@@ -736,7 +740,7 @@ async fn write_batch_sqlite(
         }
         let forwards: Vec<(&str, i64, &str)> = fresh
             .iter()
-            .flat_map(|r| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
+            .flat_map(|(r, _)| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
             .collect();
         if !forwards.is_empty() {
             let mut due =
@@ -764,14 +768,14 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
             .collect::<Vec<_>>()
     };
     let mut tx = pool.begin().await?;
-    let new: HashSet<String> = sqlx::query_scalar(
+    let new: HashMap<String, i64> = sqlx::query_as(
         "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
                             server_score, flags, quarantine, stage, stage_at, mql_at)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                               $11::text[], $12::text[])
          ON CONFLICT (lead_id) DO NOTHING
-         RETURNING lead_id",
+         RETURNING lead_id, seq",
     )
     .bind(texts(|r| &r.lead_id))
     .bind(texts(|r| &r.offer_id))
@@ -792,19 +796,31 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
     let (stored, fresh) = new_rows(rows, &new);
     if !fresh.is_empty() {
         sqlx::query(
-            "INSERT INTO stage_changes (lead_id, stage, by_whom, at)
-             SELECT lead_id, stage, 'scoring', at FROM UNNEST($1::text[], $2::text[], $3::text[])
-                 AS fresh (lead_id, stage, at)",
+            "INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at)
+             SELECT lead_id, lead_seq, stage, 'scoring', at
+             FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[])
+                 AS fresh (lead_id, lead_seq, stage, at)",
         )
-        .bind(fresh.iter().map(|r| r.lead_id.clone()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.stage.to_owned()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.at.clone()).collect::<Vec<_>>())
+        .bind(
+            fresh
+                .iter()
+                .map(|(r, _)| r.lead_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(fresh.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
+        .bind(
+            fresh
+                .iter()
+                .map(|(r, _)| r.stage.to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .bind(fresh.iter().map(|(r, _)| r.at.clone()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }
     let forwards: Vec<(&str, i64, &str)> = fresh
         .iter()
-        .flat_map(|r| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
+        .flat_map(|(r, _)| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
         .collect();
     if !forwards.is_empty() {
         sqlx::query(
@@ -822,18 +838,24 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
     Ok(stored)
 }
 
-/// Which of `rows` became new rows, given the `lead_id`s the insert returned, and those
-/// rows. A `lead_id` twice in one batch is new only the first time (the row that was kept).
-fn new_rows<'a>(rows: &[&'a NewLead], new: &HashSet<String>) -> (Vec<bool>, Vec<&'a NewLead>) {
+/// Which of `rows` became new rows, given the `lead_id`s the insert returned with their
+/// sequence numbers, and those rows with theirs. A `lead_id` twice in one batch is new only
+/// the first time (the row that was kept).
+fn new_rows<'a>(
+    rows: &[&'a NewLead],
+    new: &HashMap<String, i64>,
+) -> (Vec<bool>, Vec<(&'a NewLead, i64)>) {
     let mut seen = HashSet::new();
-    let stored: Vec<bool> = rows
+    let mut fresh = Vec::new();
+    let stored = rows
         .iter()
-        .map(|r| new.contains(&r.lead_id) && seen.insert(r.lead_id.as_str()))
-        .collect();
-    let fresh = rows
-        .iter()
-        .zip(&stored)
-        .filter_map(|(r, stored)| stored.then_some(*r))
+        .map(|r| match new.get(&r.lead_id) {
+            Some(seq) if seen.insert(r.lead_id.as_str()) => {
+                fresh.push((*r, *seq));
+                true
+            }
+            _ => false,
+        })
         .collect();
     (stored, fresh)
 }
@@ -920,11 +942,14 @@ mod tests {
         let again = row("a");
         let rows = [&a, &b, &again, &c];
         // The database kept `a` (the first) and `c`; `b` was stored before.
-        let new: HashSet<String> = ["a".to_owned(), "c".to_owned()].into();
+        let new: HashMap<String, i64> = [("a".to_owned(), 7), ("c".to_owned(), 8)].into();
         let (stored, fresh) = new_rows(&rows, &new);
         assert_eq!(stored, [true, false, false, true]);
-        let fresh: Vec<&str> = fresh.iter().map(|r| r.lead_id.as_str()).collect();
-        assert_eq!(fresh, ["a", "c"]);
+        let fresh: Vec<(&str, i64)> = fresh
+            .iter()
+            .map(|(r, seq)| (r.lead_id.as_str(), *seq))
+            .collect();
+        assert_eq!(fresh, [("a", 7), ("c", 8)]);
     }
 
     #[test]

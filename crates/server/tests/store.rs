@@ -5,6 +5,7 @@
 use leadmagnet_core::parse_lead;
 use leadmagnet_server::store::{Inserted, Store, Verdict};
 use serde_json::json;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 fn lead_body(lead_id: &str, offer_id: &str, email: &str) -> String {
@@ -339,8 +340,9 @@ async fn sqlite() {
 
 static DATABASES: AtomicU32 = AtomicU32::new(0);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
+/// A database of its own on the PostgreSQL server `make test` starts: its URL, and the
+/// admin connection that drops it again ([`drop_postgres`]).
+async fn fresh_postgres() -> (String, String, sqlx::PgPool) {
     let admin = std::env::var("LEADMAGNET_TEST_POSTGRES").unwrap_or_else(|_| {
         panic!(
             "LEADMAGNET_TEST_POSTGRES is not set: run the tests through `make test`, which starts \
@@ -348,7 +350,6 @@ async fn postgres() {
              postgres://leadmagnet:leadmagnet@127.0.0.1:5432/postgres"
         )
     });
-    // A database of this test's own, dropped at the end.
     let name = format!(
         "leadmagnet_test_{}_{}",
         std::process::id(),
@@ -365,13 +366,110 @@ async fn postgres() {
         Some((server, _)) => format!("{server}/{name}"),
         None => panic!("LEADMAGNET_TEST_POSTGRES has no database part: {admin}"),
     };
+    (url, name, pool)
+}
+
+async fn drop_postgres(name: &str, pool: &sqlx::PgPool) {
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(pool)
+        .await
+        .expect("drop database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let (url, name, admin) = fresh_postgres().await;
     let store = Store::open(&url).await.expect("opens");
     assert_eq!(store.backend(), "postgres");
     // Opening again runs no migration twice.
     Store::open(&url).await.expect("opens again").close().await;
     exercise(store).await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&pool)
+    drop_postgres(&name, &admin).await;
+}
+
+/// A database from before migration 0006 (the stage history keyed by `lead_id`): the
+/// statements that made a lead and its history then.
+const BEFORE_0006: [&str; 2] = [
+    "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
+     VALUES ('old-lead', 'ebook', '2026-01-01T00:00:00.000Z', 'old@example.com',
+             'https://www.example.com/', '{}', 'sal')",
+    "INSERT INTO stage_changes (lead_id, stage, by_whom, at)
+     VALUES ('old-lead', 'mql', 'scoring', '2026-01-01T00:00:00.000Z'),
+            ('old-lead', 'sal', 'ann@sales', '2026-01-02T00:00:00.000Z')",
+];
+
+/// After the upgrade, the old lead's history reads, counts and erases as a new one's.
+async fn upgraded(url: &str) {
+    let store = Store::open(url).await.expect("upgrades");
+    let history = store.stage_history("old-lead").await.expect("history");
+    let moves: Vec<(&str, &str)> = history
+        .iter()
+        .map(|h| (h.0.as_str(), h.2.as_str()))
+        .collect();
+    assert_eq!(moves, [("mql", "scoring"), ("sal", "ann@sales")]);
+    let counts = store.stage_counts(None).await.expect("counts");
+    assert!(counts.contains(&("sal".to_owned(), 1)), "{counts:?}");
+    assert_eq!(
+        store.erase_email("old@example.com").await.expect("erase"),
+        1
+    );
+    assert!(store
+        .stage_history("old-lead")
         .await
-        .expect("drop database");
+        .expect("history")
+        .is_empty());
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_upgrade_keeps_the_stage_history() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("leads.db").display());
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .expect("url")
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
+        .await
+        .expect("connects");
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 6)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.expect("migrations 1–5");
+    for statement in BEFORE_0006 {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect("old rows");
+    }
+    pool.close().await;
+    upgraded(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_upgrade_keeps_the_stage_history() {
+    let (url, name, admin) = fresh_postgres().await;
+    let pool = sqlx::PgPool::connect(&url).await.expect("connects");
+    let mut before = sqlx::migrate!("./migrations-postgres");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 6)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.expect("migrations 1–5");
+    for statement in BEFORE_0006 {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect("old rows");
+    }
+    pool.close().await;
+    upgraded(&url).await;
+    drop_postgres(&name, &admin).await;
 }
