@@ -1,12 +1,13 @@
 // The lead inbox (issue 6) in real Chromium: a lead from the demo page, through the
-// login, to sales accepting it (SAL) and the CSV export — against the real collector.
+// login, to sales accepting it (SAL) and the CSV export, and the admin erasing a person —
+// against the real collector.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, ROOT, startCollector, widgetReady } from './harness.mjs';
+import { launch, ROOT, startCollector, TOKEN, widgetReady } from './harness.mjs';
 
 const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
@@ -84,5 +85,46 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL by the logged-
   assert.ok(line, csv.slice(0, 400));
   assert.match(line, /"sal"/);
   assert.deepEqual(seen.filter((t) => /Content.Security.Policy|Refused/i.test(t)), [], 'nothing blocked by the inbox CSP');
+  await context.close();
+});
+
+test('the admin erases a person from the lead page, after typing the address again; a salesperson has no such button', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  const email = `erase-${Date.now()}@contoso.example`;
+  await page.getByLabel('Business email').fill(email);
+  await page.getByLabel('Company size').selectOption('50-249');
+  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
+  await page.getByLabel('I agree that Leadmagnet may process my details').check();
+  await page.getByRole('button', { name: 'Get the free eBook' }).click();
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+
+  const logIn = async (token) => {
+    await page.goto(`${collector.url}/inbox`);
+    await page.getByLabel('Your token').fill(token);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('link', { name: email }).click();
+    await page.getByText('stage mql', { exact: false }).waitFor();
+  };
+  await logIn(SALES_TOKEN);
+  assert.equal(await page.getByRole('button', { name: /Erase/ }).count(), 0, 'not for a salesperson');
+  await context.clearCookies();
+
+  await logIn(TOKEN);
+  await axe(page);
+  const confirm = page.getByLabel('Type the email address to confirm');
+  await confirm.fill(`other-${email}`);
+  await page.getByRole('button', { name: 'Erase every lead from this address' }).click();
+  await page.getByText('nothing was erased').waitFor();
+  await page.goBack();
+  await confirm.fill(email.toUpperCase());
+  await page.getByRole('button', { name: 'Erase every lead from this address' }).click();
+  await page.getByText('Erased 1 lead(s)').waitFor();
+  await axe(page);
+  await page.getByRole('link', { name: 'Back to the inbox' }).click();
+  await page.getByText('Logged in as admin.').waitFor();
+  assert.equal(await page.locator('tr', { hasText: email }).count(), 0, 'gone from the list');
   await context.close();
 });
