@@ -20,6 +20,20 @@ async function axe(page) {
   assert.deepEqual(violations, [], 'axe-core violations');
 }
 
+/** Sends an MQL from the demo page's eBook form; returns its (new) email address. */
+async function demoLead(page, prefix) {
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  const email = `${prefix}-${Date.now()}@contoso.example`;
+  await page.getByLabel('Business email').fill(email);
+  await page.getByLabel('Company size').selectOption('50-249');
+  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
+  await page.getByLabel('I agree that Leadmagnet may process my details').check();
+  await page.getByRole('button', { name: 'Get the free eBook' }).click();
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  return email;
+}
+
 let collector;
 let browser;
 
@@ -43,15 +57,7 @@ after(async () => {
 test('a demo lead reaches the inbox as an MQL, is accepted as SAL by the logged-in salesperson, and is exported as CSV', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
-  await page.goto(`${collector.url}/`);
-  await widgetReady(page);
-  const email = `inbox-${Date.now()}@contoso.example`;
-  await page.getByLabel('Business email').fill(email);
-  await page.getByLabel('Company size').selectOption('50-249');
-  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
-  await page.getByLabel('I agree that Leadmagnet may process my details').check();
-  await page.getByRole('button', { name: 'Get the free eBook' }).click();
-  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  const email = await demoLead(page, 'inbox');
 
   const seen = [];
   page.on('console', (m) => seen.push(m.text()));
@@ -91,15 +97,7 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL by the logged-
 test('the admin erases a person from the lead page, after typing the address again; a salesperson has no such button', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${collector.url}/`);
-  await widgetReady(page);
-  const email = `erase-${Date.now()}@contoso.example`;
-  await page.getByLabel('Business email').fill(email);
-  await page.getByLabel('Company size').selectOption('50-249');
-  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
-  await page.getByLabel('I agree that Leadmagnet may process my details').check();
-  await page.getByRole('button', { name: 'Get the free eBook' }).click();
-  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  const email = await demoLead(page, 'erase');
 
   const logIn = async (token) => {
     await page.goto(`${collector.url}/inbox`);

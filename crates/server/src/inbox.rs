@@ -540,6 +540,30 @@ pub async fn detail(
     )
 }
 
+/// The logged-in user behind a form that changes something, if the form carries the
+/// session's CSRF token (compared in constant time); else the page that refuses it
+/// (`then` ends the log-in-again message).
+fn posted_by(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    then: &str,
+) -> Result<String, Box<Response>> {
+    let Some((session_csrf, user)) = state.sessions.session(headers) else {
+        return Err(Box::new(login_form(&format!(
+            "Your session has ended: log in again{then}."
+        ))));
+    };
+    if !bool::from(csrf.as_bytes().ct_eq(session_csrf.as_bytes())) {
+        return Err(Box::new(page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "<p>This form has expired; open the lead again.</p>",
+        )));
+    }
+    Ok(user)
+}
+
 #[derive(Deserialize)]
 pub struct EraseForm {
     csrf: String,
@@ -555,16 +579,10 @@ pub async fn erase(
     headers: HeaderMap,
     Form(form): Form<EraseForm>,
 ) -> Response {
-    let Some((csrf, user)) = state.sessions.session(&headers) else {
-        return login_form("Your session has ended: log in again.");
+    let user = match posted_by(&state, &headers, &form.csrf, "") {
+        Ok(user) => user,
+        Err(refused) => return *refused,
     };
-    if !bool::from(form.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "<p>This form has expired; open the lead again.</p>",
-        );
-    }
     if user != ADMIN {
         return page(
             StatusCode::FORBIDDEN,
@@ -618,16 +636,10 @@ pub async fn move_stage(
     Form(form): Form<StageForm>,
 ) -> Response {
     // Who made the move is who is logged in, never what a form says.
-    let Some((csrf, user)) = state.sessions.session(&headers) else {
-        return login_form("Your session has ended: log in again, then make the move.");
+    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move") {
+        Ok(user) => user,
+        Err(refused) => return *refused,
     };
-    if !bool::from(form.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "<p>This form has expired; open the lead again.</p>",
-        );
-    }
     let at = leadmagnet_core::time::format_rfc3339(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

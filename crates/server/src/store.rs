@@ -738,10 +738,7 @@ async fn write_batch_sqlite(
             });
             stages.build().persistent(false).execute(&mut *tx).await?;
         }
-        let forwards: Vec<(&str, i64, &str)> = fresh
-            .iter()
-            .flat_map(|(r, _)| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
-            .collect();
+        let forwards = forward_rows(&fresh);
         if !forwards.is_empty() {
             let mut due =
                 QueryBuilder::new("INSERT INTO forwards (lead_id, target, kind, next_at) ");
@@ -818,10 +815,7 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
         .execute(&mut *tx)
         .await?;
     }
-    let forwards: Vec<(&str, i64, &str)> = fresh
-        .iter()
-        .flat_map(|(r, _)| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
-        .collect();
+    let forwards = forward_rows(&fresh);
     if !forwards.is_empty() {
         sqlx::query(
             "INSERT INTO forwards (lead_id, target, kind, next_at)
@@ -858,6 +852,14 @@ fn new_rows<'a>(
         })
         .collect();
     (stored, fresh)
+}
+
+/// The forwarding rows of new leads: (lead_id, target, kind).
+fn forward_rows<'a>(fresh: &[(&'a NewLead, i64)]) -> Vec<(&'a str, i64, &'static str)> {
+    fresh
+        .iter()
+        .flat_map(|(r, _)| r.forwards.iter().map(|(t, k)| (r.lead_id.as_str(), *t, *k)))
+        .collect()
 }
 
 /// `text` without NUL characters, for the columns copied out of the payload: PostgreSQL's

@@ -398,6 +398,18 @@ const BEFORE_0006: [&str; 2] = [
             ('old-lead', 'sal', 'ann@sales', '2026-01-02T00:00:00.000Z')",
 ];
 
+/// `migrator` without migration 0006 and later.
+fn before_0006(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 6)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator
+}
+
 /// After the upgrade, the old lead's history reads, counts and erases as a new one's.
 async fn upgraded(url: &str) {
     let store = Store::open(url).await.expect("upgrades");
@@ -431,15 +443,10 @@ async fn sqlite_upgrade_keeps_the_stage_history() {
     let pool = sqlx::SqlitePool::connect_with(options)
         .await
         .expect("connects");
-    let mut before = sqlx::migrate!("./migrations");
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 6)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.expect("migrations 1–5");
+    before_0006(sqlx::migrate!("./migrations"))
+        .run(&pool)
+        .await
+        .expect("migrations 1–5");
     for statement in BEFORE_0006 {
         sqlx::query(statement)
             .execute(&pool)
@@ -454,15 +461,10 @@ async fn sqlite_upgrade_keeps_the_stage_history() {
 async fn postgres_upgrade_keeps_the_stage_history() {
     let (url, name, admin) = fresh_postgres().await;
     let pool = sqlx::PgPool::connect(&url).await.expect("connects");
-    let mut before = sqlx::migrate!("./migrations-postgres");
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 6)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.expect("migrations 1–5");
+    before_0006(sqlx::migrate!("./migrations-postgres"))
+        .run(&pool)
+        .await
+        .expect("migrations 1–5");
     for statement in BEFORE_0006 {
         sqlx::query(statement)
             .execute(&pool)
