@@ -696,63 +696,59 @@ async fn write_batch_sqlite(
     pool: &SqlitePool,
     rows: &[&NewLead],
 ) -> Result<Vec<bool>, sqlx::Error> {
-    {
-        let mut tx = pool.begin().await?;
-        let mut leads = QueryBuilder::new(
-            "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
+    let mut tx = pool.begin().await?;
+    let mut leads = QueryBuilder::new(
+        "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
                                 server_score, flags, quarantine, stage, stage_at, mql_at) ",
-        );
-        leads.push_values(rows, |mut row, lead| {
+    );
+    leads.push_values(rows, |mut row, lead| {
+        row.push_bind(&lead.lead_id)
+            .push_bind(&lead.offer_id)
+            .push_bind(&lead.submitted_at)
+            .push_bind(lead.email.as_deref())
+            .push_bind(&lead.page_url)
+            .push_bind(&lead.raw)
+            .push_bind(lead.server_score.as_deref())
+            .push_bind(&lead.flags)
+            .push_bind(lead.quarantine.as_deref())
+            .push_bind(lead.stage)
+            .push_bind(&lead.at)
+            .push_bind((lead.stage == "mql").then_some(lead.at.as_str()));
+    });
+    leads.push(" ON CONFLICT (lead_id) DO NOTHING RETURNING lead_id, seq");
+    let new: HashMap<String, i64> = leads
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    let (stored, fresh) = new_rows(rows, &new);
+    if !fresh.is_empty() {
+        let mut stages =
+            QueryBuilder::new("INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at) ");
+        stages.push_values(&fresh, |mut row, (lead, seq)| {
             row.push_bind(&lead.lead_id)
-                .push_bind(&lead.offer_id)
-                .push_bind(&lead.submitted_at)
-                .push_bind(lead.email.as_deref())
-                .push_bind(&lead.page_url)
-                .push_bind(&lead.raw)
-                .push_bind(lead.server_score.as_deref())
-                .push_bind(&lead.flags)
-                .push_bind(lead.quarantine.as_deref())
+                .push_bind(*seq)
                 .push_bind(lead.stage)
-                .push_bind(&lead.at)
-                .push_bind((lead.stage == "mql").then_some(lead.at.as_str()));
+                .push_bind("scoring")
+                .push_bind(&lead.at);
         });
-        leads.push(" ON CONFLICT (lead_id) DO NOTHING RETURNING lead_id, seq");
-        let new: HashMap<String, i64> = leads
-            .build_query_as()
-            .persistent(false)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-        let (stored, fresh) = new_rows(rows, &new);
-        if !fresh.is_empty() {
-            let mut stages = QueryBuilder::new(
-                "INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at) ",
-            );
-            stages.push_values(&fresh, |mut row, (lead, seq)| {
-                row.push_bind(&lead.lead_id)
-                    .push_bind(*seq)
-                    .push_bind(lead.stage)
-                    .push_bind("scoring")
-                    .push_bind(&lead.at);
-            });
-            stages.build().persistent(false).execute(&mut *tx).await?;
-        }
-        let forwards = forward_rows(&fresh);
-        if !forwards.is_empty() {
-            let mut due =
-                QueryBuilder::new("INSERT INTO forwards (lead_id, target, kind, next_at) ");
-            due.push_values(&forwards, |mut row, (lead_id, target, kind)| {
-                row.push_bind(*lead_id)
-                    .push_bind(*target)
-                    .push_bind(*kind)
-                    .push_bind(0i64);
-            });
-            due.build().persistent(false).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(stored)
+        stages.build().persistent(false).execute(&mut *tx).await?;
     }
+    let forwards = forward_rows(&fresh);
+    if !forwards.is_empty() {
+        let mut due = QueryBuilder::new("INSERT INTO forwards (lead_id, target, kind, next_at) ");
+        due.push_values(&forwards, |mut row, (lead_id, target, kind)| {
+            row.push_bind(*lead_id)
+                .push_bind(*target)
+                .push_bind(*kind)
+                .push_bind(0i64);
+        });
+        due.build().persistent(false).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// PostgreSQL: the batch as arrays, through `UNNEST`, so each statement's text stays the
