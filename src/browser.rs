@@ -12,22 +12,29 @@ pub fn now_iso() -> String {
     js_sys::Date::new_0().to_iso_string().into()
 }
 
-/// A fresh UUID v4 from `crypto.getRandomValues`, which, unlike `crypto.randomUUID`,
-/// exists on plain-http pages too.
-pub fn new_lead_id() -> Option<String> {
+/// `N` bytes from `crypto.getRandomValues`, which, unlike `crypto.randomUUID`, exists on
+/// plain-http pages too.
+fn random_bytes<const N: usize>() -> Option<[u8; N]> {
     let crypto = web_sys::window()?.crypto().ok()?;
-    let mut b = [0u8; 16];
+    let mut b = [0u8; N];
     crypto.get_random_values_with_u8_array(&mut b).ok()?;
-    b[6] = (b[6] & 0x0f) | 0x40; // version 4
-    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Some(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
+    Some(b)
+}
+
+/// A fresh lead id: a UUID v7 from the visitor's clock (`Date.now`) and 74 random bits
+/// ([`leadmagnet_core::payload::new_lead_id`]).
+pub fn new_lead_id() -> Option<String> {
+    let now = js_sys::Date::now();
+    // Before 1970 or NaN (a broken clock) cannot be put in a v7 id's time bits; such an id
+    // is still unique through its random bits, it merely sorts first.
+    let unix_ms = if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    };
+    Some(leadmagnet_core::payload::new_lead_id(
+        unix_ms,
+        random_bytes()?,
     ))
 }
 
@@ -40,9 +47,11 @@ pub fn browser_language() -> String {
 }
 
 #[cfg(feature = "full")]
-/// Random hex from `crypto.getRandomValues` (the visitor's variant seed).
+/// 32 random hex digits from `crypto.getRandomValues` (the visitor's variant seed).
 pub fn random_hex() -> String {
-    new_lead_id().unwrap_or_default().replace('-', "")
+    random_bytes::<16>()
+        .map(|b| leadmagnet_core::payload::hyphenated(&b).replace('-', ""))
+        .unwrap_or_default()
 }
 
 #[cfg(feature = "full")]

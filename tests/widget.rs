@@ -465,6 +465,7 @@ async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     type_into(&shadow, "#lm-f-email", &email);
     type_into(&shadow, "#lm-f-first_name", "Ada");
     el::<HtmlInputElement>(&shadow, "#lm-f-consent").click();
+    let clicked_at = js_sys::Date::now() as u64;
     let button = submit(&shadow);
     // yew renders on its scheduler (microtasks); the POST needs at least a network turn,
     // so the sending state is visible in between.
@@ -506,6 +507,31 @@ async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     assert!(text.contains(r#""first_name":"Ada""#), "{text}");
     assert!(text.contains(r#""consent":true"#), "{text}");
     assert!(text.contains(r#""newsletter":false"#), "{text}");
+
+    // Its id is a UUID v7 whose first 48 bits are the time of the submit (so the
+    // collector's id index takes new leads at its end).
+    let answered_at = js_sys::Date::now() as u64;
+    let leads: js_sys::Array = js_sys::JSON::parse(&text).expect("json").into();
+    let ours = leads
+        .iter()
+        .find(|l| {
+            js_sys::JSON::stringify(l)
+                .ok()
+                .and_then(|s| s.as_string())
+                .is_some_and(|s| s.contains(&email))
+        })
+        .expect("our lead");
+    let id = js_sys::Reflect::get(&ours, &"lead_id".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .expect("lead_id");
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(&id[14..15], "7", "version 7: {id}");
+    let ms = u64::from_str_radix(&id[..13].replace('-', ""), 16).expect("hex time");
+    assert!(
+        (clicked_at..=answered_at).contains(&ms),
+        "{ms} is the submit time, within {clicked_at}..={answered_at}"
+    );
 }
 
 #[wasm_bindgen_test]

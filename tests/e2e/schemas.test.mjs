@@ -37,8 +37,10 @@ const good = {
 
 test('the lead schema takes the documented payload and refuses each departure from it', () => {
   assert.doesNotThrow(() => checkLead(good));
+  assert.doesNotThrow(() => checkLead({ ...good, lead_id: '019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d' }), 'a v7 id');
   const broken = [
     [{ ...good, lead_id: 'not-a-uuid' }, /lead_id/],
+    [{ ...good, lead_id: '019cc3f2-8b1e-6a4d-8f6b-1e5f7a9b0c3d' }, /lead_id/],
     [{ ...good, version: 2 }, /version/],
     [{ ...good, fields: { email: 42 } }, /fields/],
     [{ ...good, context: { ...good.context, secret: 'x' } }, /context/],

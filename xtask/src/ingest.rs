@@ -1,6 +1,6 @@
 //! `cargo xtask bench-ingest` (`make bench-ingest`): figures, not a test. Drives
 //! `POST /api/v1/leads` of a release-built collector on 127.0.0.1 with realistic, distinct
-//! leads — each a new random `lead_id`, validated against the demo offer and scored by the
+//! leads — each a new `lead_id` made as the widget makes it, validated against the demo offer and scored by the
 //! collector — for SQLite and for PostgreSQL, in two ways, and prints the tables for
 //! docs/benchmarks.md:
 //! - **saturation**: `wrk` (Debian) with 32 connections sending as fast as answers come,
@@ -16,16 +16,21 @@ use std::process::{Command, Stdio};
 /// `%d` a running number (a distinct email).
 const TEMPLATE: &str = r#"{"version":1,"lead_id":"%s","offer_id":"ebook-lead-scoring","submitted_at":"2026-11-27T08:30:00.000Z","fields":{"email":"bench-%d@contoso.example","first_name":"Ada","company":"Contoso","company_size":"250+","timeline":"now","newsletter":true,"consent":true},"context":{"page_url":"https://www.example.com/ebook?utm_source=newsletter","page_title":"The Lead Scoring Playbook","referrer":"https://search.example/","locale":"en","widget_version":"0.1.0","device":"desktop","config_hash":"9c1e02ab","time_zone":"Europe/Berlin","viewport":"large"},"events":[{"type":"page_view","at":"2026-11-27T08:28:41.000Z","url":"https://www.example.com/pricing","seconds":75,"scroll_percent":90},{"type":"page_view","at":"2026-11-27T08:29:41.000Z","url":"https://www.example.com/ebook","seconds":40,"scroll_percent":64},{"type":"offer_view","at":"2026-11-27T08:29:42.000Z","url":"https://www.example.com/ebook","offer_id":"ebook-lead-scoring"}],"form":{"seconds":41,"validation_errors":1,"refused_attempts":1,"asked":["email","first_name","company","company_size","timeline","newsletter","consent"],"known":[]},"email_domain_class":"business","attribution":{"last_touch":{"landing_page":"https://www.example.com/ebook?utm_source=newsletter","at":"2026-11-27T08:28:41.000Z","utm_source":"newsletter"}},"consent":{"purposes":[{"purpose":"marketing","field":"newsletter","granted":true,"text_hash":"0be41c77","text_version":"2026-11"},{"purpose":"processing","field":"consent","granted":true,"text_hash":"5d2f9a10","text_version":"2026-11"}],"locale":"en","page_url":"https://www.example.com/ebook","at":"2026-11-27T08:30:00.000Z","gpc":false},"score":{"fit":40,"engagement":15,"total":55,"grade":"A","level":3,"matrix":"A3","stage":"mql","queue":"enterprise","breakdown":[]}}"#;
 
-/// wrk's script: a fresh UUID v4 and email per request.
+/// wrk's script: a fresh lead id and email per request. The id is a UUID v7 as the widget
+/// makes it, from the current second (plain Lua has no milliseconds; they are random),
+/// and one lead in fifty comes from a visitor whose clock is off by up to a day either way.
 fn lua() -> String {
     format!(
         r#"local hex = "0123456789abcdef"
 local n = 0
 math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
 local function uuid()
+  local ms = os.time() * 1000 + math.random(0, 999)
+  if math.random(1, 50) == 1 then ms = ms + math.random(-86400000, 86400000) end
   local t = {{}}
-  for i = 1, 32 do local r = math.random(1, 16); t[i] = hex:sub(r, r) end
-  t[13] = "4"
+  for i = 12, 1, -1 do local d = ms % 16; t[i] = hex:sub(d + 1, d + 1); ms = (ms - d) / 16 end
+  for i = 13, 32 do local r = math.random(1, 16); t[i] = hex:sub(r, r) end
+  t[13] = "7"
   local v = math.random(9, 12); t[17] = hex:sub(v, v)
   local s = table.concat(t)
   return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21, 32)
@@ -48,9 +53,11 @@ const PACED_RATE: u32 = 5_000;
 const PACED_SECONDS: u32 = 30;
 const PACED_LANES: u32 = 64;
 
-/// The paced run's n-th lead: the template with a random-looking but unique UUID v4
-/// (SplitMix64 is a bijection, so no two `n` share one; random, so the `lead_id` index is
-/// written all over as with real visitors, not appended to).
+/// The paced run's n-th lead: the template with a unique UUID v7 made as the widget makes
+/// it, from the time of sending, and a distinct email. One lead in fifty comes from a
+/// visitor whose clock is off by up to a day either way, so its id lands inside the index
+/// rather than at its end. The random bits hold all 64 bits of SplitMix64(n), a
+/// bijection, so no two `n` share an id.
 fn paced_lead(n: u64) -> String {
     fn mix(mut z: u64) -> u64 {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -58,16 +65,34 @@ fn paced_lead(n: u64) -> String {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    let (high, low) = (mix(n), mix(n ^ 0x5bd1_e995_5bd1_e995));
-    let id = format!(
-        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0xfff,
-        8 + (low >> 62),
-        (low >> 48) & 0xfff,
-        low & 0xffff_ffff_ffff
-    );
+    const DAY_MS: u64 = 86_400_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let (random, other) = (mix(n), mix(n ^ 0x5bd1_e995_5bd1_e995));
+    let ms = if other % 50 == 0 {
+        (now + (other >> 8) % (2 * DAY_MS)).saturating_sub(DAY_MS)
+    } else {
+        now
+    };
+    let mut bits = [0u8; 10];
+    bits[..8].copy_from_slice(&random.to_be_bytes());
+    bits[8..].copy_from_slice(&other.to_be_bytes()[..2]);
+    // new_lead_id keeps the low 4 bits of byte 0 and the low 6 of byte 2 (version and
+    // variant take the rest), so spread `random` over bytes 0, 1 and 3.. to keep all of it.
+    let spread = [
+        bits[0] >> 4,
+        bits[1],
+        bits[0] & 0x0f,
+        bits[2],
+        bits[3],
+        bits[4],
+        bits[5],
+        bits[6],
+        bits[7],
+        bits[8],
+    ];
+    let id = leadmagnet_core::payload::new_lead_id(ms, spread);
     TEMPLATE
         .replacen("%s", &id, 1)
         .replacen("%d", &format!("paced-{n}"), 1)

@@ -5,8 +5,9 @@
 //! attribution, consent, score) are new optional keys; unknown top-level keys are
 //! accepted by [`parse_lead`] so that a newer widget can talk to an older collector.
 //!
-//! `lead_id` is a UUID v4 made once per submission and reused by every retry: it is the
-//! idempotency key.
+//! `lead_id` is a UUID made once per submission ([`new_lead_id`]: v7, time-ordered) and
+//! reused by every retry: it is the idempotency key. The collector also takes v4, which
+//! earlier widget builds sent (a page may serve a cached copy for a while).
 
 use crate::json::{from_json_struct, ToJson, Writer};
 use crate::scoring::{Event, Score};
@@ -82,8 +83,8 @@ impl LeadPayload {
         submitted_at: &str,
         context: Context,
     ) -> Result<LeadPayload, PayloadError> {
-        let lead_id =
-            parse_uuid_v4(lead_id).ok_or_else(|| PayloadError::at("/lead_id", "not a UUID v4"))?;
+        let lead_id = parse_lead_id(lead_id)
+            .ok_or_else(|| PayloadError::at("/lead_id", "not a UUID v7 or v4"))?;
         if !is_rfc3339_utc(submitted_at) {
             return Err(PayloadError::at(
                 "/submitted_at",
@@ -264,10 +265,10 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
             syntax: false,
         });
     }
-    lead.lead_id = parse_uuid_v4(&lead.lead_id).ok_or_else(|| PayloadError {
+    lead.lead_id = parse_lead_id(&lead.lead_id).ok_or_else(|| PayloadError {
         pointer: "/lead_id".into(),
         message: format!(
-            "`{}` is not a UUID v4 (such as \"3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d\")",
+            "`{}` is not a UUID v7 or v4 (such as \"019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d\")",
             lead.lead_id
         ),
         syntax: false,
@@ -288,15 +289,48 @@ pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
     Ok(lead)
 }
 
-/// The UUID in canonical lower-case form, if `s` is a UUID v4 (RFC 9562).
-pub fn parse_uuid_v4(s: &str) -> Option<String> {
+/// A new lead's id: a UUID v7 (RFC 9562 §5.7), the Unix time in milliseconds in its first
+/// 48 bits and 74 random bits after. The widget makes it with the visitor's clock and
+/// `crypto.getRandomValues` (the core has neither, so both come in).
+///
+/// Why v7 and not v4: ids made later sort later, so the collector's unique `lead_id` index
+/// and the outbox keyed by it take each batch of new leads at their right-hand edge. With
+/// random v4 ids every lead rewrote its own random index page, which was most of what
+/// SQLite wrote under load (docs/benchmarks.md). 74 random bits keep two visitors in the
+/// same millisecond apart; the time in the id says no more than `submitted_at` does.
+pub fn new_lead_id(unix_ms: u64, random: [u8; 10]) -> String {
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
+    b[6..].copy_from_slice(&random);
+    b[6] = 0x70 | (b[6] & 0x0f); // version 7
+    b[8] = 0x80 | (b[8] & 0x3f); // RFC 9562 variant
+    hyphenated(&b)
+}
+
+/// The 8-4-4-4-12 lower-case hex form of 16 bytes.
+pub fn hyphenated(b: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(x >> 4)]));
+        s.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    s
+}
+
+/// The id in canonical lower-case form, if `s` is a UUID v7 ([`new_lead_id`]) or v4 (what
+/// earlier widgets sent), RFC 9562 variant.
+pub fn parse_lead_id(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let hyphens_ok = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
     let hex_ok = b
         .iter()
         .enumerate()
         .all(|(i, c)| [8, 13, 18, 23].contains(&i) || c.is_ascii_hexdigit());
-    let version_ok = hyphens_ok && b[14] == b'4';
+    let version_ok = hyphens_ok && matches!(b[14], b'4' | b'7');
     let variant_ok = hyphens_ok && matches!(b[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b');
     (hyphens_ok && hex_ok && version_ok && variant_ok).then(|| s.to_ascii_lowercase())
 }
@@ -314,21 +348,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuid_v4_only() {
+    fn lead_ids_are_uuid_v7_or_v4() {
         assert_eq!(
-            parse_uuid_v4("3F2B8C1E-9A4D-4F6B-8C2D-1E5F7A9B0C3D").as_deref(),
+            parse_lead_id("3F2B8C1E-9A4D-4F6B-8C2D-1E5F7A9B0C3D").as_deref(),
             Some("3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d")
+        );
+        assert_eq!(
+            parse_lead_id("019CC3F2-8B1E-7A4D-8F6B-1E5F7A9B0C3D").as_deref(),
+            Some("019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d")
         );
         for bad in [
             "",
             "3f2b8c1e-9a4d-1f6b-8c2d-1e5f7a9b0c3d", // version 1
+            "019cc3f2-8b1e-6a4d-8f6b-1e5f7a9b0c3d", // version 6
             "3f2b8c1e-9a4d-4f6b-cc2d-1e5f7a9b0c3d", // wrong variant
             "3f2b8c1e9a4d4f6b8c2d1e5f7a9b0c3d",     // no hyphens
             "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3g",
             "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d0",
         ] {
-            assert_eq!(parse_uuid_v4(bad), None, "{bad}");
+            assert_eq!(parse_lead_id(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn new_lead_ids_are_v7_and_sort_by_time() {
+        // 2026-11-27T08:30:00.000Z is 1_795_768_200_000 ms = 0x01a2_1c20_2b40.
+        let id = new_lead_id(1_795_768_200_000, [0xff; 10]);
+        assert_eq!(id, "01a21c20-2b40-7fff-bfff-ffffffffffff");
+        assert_eq!(parse_lead_id(&id).as_deref(), Some(id.as_str()));
+        let id = new_lead_id(0, [0; 10]);
+        assert_eq!(id, "00000000-0000-7000-8000-000000000000");
+        assert_eq!(parse_lead_id(&id).as_deref(), Some(id.as_str()));
+        // A later millisecond sorts after, whatever the random bits; the same
+        // millisecond with other random bits is another id.
+        let earlier = new_lead_id(1_795_768_200_000, [0xff; 10]);
+        let later = new_lead_id(1_795_768_200_001, [0; 10]);
+        assert!(earlier < later);
+        assert_ne!(
+            new_lead_id(1_795_768_200_000, [1; 10]),
+            new_lead_id(1_795_768_200_000, [2; 10])
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ fn collector_parser_names_the_problem() {
         (
             ok.replace("3f2b8c1e-9a4d-4f6b", "3f2b8c1e-9a4d-1f6b"),
             "/lead_id",
-            "is not a UUID v4",
+            "is not a UUID v7 or v4",
         ),
         (
             ok.replace(r#""offer_id":"o""#, r#""offer_id":" ""#),

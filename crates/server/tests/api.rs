@@ -219,7 +219,7 @@ async fn bad_requests_get_json_errors_and_store_nothing() {
             post(lead("not-a-uuid", "a@b.co")),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_lead",
-            "not a UUID v4",
+            "not a UUID v7 or v4",
         ),
         (
             post(lead(LEAD_ID, "a@b.co").replace("\"version\":1", "\"version\":7")),
