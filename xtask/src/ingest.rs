@@ -8,7 +8,7 @@
 //! - **paced**: [`crate::load`] offering a fixed 5,000 leads/s (the goal) for 30 s, with
 //!   each latency counted from when its request was due.
 
-use crate::{load, output, run, spawn_collector, Postgres, Result};
+use crate::{disk, load, output, run, spawn_collector, Postgres, Result};
 use std::fs;
 use std::process::{Command, Stdio};
 
@@ -142,8 +142,8 @@ pub fn bench(only: Option<&str>) -> Result {
         if only.is_some_and(|o| o != key) {
             continue;
         }
-        let (saturated, paced) = measure(url, &script)?;
-        rows.push((name, saturated, paced));
+        let (saturated, paced, io) = measure(url, &script, &dir)?;
+        rows.push((name, saturated, paced, io));
     }
     println!(
         "\ningest benchmark, 127.0.0.1, release build, ~1.4 KB leads for the demo eBook \
@@ -153,26 +153,38 @@ pub fn bench(only: Option<&str>) -> Result {
     println!("\nsaturation: wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s");
     println!("| database | leads/s | p50 | p99 | errors | requests |");
     println!("|---|---|---|---|---|---|");
-    for (name, saturated, _) in &rows {
+    for (name, saturated, _, _) in &rows {
         println!("| {name} | {saturated} |");
     }
     println!(
         "\npaced: {PACED_RATE} leads/s offered for {PACED_SECONDS} s over {PACED_LANES} connections, \
          latency from each request's due time"
     );
-    println!("| database | leads/s answered 201 | p50 | p99 | max | errors |");
-    println!("|---|---|---|---|---|---|");
-    for (name, _, paced) in &rows {
+    println!(
+        "| database | leads/s answered 201 | p50 | p99 | max | errors | disk written per lead | \
+         probe fsync p99 / max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, _, paced, io) in &rows {
+        let per_lead = io.written.map_or("?".into(), |b| {
+            format!("{:.1} KB", b as f64 / paced.sent.max(1) as f64 / 1e3)
+        });
         println!(
-            "| {name} | {:.0} | {:.2}ms | {:.2}ms | {:.1}ms | {} of {} |",
+            "| {name} | {:.0} | {:.2}ms | {:.2}ms | {:.1}ms | {} of {} | {per_lead} | {:.1}ms / {:.1}ms |",
             paced.achieved,
             paced.p50.as_secs_f64() * 1e3,
             paced.p99.as_secs_f64() * 1e3,
             paced.max.as_secs_f64() * 1e3,
             paced.errors,
-            paced.sent
+            paced.sent,
+            io.syncs.p99.as_secs_f64() * 1e3,
+            io.syncs.max.as_secs_f64() * 1e3,
         );
     }
+    println!(
+        "(disk written: all block devices, during the paced run and the `sync` after it; \
+         probe: a 4 KiB write + fsync every 10 ms beside the load, in the bench's directory)"
+    );
     let _ = run(Command::new("psql").args([
         postgres.url.as_str(),
         "-q",
@@ -183,9 +195,19 @@ pub fn bench(only: Option<&str>) -> Result {
     Ok(())
 }
 
+/// What the disk did during a paced run.
+struct Io {
+    written: Option<u64>,
+    syncs: disk::Syncs,
+}
+
 /// Starts the collector on a fresh `database_url`, saturates it with wrk (the table cells),
-/// then runs the paced load on the same store.
-fn measure(database_url: &str, script: &std::path::Path) -> Result<(String, load::Paced)> {
+/// then runs the paced load on the same store, watching the disk ([`disk`]) from `dir`.
+fn measure(
+    database_url: &str,
+    script: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<(String, load::Paced, Io)> {
     let (mut child, url) = spawn_collector(
         Command::new("target/release/leadmagnet")
             .args([
@@ -208,6 +230,8 @@ fn measure(database_url: &str, script: &std::path::Path) -> Result<(String, load
     // would slow its syncs (measured: PostgreSQL's p99 34 ms right after the SQLite run,
     // 9 ms with this).
     let _ = Command::new("sync").status();
+    let before = disk::bytes_written();
+    let probe = disk::Probe::start(dir);
     let paced = load::paced(
         url.trim_start_matches("http://"),
         PACED_RATE,
@@ -215,10 +239,14 @@ fn measure(database_url: &str, script: &std::path::Path) -> Result<(String, load
         PACED_LANES,
         paced_lead,
     );
+    let syncs = probe.stop();
     let _ = child.kill();
     let _ = child.wait();
     let _ = Command::new("sync").status();
-    Ok((saturated?, paced?))
+    let written = before
+        .zip(disk::bytes_written())
+        .map(|(b, a)| a.saturating_sub(b));
+    Ok((saturated?, paced?, Io { written, syncs }))
 }
 
 /// wrk against `url` for [`SECONDS`]; the saturation table's cells.
