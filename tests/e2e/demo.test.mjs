@@ -47,7 +47,10 @@ test('a visitor fills the demo form by its labels and exactly that lead is store
   const lead = leads[0].payload;
   assert.equal(lead.version, 1);
   assert.equal(lead.offer_id, 'ebook-lead-scoring');
-  assert.match(lead.lead_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  // A UUID v7: its first 48 bits are the submit time (the same moment as submitted_at).
+  assert.match(lead.lead_id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const idTime = parseInt(lead.lead_id.slice(0, 13).replace('-', ''), 16);
+  assert.ok(Math.abs(idTime - Date.parse(lead.submitted_at)) <= 5, `${lead.lead_id} vs ${lead.submitted_at}`);
   assert.deepEqual(lead.fields, { email, first_name: 'Ann', company: 'Contoso', company_size: '50-249', timeline: 'now', newsletter: false, consent: true });
   // The preliminary score the widget computed with the core, with its reasons.
   assert.deepEqual(

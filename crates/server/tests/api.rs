@@ -100,12 +100,14 @@ async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Respo
 }
 
 #[tokio::test]
-async fn stores_a_lead_and_lists_it_newest_first() {
+async fn stores_leads_with_v4_and_v7_ids_and_lists_them_newest_first() {
     let f = fixture().await;
+    // LEAD_ID is a v4, as earlier widget builds made them; the second a v7, as the widget
+    // makes them now.
     let (status, body, _) = send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body, json!({ "lead_id": LEAD_ID }));
-    let second = "9a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d";
+    let second = "019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d";
     assert_eq!(
         send(&f.state, post(lead(second, "bob@example.com")))
             .await
