@@ -50,7 +50,7 @@ pub fn browser_language() -> String {
 /// 32 random hex digits from `crypto.getRandomValues` (the visitor's variant seed).
 pub fn random_hex() -> String {
     random_bytes::<16>()
-        .map(|b| leadmagnet_core::payload::hyphenated(&b).replace('-', ""))
+        .map(|b| leadmagnet_core::payload::hex(&b))
         .unwrap_or_default()
 }
 

@@ -307,18 +307,30 @@ pub fn new_lead_id(unix_ms: u64, random: [u8; 10]) -> String {
     hyphenated(&b)
 }
 
-/// The 8-4-4-4-12 lower-case hex form of 16 bytes.
-pub fn hyphenated(b: &[u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Lower-case hex of `bytes`, two digits each.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * bytes.len());
+    push_hex(&mut s, bytes, &[]);
+    s
+}
+
+/// The 8-4-4-4-12 hex form of a UUID's 16 bytes.
+fn hyphenated(b: &[u8; 16]) -> String {
     let mut s = String::with_capacity(36);
-    for (i, x) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
+    push_hex(&mut s, b, &[4, 6, 8, 10]);
+    s
+}
+
+/// Appends `bytes` as hex to `s`, with a hyphen before each byte whose index is in `hyphens`.
+fn push_hex(s: &mut String, bytes: &[u8], hyphens: &[usize]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, x) in bytes.iter().enumerate() {
+        if hyphens.contains(&i) {
             s.push('-');
         }
-        s.push(char::from(HEX[usize::from(x >> 4)]));
-        s.push(char::from(HEX[usize::from(x & 0x0f)]));
+        s.push(char::from(DIGITS[usize::from(x >> 4)]));
+        s.push(char::from(DIGITS[usize::from(x & 0x0f)]));
     }
-    s
 }
 
 /// The id in canonical lower-case form, if `s` is a UUID v7 ([`new_lead_id`]) or v4 (what
@@ -376,6 +388,7 @@ mod tests {
         let id = new_lead_id(1_795_768_200_000, [0xff; 10]);
         assert_eq!(id, "01a21c20-2b40-7fff-bfff-ffffffffffff");
         assert_eq!(parse_lead_id(&id).as_deref(), Some(id.as_str()));
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         let id = new_lead_id(0, [0; 10]);
         assert_eq!(id, "00000000-0000-7000-8000-000000000000");
         assert_eq!(parse_lead_id(&id).as_deref(), Some(id.as_str()));
