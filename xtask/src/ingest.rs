@@ -1,53 +1,27 @@
 //! `cargo xtask bench-ingest` (`make bench-ingest`): figures, not a test. Drives
 //! `POST /api/v1/leads` of a release-built collector on 127.0.0.1 with realistic, distinct
-//! leads — each a new `lead_id` made as the widget makes it, validated against the demo offer and scored by the
-//! collector — for SQLite and for PostgreSQL, in two ways, and prints the tables for
-//! docs/benchmarks.md:
-//! - **saturation**: `wrk` (Debian) with 32 connections sending as fast as answers come,
-//!   for the most leads/s the machine takes;
-//! - **paced**: [`crate::load`] offering a fixed 5,000 leads/s (the goal) for 30 s, with
-//!   each latency counted from when its request was due.
+//! leads — each with a new `lead_id` made as the widget makes it, validated against the
+//! demo offer and scored by the collector — for SQLite and for PostgreSQL, with
+//! [`crate::load`] in two ways, and prints the tables for docs/benchmarks.md:
+//! - **saturation**: 32 connections each sending its next lead when the last answer
+//!   arrives, for 15 s: the most leads/s the machine takes;
+//! - **paced**: a fixed 5,000 leads/s (the goal) offered for 30 s over 64 connections,
+//!   with each latency counted from when its request was due.
+//!
+//! Beside each run, [`crate::disk`] counts the bytes written and times an fsync probe.
 
-use crate::{disk, load, output, run, spawn_collector, Postgres, Result};
+use crate::{disk, load, run, spawn_collector, Postgres, Result};
 use std::fs;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// One lead as the widget sends it for the demo eBook (about 1.4 KB). `%s` is the lead id,
 /// `%d` a running number (a distinct email).
 const TEMPLATE: &str = r#"{"version":1,"lead_id":"%s","offer_id":"ebook-lead-scoring","submitted_at":"2026-11-27T08:30:00.000Z","fields":{"email":"bench-%d@contoso.example","first_name":"Ada","company":"Contoso","company_size":"250+","timeline":"now","newsletter":true,"consent":true},"context":{"page_url":"https://www.example.com/ebook?utm_source=newsletter","page_title":"The Lead Scoring Playbook","referrer":"https://search.example/","locale":"en","widget_version":"0.1.0","device":"desktop","config_hash":"9c1e02ab","time_zone":"Europe/Berlin","viewport":"large"},"events":[{"type":"page_view","at":"2026-11-27T08:28:41.000Z","url":"https://www.example.com/pricing","seconds":75,"scroll_percent":90},{"type":"page_view","at":"2026-11-27T08:29:41.000Z","url":"https://www.example.com/ebook","seconds":40,"scroll_percent":64},{"type":"offer_view","at":"2026-11-27T08:29:42.000Z","url":"https://www.example.com/ebook","offer_id":"ebook-lead-scoring"}],"form":{"seconds":41,"validation_errors":1,"refused_attempts":1,"asked":["email","first_name","company","company_size","timeline","newsletter","consent"],"known":[]},"email_domain_class":"business","attribution":{"last_touch":{"landing_page":"https://www.example.com/ebook?utm_source=newsletter","at":"2026-11-27T08:28:41.000Z","utm_source":"newsletter"}},"consent":{"purposes":[{"purpose":"marketing","field":"newsletter","granted":true,"text_hash":"0be41c77","text_version":"2026-11"},{"purpose":"processing","field":"consent","granted":true,"text_hash":"5d2f9a10","text_version":"2026-11"}],"locale":"en","page_url":"https://www.example.com/ebook","at":"2026-11-27T08:30:00.000Z","gpc":false},"score":{"fit":40,"engagement":15,"total":55,"grade":"A","level":3,"matrix":"A3","stage":"mql","queue":"enterprise","breakdown":[]}}"#;
 
-/// wrk's script: a fresh lead id and email per request. The id is a UUID v7 as the widget
-/// makes it, from the current second (plain Lua has no milliseconds; they are random),
-/// and one lead in fifty comes from a visitor whose clock is off by up to a day either way.
-fn lua() -> String {
-    format!(
-        r#"local hex = "0123456789abcdef"
-local n = 0
-math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16) % 100000)
-local function uuid()
-  local ms = os.time() * 1000 + math.random(0, 999)
-  if math.random(1, 50) == 1 then ms = ms + math.random(-86400000, 86400000) end
-  local t = {{}}
-  for i = 12, 1, -1 do local d = ms % 16; t[i] = hex:sub(d + 1, d + 1); ms = (ms - d) / 16 end
-  for i = 13, 32 do local r = math.random(1, 16); t[i] = hex:sub(r, r) end
-  t[13] = "7"
-  local v = math.random(9, 12); t[17] = hex:sub(v, v)
-  local s = table.concat(t)
-  return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21, 32)
-end
-local template = [==[{TEMPLATE}]==]
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, string.format(template, uuid(), n))
-end
-"#
-    )
-}
-
-const SECONDS: &str = "15";
-const CONNECTIONS: &str = "32";
+/// The saturation run: this many connections, for this long.
+const SATURATION_LANES: u32 = 32;
+const SATURATION_SECONDS: u32 = 15;
 /// The paced run: the goal's rate, for this long, over this many connections.
 const PACED_RATE: u32 = 5_000;
 const PACED_SECONDS: u32 = 30;
@@ -98,17 +72,16 @@ fn paced_lead(n: u64) -> String {
         .replacen("%d", &format!("paced-{n}"), 1)
 }
 
+/// The saturation run's n-th lead: as [`paced_lead`], from a range of `n` the paced run
+/// never reaches.
+fn saturation_lead(n: u64) -> String {
+    paced_lead(n + (1 << 40))
+}
+
 /// `only`: `sqlite` or `postgres` measures that database alone.
 pub fn bench(only: Option<&str>) -> Result {
     if only.is_some_and(|o| o != "sqlite" && o != "postgres") {
         return Err("bench-ingest takes `sqlite` or `postgres` (or nothing, for both)".into());
-    }
-    if Command::new("wrk").arg("--version").output().is_err() {
-        println!("bench-ingest: installing wrk from Debian");
-        run(Command::new("sh").args([
-            "-c",
-            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk",
-        ]))?;
     }
     run(Command::new("cargo").args([
         "build",
@@ -121,8 +94,6 @@ pub fn bench(only: Option<&str>) -> Result {
     ]))?;
     let dir = std::env::temp_dir().join(format!("leadmagnet-bench-{}", std::process::id()));
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let script = dir.join("ingest.lua");
-    fs::write(&script, lua()).map_err(|e| e.to_string())?;
     let postgres = Postgres::start()?;
     let pg_db = format!("leadmagnet_bench_{}", std::process::id());
     run(Command::new("psql").args([
@@ -142,48 +113,27 @@ pub fn bench(only: Option<&str>) -> Result {
         if only.is_some_and(|o| o != key) {
             continue;
         }
-        let (saturated, paced, io) = measure(url, &script, &dir)?;
-        rows.push((name, saturated, paced, io));
+        let (saturated, paced) = measure(url, &dir)?;
+        rows.push((name, saturated, paced));
     }
     println!(
         "\ningest benchmark, 127.0.0.1, release build, ~1.4 KB leads for the demo eBook \
          (validated and scored by the collector), {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("\nsaturation: wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s");
-    println!("| database | leads/s | p50 | p99 | errors | requests |");
-    println!("|---|---|---|---|---|---|");
-    for (name, saturated, _, _) in &rows {
-        println!("| {name} | {saturated} |");
-    }
+    println!(
+        "\nsaturation: {SATURATION_LANES} connections, each sending its next lead when the last \
+         answer arrives, {SATURATION_SECONDS} s"
+    );
+    table(rows.iter().map(|(name, saturated, _)| (*name, saturated)));
     println!(
         "\npaced: {PACED_RATE} leads/s offered for {PACED_SECONDS} s over {PACED_LANES} connections, \
          latency from each request's due time"
     );
+    table(rows.iter().map(|(name, _, paced)| (*name, paced)));
     println!(
-        "| database | leads/s answered 201 | p50 | p99 | max | errors | disk written per lead | \
-         probe fsync p99 / max |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
-    for (name, _, paced, io) in &rows {
-        let per_lead = io.written.map_or("?".into(), |b| {
-            format!("{:.1} KB", b as f64 / paced.sent.max(1) as f64 / 1e3)
-        });
-        println!(
-            "| {name} | {:.0} | {:.2}ms | {:.2}ms | {:.1}ms | {} of {} | {per_lead} | {:.1}ms / {:.1}ms |",
-            paced.achieved,
-            paced.p50.as_secs_f64() * 1e3,
-            paced.p99.as_secs_f64() * 1e3,
-            paced.max.as_secs_f64() * 1e3,
-            paced.errors,
-            paced.sent,
-            io.syncs.p99.as_secs_f64() * 1e3,
-            io.syncs.max.as_secs_f64() * 1e3,
-        );
-    }
-    println!(
-        "(disk written: all block devices, during the paced run and the `sync` after it; \
-         probe: a 4 KiB write + fsync every 10 ms beside the load, in the bench's directory)"
+        "(disk written: all block devices, during the run and the `sync` after it; probe: a \
+         4 KiB write + fsync every 10 ms beside the load, in the bench's directory)"
     );
     let _ = run(Command::new("psql").args([
         postgres.url.as_str(),
@@ -195,19 +145,44 @@ pub fn bench(only: Option<&str>) -> Result {
     Ok(())
 }
 
-/// What the disk did during a paced run.
-struct Io {
+/// A run's figures and what the disk did meanwhile.
+struct Run {
+    load: load::Figures,
+    /// Bytes written to the disks during the run and the `sync` after it.
     written: Option<u64>,
     syncs: disk::Syncs,
 }
 
-/// Starts the collector on a fresh `database_url`, saturates it with wrk (the table cells),
-/// then runs the paced load on the same store, watching the disk ([`disk`]) from `dir`.
-fn measure(
-    database_url: &str,
-    script: &std::path::Path,
-    dir: &std::path::Path,
-) -> Result<(String, load::Paced, Io)> {
+/// The markdown table of one kind of run, a row per database.
+fn table<'a>(rows: impl Iterator<Item = (&'a str, &'a Run)>) {
+    println!(
+        "| database | leads/s answered 201 | p50 | p99 | max | errors | disk written per lead | \
+         probe fsync p99 / max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    for (name, run) in rows {
+        let l = &run.load;
+        let per_lead = run.written.map_or("?".into(), |b| {
+            format!("{:.1} KB", b as f64 / l.sent.max(1) as f64 / 1e3)
+        });
+        println!(
+            "| {name} | {:.0} | {:.2}ms | {:.2}ms | {:.1}ms | {} of {} | {per_lead} | {:.1}ms / {:.1}ms |",
+            l.achieved,
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.max),
+            l.errors,
+            l.sent,
+            ms(run.syncs.p99),
+            ms(run.syncs.max),
+        );
+    }
+}
+
+/// Starts the collector on a fresh `database_url`, saturates it, then runs the paced load
+/// on the same store; the disk is watched ([`disk`]) from `dir`.
+fn measure(database_url: &str, dir: &Path) -> Result<(Run, Run)> {
     let (mut child, url) = spawn_collector(
         Command::new("target/release/leadmagnet")
             .args([
@@ -225,68 +200,46 @@ fn measure(
             .env("DATABASE_URL", database_url)
             .stderr(Stdio::null()),
     )?;
-    let saturated = saturate(&url, script);
-    // The run leaves hundreds of MB of dirty pages; written back during the next run, they
-    // would slow its syncs (measured: PostgreSQL's p99 34 ms right after the SQLite run,
-    // 9 ms with this).
+    let addr = url.trim_start_matches("http://");
+    let saturated = watched(dir, || {
+        load::drive(
+            addr,
+            None,
+            SATURATION_SECONDS,
+            SATURATION_LANES,
+            saturation_lead,
+        )
+    });
+    let paced = watched(dir, || {
+        load::drive(
+            addr,
+            Some(PACED_RATE),
+            PACED_SECONDS,
+            PACED_LANES,
+            paced_lead,
+        )
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok((saturated?, paced?))
+}
+
+/// Runs `load` with the disk watched. Starts and ends with a `sync`: a run leaves hundreds
+/// of MB of dirty pages, and written back during the next run they would slow its syncs
+/// (measured: PostgreSQL's p99 34 ms right after the SQLite run, 9 ms with this).
+fn watched(dir: &Path, load: impl FnOnce() -> Result<load::Figures>) -> Result<Run> {
     let _ = Command::new("sync").status();
     let before = disk::bytes_written();
     let probe = disk::Probe::start(dir);
-    let paced = load::paced(
-        url.trim_start_matches("http://"),
-        PACED_RATE,
-        PACED_SECONDS,
-        PACED_LANES,
-        paced_lead,
-    );
+    let figures = load();
     let syncs = probe.stop();
-    let _ = child.kill();
-    let _ = child.wait();
     let _ = Command::new("sync").status();
     let written = before
         .zip(disk::bytes_written())
         .map(|(b, a)| a.saturating_sub(b));
-    Ok((saturated?, paced?, Io { written, syncs }))
-}
-
-/// wrk against `url` for [`SECONDS`]; the saturation table's cells.
-fn saturate(url: &str, script: &std::path::Path) -> Result<String> {
-    let report = output(Command::new("wrk").args([
-        "-t1",
-        "-c",
-        CONNECTIONS,
-        "-d",
-        &format!("{SECONDS}s"),
-        "--latency",
-        "-s",
-        &script.display().to_string(),
-        &format!("{url}/api/v1/leads"),
-    ]))
-    .ok_or("wrk failed")?;
-    let find = |label: &str| {
-        report
-            .lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned())
-            .unwrap_or_else(|| "0".into())
-    };
-    let requests = report
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or("?")
-        .to_owned();
-    let socket = report
-        .lines()
-        .find(|l| l.contains("Socket errors"))
-        .map(|l| l.trim().to_owned())
-        .unwrap_or_else(|| "none".into());
-    Ok(format!(
-        "{} | {} | {} | {} non-2xx; {} | {requests} in {SECONDS} s",
-        find("Requests/sec:"),
-        find("50%"),
-        find("99%"),
-        find("Non-2xx"),
-        socket
-    ))
+    Ok(Run {
+        load: figures?,
+        written,
+        syncs,
+    })
 }
