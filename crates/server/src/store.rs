@@ -169,8 +169,10 @@ impl Store {
                 .run(&pool)
                 .await
                 .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
-            // Several writers: PostgreSQL commits their transactions side by side.
-            return Ok(Store::start(Pool::Postgres(pool), 4));
+            // Two writers: PostgreSQL commits their transactions side by side. Four took
+            // fewer leads/s on this project's 2-core machine (docs/benchmarks.md): more
+            // server processes competing for the cores, and smaller batches.
+            return Ok(Store::start(Pool::Postgres(pool), 2));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
