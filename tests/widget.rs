@@ -457,6 +457,20 @@ async fn stored_leads(endpoint: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The lead in `leads` (the answer of [`stored_leads`]) that holds `email`.
+fn stored_lead(leads: &str, email: &str) -> JsValue {
+    let leads: js_sys::Array = js_sys::JSON::parse(leads).expect("json").into();
+    leads
+        .iter()
+        .find(|l| {
+            js_sys::JSON::stringify(l)
+                .ok()
+                .and_then(|s| s.as_string())
+                .is_some_and(|s| s.contains(email))
+        })
+        .unwrap_or_else(|| panic!("no stored lead with {email}"))
+}
+
 #[wasm_bindgen_test]
 async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     let endpoint = format!("{}/api/v1/leads", collector());
@@ -511,16 +525,7 @@ async fn a_submit_posts_the_lead_to_the_collector_and_offers_the_download() {
     // Its id is a UUID v7 whose first 48 bits are the time of the submit (so the
     // collector's id index takes new leads at its end).
     let answered_at = js_sys::Date::now() as u64;
-    let leads: js_sys::Array = js_sys::JSON::parse(&text).expect("json").into();
-    let ours = leads
-        .iter()
-        .find(|l| {
-            js_sys::JSON::stringify(l)
-                .ok()
-                .and_then(|s| s.as_string())
-                .is_some_and(|s| s.contains(&email))
-        })
-        .expect("our lead");
+    let ours = stored_lead(&text, &email);
     let id = js_sys::Reflect::get(&ours, &"lead_id".into())
         .ok()
         .and_then(|v| v.as_string())
@@ -721,16 +726,7 @@ async fn a_lead_carries_and_is_scored_on_its_events_form_metrics_and_email_class
         "the widget asked for the events once, with marketing consent given"
     );
     let text = stored_leads(&endpoint).await;
-    let leads: js_sys::Array = js_sys::JSON::parse(&text).expect("json").into();
-    let lead = leads
-        .iter()
-        .find(|l| {
-            js_sys::JSON::stringify(l)
-                .ok()
-                .and_then(|s| s.as_string())
-                .is_some_and(|s| s.contains(&email))
-        })
-        .expect("the lead is stored");
+    let lead = stored_lead(&text, &email);
     let payload = js_sys::Reflect::get(&lead, &"payload".into()).expect("payload");
     let json = |v: &JsValue| {
         js_sys::JSON::stringify(v)

@@ -85,14 +85,8 @@ impl Probe {
         self.stop.store(true, Ordering::Relaxed);
         let mut syncs = self.thread.join().unwrap_or_default();
         syncs.sort();
-        let at = |q: f64| {
-            syncs
-                .get(((syncs.len() as f64 * q) as usize).min(syncs.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
         Syncs {
-            p99: at(0.99),
+            p99: crate::load::quantile(&syncs, 0.99),
             max: syncs.last().copied().unwrap_or_default(),
         }
     }

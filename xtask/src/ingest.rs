@@ -243,3 +243,44 @@ fn watched(dir: &Path, load: impl FnOnce() -> Result<load::Figures>) -> Result<R
         syncs,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leadmagnet_core::payload::parse_lead_id;
+
+    fn id(lead: &str) -> &str {
+        let at = lead.find(r#""lead_id":""#).expect("lead_id") + 11;
+        &lead[at..at + 36]
+    }
+
+    #[test]
+    fn bench_leads_carry_distinct_v7_ids_of_now_and_a_few_skewed_clocks() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut ids = std::collections::HashSet::new();
+        let mut skewed = 0;
+        for n in (0..5_000).chain((0..5_000).map(|n| n + (1 << 40))) {
+            let lead = if n < 1 << 40 {
+                paced_lead(n)
+            } else {
+                saturation_lead(n - (1 << 40))
+            };
+            let id = id(&lead).to_owned();
+            assert_eq!(parse_lead_id(&id).as_deref(), Some(id.as_str()), "{id}");
+            assert_eq!(&id[14..15], "7", "{id}");
+            let ms = u64::from_str_radix(&id[..13].replace('-', ""), 16).expect("hex");
+            assert!(
+                ms.abs_diff(now) <= 86_400_000 + 60_000,
+                "{id} is within a day"
+            );
+            if ms.abs_diff(now) > 60_000 {
+                skewed += 1;
+            }
+            assert!(ids.insert(id), "ids are distinct");
+        }
+        // One in fifty, give or take.
+        assert!((100..=320).contains(&skewed), "{skewed} of 10,000 skewed");
+    }
+}

@@ -72,21 +72,21 @@ pub fn drive(
         }
         let elapsed = start.elapsed().as_secs_f64();
         latencies.sort_unstable();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
         Ok(Figures {
             achieved: (latencies.len() - errors) as f64 / elapsed,
-            p50: at(0.50),
-            p99: at(0.99),
+            p50: quantile(&latencies, 0.50),
+            p99: quantile(&latencies, 0.99),
             max: latencies.last().copied().unwrap_or_default(),
             errors,
             sent: latencies.len(),
         })
     })
+}
+
+/// The `q` quantile (0 to 1) of `sorted` durations; zero for none.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    let i = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).copied().unwrap_or_default()
 }
 
 /// When the lanes send.
@@ -190,4 +190,18 @@ async fn read_response(reader: &mut BufReader<OwnedReadHalf>) -> Result<u16, Str
         .await
         .map_err(|e| e.to_string())?;
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_of_sorted_durations() {
+        let ms: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantile(&ms, 0.50), Duration::from_millis(51));
+        assert_eq!(quantile(&ms, 0.99), Duration::from_millis(100));
+        assert_eq!(quantile(&ms, 1.0), Duration::from_millis(100));
+        assert_eq!(quantile(&[], 0.99), Duration::ZERO);
+    }
 }
