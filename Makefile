@@ -3,7 +3,7 @@
 #   make test   every test: format, lints, native, wasm in Chromium, end-to-end
 # The work itself is in `cargo xtask` (xtask/src/main.rs); these targets only name it.
 
-.PHONY: demo test size bench bench-ingest widget bootstrap clean
+.PHONY: demo test size bench bench-ingest widget bootstrap toolchain clean
 
 demo: widget
 	cargo run --quiet -p leadmagnet-server --bin leadmagnet -- serve --demo \
@@ -27,8 +27,14 @@ bench-ingest: bootstrap
 widget: bootstrap
 	cargo xtask widget
 
-bootstrap:
+# The pinned toolchain (rust-toolchain.toml: channel, rust-src, clippy, rustfmt, wasm32) is
+# installed before the first cargo call: with RUSTUP_AUTO_INSTALL=0 nothing installs itself.
+bootstrap: toolchain
 	cargo xtask bootstrap
+
+toolchain:
+	@rustup toolchain install
+
 
 clean:
 	cargo clean

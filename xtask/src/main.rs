@@ -104,28 +104,70 @@ fn have(program: &str) -> bool {
 
 // ---------------------------------------------------------------- bootstrap
 
-fn bootstrap() -> Result {
-    let started = Instant::now();
+/// The file that pins the toolchain; every toolchain message names it.
+const TOOLCHAIN_FILE: &str = "rust-toolchain.toml";
+
+/// Where the active toolchain's standard library sources would be (`rust-src`).
+fn rust_src_lock() -> Option<PathBuf> {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
+    Some(Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library/Cargo.lock"))
+}
+
+fn toolchain_ready() -> bool {
     let targets =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if targets
+    targets
         .lines()
         .any(|t| t.trim() == "wasm32-unknown-unknown")
-    {
-        println!("bootstrap: wasm32-unknown-unknown target present");
-    } else {
-        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+        && rust_src_lock().is_some_and(|p| p.exists())
+        && have("cargo-clippy")
+        && have("rustfmt")
+}
+
+/// Fails with one line naming rust-toolchain.toml when the active toolchain lacks what the
+/// widget build needs, or refuses its unstable std-building flags.
+fn toolchain_check() -> Result {
+    let version = output(Command::new("rustc").arg("--version")).unwrap_or_default();
+    let version = version.trim();
+    if !rust_src_lock().is_some_and(|p| p.exists()) {
+        return Err(format!(
+            "{version} has no rust-src, which the widget's `-Z build-std` needs: run `rustup toolchain install` (it reads {TOOLCHAIN_FILE})"
+        ));
     }
-    for component in ["clippy", "rustfmt"] {
-        let probe = if component == "clippy" {
-            "cargo-clippy"
-        } else {
-            "rustfmt"
-        };
-        if !have(probe) {
-            run(Command::new("rustup").args(["component", "add", component]))?;
-        }
+    // rustc accepts or refuses the same flags cargo passes it for the widget.
+    let probe = Command::new("rustc")
+        .args(["-", "--crate-type", "lib", "--emit", "metadata", "-o", "-"])
+        .args(["--target", "wasm32-unknown-unknown"])
+        .args(WIDGET_RUSTFLAGS.split(' '))
+        .env("RUSTC_BOOTSTRAP", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    if !probe.status.success() {
+        let why = String::from_utf8_lossy(&probe.stderr);
+        let why = why
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("refused");
+        return Err(format!(
+            "{version} refuses the widget's unstable flags ({why}): pin a toolchain that takes them in {TOOLCHAIN_FILE}, or change the flags in xtask/src/main.rs (WIDGET_RUSTFLAGS)"
+        ));
     }
+    Ok(())
+}
+
+fn bootstrap() -> Result {
+    let started = Instant::now();
+    // The toolchain, its components and the wasm target come from rust-toolchain.toml,
+    // installed by `make` (`rustup toolchain install`) before this first cargo call. A
+    // `cargo xtask` run on its own still installs what the file names, then checks it.
+    if !toolchain_ready() {
+        run(Command::new("rustup").args(["toolchain", "install"]))?;
+    }
+    toolchain_check()?;
+    println!("bootstrap: pinned toolchain (rust-toolchain.toml) with rust-src and wasm32 present");
 
     let bindgen = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
     if bindgen.trim() == format!("wasm-bindgen {WASM_BINDGEN_VERSION}") {
@@ -198,6 +240,11 @@ fn bootstrap() -> Result {
 /// Where the widget's size-optimized build goes: its flags differ from every other
 /// build's, so it gets its own target directory and never invalidates theirs.
 const WIDGET_TARGET_DIR: &str = "target/widget-build";
+/// The widget's unstable rustc flags (with `-Z build-std` in cargo's arguments): panics
+/// abort without a message, no source locations, no Debug formatting. Checked against the
+/// pinned toolchain by `toolchain_check` before any build.
+const WIDGET_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 
 /// The newest modification time of the files under `paths` (walked recursively).
 fn newest(paths: &[&str]) -> Option<std::time::SystemTime> {
@@ -247,6 +294,7 @@ fn widget() -> Result {
         println!("widget: www/dist is up to date");
         return Ok(());
     }
+    toolchain_check()?;
     let started = Instant::now();
     // The standard library is rebuilt for size (`-Z build-std`, `optimize_for_size`),
     // panics abort at once without formatting a message, and no source locations or
@@ -302,10 +350,7 @@ fn widget() -> Result {
             ])
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", WIDGET_TARGET_DIR)
-            .env(
-                "RUSTFLAGS",
-                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-            );
+            .env("RUSTFLAGS", WIDGET_RUSTFLAGS);
         run(&mut build)?;
         run(Command::new("wasm-bindgen").args([
             "--target",

@@ -32,6 +32,16 @@ pub fn normalize(address: &str) -> String {
     }
 }
 
+/// The address as one person's key (erasure, matching): trimmed of every kind of white
+/// space and of invisible format characters (zero-width space, word joiner, BOM) at either
+/// end, then in Unicode lower case. Two spellings of one mailbox that a person would call
+/// the same address (`Ann@X.de`, ` ann@x.de\u{a0}`, `ÄNN@x.de` / `änn@x.de`) get one key.
+pub fn key(address: &str) -> String {
+    address
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}'))
+        .to_lowercase()
+}
+
 /// The domain part, lower-cased, for domain rules (free mail, disposable, company).
 pub fn domain(address: &str) -> Option<String> {
     address
@@ -70,6 +80,22 @@ fn valid_domain(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_key_for_every_spelling_of_an_address() {
+        for spelling in [
+            "änn.o@beispiel.de",
+            "ÄNN.O@BEISPIEL.DE",
+            " Änn.O@Beispiel.de ",
+            "\u{a0}änn.o@beispiel.de\u{a0}",
+            "\t\r\nÄnn.o@beispiel.DE\u{2003}",
+            "\u{200b}änn.o@beispiel.de\u{feff}",
+            "\u{3000}ÄNN.O@beispiel.de\u{2060}",
+        ] {
+            assert_eq!(key(spelling), "änn.o@beispiel.de", "{spelling:?}");
+        }
+        assert_ne!(key("ann@beispiel.de"), key("anna@beispiel.de"));
+    }
 
     #[test]
     fn accepts_addresses_people_have() {

@@ -49,6 +49,13 @@ impl Error {
         self
     }
 
+    /// The same error one level up: inside member `key` (or element `key`) of a container,
+    /// so a syntax error deep in a document still names its JSON pointer.
+    fn under(mut self, key: &str) -> Error {
+        self.pointer = child("", key) + &self.pointer;
+        self
+    }
+
     fn finish(mut self, text: &str) -> Error {
         let offset = self.offset.unwrap_or(0).min(text.len());
         let before = &text.as_bytes()[..offset];
@@ -227,7 +234,7 @@ impl Parser<'_> {
                         if !self.eat(b':') {
                             return self.fail("expected `:` after the key");
                         }
-                        let v = self.value(depth + 1)?;
+                        let v = self.value(depth + 1).map_err(|e| e.under(&key))?;
                         members.push((key_at, key, v));
                         if self.eat(b'}') {
                             break;
@@ -250,7 +257,8 @@ impl Parser<'_> {
                                 "remove the trailing comma before `]`: expected another value",
                             );
                         }
-                        items.push(self.value(depth + 1)?);
+                        let at = items.len();
+                        items.push(self.value(depth + 1).map_err(|e| e.under(&at.to_string()))?);
                         if self.eat(b']') {
                             break;
                         }
@@ -314,9 +322,17 @@ impl Parser<'_> {
                 return self.fail("expected digits in the exponent");
             }
         }
-        Ok(Value::Number(
-            String::from_utf8(self.s[start..self.i].to_vec()).unwrap_or_default(),
-        ))
+        let literal = String::from_utf8(self.s[start..self.i].to_vec()).unwrap_or_default();
+        if !faithful_number(&literal) {
+            self.i = start;
+            return Err(Error::new(text(|| {
+                format!(
+                    "the number {literal} cannot be kept exactly (an integer beyond ±2^53, or out of the 64-bit floating-point range): send it as a string"
+                )
+            }))
+            .at(start));
+        }
+        Ok(Value::Number(literal))
     }
 
     fn string(&mut self) -> Result<String, Error> {
@@ -347,16 +363,24 @@ impl Parser<'_> {
                         Some(b'r') => out.push(b'\r'),
                         Some(b't') => out.push(b'\t'),
                         Some(b'u') => {
+                            let escape = self.i - 2;
                             let mut c = self.hex4()?;
+                            // A surrogate pair is one character; half of one is none, and
+                            // stored it could not be read back by stricter readers.
                             if (0xD800..0xDC00).contains(&c) && self.s[self.i..].starts_with(b"\\u")
                             {
                                 self.i += 2;
                                 let low = self.hex4()?;
-                                c = 0x10000
-                                    + ((c - 0xD800) << 10)
-                                    + (low.wrapping_sub(0xDC00) & 0x3FF);
+                                if (0xDC00..0xE000).contains(&low) {
+                                    c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                                }
                             }
-                            let ch = char::from_u32(c).unwrap_or('\u{FFFD}');
+                            let Some(ch) = char::from_u32(c) else {
+                                self.i = escape;
+                                return self.fail(
+                                    "lone UTF-16 surrogate escape: a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one",
+                                );
+                            };
                             out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
                         }
                         _ => {
@@ -1030,6 +1054,37 @@ impl<T: ToJson + ?Sized> ToJson for &T {
     }
 }
 
+/// Whether a JSON number literal means the same number to every reader: finite as a
+/// 64-bit float (`1e999` is not), not a non-zero that underflows to 0 (`1e-999`), and an
+/// integer literal within ±2^53 (JavaScript, and this reader, keep integers exactly only
+/// that far). What is not faithful is refused, never rounded silently.
+pub fn faithful_number(literal: &str) -> bool {
+    let Some(value) = parse_decimal(literal) else {
+        return false;
+    };
+    let (mantissa, exp) = match literal.find(['e', 'E']) {
+        Some(i) => (&literal[..i], Some(&literal[i + 1..])),
+        None => (literal, None),
+    };
+    let nonzero = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if !value.is_finite() || (nonzero && value == 0.0) {
+        return false;
+    }
+    // An exponent too long for an i32 reads as 0 in `parse_decimal`; no finite non-zero
+    // double needs five digits.
+    if nonzero
+        && exp.is_some_and(|e| e.trim_start_matches(['+', '-']).trim_start_matches('0').len() > 4)
+    {
+        return false;
+    }
+    let integer = exp.is_none() && !mantissa.contains('.');
+    !integer
+        || mantissa
+            .trim_start_matches('-')
+            .parse::<u64>()
+            .is_ok_and(|n| n <= 1 << 53)
+}
+
 /// Decimal text (JSON number syntax) to f64 without the standard parser's tables
 /// (≈10 KB of wasm); exact for the short decimals configs and forms hold, within a few
 /// ulps otherwise. `None` for anything that is not a plain decimal number.
@@ -1150,11 +1205,11 @@ mod tests {
         );
         assert_eq!(
             errs("{\"name\": tru}"),
-            ["/ (line 1, column 10): expected a value, found `t`"]
+            ["/name (line 1, column 10): expected a value, found `t`"]
         );
         assert_eq!(
             errs("{\"name\": \"x"),
-            ["/ (line 1, column 10): unterminated string: add the closing `\"`"]
+            ["/name (line 1, column 10): unterminated string: add the closing `\"`"]
         );
         assert_eq!(
             errs("{} x"),
@@ -1162,7 +1217,7 @@ mod tests {
         );
         assert_eq!(
             errs("[01]"),
-            ["/ (line 1, column 2): expected a number such as 42 or -1.5, found `0`"]
+            ["/0 (line 1, column 2): expected a number such as 42 or -1.5, found `0`"]
         );
         assert_eq!(
             errs(r#"{"a": 1, "a": 2}"#),
@@ -1172,8 +1227,59 @@ mod tests {
             errs(""),
             ["/ (line 1, column 1): expected a value, found the end of the text"]
         );
-        assert_eq!(errs("{\"a\": [1,],}"), ["/ (line 1, column 10): remove the trailing comma before `]`: expected another value, found `]`"]);
+        assert_eq!(errs("{\"a\": [1,],}"), ["/a (line 1, column 10): remove the trailing comma before `]`: expected another value, found `]`"]);
         assert!(errs(&"[".repeat(100))[0].contains("nested deeper than 64 levels"));
+    }
+
+    /// What this reader accepts, every other reader (serde_json, a browser's JSON.parse,
+    /// PostgreSQL's jsonb) reads as the same value: what it cannot promise is refused at
+    /// its pointer, never rounded or replaced.
+    #[test]
+    fn values_other_readers_would_change_are_refused_at_their_pointer() {
+        let long = format!(r#"{{"a": {}}}"#, "9".repeat(400));
+        for (text, pointer) in [
+            (r#"{"a": 1e999}"#, "/a"),
+            (r#"{"a": -1e999}"#, "/a"),
+            (r#"{"a": 1e-999}"#, "/a"),
+            (r#"{"a": 2e308}"#, "/a"),
+            (r#"{"a": 1e99999999999}"#, "/a"),
+            (r#"{"a": 1e-99999999999}"#, "/a"),
+            (r#"{"a": [1, 9007199254740993]}"#, "/a/1"),
+            (r#"{"a": {"b": -9007199254740993}}"#, "/a/b"),
+            (r#"{"a": 123456789012345678901234567890}"#, "/a"),
+            (long.as_str(), "/a"),
+            (r#"{"a": "\ud800"}"#, "/a"),
+            (r#"{"a": "x\udfff y"}"#, "/a"),
+            (r#"{"a": ["\ud800\u0041"]}"#, "/a/0"),
+            (r#"{"a": "\udc00\ud800"}"#, "/a"),
+            (r#"{"a~b/c": "\ud83d"}"#, "/a~0b~1c"),
+            (r#"{"\ud800": 1}"#, ""),
+        ] {
+            let problems = read::<Doc>(text, true).err().unwrap_or_default();
+            assert_eq!(problems.len(), 1, "{text}: {problems:?}");
+            assert_eq!(problems[0].pointer, pointer, "{text}");
+            assert!(problems[0].syntax, "{text}");
+        }
+        for fine in [
+            "9007199254740992",
+            "-9007199254740992",
+            "0",
+            "-0",
+            "0e99999999999",
+            "1.5e300",
+            "1.7976931348623157e308",
+            "12345678901234567890.5",
+            "1e-300",
+            "0.000001",
+        ] {
+            assert!(faithful_number(fine), "{fine}");
+        }
+        let doc: Doc = read(
+            r#"{"name": "\ud83d\ude00\udbff\udfff", "kind": "small"}"#,
+            true,
+        )
+        .expect("surrogate pairs are characters");
+        assert_eq!(doc.name, "😀\u{10ffff}");
     }
 
     #[test]

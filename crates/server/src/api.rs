@@ -3,6 +3,7 @@
 //! error is JSON naming the problem and its place.
 
 use crate::domains::FullLists;
+use crate::inbox::ConnectInfoOpt;
 use crate::limits::{client_ip, InFlight};
 use crate::spam;
 use crate::store::{Inserted, Moved, StoredLead, Verdict};
@@ -175,7 +176,14 @@ pub async fn create_lead(
         }
     })?;
     if let Some(key) = headers.get("idempotency-key") {
-        if key.as_bytes() != lead.lead_id.as_bytes() {
+        // The same UUID in any letter case (and the header's own white space) is the same
+        // key: `lead.lead_id` is already in canonical lower case.
+        let same = key
+            .to_str()
+            .ok()
+            .and_then(|k| leadmagnet_core::payload::parse_lead_id(k.trim()))
+            .is_some_and(|k| k == lead.lead_id);
+        if !same {
             return Err(ApiError {
                 pointer: Some("/lead_id".into()),
                 ..ApiError::new(
@@ -202,9 +210,11 @@ pub async fn create_lead(
     let answer = Json(json!({ "lead_id": lead.lead_id }));
     let inserted = match check_against_offer(&state, &headers, &lead) {
         Ok(mut verdict) => {
-            // Last, right before storing: a passing proof of work is spent here.
+            // Last, right before storing: a passing proof of work is spent in the lead's
+            // own transaction (a lead that is not stored spends nothing).
             let parts: spam::SpamParts = serde_json::from_slice(&body).unwrap_or_default();
-            verdict.quarantine = spam::verdict(&state.challenges, &parts, now_ms());
+            (verdict.quarantine, verdict.spend) =
+                spam::verdict(&state.challenges, &parts, now_ms());
             // A quarantined lead is kept, but not handed on to a CRM.
             if !verdict.quarantine.is_empty() {
                 verdict.forwards.clear();
@@ -250,6 +260,17 @@ fn check_against_offer(
     lead: &LeadPayload,
 ) -> Result<Verdict, ApiError> {
     let Some(config) = state.offers.get(&lead.offer_id) else {
+        // The offer may be in a file the last load could not read: not a final answer.
+        if state.offers.failing().is_some() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "offers_unavailable",
+                format!(
+                    "the collector cannot read its offer configs right now, so offer \"{}\" cannot be checked; nothing was stored, retry later",
+                    lead.offer_id
+                ),
+            ));
+        }
         return Err(ApiError {
             pointer: Some("/offer_id".into()),
             ..ApiError::new(
@@ -264,8 +285,10 @@ fn check_against_offer(
         });
     };
     // Browsers send Origin on cross-origin POSTs; requests without one are not from a page.
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        let origin = normalize_origin(origin).unwrap_or_default();
+    if let Some(sent) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        // `null` (sandboxed frames, file:// pages, some redirects) and anything else that
+        // is no origin is named as sent.
+        let origin = normalize_origin(sent).unwrap_or_default();
         let allowed = state.allowed_origins.contains(&origin)
             || config
                 .allowed_origins
@@ -275,10 +298,17 @@ fn check_against_offer(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
-                format!(
-                    "pages on {origin} may not send leads for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
-                    lead.offer_id
-                ),
+                if origin.is_empty() {
+                    format!(
+                        "a page with Origin {sent:?} (a sandboxed frame, a file:// page or a privacy redirect) may not send leads for offer \"{}\"; serve the form from a page on an origin in the offer's allowed_origins",
+                        lead.offer_id
+                    )
+                } else {
+                    format!(
+                        "pages on {origin} may not send leads for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
+                        lead.offer_id
+                    )
+                },
             ));
         }
     }
@@ -324,7 +354,16 @@ fn check_against_offer(
             )
         }
     })?;
+    let email = config
+        .fields
+        .iter()
+        .find(|f| f.kind == FieldType::Email)
+        .and_then(|f| match valid.fields().get(&f.id) {
+            Some(leadmagnet_core::FieldValue::Text(e)) => Some(e.clone()),
+            _ => None,
+        });
     let mut verdict = Verdict {
+        email,
         at: leadmagnet_core::time::format_rfc3339(now_ms() as i64),
         forwards: config
             .forward
@@ -406,10 +445,11 @@ pub struct ListQuery {
 /// token only).
 pub async fn list_leads(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let query = admin_query(&state, &headers, query)?;
+    let query = admin_query(&state, peer, &headers, query)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::new(
@@ -476,11 +516,19 @@ pub struct StageMove {
 pub async fn move_stage(
     State(state): State<AppState>,
     Path(lead_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     body: Result<Json<StageMove>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, peer, &headers)?;
     let Json(step) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the stage move is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_move",
@@ -490,6 +538,22 @@ pub async fn move_stage(
             ),
         )
     })?;
+    for (pointer, text) in [
+        ("/stage", Some(step.stage.as_str())),
+        ("/by", Some(step.by.as_str())),
+        ("/reason", step.reason.as_deref()),
+    ] {
+        if text.is_some_and(|t| t.contains('\0')) {
+            return Err(ApiError {
+                pointer: Some(pointer.into()),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_move",
+                    "text with a NUL character (\\u0000) cannot be stored: remove it",
+                )
+            });
+        }
+    }
     if step.by.trim().is_empty() {
         return Err(ApiError {
             pointer: Some("/by".into()),
@@ -533,10 +597,11 @@ pub async fn move_stage(
 /// conversion between neighbouring stages, and the MQLs over their SLA now.
 pub async fn stats(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let query = admin_query(&state, &headers, query)?;
+    let query = admin_query(&state, peer, &headers, query)?;
     let counts = state
         .store
         .stage_counts(query.offer_id.as_deref())
@@ -593,10 +658,11 @@ pub fn waterfall_counts(counts: &[(String, i64)]) -> (serde_json::Value, serde_j
 /// that email, with its forwarding and stage rows, is erased; the log names only how many.
 pub async fn erase(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     query: Result<Query<EraseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let query = admin_query(&state, &headers, query)?;
+    let query = admin_query(&state, peer, &headers, query)?;
     if query.email.trim().is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -624,10 +690,11 @@ pub struct EraseQuery {
 /// first) get a leading `'`.
 pub async fn export_csv(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let query = admin_query(&state, &headers, query)?;
+    let query = admin_query(&state, peer, &headers, query)?;
     csv(&state, &query).await
 }
 
@@ -637,7 +704,7 @@ pub async fn csv(state: &AppState, query: &ListQuery) -> Result<Response, ApiErr
     let leads = listed(state, query, limit).await?;
     let mut field_ids: Vec<String> = Vec::new();
     for lead in &leads {
-        if let Some(fields) = lead.payload["fields"].as_object() {
+        if let Some(fields) = lead.parsed["fields"].as_object() {
             for id in fields.keys() {
                 if !field_ids.contains(id) {
                     field_ids.push(id.clone());
@@ -690,7 +757,7 @@ pub async fn csv(state: &AppState, query: &ListQuery) -> Result<Response, ApiErr
             lead.flags.join(" "),
         ];
         for id in &field_ids {
-            row.push(match &lead.payload["fields"][id] {
+            row.push(match &lead.parsed["fields"][id] {
                 serde_json::Value::String(v) => v.clone(),
                 serde_json::Value::Array(items) => items
                     .iter()
@@ -719,6 +786,19 @@ pub async fn csv(state: &AppState, query: &ListQuery) -> Result<Response, ApiErr
         .into_response())
 }
 
+/// Whether a spreadsheet could take `cell` as a formula: its first character that is not
+/// white space or invisible (spreadsheets skip those) is `=`, `+`, `-` or `@`, in ASCII or
+/// full width (`＝` is read as `=` by some), or it begins with a tab, carriage return or
+/// line feed.
+pub fn spreadsheet_formula(cell: &str) -> bool {
+    if cell.starts_with(['\t', '\r', '\n']) {
+        return true;
+    }
+    cell.chars()
+        .find(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}'))
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣'))
+}
+
 /// One CSV line: every cell quoted, quotes doubled, formula starts neutralised.
 pub fn csv_row(out: &mut String, cells: &[String]) {
     for (i, cell) in cells.iter().enumerate() {
@@ -726,13 +806,37 @@ pub fn csv_row(out: &mut String, cells: &[String]) {
             out.push(',');
         }
         out.push('"');
-        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        if spreadsheet_formula(cell) {
             out.push('\'');
         }
         out.push_str(&cell.replace('"', "\"\""));
         out.push('"');
     }
     out.push_str("\r\n");
+}
+
+/// Refuses (400) a request whose path or query holds a NUL character (`%00`) before any
+/// handler sees it: no database stores one (PostgreSQL's text cannot), and a storage error
+/// would be a 503 that clients retry forever.
+pub async fn refuse_nul(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri().to_string();
+    let has_nul = uri.contains('\0')
+        || uri
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    if has_nul {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "the address holds a NUL character (%00), which nothing here can store or find: remove it",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Unknown API paths answer in JSON like the rest of the API.
@@ -747,16 +851,31 @@ pub async fn not_found() -> ApiError {
 /// The admin's query string: the token first, then the parameters (400 naming the problem).
 fn admin_query<T>(
     state: &AppState,
+    peer: Option<SocketAddr>,
     headers: &HeaderMap,
     query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
-    authorize(state, headers)?;
+    authorize(state, peer, headers)?;
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// The admin token, checked after the client's failed tries (`limits::Throttle`): a client
+/// that sent too many wrong tokens is refused (429 with `Retry-After`) before its token is
+/// even compared.
+fn authorize(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), ApiError> {
+    let client = client_ip(peer, headers, &state.trusted_proxies);
+    if let Some(wait) = client.and_then(|c| state.auth_failures.blocked(c, Instant::now())) {
+        return Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failures",
+                format!("too many wrong tokens from this address; retry in {wait} s"),
+            )
+        });
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -766,6 +885,9 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if bool::from(given.as_bytes().ct_eq(state.admin_token.as_bytes())) && !given.is_empty() {
         Ok(())
     } else {
+        if let Some(c) = client {
+            state.auth_failures.failed(c, Instant::now());
+        }
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

@@ -1,7 +1,7 @@
 //! The router and the server loop, apart from `main` so tests drive them directly.
 
-use crate::inbox::{Sessions, User};
-use crate::limits::{InFlight, RateLimit};
+use crate::inbox::User;
+use crate::limits::{InFlight, RateLimit, Throttle};
 use crate::offers::Offers;
 use crate::spam::Challenges;
 use crate::store::Store;
@@ -10,10 +10,12 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{any, get, post};
 use axum::Router;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// What every request handler may use.
@@ -36,11 +38,15 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     /// The proof-of-work challenges and the fill-time rule (`spam`).
     pub challenges: Arc<Challenges>,
-    /// Logged-in inbox sessions.
-    pub sessions: Arc<Sessions>,
+    /// Failed logins and admin tokens per client (inbox sessions are in the store).
+    pub auth_failures: Arc<Throttle>,
     /// Inbox users besides the admin (`--users`): names and token hashes.
     pub users: Arc<[User]>,
 }
+
+/// Failed logins or admin tokens a client may make per window before it must wait.
+pub const AUTH_FAILURES: u32 = 10;
+pub const AUTH_FAILURE_WINDOW_SECONDS: u64 = 300;
 
 /// Submissions per client and minute when `--rate-limit` is not given.
 pub const DEFAULT_RATE_LIMIT: u32 = 60;
@@ -82,7 +88,10 @@ impl AppState {
                 DEFAULT_POW_MAX_NUMBER,
                 DEFAULT_MIN_FILL_SECONDS * 1000,
             )),
-            sessions: Arc::default(),
+            auth_failures: Arc::new(Throttle::new(
+                AUTH_FAILURES,
+                std::time::Duration::from_secs(AUTH_FAILURE_WINDOW_SECONDS),
+            )),
             users: Arc::from(Vec::new()),
         }
     }
@@ -126,6 +135,7 @@ pub fn app(state: AppState) -> Router {
     let inbox = Router::new()
         .route("/inbox", get(inbox::list))
         .route("/inbox/login", post(inbox::login))
+        .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/leads/{lead_id}/stage", post(inbox::move_stage))
         .route("/inbox/erase", post(inbox::erase))
@@ -136,20 +146,124 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox)
         .merge(api)
         .merge(assets::router(&state.www))
+        .layer(axum::middleware::from_fn(api::refuse_nul))
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` resolves, then lets requests in
-/// flight finish.
+/// How the server treats connections: a slow or idle client, a flood of connections and a
+/// shutdown each end within a bound, so that none can exhaust the process's file
+/// descriptors (which the store and the offer folder need too) or hang a restart.
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// A client must send a request's whole header within this time of the connection's
+    /// first byte, or of the previous response on a kept-alive connection (slowloris,
+    /// idle keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// And its whole body within this time of the header.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog, unaccepted.
+    pub max_connections: usize,
+    /// After `shutdown`, requests in flight get this long to finish; then the server
+    /// returns and open connections are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> ServeLimits {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: default_max_connections(open_files_limit()),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The process's open-file limit (Linux: `/proc/self/limits`), when it can be read.
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Connections to allow with `limit` file descriptors: all but 256 kept for the database,
+/// the offer folder, the widget files and forwarding, at most 10,000 (and at least 16).
+pub fn default_max_connections(limit: Option<u64>) -> usize {
+    let limit = limit.unwrap_or(1024);
+    usize::try_from(limit.saturating_sub(256).clamp(16, 10_000)).unwrap_or(16)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, with the default
+/// [`ServeLimits`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer's address is the client's for the rate limit (see limits::client_ip).
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, state, shutdown, ServeLimits::default()).await
+}
+
+/// Serves `app(state)` on `listener` (HTTP/1.1) within `limits` until `shutdown`
+/// resolves, then lets requests in flight finish for at most `limits.shutdown_grace`.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let router = app(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_read_timeout,
+    ));
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        // A slot first: at the cap, connections wait in the kernel's backlog and hold no
+        // descriptor of this process.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors (EMFILE/ENFILE) or a connection reset before it
+                    // was accepted: wait a little, never end the server for it.
+                    eprintln!("leadmagnet: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), request.map(axum::body::Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that went away or timed out ends its own connection, nothing else.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "leadmagnet: connections still open {} s after shutdown were dropped",
+            limits.shutdown_grace.as_secs()
+        );
+    }
+    Ok(())
 }

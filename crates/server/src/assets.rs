@@ -5,7 +5,10 @@
 //! as `application/wasm`. Content-hashed files never change, so they are cached forever;
 //! the loader `leadmagnet.js` keeps a stable name and a short cache life.
 //! Our own HTML pages get a strict CSP, proving the widget runs under one. Everything is
-//! sent compressed when the browser accepts it.
+//! sent compressed when the browser accepts it; text is labelled UTF-8.
+//!
+//! Only regular files inside the folder are served: no dotfiles or dot folders (`.env`,
+//! `.git/`), and nothing a symbolic link leads to outside the folder.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -24,6 +27,49 @@ base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// Response header saying the collector checked the offer config it serves (with the full
 /// core checks, `leadmagnet validate`'s): the widget then needs no checker of its own.
 pub const CHECKED_HEADER: &str = "leadmagnet-checked";
+
+/// Whether the URL path (percent-encoded, as requested) names a regular file inside
+/// `root` (or a folder there with an `index.html`): no segment starting with a dot, and
+/// the real path, every link followed, inside the real root.
+pub fn servable(root: &Path, url_path: &str) -> bool {
+    let Some(decoded) = percent_decode(url_path) else {
+        return false;
+    };
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments
+        .iter()
+        .any(|s| s.starts_with('.') || s.contains('\\') || s.contains('\0'))
+    {
+        return false;
+    }
+    let Ok(real_root) = root.canonicalize() else {
+        return false;
+    };
+    let mut path = real_root.join(segments.join("/"));
+    if path.is_dir() {
+        path.push("index.html");
+    }
+    path.canonicalize()
+        .is_ok_and(|real| real.starts_with(&real_root) && real.is_file())
+}
+
+/// `%XX` escapes decoded; `None` for a broken escape or a result that is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 pub fn router(www: &Path) -> Router {
     // The widget build writes `.br` and `.gz` beside each file in dist/ (brotli -11, the
@@ -45,6 +91,28 @@ pub fn router(www: &Path) -> Router {
         .fallback_service(files)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(headers))
+        .layer(middleware::from_fn_with_state(
+            www.to_owned(),
+            only_regular_files_inside,
+        ))
+}
+
+/// 404 for anything [`servable`] refuses, before `ServeDir` looks (it follows links).
+async fn only_regular_files_inside(
+    axum::extract::State(root): axum::extract::State<std::path::PathBuf>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path().to_owned();
+    let ok = tokio::task::spawn_blocking(move || servable(&root, &path))
+        .await
+        .unwrap_or(false);
+    if ok {
+        next.run(request).await
+    } else {
+        (axum::http::StatusCode::NOT_FOUND, "not found\n").into_response()
+    }
 }
 
 /// An offer config from `www/offers/`, checked on every request (configs are small, and
@@ -61,11 +129,16 @@ async fn offer_config(dir: std::path::PathBuf, name: String) -> Response {
         true => tokio::fs::read_to_string(dir.join(&name)).await.ok(),
         false => None,
     };
+    // Links out of the folder were refused by `only_regular_files_inside` around this.
     let Some(text) = text else {
         return (axum::http::StatusCode::NOT_FOUND, "no such offer config\n").into_response();
     };
     let checked = leadmagnet_core::parse_offer(&text).is_ok();
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], text).into_response();
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        text,
+    )
+        .into_response();
     let h = response.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -83,12 +156,21 @@ async fn headers(request: Request, next: Next) -> Response {
     if !response.status().is_success() {
         return response;
     }
-    let is_html = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+        .unwrap_or("")
+        .to_owned();
+    let is_html = content_type.starts_with("text/html");
     let h = response.headers_mut();
+    // Every text file here is UTF-8; without the label a browser may guess otherwise
+    // (and the demo pages hold German text).
+    if content_type.starts_with("text/") && !content_type.contains("charset") {
+        if let Ok(labelled) = HeaderValue::from_str(&format!("{content_type}; charset=utf-8")) {
+            h.insert(header::CONTENT_TYPE, labelled);
+        }
+    }
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

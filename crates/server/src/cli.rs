@@ -7,7 +7,7 @@ use crate::offers::Offers;
 use crate::spam::Challenges;
 use crate::store::{Store, DEFAULT_DATABASE_URL};
 use crate::{
-    random_key, serve, AppState, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
+    random_key, serve_with, AppState, ServeLimits, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
     DEFAULT_RATE_LIMIT,
 };
 use clap::{Parser, Subcommand};
@@ -116,6 +116,14 @@ struct ServeArgs {
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
     demo: bool,
+    /// Connections served at once; more wait unaccepted (default: the open-file limit
+    /// less 256 kept for the database and files, at most 10,000).
+    #[arg(long, env = "LEADMAGNET_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a client has to send a request's header (also how long an idle kept-alive
+    /// connection stays open).
+    #[arg(long, env = "LEADMAGNET_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -167,7 +175,11 @@ pub fn main() -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> Result<(), String> {
-    let admin_token = admin_token(std::env::var("LEADMAGNET_ADMIN_TOKEN").ok(), args.demo)?;
+    let from_env = std::env::var("LEADMAGNET_ADMIN_TOKEN").ok();
+    // A token from the environment is the operator's secret: never printed (logs are read
+    // by more people than the token is meant for). Only a throwaway demo token is shown.
+    let token_given = from_env.as_deref().is_some_and(|t| !t.is_empty());
+    let admin_token = admin_token(from_env, args.demo)?;
     let challenge_key = challenge_key(std::env::var("LEADMAGNET_CHALLENGE_SECRET").ok())?;
     let users = match &args.users {
         Some(path) => std::fs::read_to_string(path)
@@ -227,13 +239,21 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     println!("Leadmagnet collector listening on {url}");
     println!("  demo page:   {url}");
     println!("  leads API:   {url}api/v1/leads");
-    println!("  admin token: {admin_token}");
+    let (shown_token, curl_token) = if token_given {
+        (
+            "from LEADMAGNET_ADMIN_TOKEN (not shown)".to_owned(),
+            "$LEADMAGNET_ADMIN_TOKEN".to_owned(),
+        )
+    } else {
+        (admin_token.clone(), admin_token.clone())
+    };
+    println!("  admin token: {shown_token}");
     println!(
         "  database:    {} ({} leads)",
         args.database_url,
         store.count().await.unwrap_or(0)
     );
-    println!("  try:         curl -H 'Authorization: Bearer {admin_token}' {url}api/v1/leads");
+    println!("  try:         curl -H \"Authorization: Bearer {curl_token}\" {url}api/v1/leads");
     let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
     state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
     state.users = Arc::from(users);
@@ -249,7 +269,19 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         state.offers.ids().join(", ")
     );
     crate::forward::spawn(state.clone(), crate::forward::Forwarder::from_env());
-    serve(listener, state, shutdown_signal())
+    let mut limits = ServeLimits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        ..ServeLimits::default()
+    };
+    if let Some(max) = args.max_connections {
+        limits.max_connections = max.max(1);
+    }
+    println!(
+        "  limits:      {} connections, {} s to send a header",
+        limits.max_connections,
+        limits.header_read_timeout.as_secs()
+    );
+    serve_with(listener, state, shutdown_signal(), limits)
         .await
         .map_err(|e| format!("server stopped: {e}"))
 }

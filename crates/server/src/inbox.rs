@@ -2,8 +2,12 @@
 //! of script (a strict CSP allows none), behind a login with the admin token.
 //!
 //! - Login: the token, compared in constant time, starts a session (a random id in an
-//!   `HttpOnly`, `SameSite=Strict` cookie, kept in memory for 12 hours); each session has
-//!   its own CSRF token, required by every form that changes something.
+//!   `HttpOnly`, `SameSite=Strict` cookie, `Secure` when the request came over HTTPS
+//!   through a trusted proxy). Sessions are rows in the database (only the id's SHA-256),
+//!   so a restart keeps them and every collector sharing the database serves them; they
+//!   last 12 hours or until logout. Each has its own CSRF token, required by every form
+//!   that changes something; the login form has one too (a cookie it must match), and
+//!   failed logins are throttled per client (429 with `Retry-After`).
 //! - The list (filters: offer, stage, quarantined; newest first) with grade, matrix, queue,
 //!   SLA state, and links to the CSV export; a lead's page with its fields, both scores
 //!   and the breakdown, attribution, events, consent record, flags, forwarding and stage
@@ -17,9 +21,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use crate::limits::client_ip;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 /// The inbox pages' CSP: no scripts at all, styles only from the page itself.
@@ -27,17 +32,6 @@ pub const INBOX_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form
                              frame-ancestors 'none'; base-uri 'none'";
 const SESSION_HOURS: u64 = 12;
 const COOKIE: &str = "lm_inbox";
-
-/// A logged-in session: its CSRF token, who it is, and until when it lasts.
-struct Session {
-    csrf: String,
-    user: String,
-    until: Instant,
-}
-
-/// Logged-in sessions by id.
-#[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, Session>>);
 
 /// An inbox user from `--users`: a name, and the SHA-256 (hex) of their token, so the
 /// users file holds no secret.
@@ -102,54 +96,97 @@ pub fn user_for(state: &AppState, token: &str) -> Option<String> {
         .map(|u| u.name.clone())
 }
 
-impl Sessions {
-    fn start(&self, user: &str) -> Option<(String, String)> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).ok()?;
-        let hex = leadmagnet_core::pow::hex(&bytes);
-        let (id, csrf) = hex.split_at(32);
-        let mut map = match self.0.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        let now = Instant::now();
-        map.retain(|_, s| s.until > now);
-        map.insert(
-            id.to_owned(),
-            Session {
-                csrf: csrf.to_owned(),
-                user: user.to_owned(),
-                until: now + Duration::from_secs(SESSION_HOURS * 3600),
-            },
-        );
-        Some((id.to_owned(), csrf.to_owned()))
-    }
+/// The cookie holding the login form's CSRF token until the login.
+const LOGIN_COOKIE: &str = "lm_login";
 
-    /// The session's CSRF token, when the request carries a live session cookie.
-    fn csrf(&self, headers: &HeaderMap) -> Option<String> {
-        self.session(headers).map(|(csrf, _)| csrf)
-    }
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 
-    /// The session's CSRF token and user, when the request carries a live session cookie.
-    fn session(&self, headers: &HeaderMap) -> Option<(String, String)> {
-        let id = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| {
-                c.trim()
-                    .strip_prefix(&format!("{COOKIE}="))
-                    .map(str::to_owned)
-            })?;
-        let map = match self.0.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        map.get(&id)
-            .filter(|s| s.until > Instant::now())
-            .map(|s| (s.csrf.clone(), s.user.clone()))
+/// 32 random bytes as hex, or `None` without randomness.
+fn random_hex() -> Option<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(leadmagnet_core::pow::hex(&bytes))
+}
+
+fn sha256_hex(text: &str) -> String {
+    leadmagnet_core::pow::hex(&leadmagnet_core::pow::sha256(text.as_bytes()))
+}
+
+/// The value of cookie `name` in the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+}
+
+/// A `Set-Cookie` value for the inbox: `HttpOnly`, `SameSite=Strict`, `Path=/inbox`, and
+/// `Secure` when the request came over HTTPS (`max_age` 0 deletes the cookie).
+fn set_cookie(secure: bool, name: &str, value: &str, max_age: u64) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/inbox; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+/// Whether the request reached the proxy in front of the collector over HTTPS: only a
+/// trusted proxy's `X-Forwarded-Proto` (or `Forwarded: proto=`) is believed; the collector
+/// itself speaks plain HTTP.
+pub fn over_https(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let Some(peer) = peer else { return false };
+    if !state.trusted_proxies.contains(&peer.ip()) {
+        return false;
     }
+    let forwarded_proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next_back())
+        .map(|v| v.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get("forwarded")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next_back())
+        .map(|v| {
+            v.split(';').any(|kv| {
+                kv.trim()
+                    .to_ascii_lowercase()
+                    .strip_prefix("proto=")
+                    .is_some_and(|p| p.trim_matches('"') == "https")
+            })
+        });
+    forwarded_proto.or(forwarded).unwrap_or(false)
+}
+
+/// The request's live session as (CSRF token, user); `Err` is the page to answer when the
+/// session store cannot be read (503: a lost database connection logs no one out).
+async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, String)>, Box<Response>> {
+    let Some(id) = cookie(headers, COOKIE) else {
+        return Ok(None);
+    };
+    state
+        .store
+        .session(&sha256_hex(&id), now_s())
+        .await
+        .map_err(|_| {
+            Box::new(page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Inbox",
+                "<p>The lead store is unavailable; try again in a moment.</p>",
+            ))
+        })
 }
 
 /// `&`, `<`, `>`, `"` and `'` as entities: stored values are text, never markup.
@@ -204,49 +241,187 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dde2e8;verti
 form.inline{display:inline}label{margin-right:.75rem}pre{white-space:pre-wrap;word-break:break-word;\
 background:#f5f7f9;padding:.5rem}button{font:inherit;padding:.25rem .75rem}";
 
-fn login_form(message: &str) -> Response {
+/// The login form with a fresh CSRF token, set in a cookie it must match on `POST`
+/// (a page elsewhere cannot log a visitor into an account of its choosing).
+fn login_form(secure: bool, status: StatusCode, message: &str) -> Response {
     let note = if message.is_empty() {
         String::new()
     } else {
         format!("<p role=\"alert\">{}</p>", escape(message))
     };
-    page(
-        if message.is_empty() { StatusCode::OK } else { StatusCode::UNAUTHORIZED },
+    let Some(token) = random_hex() else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Log in",
+            "<p>No randomness for a login form.</p>",
+        );
+    };
+    let mut response = page(
+        status,
         "Log in",
         &format!(
             "<h1>Log in</h1>{note}<form method=\"post\" action=\"/inbox/login\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
              <label for=\"token\">Your token</label> \
              <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required> \
              <button type=\"submit\">Log in</button></form>"
         ),
-    )
+    );
+    if let Some(cookie) = set_cookie(secure, LOGIN_COOKIE, &token, 3600) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The login form for a request without a session.
+fn log_in(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Response {
+    login_form(over_https(state, peer, headers), StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 pub struct Login {
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `POST /inbox/login`: the admin token, or a user's token (`--users`), starts a session.
-pub async fn login(State(state): State<AppState>, Form(form): Form<Login>) -> Response {
+/// The form's CSRF token must match its cookie; failures count against the client
+/// (`limits::Throttle`), which is refused for a while after too many.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    Form(form): Form<Login>,
+) -> Response {
+    let secure = over_https(&state, peer, &headers);
+    let client = client_ip(peer, &headers, &state.trusted_proxies);
+    if let Some(wait) = client.and_then(|c| state.auth_failures.blocked(c, Instant::now())) {
+        let mut response = login_form(
+            secure,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many failed logins from your address: try again in {wait} s."),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return response;
+    }
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if form.csrf.is_empty() || !bool::from(form.csrf.as_bytes().ct_eq(expected.as_bytes())) {
+        return login_form(
+            secure,
+            StatusCode::FORBIDDEN,
+            "This login form has expired (or came from another site): log in again here.",
+        );
+    }
     let Some(user) = user_for(&state, &form.token) else {
-        return login_form("That token is not right.");
+        if let Some(c) = client {
+            state.auth_failures.failed(c, Instant::now());
+        }
+        return login_form(secure, StatusCode::UNAUTHORIZED, "That token is not right.");
     };
-    let Some((id, _)) = state.sessions.start(&user) else {
+    let (Some(id), Some(csrf)) = (random_hex(), random_hex()) else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Log in",
             "<p>No randomness for a session.</p>",
         );
     };
+    let expires = now_s() + (SESSION_HOURS * 3600) as i64;
+    if state
+        .store
+        .start_session(&sha256_hex(&id), &user, &csrf, expires)
+        .await
+        .is_err()
+    {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Log in",
+            "<p>The lead store is unavailable; try again in a moment.</p>",
+        );
+    }
     let mut response = Redirect::to("/inbox").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; Path=/inbox; HttpOnly; SameSite=Strict; Max-Age={}",
-        SESSION_HOURS * 3600
-    )) {
+    for cookie in [
+        set_cookie(secure, COOKIE, &id, SESSION_HOURS * 3600),
+        set_cookie(secure, LOGIN_COOKIE, "", 0),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct Logout {
+    csrf: String,
+}
+
+/// `POST /inbox/logout` (CSRF-checked): ends the session everywhere and clears its cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    Form(form): Form<Logout>,
+) -> Response {
+    if let Err(refused) = posted_by(&state, &headers, &form.csrf, "").await {
+        return *refused;
+    }
+    if let Some(id) = cookie(&headers, COOKIE) {
+        if state.store.end_session(&sha256_hex(&id)).await.is_err() {
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Log out",
+                "<p>The lead store is unavailable; you are still logged in. Try again in a moment.</p>",
+            );
+        }
+    }
+    let mut response = Redirect::to("/inbox").into_response();
+    if let Some(cookie) = set_cookie(over_https(&state, peer, &headers), COOKIE, "", 0) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// A 422 page when a form's text holds a NUL character, which no database here stores.
+fn refuse_nul(texts: &[&str]) -> Option<Response> {
+    texts.iter().any(|t| t.contains('\0')).then(|| {
+        page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Refused",
+            "<p>The form held a NUL character, which cannot be stored; nothing was changed.</p>",
+        )
+    })
+}
+
+/// The log-out button, on every page of a session.
+fn logout_form(csrf: &str) -> String {
+    format!(
+        "<form class=\"inline logout\" method=\"post\" action=\"/inbox/logout\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Log out</button></form>",
+        escape(csrf)
+    )
+}
+
+/// The peer's address when the server provides it (tests through `oneshot` do not).
+pub struct ConnectInfoOpt(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConnectInfoOpt {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ConnectInfoOpt(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
 }
 
 /// The filters of an inbox page's query string; empty ones mean "all".
@@ -263,12 +438,15 @@ fn filters(params: &HashMap<String, String>) -> ListQuery {
 /// `GET /inbox`: the list, or the login form without a session.
 pub async fn list(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = filters(&params);
-    let Some((_, user)) = state.sessions.session(&headers) else {
-        return login_form("");
+    let (csrf, user) = match session(&state, &headers).await {
+        Ok(Some(live)) => live,
+        Ok(None) => return log_in(&state, peer, &headers),
+        Err(unavailable) => return *unavailable,
     };
     let leads = match api::listed(&state, &query, 500).await {
         Ok(leads) => leads,
@@ -338,7 +516,7 @@ pub async fn list(
             Some(Value::Null) | None => String::new(),
             Some(other) => escape(&other.to_string()),
         };
-        let email = lead.payload["fields"]["email"].as_str().unwrap_or("");
+        let email = lead.parsed["fields"]["email"].as_str().unwrap_or("");
         let sla = match (&lead.sla_due_at, lead.overdue) {
             (Some(due), true) => format!(
                 "<span class=\"overdue\">overdue since {}</span>",
@@ -392,7 +570,7 @@ pub async fn list(
         StatusCode::OK,
         "Leads",
         &format!(
-            "<h1>Leads</h1><p>Logged in as {who}.</p><form method=\"get\" action=\"/inbox\">\
+            "<h1>Leads</h1><p>Logged in as {who}. {logout}</p><form method=\"get\" action=\"/inbox\">\
              <label>Offer <select name=\"offer_id\"><option value=\"\">all</option>{offers}</select></label>\
              <label>Stage <select name=\"stage\"><option value=\"\">all</option>{stages}</select></label>\
              <label>Quarantined <select name=\"quarantined\"><option value=\"\">either</option>\
@@ -402,6 +580,7 @@ pub async fn list(
              <table><thead><tr><th>Email</th><th>Offer</th><th>Stage</th><th>Matrix</th><th>Total</th>\
              <th>Queue</th><th>SLA</th><th>Quarantine</th><th>Received</th></tr></thead><tbody>{rows}</tbody></table>",
             n = leads.len(),
+            logout = logout_form(&csrf),
             who = escape(&user),
             export = escape(&export),
             qt = if q == Some("true") { " selected" } else { "" },
@@ -426,9 +605,12 @@ pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(lead_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
 ) -> Response {
-    let Some((csrf, user)) = state.sessions.session(&headers) else {
-        return login_form("");
+    let (csrf, user) = match session(&state, &headers).await {
+        Ok(Some(live)) => live,
+        Ok(None) => return log_in(&state, peer, &headers),
+        Err(unavailable) => return *unavailable,
     };
     let mut lead = match state.store.lead(&lead_id).await {
         Ok(Some(lead)) => lead,
@@ -453,7 +635,7 @@ pub async fn detail(
         .stage_history(&lead_id)
         .await
         .unwrap_or_default();
-    let fields: String = lead.payload["fields"]
+    let fields: String = lead.parsed["fields"]
         .as_object()
         .map(|f| {
             f.iter()
@@ -499,7 +681,7 @@ pub async fn detail(
     let forwards = serde_json::to_value(&lead.forwards).unwrap_or(Value::Null);
     // Erasure cannot be undone: only the admin gets the form, and it wants the address
     // typed again.
-    let erase = match lead.payload["fields"]["email"].as_str() {
+    let erase = match lead.parsed["fields"]["email"].as_str() {
         Some(email) if user == ADMIN => format!(
             "<h2>Erase (right to be forgotten)</h2>\
              <form method=\"post\" action=\"/inbox/erase\">\
@@ -515,7 +697,7 @@ pub async fn detail(
         StatusCode::OK,
         "Lead",
         &format!(
-            "<h1>{email}</h1><p>Offer {offer} · stage <strong>{stage}</strong>{sla} · received {received}</p>\
+            "<h1>{email}</h1><p>{logout}</p><p>Offer {offer} · stage <strong>{stage}</strong>{sla} · received {received}</p>\
              <h2>Move</h2><p>{moves}</p><h2>Fields</h2><table>{fields}</table>\
              <h2>Score (collector)</h2><pre>{server}</pre><h2>Score (browser)</h2><pre>{client}</pre>\
              <h2>Flags and quarantine</h2><pre>{flags} {quarantine}</pre>\
@@ -523,19 +705,20 @@ pub async fn detail(
              <h2>Forwarding</h2><pre>{forwards}</pre>\
              <h2>Attribution</h2><pre>{attribution}</pre><h2>Events</h2><pre>{events}</pre>\
              <h2>Consent</h2><pre>{consent}</pre>{erase}",
-            email = escape(lead.payload["fields"]["email"].as_str().unwrap_or(&lead.lead_id)),
+            logout = logout_form(&csrf),
+            email = escape(lead.parsed["fields"]["email"].as_str().unwrap_or(&lead.lead_id)),
             offer = escape(&lead.offer_id),
             stage = escape(&lead.stage),
             sla = if lead.overdue { " · <span class=\"overdue\">SLA overdue</span>" } else { "" },
             received = escape(&lead.received_at),
             server = json(lead.server_score.as_ref().unwrap_or(&Value::Null)),
-            client = json(&lead.payload["score"]),
+            client = json(&lead.parsed["score"]),
             flags = escape(&lead.flags.join(", ")),
             quarantine = escape(&lead.quarantine.clone().unwrap_or_default().join(", ")),
             forwards = json(&forwards),
-            attribution = json(&lead.payload["attribution"]),
-            events = json(&lead.payload["events"]),
-            consent = json(&lead.payload["consent"]),
+            attribution = json(&lead.parsed["attribution"]),
+            events = json(&lead.parsed["events"]),
+            consent = json(&lead.parsed["consent"]),
         ),
     )
 }
@@ -543,16 +726,18 @@ pub async fn detail(
 /// The logged-in user behind a form that changes something, if the form carries the
 /// session's CSRF token (compared in constant time); else the page that refuses it
 /// (`then` ends the log-in-again message).
-fn posted_by(
+async fn posted_by(
     state: &AppState,
     headers: &HeaderMap,
     csrf: &str,
     then: &str,
 ) -> Result<String, Box<Response>> {
-    let Some((session_csrf, user)) = state.sessions.session(headers) else {
-        return Err(Box::new(login_form(&format!(
-            "Your session has ended: log in again{then}."
-        ))));
+    let Some((session_csrf, user)) = session(state, headers).await? else {
+        return Err(Box::new(login_form(
+            false,
+            StatusCode::UNAUTHORIZED,
+            &format!("Your session has ended: log in again{then}."),
+        )));
     };
     if !bool::from(csrf.as_bytes().ct_eq(session_csrf.as_bytes())) {
         return Err(Box::new(page(
@@ -579,10 +764,13 @@ pub async fn erase(
     headers: HeaderMap,
     Form(form): Form<EraseForm>,
 ) -> Response {
-    let user = match posted_by(&state, &headers, &form.csrf, "") {
+    let user = match posted_by(&state, &headers, &form.csrf, "").await {
         Ok(user) => user,
         Err(refused) => return *refused,
     };
+    if let Some(refused) = refuse_nul(&[&form.email, &form.confirm]) {
+        return refused;
+    }
     if user != ADMIN {
         return page(
             StatusCode::FORBIDDEN,
@@ -591,7 +779,8 @@ pub async fn erase(
         );
     }
     let email = form.email.trim();
-    if email.is_empty() || !form.confirm.trim().eq_ignore_ascii_case(email) {
+    let key = leadmagnet_core::email::key;
+    if key(email).is_empty() || key(&form.confirm) != key(email) {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Not erased",
@@ -636,10 +825,13 @@ pub async fn move_stage(
     Form(form): Form<StageForm>,
 ) -> Response {
     // Who made the move is who is logged in, never what a form says.
-    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move") {
+    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move").await {
         Ok(user) => user,
         Err(refused) => return *refused,
     };
+    if let Some(refused) = refuse_nul(&[&form.stage, form.reason.as_deref().unwrap_or("")]) {
+        return refused;
+    }
     let at = leadmagnet_core::time::format_rfc3339(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -677,12 +869,15 @@ pub async fn move_stage(
 /// `GET /inbox/export.csv`: the CSV export for a logged-in session.
 pub async fn export(
     State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = filters(&params);
-    if state.sessions.csrf(&headers).is_none() {
-        return login_form("");
+    match session(&state, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return log_in(&state, peer, &headers),
+        Err(unavailable) => return *unavailable,
     }
     match api::csv(&state, &query).await {
         Ok(response) => response,

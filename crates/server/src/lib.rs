@@ -31,6 +31,7 @@ pub mod store;
 
 mod app;
 pub use app::{
-    app, random_key, serve, AppState, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
+    app, default_max_connections, open_files_limit, random_key, serve, serve_with, AppState,
+    ServeLimits, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
     DEFAULT_RATE_LIMIT,
 };

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A token bucket per client address: `per_minute` submissions, refilled evenly, with a
 /// burst of the same size. 0 turns the limit off.
@@ -52,6 +52,56 @@ impl RateLimit {
         } else {
             Err(((1.0 - *tokens) / per_second).ceil().max(1.0) as u64)
         }
+    }
+}
+
+/// Failed logins and failed API tokens per client address: after `max` failures, the
+/// client is refused (429 with `Retry-After`) until `window` has passed since its first
+/// failure, whatever it sends, so a token cannot be guessed at network speed. Per process:
+/// behind a load balancer each instance counts on its own, which multiplies the budget by
+/// the number of instances and no more.
+pub struct Throttle {
+    max: u32,
+    window: Duration,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Throttle {
+    pub fn new(max: u32, window: Duration) -> Throttle {
+        Throttle {
+            max,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds until `client` may try again, when it has used up its failures.
+    pub fn blocked(&self, client: IpAddr, now: Instant) -> Option<u64> {
+        let failures = match self.failures.lock() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (count, since) = failures.get(&client)?;
+        let ends = *since + self.window;
+        (*count >= self.max && ends > now)
+            .then(|| ends.duration_since(now).as_secs_f64().ceil().max(1.0) as u64)
+    }
+
+    /// Counts a failure of `client`.
+    pub fn failed(&self, client: IpAddr, now: Instant) {
+        let mut failures = match self.failures.lock() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if failures.len() >= MAX_TRACKED_CLIENTS {
+            let window = self.window;
+            failures.retain(|_, (_, since)| *since + window > now);
+        }
+        let entry = failures.entry(client).or_insert((0, now));
+        if entry.1 + self.window <= now {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
     }
 }
 
@@ -115,6 +165,22 @@ impl Drop for InFlightGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_block_a_client_for_the_rest_of_the_window() {
+        let throttle = Throttle::new(3, Duration::from_secs(60));
+        let (a, b): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert_eq!(throttle.blocked(a, t0), None, "after {i} failures");
+            throttle.failed(a, t0 + Duration::from_secs(i));
+        }
+        assert_eq!(throttle.blocked(a, t0 + Duration::from_secs(10)), Some(50));
+        assert_eq!(throttle.blocked(b, t0), None, "per client");
+        assert_eq!(throttle.blocked(a, t0 + Duration::from_secs(60)), None);
+        throttle.failed(a, t0 + Duration::from_secs(61));
+        assert_eq!(throttle.blocked(a, t0 + Duration::from_secs(62)), None, "a new window");
+    }
     use std::time::Duration;
 
     #[test]

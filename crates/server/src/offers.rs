@@ -2,6 +2,12 @@
 //! `www/offers`) at start, and again when a file in it changes (polled) or on SIGHUP.
 //! Leads are checked and scored against these; a config with problems is left out (its
 //! leads are refused as for an unknown offer) and every problem is printed once per load.
+//!
+//! A load that cannot *read* the folder or one of its files (no free file descriptors, a
+//! permission, a folder being replaced) changes nothing: the last good catalogue stays,
+//! the error is logged, and until a load succeeds a lead for an offer the collector does
+//! not know is answered 503 (retry), never a final 422 — the offer may be the one that
+//! could not be read.
 
 use leadmagnet_core::config::{normalize_origin, OfferConfig};
 use std::collections::HashMap;
@@ -22,6 +28,8 @@ struct Catalogue {
 pub struct Offers {
     dir: PathBuf,
     current: RwLock<Arc<Catalogue>>,
+    /// The last load's read error, while it lasts.
+    failing: RwLock<Option<String>>,
 }
 
 impl Offers {
@@ -30,8 +38,13 @@ impl Offers {
         let offers = Offers {
             dir: dir.to_owned(),
             current: RwLock::new(Arc::new(Catalogue::default())),
+            failing: RwLock::new(None),
         };
-        offers.reload();
+        // A folder that is not there at start is an empty catalogue (the CLI warns); one
+        // that goes missing later is a failed load.
+        if dir.exists() {
+            offers.reload();
+        }
         offers
     }
 
@@ -64,20 +77,54 @@ impl Offers {
         self.catalogue().origins.iter().any(|o| o == origin)
     }
 
-    /// Reads the folder again; returns how many offers are known now.
+    /// Reads the folder again; returns how many offers are known now. When the folder or
+    /// a file in it cannot be read, the catalogue stays as it was and the error is logged
+    /// and kept ([`Offers::failing`]) until a load succeeds.
     pub fn reload(&self) -> usize {
-        let next = Arc::new(read_dir(&self.dir));
-        let count = next.by_id.len();
-        match self.current.write() {
-            Ok(mut c) => *c = next,
-            Err(poisoned) => *poisoned.into_inner() = next,
+        match read_dir(&self.dir) {
+            Ok(next) => {
+                let next = Arc::new(next);
+                let count = next.by_id.len();
+                match self.current.write() {
+                    Ok(mut c) => *c = next,
+                    Err(poisoned) => *poisoned.into_inner() = next,
+                }
+                self.set_failing(None);
+                count
+            }
+            Err(e) => {
+                eprintln!(
+                    "leadmagnet: error: cannot read the offer configs in {} ({e}); the {} offer(s) read before stay in use",
+                    self.dir.display(),
+                    self.catalogue().by_id.len()
+                );
+                self.set_failing(Some(e));
+                self.catalogue().by_id.len()
+            }
         }
-        count
     }
 
-    /// Reads the folder again if a file was added, removed or changed since the last load.
+    fn set_failing(&self, error: Option<String>) {
+        match self.failing.write() {
+            Ok(mut f) => *f = error,
+            Err(poisoned) => *poisoned.into_inner() = error,
+        }
+    }
+
+    /// Why the last load could not read the folder, while no load since has succeeded: a
+    /// lead for an offer not in the catalogue may belong to an unread file then.
+    pub fn failing(&self) -> Option<String> {
+        match self.failing.read() {
+            Ok(f) => f.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads the folder again if a file was added, removed or changed since the last load,
+    /// or the last load failed.
     pub fn reload_if_changed(&self) -> bool {
-        if stamp(&self.dir) == self.catalogue().stamp {
+        let unchanged = stamp(&self.dir).is_ok_and(|now| now == self.catalogue().stamp);
+        if unchanged && self.failing().is_none() {
             return false;
         }
         self.reload();
@@ -85,20 +132,22 @@ impl Offers {
     }
 }
 
-fn config_files(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+/// The folder's `*.json` files, sorted; an error when the folder cannot be listed.
+fn config_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let listing = std::fs::read_dir(dir).map_err(|e| e.to_string())?;
+    let mut paths = Vec::new();
+    for entry in listing {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            paths.push(path);
+        }
+    }
     paths.sort();
-    paths
+    Ok(paths)
 }
 
-fn stamp(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
-    config_files(dir)
+fn stamp(dir: &Path) -> Result<Vec<(PathBuf, Option<SystemTime>, u64)>, String> {
+    Ok(config_files(dir)?
         .into_iter()
         .map(|p| {
             let meta = std::fs::metadata(&p).ok();
@@ -106,21 +155,34 @@ fn stamp(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
             let len = meta.map_or(0, |m| m.len());
             (p, modified, len)
         })
-        .collect()
+        .collect())
 }
 
-fn read_dir(dir: &Path) -> Catalogue {
+/// One load: every readable config, its problems printed; `Err` when the folder or a file
+/// in it could not be read at all (then nothing of this load is used).
+fn read_dir(dir: &Path) -> Result<Catalogue, String> {
     let mut catalogue = Catalogue {
-        stamp: stamp(dir),
+        stamp: stamp(dir)?,
         ..Catalogue::default()
     };
-    for path in config_files(dir) {
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| vec![format!("cannot read: {e}")])
-            .and_then(|text| {
-                leadmagnet_core::parse_offer(&text)
-                    .map_err(|problems| problems.iter().map(ToString::to_string).collect())
-            });
+    for path in config_files(dir)? {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            // Gone between the listing and the read: a file being replaced; the next
+            // poll sees the folder as it is then.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            // Not UTF-8 is the file's own problem, not a failure to read it.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                eprintln!(
+                    "leadmagnet: warning: offer config {} is left out (its leads are refused): not UTF-8 text",
+                    path.display()
+                );
+                continue;
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let parsed = leadmagnet_core::parse_offer(&text)
+            .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>());
         match parsed {
             Ok(config) => {
                 if let Some(earlier) = catalogue.by_id.get(&config.id) {
@@ -149,5 +211,5 @@ fn read_dir(dir: &Path) -> Catalogue {
             }
         }
     }
-    catalogue
+    Ok(catalogue)
 }

@@ -6,8 +6,6 @@
 
 use leadmagnet_core::pow::{challenge, hex, hmac_sha256};
 use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
 /// How long a challenge may be used after it was issued.
@@ -19,8 +17,17 @@ pub struct Challenges {
     pub max_number: u32,
     /// Leads sent sooner than this after their challenge was issued are quarantined.
     pub min_fill_ms: u64,
-    /// Signatures of accepted solutions → their expiry (unix seconds): each is good once.
-    used: Mutex<HashMap<String, u64>>,
+}
+
+/// A passing solution, to be spent in the lead's own transaction (`store`): the table of
+/// spent solutions is in the database, so a restart or a second collector sharing it
+/// refuses it too, and a lead that was not stored (503) has spent nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spend {
+    /// The solution's signature: one per challenge.
+    pub signature: String,
+    /// When the challenge expires (unix seconds); the record may go after that.
+    pub expires: u64,
 }
 
 impl Challenges {
@@ -29,17 +36,30 @@ impl Challenges {
             key: key.to_vec(),
             max_number,
             min_fill_ms,
-            used: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A new challenge: `salt` carries a random part, the expiry and the issue time, all
-    /// covered by the signature (the challenge hashes the salt, the signature the challenge).
+    /// What the signature covers: the salt (random part, expiry, issue time), the challenge
+    /// and the number's bound, length-prefixed so that no characters can move from one part
+    /// to another (`salt + number` alone is ambiguous: `issued=…12` + `3` = `issued=…1` +
+    /// `23`).
+    fn sign(&self, salt: &str, challenge: &str) -> String {
+        let signed = format!(
+            "leadmagnet-pow-2\n{}:{salt}\n{}:{challenge}\n{}",
+            salt.len(),
+            challenge.len(),
+            self.max_number
+        );
+        hex(&hmac_sha256(&self.key, signed.as_bytes()))
+    }
+
+    /// A new challenge: `salt` carries a random part, the expiry and the issue time; the
+    /// signature covers the salt, the challenge and `maxnumber`.
     pub fn issue(&self, now_ms: u64, random: [u8; 16], number: u32) -> Value {
         let expires = now_ms / 1000 + CHALLENGE_TTL_SECONDS;
         let salt = format!("{}?expires={expires}&issued={now_ms}", hex(&random));
         let challenge = challenge(&salt, number.min(self.max_number));
-        let signature = hex(&hmac_sha256(&self.key, challenge.as_bytes()));
+        let signature = self.sign(&salt, &challenge);
         json!({
             "algorithm": "SHA-256",
             "challenge": challenge,
@@ -49,60 +69,64 @@ impl Challenges {
         })
     }
 
-    /// Why a lead's `challenge` solution (the payload key, as the widget sends it) does not
-    /// pass, or `None` when it does; a passing solution is spent.
-    pub fn check(&self, solution: Option<&Value>, now_ms: u64) -> Option<&'static str> {
+    /// Whether a lead's `challenge` solution (the payload key, as the widget sends it)
+    /// passes: `Ok(Some(spend))` to spend with the lead, `Ok(None)` when the checks are off,
+    /// `Err(reason)` when it does not pass.
+    pub fn check(&self, solution: Option<&Value>, now_ms: u64) -> Result<Option<Spend>, &'static str> {
         if self.max_number == 0 && self.min_fill_ms == 0 {
-            return None;
+            return Ok(None);
         }
         let Some(solution) = solution else {
-            return Some("no_proof_of_work");
+            return Err("no_proof_of_work");
         };
         let text = |key: &str| solution.get(key).and_then(Value::as_str).unwrap_or("");
         let (salt, given, signature) = (text("salt"), text("challenge"), text("signature"));
-        let expected = hex(&hmac_sha256(&self.key, given.as_bytes()));
+        let expected = self.sign(salt, given);
         if text("algorithm") != "SHA-256"
             || !bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
         {
-            return Some("proof_of_work_tampered");
+            return Err("proof_of_work_tampered");
         }
-        let number = solution.get("number").and_then(Value::as_u64);
-        if number
+        // The salt is the collector's own (signed); read it strictly all the same.
+        let Some((expires, issued)) = salt_times(salt) else {
+            return Err("proof_of_work_tampered");
+        };
+        let number = solution
+            .get("number")
+            .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok())
-            .map(|n| challenge(salt, n))
-            .as_deref()
-            != Some(given)
-        {
-            return Some("proof_of_work_wrong");
+            .filter(|n| *n <= self.max_number);
+        if number.map(|n| challenge(salt, n)).as_deref() != Some(given) {
+            return Err("proof_of_work_wrong");
         }
-        let param = |name: &str| {
-            salt.split_once('?')
-                .map(|(_, query)| query)
-                .unwrap_or("")
-                .split('&')
-                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-                .and_then(|v| v.parse::<u64>().ok())
-        };
-        let (Some(expires), Some(issued)) = (param("expires"), param("issued")) else {
-            return Some("proof_of_work_tampered");
-        };
         if expires < now_ms / 1000 {
-            return Some("proof_of_work_expired");
+            return Err("proof_of_work_expired");
         }
         if issued.saturating_add(self.min_fill_ms) > now_ms {
-            return Some("filled_too_fast");
+            return Err("filled_too_fast");
         }
-        let mut used = match self.used.lock() {
-            Ok(u) => u,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let now_s = now_ms / 1000;
-        used.retain(|_, until| *until >= now_s);
-        if used.insert(signature.to_owned(), expires).is_some() {
-            return Some("proof_of_work_reused");
-        }
-        None
+        Ok(Some(Spend {
+            signature: signature.to_owned(),
+            expires,
+        }))
     }
+}
+
+/// `(expires, issued)` of a salt as [`Challenges::issue`] writes it: 32 hex digits, then
+/// `?expires=<digits>&issued=<digits>`, nothing else.
+fn salt_times(salt: &str) -> Option<(u64, u64)> {
+    let (random, query) = salt.split_once('?')?;
+    let (expires, issued) = query
+        .strip_prefix("expires=")?
+        .split_once("&issued=")?;
+    let number = |d: &str| {
+        (!d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| d.parse::<u64>().ok())
+            .flatten()
+    };
+    (random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(())
+        .and(Some((number(expires)?, number(issued)?)))
 }
 
 /// The parts of a lead's body the spam checks read; serde skips the rest without building
@@ -115,8 +139,13 @@ pub struct SpamParts {
     pub challenge: Option<Value>,
 }
 
-/// The reasons to quarantine a lead (empty: none): its proof of work and its honeypot.
-pub fn verdict(challenges: &Challenges, parts: &SpamParts, now_ms: u64) -> Vec<String> {
+/// The reasons to quarantine a lead (empty: none), from its proof of work and its
+/// honeypot, and the solution to spend with it.
+pub fn verdict(
+    challenges: &Challenges,
+    parts: &SpamParts,
+    now_ms: u64,
+) -> (Vec<String>, Option<Spend>) {
     let mut reasons = Vec::new();
     if parts
         .honeypot
@@ -126,10 +155,13 @@ pub fn verdict(challenges: &Challenges, parts: &SpamParts, now_ms: u64) -> Vec<S
     {
         reasons.push("honeypot_filled".to_owned());
     }
-    if let Some(reason) = challenges.check(parts.challenge.as_ref(), now_ms) {
-        reasons.push(reason.to_owned());
+    match challenges.check(parts.challenge.as_ref(), now_ms) {
+        Ok(spend) => (reasons, spend),
+        Err(reason) => {
+            reasons.push(reason.to_owned());
+            (reasons, None)
+        }
     }
-    reasons
 }
 
 #[cfg(test)]
@@ -138,7 +170,7 @@ mod tests {
 
     const NOW: u64 = 1_795_000_000_000;
 
-    fn solved(c: &Value, number: u32) -> Value {
+    fn solved(c: &Value, number: u64) -> Value {
         let mut s = c.clone();
         s["number"] = json!(number);
         if let Some(o) = s.as_object_mut() {
@@ -147,11 +179,15 @@ mod tests {
         s
     }
 
+    fn salt_of(c: &Value) -> String {
+        c["salt"].as_str().unwrap_or_default().to_owned()
+    }
+
     #[test]
-    fn a_solution_passes_once_in_time_and_never_when_altered() {
+    fn a_solution_passes_in_time_and_never_when_altered() {
         let challenges = Challenges::new(b"test-key-0123456789", 1000, 3000);
         let c = challenges.issue(NOW, [7; 16], 421);
-        let salt = c["salt"].as_str().unwrap_or_default().to_owned();
+        let salt = salt_of(&c);
         let found = leadmagnet_core::pow::solve(
             &salt,
             c["challenge"].as_str().unwrap_or_default(),
@@ -162,46 +198,124 @@ mod tests {
         let good = solved(&c, 421);
         assert_eq!(
             challenges.check(Some(&good), NOW + 1000),
-            Some("filled_too_fast")
+            Err("filled_too_fast")
         );
-        assert_eq!(challenges.check(Some(&good), NOW + 5000), None);
+        let spend = challenges.check(Some(&good), NOW + 5000);
         assert_eq!(
-            challenges.check(Some(&good), NOW + 6000),
-            Some("proof_of_work_reused")
+            spend,
+            Ok(Some(Spend {
+                signature: c["signature"].as_str().unwrap_or_default().to_owned(),
+                expires: NOW / 1000 + CHALLENGE_TTL_SECONDS,
+            }))
         );
-        assert_eq!(challenges.check(None, NOW), Some("no_proof_of_work"));
+        // Spending is the store's job (one table for every instance): checking twice is
+        // not spending twice.
+        assert!(challenges.check(Some(&good), NOW + 6000).is_ok());
+        assert_eq!(challenges.check(None, NOW), Err("no_proof_of_work"));
 
         let fresh = challenges.issue(NOW, [8; 16], 99);
         assert_eq!(
             challenges.check(Some(&solved(&fresh, 98)), NOW + 5000),
-            Some("proof_of_work_wrong")
+            Err("proof_of_work_wrong")
         );
         let mut forged_salt = solved(&fresh, 99);
         forged_salt["salt"] = json!(salt.replace("issued=", "issued=9"));
         assert_eq!(
             challenges.check(Some(&forged_salt), NOW + 5000),
-            Some("proof_of_work_wrong")
+            Err("proof_of_work_tampered")
         );
         let mut forged = solved(&fresh, 99);
         forged["signature"] = json!("00".repeat(32));
         assert_eq!(
             challenges.check(Some(&forged), NOW + 5000),
-            Some("proof_of_work_tampered")
+            Err("proof_of_work_tampered")
         );
         let other_key = Challenges::new(b"another-key-0123456789", 1000, 0).issue(NOW, [9; 16], 5);
         assert_eq!(
             challenges.check(Some(&solved(&other_key, 5)), NOW + 5000),
-            Some("proof_of_work_tampered"),
+            Err("proof_of_work_tampered"),
             "signed by another collector"
         );
         let late = NOW + (CHALLENGE_TTL_SECONDS + 1) * 1000;
         assert_eq!(
             challenges.check(Some(&solved(&fresh, 99)), late),
-            Some("proof_of_work_expired")
+            Err("proof_of_work_expired")
         );
-        assert_eq!(
+        assert!(matches!(
             challenges.check(Some(&solved(&fresh, 99)), NOW + 5000),
-            None
+            Ok(Some(_))
+        ));
+    }
+
+    /// The fill-time bypass: `SHA-256(salt + number)` is the same when digits move from the
+    /// end of the salt's `issued=` into the number, which makes the challenge look issued
+    /// long ago. Every shift of one to four digits, each way, must be refused.
+    #[test]
+    fn digits_cannot_move_between_the_salt_and_the_number() {
+        let challenges = Challenges::new(b"test-key-0123456789", 100_000, 3000);
+        for number in [7u32, 42, 421, 9_999, 12_345, 99_999] {
+            let c = challenges.issue(NOW, [3; 16], number);
+            let salt = salt_of(&c);
+            let joined = format!("{salt}{number}");
+            for shift in 1..=4usize {
+                // Digits from the salt's end into the number (older issue time) …
+                let (short_salt, moved) = joined.split_at(salt.len() - shift);
+                // … and from the number into the salt, when it has that many digits.
+                let cut = salt.len() + shift;
+                let tries = [
+                    Some((short_salt.to_owned(), moved.to_owned())),
+                    (cut < joined.len())
+                        .then(|| (joined[..cut].to_owned(), joined[cut..].to_owned())),
+                ];
+                for (salt2, number2) in tries.into_iter().flatten() {
+                    let Ok(n) = number2.parse::<u64>() else {
+                        continue;
+                    };
+                    assert_eq!(
+                        leadmagnet_core::pow::challenge(&salt2, n as u32),
+                        c["challenge"].as_str().unwrap_or_default(),
+                        "the shift keeps the hash (that is the attack)"
+                    );
+                    let mut shifted = solved(&c, n);
+                    shifted["salt"] = json!(salt2);
+                    let verdict = challenges.check(Some(&shifted), NOW + 5000);
+                    assert!(
+                        matches!(
+                            verdict,
+                            Err("proof_of_work_tampered" | "proof_of_work_wrong")
+                        ),
+                        "{salt2} + {n}: {verdict:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_number_is_bounded_and_the_salt_read_strictly() {
+        let challenges = Challenges::new(b"test-key-0123456789", 1000, 0);
+        let c = challenges.issue(NOW, [5; 16], 10);
+        for number in [1001u64, 1 << 32, u64::MAX] {
+            assert_eq!(
+                challenges.check(Some(&solved(&c, number)), NOW),
+                Err("proof_of_work_wrong"),
+                "{number}"
+            );
+        }
+        for salt in [
+            "",
+            "?expires=1&issued=1",
+            "0123456789abcdef0123456789abcdef?expires=1",
+            "0123456789abcdef0123456789abcdef?expires=1&issued=2&issued=0",
+            "0123456789abcdef0123456789abcdef?issued=2&expires=1",
+            "0123456789abcdef0123456789abcdef?expires=+1&issued=2",
+            "0123456789abcdef0123456789abcdef?expires=99999999999999999999&issued=2",
+        ] {
+            assert_eq!(salt_times(salt), None, "{salt}");
+        }
+        assert_eq!(
+            salt_times("0123456789abcdef0123456789abcdef?expires=12&issued=34"),
+            Some((12, 34))
         );
     }
 
@@ -214,7 +328,7 @@ mod tests {
         };
         assert_eq!(
             verdict(&challenges, &lead, NOW),
-            ["honeypot_filled", "no_proof_of_work"]
+            (vec!["honeypot_filled".to_owned(), "no_proof_of_work".to_owned()], None)
         );
         let off = Challenges::new(b"test-key-0123456789", 0, 0);
         assert_eq!(
@@ -226,7 +340,7 @@ mod tests {
                 },
                 NOW
             ),
-            Vec::<String>::new()
+            (Vec::<String>::new(), None)
         );
     }
 }

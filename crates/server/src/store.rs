@@ -3,7 +3,8 @@
 //! same statements (positional `$n` parameters, first used in order, which SQLite reads
 //! too) and equivalent migrations: `migrations/` and `migrations-postgres/`.
 
-use leadmagnet_core::{FieldValue, LeadPayload};
+use crate::spam::Spend;
+use leadmagnet_core::LeadPayload;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{QueryBuilder, Row};
@@ -69,8 +70,12 @@ pub struct StoredLead {
     pub offer_id: String,
     pub submitted_at: String,
     pub received_at: String,
-    /// The body exactly as received (with the browser's preliminary `score`).
-    pub payload: serde_json::Value,
+    /// The body exactly as received, byte for byte (with the browser's preliminary
+    /// `score`): keys in the sender's order, numbers as written.
+    pub payload: Box<serde_json::value::RawValue>,
+    /// The same body read as a value, for the inbox and the CSV (not in the API answer).
+    #[serde(skip)]
+    pub parsed: serde_json::Value,
     /// The collector's score (offers with `scoring`).
     pub server_score: Option<serde_json::Value>,
     /// E.g. `score_mismatch`: the browser's score differs from the collector's.
@@ -105,6 +110,11 @@ pub struct Verdict {
     pub stage: &'static str,
     /// When the collector received it (RFC 3339 UTC): the stage's time.
     pub at: String,
+    /// The proof-of-work solution the lead spends, recorded in its transaction; a solution
+    /// another lead spent before quarantines this one as `proof_of_work_reused`.
+    pub spend: Option<Spend>,
+    /// The email address as validation normalised it (the offer's email field).
+    pub email: Option<String>,
 }
 
 /// What a stage move came to.
@@ -125,6 +135,8 @@ impl Default for Verdict {
             forwards: Vec::new(),
             stage: "inquiry",
             at: String::new(),
+            spend: None,
+            email: None,
         }
     }
 }
@@ -169,10 +181,14 @@ impl Store {
                 .run(&pool)
                 .await
                 .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
+            let pool = Pool::Postgres(pool);
+            backfill_email_keys(&pool)
+                .await
+                .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
             // Two writers: PostgreSQL commits their transactions side by side. Four took
             // fewer leads/s on this project's 2-core machine (docs/benchmarks.md): more
             // server processes competing for the cores, and smaller batches.
-            return Ok(Store::start(Pool::Postgres(pool), 2));
+            return Ok(Store::start(pool, 2));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
@@ -182,6 +198,8 @@ impl Store {
             })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // Erased leads are overwritten with zeros, not only unlinked (see erase_email).
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(5));
         let file = options.get_filename();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -200,8 +218,12 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
+        let pool = Pool::Sqlite(pool);
+        backfill_email_keys(&pool)
+            .await
+            .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
         // One writer: SQLite has one writer at a time anyway.
-        Ok(Store::start(Pool::Sqlite(pool), 1))
+        Ok(Store::start(pool, 1))
     }
 
     /// The store on `pool`, with `writers` tasks storing new leads (see [`write_batches`]).
@@ -212,6 +234,7 @@ impl Store {
         for _ in 0..writers {
             tokio::spawn(write_batches(pool.clone(), queue.clone(), commits.clone()));
         }
+        tokio::spawn(housekeeping(pool.clone()));
         Store {
             pool,
             writes,
@@ -246,11 +269,10 @@ impl Store {
         raw: &str,
         verdict: &Verdict,
     ) -> Result<Inserted, sqlx::Error> {
-        let email = match lead.fields.get("email") {
-            Some(FieldValue::Text(e)) => Some(without_nul(e)),
-            _ => None,
-        };
+        let email = verdict.email.as_deref().map(without_nul);
         let row = NewLead {
+            email_key: email.as_deref().map(leadmagnet_core::email::key),
+            spend: verdict.spend.clone(),
             lead_id: lead.lead_id.clone(),
             offer_id: lead.offer_id.clone(),
             submitted_at: lead.submitted_at.clone(),
@@ -584,27 +606,95 @@ impl Store {
         .await)
     }
 
-    /// Erases every lead whose email is `email` (any case), with its forwarding and stage
-    /// rows, in one transaction; returns how many leads went.
+    /// Erases every lead of the person with address `email` — compared by
+    /// [`leadmagnet_core::email::key`], so surrounding white space and letter case (any
+    /// script) do not hide a lead — with its forwarding and stage rows, in one transaction;
+    /// returns how many leads went.
+    ///
+    /// SQLite overwrites what it deletes (`secure_delete`), and the write-ahead log is
+    /// checkpointed and truncated afterwards, so the address is in neither file. PostgreSQL
+    /// marks the rows dead; their bytes stay in the table's pages until `VACUUM` reuses
+    /// them and in its WAL until recycled (README, "Erasure").
     pub async fn erase_email(&self, email: &str) -> Result<u64, sqlx::Error> {
-        with_pool!(self, |pool| {
+        let key = leadmagnet_core::email::key(email);
+        let erased = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for erase in [
                 "DELETE FROM forwards WHERE lead_id IN
-                 (SELECT lead_id FROM leads WHERE lower(email) = lower($1))",
+                 (SELECT lead_id FROM leads WHERE email_key = $1)",
                 "DELETE FROM stage_changes WHERE lead_seq IN
-                 (SELECT seq FROM leads WHERE lower(email) = lower($1))",
+                 (SELECT seq FROM leads WHERE email_key = $1)",
             ] {
-                sqlx::query(erase).bind(email).execute(&mut *tx).await?;
+                sqlx::query(erase).bind(&key).execute(&mut *tx).await?;
             }
-            let erased = sqlx::query("DELETE FROM leads WHERE lower(email) = lower($1)")
-                .bind(email)
+            let erased = sqlx::query("DELETE FROM leads WHERE email_key = $1")
+                .bind(&key)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             tx.commit().await?;
-            Ok(erased)
-        })
+            erased
+        });
+        if let Pool::Sqlite(pool) = &self.pool {
+            // The log still holds the pages as they were before the erasure (and the
+            // lead's insert): copy them into the database file, then empty the log.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(erased)
+    }
+
+    /// Starts an inbox session: `id_sha256` is the SHA-256 of the cookie's value.
+    pub async fn start_session(
+        &self,
+        id_sha256: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query(
+            "INSERT INTO sessions (id_sha256, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(id_sha256)
+        .bind(user)
+        .bind(csrf)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    }
+
+    /// A live session's (CSRF token, user).
+    pub async fn session(
+        &self,
+        id_sha256: &str,
+        now_s: i64,
+    ) -> Result<Option<(String, String)>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT csrf, user_name FROM sessions WHERE id_sha256 = $1 AND expires_at > $2"
+        )
+        .bind(id_sha256)
+        .bind(now_s)
+        .fetch_optional(pool)
+        .await)
+    }
+
+    /// Ends a session (logout).
+    pub async fn end_session(&self, id_sha256: &str) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE id_sha256 = $1"
+        )
+        .bind(id_sha256)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    }
+
+    /// Drops expired sessions and the records of solutions whose challenge has expired
+    /// (those are refused as expired anyway); returns how many rows went.
+    pub async fn purge_expired(&self, now_s: i64) -> Result<u64, sqlx::Error> {
+        purge_expired(&self.pool, now_s).await
     }
 
     /// Number of stored leads (for tests and the start-up banner).
@@ -622,6 +712,66 @@ impl Store {
     }
 }
 
+/// Every ten minutes, [`purge_expired`]; ends when the pool is closed.
+async fn housekeeping(pool: Pool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        match purge_expired(&pool, now).await {
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => eprintln!("leadmagnet: clean-up of expired sessions and solutions: {e}"),
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn purge_expired(pool: &Pool, now_s: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool pool, |pool| {
+        let mut gone = 0;
+        for purge in [
+            "DELETE FROM spent_solutions WHERE expires_at < $1",
+            "DELETE FROM sessions WHERE expires_at <= $1",
+        ] {
+            gone += sqlx::query(purge)
+                .bind(now_s)
+                .execute(pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(gone)
+    })
+}
+
+/// Gives rows stored before migration 0008 their `email_key`, computed by the core's rule
+/// (SQL's `lower` knows only ASCII on SQLite), a thousand at a time.
+async fn backfill_email_keys(pool: &Pool) -> Result<(), sqlx::Error> {
+    loop {
+        let rows: Vec<(i64, String)> = with_pool!(pool pool, |p| sqlx::query_as(
+            "SELECT seq, email FROM leads WHERE email_key IS NULL AND email IS NOT NULL
+             ORDER BY seq LIMIT 1000"
+        )
+        .fetch_all(p)
+        .await?);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        with_pool!(pool pool, |p| {
+            let mut tx = p.begin().await?;
+            for (seq, email) in &rows {
+                sqlx::query("UPDATE leads SET email_key = $1 WHERE seq = $2")
+                    .bind(leadmagnet_core::email::key(email))
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+    }
+}
+
 /// A new lead as the writers store it.
 #[derive(Debug)]
 struct NewLead {
@@ -629,6 +779,8 @@ struct NewLead {
     offer_id: String,
     submitted_at: String,
     email: Option<String>,
+    email_key: Option<String>,
+    spend: Option<Spend>,
     page_url: String,
     raw: String,
     server_score: Option<String>,
@@ -699,20 +851,53 @@ async fn write_batch_sqlite(
     rows: &[&NewLead],
 ) -> Result<Vec<bool>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let spends: Vec<(&Spend, &str)> = rows
+        .iter()
+        .filter_map(|r| Some((r.spend.as_ref()?, r.lead_id.as_str())))
+        .collect();
+    let mut spenders = HashMap::new();
+    if !spends.is_empty() {
+        let mut spend = QueryBuilder::new(
+            "INSERT INTO spent_solutions (signature, lead_id, expires_at) ",
+        );
+        spend.push_values(&spends, |mut row, (s, lead_id)| {
+            row.push_bind(&s.signature)
+                .push_bind(*lead_id)
+                .push_bind(i64::try_from(s.expires).unwrap_or(i64::MAX));
+        });
+        spend.push(" ON CONFLICT (signature) DO NOTHING");
+        spend.build().persistent(false).execute(&mut *tx).await?;
+        let mut owners =
+            QueryBuilder::new("SELECT signature, lead_id FROM spent_solutions WHERE signature IN (");
+        let mut list = owners.separated(", ");
+        for (s, _) in &spends {
+            list.push_bind(&s.signature);
+        }
+        owners.push(")");
+        spenders = owners
+            .build_query_as::<(String, String)>()
+            .persistent(false)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    }
+    let effective: Vec<Effective> = rows.iter().map(|r| effective(r, &spenders)).collect();
     let mut leads = QueryBuilder::new(
-        "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
+        "INSERT INTO leads (lead_id, offer_id, submitted_at, email, email_key, page_url, payload,
                                 server_score, flags, quarantine, stage, stage_at, mql_at) ",
     );
-    leads.push_values(rows, |mut row, lead| {
+    leads.push_values(rows.iter().zip(&effective), |mut row, (lead, effective)| {
         row.push_bind(&lead.lead_id)
             .push_bind(&lead.offer_id)
             .push_bind(&lead.submitted_at)
             .push_bind(lead.email.as_deref())
+            .push_bind(lead.email_key.as_deref())
             .push_bind(&lead.page_url)
             .push_bind(&lead.raw)
             .push_bind(lead.server_score.as_deref())
             .push_bind(&lead.flags)
-            .push_bind(lead.quarantine.as_deref())
+            .push_bind(effective.quarantine.as_deref())
             .push_bind(lead.stage)
             .push_bind(&lead.at)
             .push_bind((lead.stage == "mql").then_some(lead.at.as_str()));
@@ -726,6 +911,7 @@ async fn write_batch_sqlite(
         .into_iter()
         .collect();
     let (stored, fresh) = new_rows(rows, &new);
+    let fresh_forwarded = forwarded(rows, &effective, &fresh);
     if !fresh.is_empty() {
         let mut stages =
             QueryBuilder::new("INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at) ");
@@ -738,7 +924,7 @@ async fn write_batch_sqlite(
         });
         stages.build().persistent(false).execute(&mut *tx).await?;
     }
-    let forwards = forward_rows(&fresh);
+    let forwards = forward_rows(&fresh_forwarded);
     if !forwards.is_empty() {
         let mut due = QueryBuilder::new("INSERT INTO forwards (lead_id, target, kind, next_at) ");
         due.push_values(&forwards, |mut row, (lead_id, target, kind)| {
@@ -763,12 +949,44 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
             .collect::<Vec<_>>()
     };
     let mut tx = pool.begin().await?;
+    let spends: Vec<(&Spend, &str)> = rows
+        .iter()
+        .filter_map(|r| Some((r.spend.as_ref()?, r.lead_id.as_str())))
+        .collect();
+    let mut spenders = HashMap::new();
+    if !spends.is_empty() {
+        let signatures: Vec<String> = spends.iter().map(|(s, _)| s.signature.clone()).collect();
+        sqlx::query(
+            "INSERT INTO spent_solutions (signature, lead_id, expires_at)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[])
+             ON CONFLICT (signature) DO NOTHING",
+        )
+        .bind(&signatures)
+        .bind(spends.iter().map(|(_, l)| (*l).to_owned()).collect::<Vec<_>>())
+        .bind(
+            spends
+                .iter()
+                .map(|(s, _)| i64::try_from(s.expires).unwrap_or(i64::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        spenders = sqlx::query_as::<_, (String, String)>(
+            "SELECT signature, lead_id FROM spent_solutions WHERE signature = ANY($1)",
+        )
+        .bind(&signatures)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    }
+    let effective: Vec<Effective> = rows.iter().map(|r| effective(r, &spenders)).collect();
     let new: HashMap<String, i64> = sqlx::query_as(
-        "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload,
+        "INSERT INTO leads (lead_id, offer_id, submitted_at, email, email_key, page_url, payload,
                             server_score, flags, quarantine, stage, stage_at, mql_at)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                              $11::text[], $12::text[])
+                              $11::text[], $12::text[], $13::text[])
          ON CONFLICT (lead_id) DO NOTHING
          RETURNING lead_id, seq",
     )
@@ -776,11 +994,17 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
     .bind(texts(|r| &r.offer_id))
     .bind(texts(|r| &r.submitted_at))
     .bind(options(|r| r.email.as_deref()))
+    .bind(options(|r| r.email_key.as_deref()))
     .bind(texts(|r| &r.page_url))
     .bind(texts(|r| &r.raw))
     .bind(options(|r| r.server_score.as_deref()))
     .bind(texts(|r| &r.flags))
-    .bind(options(|r| r.quarantine.as_deref()))
+    .bind(
+        effective
+            .iter()
+            .map(|e| e.quarantine.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(texts(|r| r.stage))
     .bind(texts(|r| &r.at))
     .bind(options(|r| (r.stage == "mql").then_some(r.at.as_str())))
@@ -789,6 +1013,7 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
     .into_iter()
     .collect();
     let (stored, fresh) = new_rows(rows, &new);
+    let fresh_forwarded = forwarded(rows, &effective, &fresh);
     if !fresh.is_empty() {
         sqlx::query(
             "INSERT INTO stage_changes (lead_id, lead_seq, stage, by_whom, at)
@@ -813,7 +1038,7 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
         .execute(&mut *tx)
         .await?;
     }
-    let forwards = forward_rows(&fresh);
+    let forwards = forward_rows(&fresh_forwarded);
     if !forwards.is_empty() {
         sqlx::query(
             "INSERT INTO forwards (lead_id, target, kind, next_at)
@@ -852,6 +1077,56 @@ fn new_rows<'a>(
     (stored, fresh)
 }
 
+/// A lead's quarantine once the spent solutions are known, and whether it is forwarded.
+struct Effective {
+    quarantine: Option<String>,
+    forward: bool,
+}
+
+/// `row` as it is stored: quarantined as `proof_of_work_reused` when its solution was
+/// spent by another lead (`spenders`: signature → the lead that spent it, this batch's
+/// included: the first lead of a batch to spend a solution is its spender).
+fn effective(row: &NewLead, spenders: &HashMap<String, String>) -> Effective {
+    let reused = row
+        .spend
+        .as_ref()
+        .and_then(|s| spenders.get(&s.signature))
+        .is_some_and(|spender| *spender != row.lead_id);
+    if !reused {
+        return Effective {
+            quarantine: row.quarantine.clone(),
+            forward: row.quarantine.is_none(),
+        };
+    }
+    let mut reasons: Vec<String> = row
+        .quarantine
+        .as_deref()
+        .and_then(|q| serde_json::from_str(q).ok())
+        .unwrap_or_default();
+    reasons.push("proof_of_work_reused".into());
+    Effective {
+        quarantine: Some(serde_json::json!(reasons).to_string()),
+        forward: false,
+    }
+}
+
+/// The new leads that are forwarded (not quarantined), with their sequence numbers.
+fn forwarded<'a>(
+    rows: &[&'a NewLead],
+    effective: &[Effective],
+    fresh: &[(&'a NewLead, i64)],
+) -> Vec<(&'a NewLead, i64)> {
+    fresh
+        .iter()
+        .filter(|(lead, _)| {
+            rows.iter()
+                .position(|r| std::ptr::eq(*r, *lead))
+                .is_some_and(|i| effective[i].forward)
+        })
+        .copied()
+        .collect()
+}
+
 /// The forwarding rows of new leads: (lead_id, target, kind).
 fn forward_rows<'a>(fresh: &[(&'a NewLead, i64)]) -> Vec<(&'a str, i64, &'static str)> {
     fresh
@@ -878,22 +1153,34 @@ where
     let server_score: Option<String> = row.try_get("server_score")?;
     let flags: String = row.try_get("flags")?;
     let quarantine: Option<String> = row.try_get("quarantine")?;
-    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    // One row that cannot be read must never hide the others: the collector wrote every
+    // column but the payload itself, and the payload passed the core's reader, which
+    // refuses what serde_json would not read back (see `leadmagnet_core::json`). A row
+    // stored before that rule (or edited by hand) is shown as its text, flagged.
+    let mut flags: Vec<String> = serde_json::from_str(&flags).unwrap_or_default();
+    let (payload, parsed) = match serde_json::value::RawValue::from_string(payload.clone()) {
+        Ok(raw) => {
+            let parsed = serde_json::from_str(raw.get()).unwrap_or_default();
+            (raw, parsed)
+        }
+        Err(_) => {
+            flags.push("payload_unreadable".into());
+            let text = serde_json::Value::String(payload);
+            let raw = serde_json::value::to_raw_value(&text)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            (raw, serde_json::Value::Null)
+        }
+    };
     Ok(StoredLead {
-        server_score: server_score
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
-            .map_err(decode)?,
-        flags: serde_json::from_str(&flags).map_err(decode)?,
-        quarantine: quarantine
-            .map(|q| serde_json::from_str(&q))
-            .transpose()
-            .map_err(decode)?,
+        server_score: server_score.and_then(|s| serde_json::from_str(&s).ok()),
+        flags,
+        quarantine: quarantine.map(|q| serde_json::from_str(&q).unwrap_or_else(|_| vec![q])),
         lead_id: row.try_get("lead_id")?,
         offer_id: row.try_get("offer_id")?,
         submitted_at: row.try_get("submitted_at")?,
         received_at: row.try_get("received_at")?,
-        payload: serde_json::from_str(&payload).map_err(decode)?,
+        payload,
+        parsed,
         forwards: Vec::new(),
         stage: row.try_get("stage")?,
         stage_at: row.try_get("stage_at")?,
@@ -927,6 +1214,8 @@ mod tests {
             email: None,
             page_url: String::new(),
             raw: String::new(),
+            email_key: None,
+            spend: None,
             server_score: None,
             flags: "[]".into(),
             quarantine: None,

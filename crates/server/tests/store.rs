@@ -73,7 +73,7 @@ async fn batches(store: &Store) {
         .expect("lead")
         .expect("stored");
     assert_eq!(
-        with_nul.payload["context"]["page_url"],
+        with_nul.parsed["context"]["page_url"],
         "https://www.example.com/?q=\u{0}"
     );
     assert_eq!(store.count().await.expect("count"), LEADS as i64);
@@ -155,7 +155,7 @@ async fn exercise(store: Store) {
     );
     assert_eq!(all[1].flags, ["score_mismatch"]);
     assert_eq!(all[1].quarantine, None);
-    assert_eq!(all[1].payload["fields"]["email"], "ann@example.com");
+    assert_eq!(all[1].parsed["fields"]["email"], "ann@example.com");
     assert!(
         all[1].received_at.len() == 24 && all[1].received_at.ends_with('Z'),
         "received_at like 2026-11-27T08:30:00.123Z: {}",
