@@ -1059,30 +1059,49 @@ impl<T: ToJson + ?Sized> ToJson for &T {
 /// integer literal within ±2^53 (JavaScript, and this reader, keep integers exactly only
 /// that far). What is not faithful is refused, never rounded silently.
 pub fn faithful_number(literal: &str) -> bool {
-    let Some(value) = parse_decimal(literal) else {
-        return false;
+    let body = literal.strip_prefix('-').unwrap_or(literal);
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
     };
-    let (mantissa, exp) = match literal.find(['e', 'E']) {
-        Some(i) => (&literal[..i], Some(&literal[i + 1..])),
-        None => (literal, None),
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    // Zero is zero at any exponent.
+    let Some(first) = digits().position(|d| d != b'0') else {
+        return true;
     };
-    let nonzero = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
-    if !value.is_finite() || (nonzero && value == 0.0) {
+    let exp: i64 = match exp {
+        None => 0,
+        Some(e) => {
+            let negative = e.starts_with('-');
+            let e = e.trim_start_matches(['+', '-']).trim_start_matches('0');
+            // No finite non-zero double needs a five-digit exponent.
+            if e.len() > 4 {
+                return false;
+            }
+            let e: i64 = e.parse().unwrap_or(0);
+            if negative {
+                -e
+            } else {
+                e
+            }
+        }
+    };
+    // The decimal exponent of the first significant digit: 1.2e3 → 3, 0.05 → -2.
+    let magnitude = int.len() as i64 - first as i64 - 1 + exp;
+    if !(-323..=308).contains(&magnitude) {
         return false;
     }
-    // An exponent too long for an i32 reads as 0 in `parse_decimal`; no finite non-zero
-    // double needs five digits.
-    if nonzero
-        && exp.is_some_and(|e| e.trim_start_matches(['+', '-']).trim_start_matches('0').len() > 4)
-    {
-        return false;
+    if magnitude == 308 {
+        // Compared digit by digit with the largest double, 1.7976931348623157e308.
+        let significant: Vec<u8> = digits().skip(first).collect();
+        let significant = std::str::from_utf8(&significant).unwrap_or("");
+        if significant.trim_end_matches('0') > "17976931348623157" {
+            return false;
+        }
     }
-    let integer = exp.is_none() && !mantissa.contains('.');
-    !integer
-        || mantissa
-            .trim_start_matches('-')
-            .parse::<u64>()
-            .is_ok_and(|n| n <= 1 << 53)
+    let integer = exp == 0 && !mantissa.contains('.') && !body.contains(['e', 'E']);
+    !integer || int.parse::<u64>().is_ok_and(|n| n <= 1 << 53)
 }
 
 /// Decimal text (JSON number syntax) to f64 without the standard parser's tables
@@ -1242,6 +1261,8 @@ mod tests {
             (r#"{"a": -1e999}"#, "/a"),
             (r#"{"a": 1e-999}"#, "/a"),
             (r#"{"a": 2e308}"#, "/a"),
+            (r#"{"a": 1.7976931348623158e308}"#, "/a"),
+            (r#"{"a": 1e-324}"#, "/a"),
             (r#"{"a": 1e99999999999}"#, "/a"),
             (r#"{"a": 1e-99999999999}"#, "/a"),
             (r#"{"a": [1, 9007199254740993]}"#, "/a/1"),
@@ -1268,6 +1289,8 @@ mod tests {
             "0e99999999999",
             "1.5e300",
             "1.7976931348623157e308",
+            "0.17976931348623157e309",
+            "4.9e-323",
             "12345678901234567890.5",
             "1e-300",
             "0.000001",

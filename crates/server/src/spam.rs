@@ -252,9 +252,12 @@ mod tests {
     /// long ago. Every shift of one to four digits, each way, must be refused.
     #[test]
     fn digits_cannot_move_between_the_salt_and_the_number() {
+        const ISSUED: u64 = NOW + 987_654;
         let challenges = Challenges::new(b"test-key-0123456789", 100_000, 3000);
+        let mut tried = 0;
         for number in [7u32, 42, 421, 9_999, 12_345, 99_999] {
-            let c = challenges.issue(NOW, [3; 16], number);
+            // An issue time whose last digits are not zeros, as most are.
+            let c = challenges.issue(ISSUED, [3; 16], number);
             let salt = salt_of(&c);
             let joined = format!("{salt}{number}");
             for shift in 1..=4usize {
@@ -268,17 +271,22 @@ mod tests {
                         .then(|| (joined[..cut].to_owned(), joined[cut..].to_owned())),
                 ];
                 for (salt2, number2) in tries.into_iter().flatten() {
-                    let Ok(n) = number2.parse::<u64>() else {
+                    // A number's decimal form has no leading zero, and fits a u32.
+                    let Ok(n) = number2.parse::<u32>() else {
                         continue;
                     };
+                    if n.to_string() != number2 {
+                        continue;
+                    }
+                    tried += 1;
                     assert_eq!(
-                        leadmagnet_core::pow::challenge(&salt2, n as u32),
+                        leadmagnet_core::pow::challenge(&salt2, n),
                         c["challenge"].as_str().unwrap_or_default(),
                         "the shift keeps the hash (that is the attack)"
                     );
-                    let mut shifted = solved(&c, n);
+                    let mut shifted = solved(&c, u64::from(n));
                     shifted["salt"] = json!(salt2);
-                    let verdict = challenges.check(Some(&shifted), NOW + 5000);
+                    let verdict = challenges.check(Some(&shifted), ISSUED + 5000);
                     assert!(
                         matches!(
                             verdict,
@@ -289,6 +297,7 @@ mod tests {
                 }
             }
         }
+        assert!(tried >= 20, "only {tried} shifts tried");
     }
 
     #[test]

@@ -1349,16 +1349,39 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         headers[header::CONTENT_SECURITY_POLICY],
         leadmagnet_server::inbox::INBOX_CSP
     );
+    // The login form's CSRF token, and the cookie it must match.
+    let login_cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let login_csrf = login_cookie
+        .strip_prefix("lm_login=")
+        .expect("the login cookie")
+        .to_owned();
+    assert!(page.contains(&format!("name=\"csrf\" value=\"{login_csrf}\"")));
+    for (cookie, body) in [
+        (None, format!("csrf={login_csrf}&token={TOKEN}")),
+        (Some(login_cookie.as_str()), format!("token={TOKEN}")),
+        (Some(login_cookie.as_str()), format!("csrf=forged&token={TOKEN}")),
+        (Some("lm_login=other"), format!("csrf={login_csrf}&token={TOKEN}")),
+    ] {
+        let (status, _, _) = text(&f.state, form("/inbox/login", cookie, body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a login form from elsewhere");
+    }
+    let login = |token: &str| format!("csrf={login_csrf}&token={token}");
     let (status, _, page) = text(
         &f.state,
-        form("/inbox/login", None, "token=wrong-token-000000".into()),
+        form("/inbox/login", Some(&login_cookie), login("wrong-token-000000")),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(page.contains("not right"));
     let (status, _, _) = text(
         &f.state,
-        form("/inbox/login", None, format!("token={TOKEN}")),
+        form("/inbox/login", Some(&login_cookie), login(TOKEN)),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the admin token logs in");
@@ -1378,13 +1401,16 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     .is_err_and(|e| e.contains("64 hex digits")));
     let (status, headers, _) = text(
         &f.state,
-        form("/inbox/login", None, format!("token={ann_token}")),
+        form("/inbox/login", Some(&login_cookie), login(ann_token)),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let set = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
+    let set = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lm_inbox="))
+        .expect("the session cookie")
         .to_owned();
     assert!(
         set.contains("HttpOnly") && set.contains("SameSite=Strict"),
@@ -1502,12 +1528,15 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     .is_err_and(|e| e.contains("admin token's own name")));
     let (_, headers, _) = text(
         &f.state,
-        form("/inbox/login", None, format!("token={TOKEN}")),
+        form("/inbox/login", Some(&login_cookie), login(TOKEN)),
     )
     .await;
-    let admin = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
+    let admin = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lm_inbox="))
+        .expect("the session cookie")
         .split(';')
         .next()
         .expect("cookie")

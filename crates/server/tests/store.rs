@@ -46,6 +46,7 @@ async fn batches(store: &Store) {
                 forwards: vec![(0, "webhook")],
                 stage: "mql",
                 at: "2026-11-27T08:30:01.000Z".into(),
+                email: Some("batch@example.com".into()),
                 ..Verdict::default()
             };
             let outcome = store.insert(&lead, &raw, &verdict).await;
@@ -105,6 +106,8 @@ async fn exercise(store: Store) {
         forwards: vec![(0, "webhook"), (1, "hubspot")],
         stage: "mql",
         at: "2026-11-27T08:30:01.000Z".into(),
+        spend: None,
+        email: Some("ann@example.com".into()),
     };
     assert_eq!(store.stored_as(ID[0], &raw).await.expect("lookup"), None);
     assert_eq!(
@@ -132,6 +135,7 @@ async fn exercise(store: Store) {
     let other = parse_lead(other_raw.as_bytes()).expect("lead");
     let quarantined = Verdict {
         quarantine: vec!["honeypot_filled".into(), "no_proof_of_work".into()],
+        email: Some("eve@example.com".into()),
         ..Verdict::default()
     };
     assert_eq!(
