@@ -714,7 +714,8 @@ impl Store {
 
 /// Every ten minutes, [`purge_expired`]; ends when the pool is closed.
 async fn housekeeping(pool: Pool) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let period = Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
         let now = std::time::SystemTime::now()

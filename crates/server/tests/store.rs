@@ -393,13 +393,17 @@ async fn postgres() {
 
 /// A database from before migration 0006 (the stage history keyed by `lead_id`): the
 /// statements that made a lead and its history then.
-const BEFORE_0006: [&str; 2] = [
+const BEFORE_0006: [&str; 3] = [
     "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
      VALUES ('old-lead', 'ebook', '2026-01-01T00:00:00.000Z', 'old@example.com',
              'https://www.example.com/', '{}', 'sal')",
     "INSERT INTO stage_changes (lead_id, stage, by_whom, at)
      VALUES ('old-lead', 'mql', 'scoring', '2026-01-01T00:00:00.000Z'),
             ('old-lead', 'sal', 'ann@sales', '2026-01-02T00:00:00.000Z')",
+    // Stored as typed by an earlier collector: white space around it, capitals beyond ASCII.
+    "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
+     VALUES ('old-lead-2', 'ebook', '2026-01-01T00:00:00.000Z', ' ÖRNE@Example.com ',
+             'https://www.example.com/', '{}', 'inquiry')",
 ];
 
 /// `migrator` without migration 0006 and later.
@@ -427,6 +431,11 @@ async fn upgraded(url: &str) {
     assert!(counts.contains(&("sal".to_owned(), 1)), "{counts:?}");
     assert_eq!(
         store.erase_email("old@example.com").await.expect("erase"),
+        1
+    );
+    // Rows from before migration 0008 got their email key when the store opened.
+    assert_eq!(
+        store.erase_email("örne@example.com").await.expect("erase"),
         1
     );
     assert!(store
@@ -477,5 +486,229 @@ async fn postgres_upgrade_keeps_the_stage_history() {
     }
     pool.close().await;
     upgraded(&url).await;
+    drop_postgres(&name, &admin).await;
+}
+
+// ------------------------------------------------------------------ issue 14
+
+fn spend(signature: &str) -> leadmagnet_server::spam::Spend {
+    leadmagnet_server::spam::Spend {
+        signature: signature.into(),
+        expires: 4_000_000_000,
+    }
+}
+
+/// A lead spending `signature`, forwarded to a webhook unless quarantined.
+async fn insert_spending(store: &Store, lead_id: &str, signature: &str) -> (Inserted, String) {
+    let raw = lead_body(lead_id, "ebook", "spender@example.com");
+    let lead = parse_lead(raw.as_bytes()).expect("lead");
+    let verdict = Verdict {
+        forwards: vec![(0, "webhook")],
+        spend: Some(spend(signature)),
+        email: Some("spender@example.com".into()),
+        ..Verdict::default()
+    };
+    (store.insert(&lead, &raw, &verdict).await.expect("insert"), raw)
+}
+
+async fn quarantine_of(store: &Store, lead_id: &str) -> Option<Vec<String>> {
+    store
+        .lead(lead_id)
+        .await
+        .expect("lead")
+        .expect("stored")
+        .quarantine
+}
+
+/// Spent proof-of-work solutions live in the database: a second lead with the same
+/// solution is quarantined as reused, whether it reaches this store, a second collector on
+/// the same database (`other`), or a store opened again after a restart (`reopen`); a
+/// retry of the lead that spent it is its replay, never a reuse. `url` opens the database.
+async fn spent_solutions(url: &str) {
+    let store = Store::open(url).await.expect("opens");
+    let other = Store::open(url).await.expect("a second collector opens");
+    const A: &str = "6a000000-0000-4000-8000-000000000001";
+    assert_eq!(insert_spending(&store, A, "sig-1").await.0, Inserted::New);
+    assert_eq!(quarantine_of(&store, A).await, None);
+    // The same lead again (a retry after a lost answer): a replay, not a reuse.
+    assert_eq!(insert_spending(&store, A, "sig-1").await.0, Inserted::Replay);
+    assert_eq!(insert_spending(&other, A, "sig-1").await.0, Inserted::Replay);
+    assert_eq!(quarantine_of(&store, A).await, None);
+    let reused = |id: &'static str, via: &Store| {
+        let via = via.clone();
+        async move {
+            assert_eq!(insert_spending(&via, id, "sig-1").await.0, Inserted::New);
+            assert_eq!(
+                quarantine_of(&via, id).await,
+                Some(vec!["proof_of_work_reused".to_owned()]),
+                "{id}"
+            );
+        }
+    };
+    reused("6a000000-0000-4000-8000-000000000002", &store).await;
+    reused("6a000000-0000-4000-8000-000000000003", &other).await;
+    store.close().await;
+    other.close().await;
+    let reopened = Store::open(url).await.expect("opens after a restart");
+    reused("6a000000-0000-4000-8000-000000000004", &reopened).await;
+    // A reused solution is not forwarded; the first lead is.
+    let due: Vec<String> = reopened
+        .due_forwards(i64::MAX, 100)
+        .await
+        .expect("due")
+        .into_iter()
+        .map(|d| d.lead_id)
+        .collect();
+    assert_eq!(due, [A], "only the lead that spent the solution is forwarded");
+
+    // Leads racing with one solution: exactly one of them is its spender.
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let store = reopened.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = format!("6b000000-0000-4000-8000-{n:012}");
+            insert_spending(&store, &id, "sig-race").await;
+            quarantine_of(&store, &id).await
+        }));
+    }
+    let mut clean = 0;
+    for task in tasks {
+        if task.await.expect("task").is_none() {
+            clean += 1;
+        }
+    }
+    assert_eq!(clean, 1, "one spender among racing leads");
+
+    // Expired records go (their challenges are refused as expired anyway).
+    let expired = leadmagnet_server::spam::Spend {
+        signature: "sig-old".into(),
+        expires: 1_000,
+    };
+    let raw = lead_body("6c000000-0000-4000-8000-000000000001", "ebook", "x@example.com");
+    let verdict = Verdict {
+        spend: Some(expired),
+        ..Verdict::default()
+    };
+    reopened
+        .insert(&parse_lead(raw.as_bytes()).expect("lead"), &raw, &verdict)
+        .await
+        .expect("insert");
+    assert_eq!(reopened.purge_expired(2_000).await.expect("purge"), 1);
+    assert_eq!(reopened.purge_expired(2_000).await.expect("purge"), 0);
+    reopened.close().await;
+}
+
+/// Inbox sessions live in the database: one started by one collector is served by
+/// another on the same database and after a restart, until logout or expiry.
+async fn shared_sessions(url: &str) {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let a = Store::open(url).await.expect("opens");
+    let b = Store::open(url).await.expect("a second collector opens");
+    a.start_session("hash-1", "ann@sales", "csrf-1", t + 1_000)
+        .await
+        .expect("start");
+    a.start_session("hash-2", "admin", "csrf-2", t + 500)
+        .await
+        .expect("start");
+    let live = Some(("csrf-1".to_owned(), "ann@sales".to_owned()));
+    assert_eq!(b.session("hash-1", t).await.expect("read"), live);
+    assert_eq!(a.session("hash-1", t).await.expect("read"), live);
+    assert_eq!(b.session("hash-1", t + 1_000).await.expect("read"), None, "expired");
+    assert_eq!(b.session("nope", t).await.expect("read"), None);
+    a.close().await;
+    let restarted = Store::open(url).await.expect("opens again");
+    assert_eq!(restarted.session("hash-1", t).await.expect("read"), live);
+    b.end_session("hash-1").await.expect("logout");
+    assert_eq!(restarted.session("hash-1", t).await.expect("read"), None);
+    assert_eq!(restarted.purge_expired(t + 600).await.expect("purge"), 1);
+    assert_eq!(restarted.session("hash-2", t).await.expect("read"), None);
+    restarted.close().await;
+    b.close().await;
+}
+
+/// The spellings of one address a person would call the same: erasure finds them all,
+/// and no other address.
+const SPELLINGS: [&str; 6] = [
+    "änn.o@beispiel.de",
+    "ÄNN.O@BEISPIEL.DE",
+    " Änn.O@Beispiel.de ",
+    "\u{a0}änn.o@beispiel.de\u{a0}",
+    "\u{2003}ÄNN.o@beispiel.DE\u{200b}",
+    "Änn.O@beispiel.de\t",
+];
+
+async fn erasure_finds_every_spelling(store: &Store) {
+    let before = store.count().await.expect("count");
+    for (n, spelling) in SPELLINGS.iter().enumerate() {
+        let id = format!("6d000000-0000-4000-8000-{n:012}");
+        let raw = lead_body(&id, "ebook", spelling);
+        let verdict = Verdict {
+            email: Some((*spelling).to_owned()),
+            ..Verdict::default()
+        };
+        store
+            .insert(&parse_lead(raw.as_bytes()).expect("lead"), &raw, &verdict)
+            .await
+            .expect("insert");
+    }
+    let keep = lead_body("6d000000-0000-4000-8000-100000000000", "ebook", "anna@beispiel.de");
+    let verdict = Verdict {
+        email: Some("anna@beispiel.de".into()),
+        ..Verdict::default()
+    };
+    store
+        .insert(&parse_lead(keep.as_bytes()).expect("lead"), &keep, &verdict)
+        .await
+        .expect("insert");
+    assert_eq!(
+        store
+            .erase_email("\u{feff} änn.o@BEISPIEL.de\u{a0}")
+            .await
+            .expect("erase"),
+        SPELLINGS.len() as u64
+    );
+    assert_eq!(store.count().await.expect("count"), before + 1, "anna stays");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_shares_spent_solutions_and_sessions_and_erases_without_a_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("leads.db");
+    let url = format!("sqlite://{}", path.display());
+    spent_solutions(&url).await;
+    shared_sessions(&url).await;
+    let store = Store::open(&url).await.expect("opens");
+    erasure_finds_every_spelling(&store).await;
+    // Nothing of the erased address is left in the database's files: not in the table,
+    // the index, the free pages or the write-ahead log.
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        files += 1;
+        for needle in ["änn.o", "ÄNN.O", "Änn.O", "ÄNN.o"] {
+            assert!(
+                !bytes
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes()),
+                "{needle} is still in {}",
+                entry.path().display()
+            );
+        }
+    }
+    assert!(files >= 1);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_shares_spent_solutions_and_sessions_and_erases_every_spelling() {
+    let (url, name, admin) = fresh_postgres().await;
+    spent_solutions(&url).await;
+    shared_sessions(&url).await;
+    let store = Store::open(&url).await.expect("opens");
+    erasure_finds_every_spelling(&store).await;
+    store.close().await;
     drop_postgres(&name, &admin).await;
 }
