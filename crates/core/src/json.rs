@@ -143,6 +143,16 @@ pub fn read<T: FromJson>(text: &str, strict: bool) -> Result<T, Vec<Error>> {
     }
 }
 
+/// Whether `text` is a JSON document this reader accepts (whatever its shape): the rule
+/// the collector applies to a stored body before handing it out again, so what it reads
+/// back passed the same reader as what it took in.
+pub fn check(text: &str) -> Result<(), Error> {
+    parse(text).map(|_| ()).map_err(|e| Error {
+        syntax: true,
+        ..e.finish(text)
+    })
+}
+
 fn parse(text: &str) -> Result<Node, Error> {
     let mut p = Parser {
         s: text.as_bytes(),

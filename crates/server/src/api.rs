@@ -448,7 +448,7 @@ pub async fn list_leads(
     ConnectInfoOpt(peer): ConnectInfoOpt,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = admin_query(&state, peer, &headers, query)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -459,7 +459,12 @@ pub async fn list_leads(
         ));
     }
     let leads = listed(&state, &query, limit).await?;
-    Ok(Json(json!({ "leads": leads })))
+    // Serialized as they are (not through a `Value`): each payload goes out byte for byte.
+    #[derive(serde::Serialize)]
+    struct Listed {
+        leads: Vec<StoredLead>,
+    }
+    Ok(Json(Listed { leads }).into_response())
 }
 
 /// The stored leads a list query asks for, with their SLA state from the offer configs.

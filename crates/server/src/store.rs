@@ -617,6 +617,9 @@ impl Store {
     /// them and in its WAL until recycled (README, "Erasure").
     pub async fn erase_email(&self, email: &str) -> Result<u64, sqlx::Error> {
         let key = leadmagnet_core::email::key(email);
+        // Rows without a key yet (written by an older collector during a rolling upgrade)
+        // get theirs first, so they are found too.
+        backfill_email_keys(&self.pool).await?;
         let erased = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for erase in [
@@ -1155,11 +1158,16 @@ where
     let flags: String = row.try_get("flags")?;
     let quarantine: Option<String> = row.try_get("quarantine")?;
     // One row that cannot be read must never hide the others: the collector wrote every
-    // column but the payload itself, and the payload passed the core's reader, which
-    // refuses what serde_json would not read back (see `leadmagnet_core::json`). A row
-    // stored before that rule (or edited by hand) is shown as its text, flagged.
+    // column but the payload itself, and the payload passed the core's reader on the way
+    // in (which refuses what serde_json or a browser would not read back faithfully). A
+    // row stored before that rule (or edited by hand) is shown as its text, flagged.
     let mut flags: Vec<String> = serde_json::from_str(&flags).unwrap_or_default();
-    let (payload, parsed) = match serde_json::value::RawValue::from_string(payload.clone()) {
+    // The core's reader decides, as it did when the lead came in.
+    let readable = leadmagnet_core::json::check(&payload).is_ok();
+    let raw = readable
+        .then(|| serde_json::value::RawValue::from_string(payload.clone()).ok())
+        .flatten();
+    let (payload, parsed) = match raw.ok_or(()) {
         Ok(raw) => {
             let parsed = serde_json::from_str(raw.get()).unwrap_or_default();
             (raw, parsed)

@@ -3,101 +3,14 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::response::Response;
 use http_body_util::BodyExt;
-use leadmagnet_server::offers::Offers;
-use leadmagnet_server::store::Store;
 use leadmagnet_server::{app, serve, AppState};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tempfile::TempDir;
 use tower::ServiceExt;
 
-const TOKEN: &str = "test-admin-token-0123456789";
-const ORIGIN: &str = "http://127.0.0.1:8080";
-const LEAD_ID: &str = "3f2b8c1e-9a4d-4f6b-8c2d-1e5f7a9b0c3d";
-
-/// A second offer: no scoring, one origin of its own allowed.
-const NEWSLETTER: &str = r#"{
-  "version": 1, "id": "newsletter", "offer": { "kind": "form", "title": "News" },
-  "fields": [
-    { "id": "email", "type": "email", "label": "Email", "required": true },
-    { "id": "consent", "type": "consent", "label": "Yes", "required": true }
-  ],
-  "allowed_origins": ["https://www.customer.example"],
-  "endpoint": { "url": "/api/v1/leads" }
-}"#;
-
-struct Fixture {
-    state: AppState,
-    _dir: TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let www = dir.path().join("www");
-    std::fs::create_dir_all(www.join("dist")).expect("www");
-    std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").expect("index");
-    std::fs::write(
-        www.join("dist/leadmagnet-0123abcd.wasm"),
-        b"\0asm\x01\0\0\0",
-    )
-    .expect("wasm");
-    std::fs::write(www.join("dist/leadmagnet.js"), "(function(){})();").expect("js");
-    std::fs::write(
-        www.join("dist/leadmagnet-0123abcd.wasm.br"),
-        b"brotli bytes",
-    )
-    .expect("wasm.br");
-    let url = format!("sqlite://{}", dir.path().join("data/leads.db").display());
-    let store = Store::open(&url).await.expect("store opens");
-    // The demo eBook offer, as the collector would read it from www/offers.
-    std::fs::create_dir_all(www.join("offers")).expect("offers");
-    std::fs::write(
-        www.join("offers/ebook.json"),
-        include_str!("../../../www/offers/ebook.json"),
-    )
-    .expect("offer");
-    std::fs::write(www.join("offers/newsletter.json"), NEWSLETTER).expect("offer");
-    let offers = Arc::new(Offers::load(&www.join("offers")));
-    let state = AppState::new(store, TOKEN, vec![ORIGIN.to_string()], www, offers);
-    assert_eq!(state.offers.ids(), ["ebook-lead-scoring", "newsletter"]);
-    Fixture { state, _dir: dir }
-}
-
-fn lead(lead_id: &str, email: &str) -> String {
-    json!({
-        "version": 1, "lead_id": lead_id, "offer_id": "ebook-lead-scoring",
-        "submitted_at": "2026-11-27T08:30:00.000Z",
-        "fields": { "email": email, "consent": true },
-        "context": { "page_url": "http://127.0.0.1:8080/" }
-    })
-    .to_string()
-}
-
-fn post(body: impl Into<Body>) -> Request<Body> {
-    Request::post("/api/v1/leads")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.into())
-        .expect("request")
-}
-
-fn get_leads(token: Option<&str>) -> Request<Body> {
-    let mut req = Request::get("/api/v1/leads");
-    if let Some(token) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    req.body(Body::empty()).expect("request")
-}
-
-async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Response<()>) {
-    let response = app(state.clone()).oneshot(req).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
-    (parts.status, value, Response::from_parts(parts, ()))
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn stores_leads_with_v4_and_v7_ids_and_lists_them_newest_first() {

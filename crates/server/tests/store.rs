@@ -6,7 +6,9 @@ use leadmagnet_core::parse_lead;
 use leadmagnet_server::store::{Inserted, Store, Verdict};
 use serde_json::json;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
+
+mod common;
+use common::{drop_postgres, fresh_postgres};
 
 fn lead_body(lead_id: &str, offer_id: &str, email: &str) -> String {
     json!({
@@ -340,44 +342,6 @@ async fn sqlite() {
     let store = Store::open(&url).await.expect("opens");
     assert_eq!(store.backend(), "sqlite");
     exercise(store).await;
-}
-
-static DATABASES: AtomicU32 = AtomicU32::new(0);
-
-/// A database of its own on the PostgreSQL server `make test` starts: its URL, and the
-/// admin connection that drops it again ([`drop_postgres`]).
-async fn fresh_postgres() -> (String, String, sqlx::PgPool) {
-    let admin = std::env::var("LEADMAGNET_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "LEADMAGNET_TEST_POSTGRES is not set: run the tests through `make test`, which starts \
-             PostgreSQL on 127.0.0.1, or set it to an admin URL such as \
-             postgres://leadmagnet:leadmagnet@127.0.0.1:5432/postgres"
-        )
-    });
-    let name = format!(
-        "leadmagnet_test_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::SeqCst)
-    );
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("admin connection");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&pool)
-        .await
-        .expect("create database");
-    let url = match admin.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("LEADMAGNET_TEST_POSTGRES has no database part: {admin}"),
-    };
-    (url, name, pool)
-}
-
-async fn drop_postgres(name: &str, pool: &sqlx::PgPool) {
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(pool)
-        .await
-        .expect("drop database");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
