@@ -418,7 +418,7 @@ impl OfferForm {
                     // leave it empty; form-filling bots do not. The loader sends its value,
                     // and the collector quarantines such leads.
                     <div class="lm-hp" aria-hidden="true">
-                        <label for="lm-hp">{ "Leave this field empty" }</label>
+                        <label for="lm-hp">{ ui(lang, Ui::Honeypot) }</label>
                         <input id="lm-hp" name="lm_hp" type="text" tabindex="-1" autocomplete="off" />
                     </div>
                     if self.form.send_failed() {

@@ -752,13 +752,54 @@
     });
   }
 
+  // ---- Storage permission -------------------------------------------------------------
+  // Before a visitor consents through a lead, the widget stores nothing on their device,
+  // unless the page grants it: Leadmagnet.allowStorage(true) from the page's own consent
+  // banner, or the usual signals of consent managers, read at start — IAB TCF v2 purpose
+  // 1 ("store and/or access information on a device") and Google consent mode's
+  // functionality_storage. Then the full build keeps what names no one (variant seed,
+  // dismissals, visit count) for the session. allowStorage(false) withdraws and erases.
+  function allowStorage(granted) {
+    var allowed = granted === true;
+    return ready.then(function (wasm) {
+      if (wasm.allowStorage) {
+        wasm.allowStorage(allowed);
+      }
+    }, function () {});
+  }
+
+  function readConsentSignals() {
+    if (typeof window.__tcfapi === "function") {
+      try {
+        window.__tcfapi("addEventListener", 2, function (data, ok) {
+          if (ok && data && (data.eventStatus === "tcloaded" || data.eventStatus === "useractioncomplete")) {
+            allowStorage(!!(data.purpose && data.purpose.consents && data.purpose.consents[1]));
+          }
+        });
+      } catch (ignored) {}
+    }
+    // gtag("consent", "default" | "update", {...}) entries; the last one that names
+    // functionality_storage decides.
+    var decided = null;
+    (Array.isArray(window.dataLayer) ? window.dataLayer : []).forEach(function (entry) {
+      var settings = entry && entry[0] === "consent" && entry[2];
+      if (settings && settings.functionality_storage) {
+        decided = settings.functionality_storage === "granted";
+      }
+    });
+    if (decided !== null) {
+      allowStorage(decided);
+    }
+  }
+
   window.Leadmagnet = Object.freeze({
     version: VERSION, mount: mount, ready: ready.then(function () {}),
-    on: on, open: openOffer, forget: forget,
+    on: on, open: openOffer, forget: forget, allowStorage: allowStorage,
   });
   window.Leadmagnet.ready.catch(function () {});
 
   function start() {
+    readConsentSignals();
     // Leads queued on an earlier page view go out now (see src/outbox.js).
     flushOutbox();
     scan();

@@ -30,9 +30,11 @@ thread_local! {
 }
 
 /// Runs `f` on the visitor's memory. The full build stores the result: all of it in
-/// `localStorage` after consent; before consent only what names no one, in
-/// `sessionStorage`. The default build keeps it for this page view only and stores
-/// nothing at all.
+/// `localStorage` once the visitor has consented through a lead; before that, only with
+/// the page's permission ([`allow_storage`]: its consent manager or an explicit call) and
+/// only what names no one, in `sessionStorage`; without either, nothing at all (a variant
+/// seed or a frequency count is storage that needs consent too), so the memory lasts this
+/// page view. The default build stores nothing at all.
 pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
     VISITOR.with(|cell| {
         let mut cell = cell.borrow_mut();
@@ -63,11 +65,32 @@ fn store_visitor(visitor: &Visitor) {
     if visitor.consent {
         browser::storage_set(true, STORAGE_KEY, &visitor.to_storage());
         browser::storage_remove(false, STORAGE_KEY);
-    } else {
+    } else if STORAGE_ALLOWED.with(std::cell::Cell::get) {
         browser::storage_remove(true, STORAGE_KEY);
         let session = visitor.without_personal_data();
         browser::storage_set(false, STORAGE_KEY, &session.to_storage());
+    } else {
+        // No permission (or withdrawn): what was stored earlier goes; nothing is written.
+        browser::storage_remove(true, STORAGE_KEY);
+        browser::storage_remove(false, STORAGE_KEY);
     }
+}
+
+#[cfg(feature = "full")]
+thread_local! {
+    /// The page's permission to store the visitor's memory before their own consent.
+    static STORAGE_ALLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `Leadmagnet.allowStorage(granted)`: the page's consent decision (its consent manager's
+/// signal, which the loader reads, or the page's own call) as permission to keep what
+/// names no one (variant seed, offer memory, visit count) in `sessionStorage` before the
+/// visitor consents through a lead; `false` withdraws it and erases what was kept.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = allowStorage)]
+pub fn allow_storage(granted: bool) {
+    STORAGE_ALLOWED.with(|allowed| allowed.set(granted));
+    with_visitor(|_| ());
 }
 
 /// Renders the offer described by `config_json` into `host`'s shadow root, if this

@@ -249,6 +249,38 @@ test('a refusal (400) is shown, kept as failed with the answer, and never stored
   await ctx.close();
 });
 
+test('no demo page stores anything before a lead is sent: loading, typing, scrolling, opening overlays', async () => {
+  // Every demo page, in a fresh context each: the full build's pages too (variants,
+  // frequency caps, slide-ins), whose memory stays in the page until the visitor consents.
+  for (const path of ['/', '/quiz.html', '/calculator.html', '/checklist.html', '/pricing.html']) {
+    const ctx = await browser.newContext({ locale: 'de-DE' });
+    const page = await ctx.newPage();
+    await page.goto(`${collector.url}${path}`);
+    await page.waitForFunction(() => window.Leadmagnet).catch(() => {});
+    await page.evaluate(() => window.Leadmagnet.ready).catch(() => {});
+    await page.waitForTimeout(300);
+    // Type into every visible text input of every widget, tick nothing, send nothing.
+    const inputs = page.locator('[data-leadmagnet] >> input[type=email], [data-leadmagnet] >> input[type=text], [data-leadmagnet] >> input[type=number]');
+    for (let i = 0; i < await inputs.count(); i++) {
+      const input = inputs.nth(i);
+      if (await input.isVisible() && await input.isEditable()) await input.fill(i === 0 ? 'ada@contoso.example' : '42');
+    }
+    await page.mouse.wheel(0, 5000);
+    await page.waitForTimeout(600);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.waitForTimeout(600);
+    const stored = await page.evaluate(async () => ({
+      local: Object.keys(localStorage),
+      session: Object.keys(sessionStorage),
+      cookies: document.cookie,
+      databases: (await indexedDB.databases()).map((d) => d.name),
+    }));
+    assert.deepEqual(stored, { local: [], session: [], cookies: '', databases: [] }, path);
+    assert.deepEqual(await ctx.cookies(), [], path);
+    await ctx.close();
+  }
+});
+
 test('nothing is stored before submitting: no cookies, web storage or IndexedDB', async () => {
   const { ctx, page } = await demo();
   await page.waitForTimeout(300);

@@ -219,6 +219,13 @@ test('progressive profiling across three page loads, "not you?" and a sticky var
 test('slide-in (full build): opens after scrolling, leaves the page usable, respects dismissal and targeting', async () => {
   const context = await browser.newContext({ locale: 'en-US' });
   const tab = await context.newPage();
+  // The page's consent manager (IAB TCF v2) says this visitor agreed to storage on the
+  // device (purpose 1): the widget may remember the dismissal for the session.
+  await tab.addInitScript(() => {
+    window.__tcfapi = (command, version, callback) => {
+      if (command === 'addEventListener') callback({ eventStatus: 'tcloaded', gdprApplies: true, purpose: { consents: { 1: true } } }, true);
+    };
+  });
   const host = '[data-leadmagnet="/offers/newsletter-slide-in.json"]';
   await tab.goto(`${collector.url}/checklist.html`);
   await tab.waitForFunction(() => document.querySelector('[data-leadmagnet="/offers/newsletter-slide-in.json"]').shadowRoot?.querySelector('dialog'));
@@ -235,8 +242,8 @@ test('slide-in (full build): opens after scrolling, leaves the page usable, resp
   await shadow(tab, host, 'dialog[open]').waitFor({ state: 'detached' });
   // The dismissal is recorded on the dialog's close event, a task later.
   await tab.waitForFunction(() => /offer\tnewsletter-slide-in\t\d+/.test(sessionStorage.getItem('leadmagnet:v1') || ''), null, { timeout: 5000 });
-  // Dismissed: not again on the next page view (remembered for the session only, as
-  // nothing was consented to).
+  // Dismissed: not again on the next page view (remembered for the session only: the page
+  // allowed storage, the visitor consented to nothing).
   await tab.reload();
   await tab.waitForFunction(() => window.Leadmagnet);
   await tab.evaluate(() => window.Leadmagnet.ready);
@@ -412,8 +419,18 @@ test('keyboard only: the slide-in opens on keyboard scrolling, is reached by Tab
   await context.close();
 });
 
-test('after conversion a modal never comes back; after dismissal not within its days', async () => {
-  for (const [act, note] of [['convert', 'converted'], ['dismiss', 'dismissed']]) {
+test('after conversion a modal never comes back; after dismissal not within its days — where the page allows storage', async () => {
+  // How the page grants storage before the visitor's own consent: Google consent mode in
+  // the dataLayer, or the page's own call; without either, nothing is kept and the modal
+  // comes back on the next page view.
+  const consentMode = () => { window.dataLayer = [['consent', 'default', { functionality_storage: 'granted' }]]; };
+  const denied = () => { window.dataLayer = [['consent', 'default', { functionality_storage: 'granted' }], ['consent', 'update', { functionality_storage: 'denied' }]]; };
+  for (const [act, note, grant] of [
+    ['convert', 'converted', 'consent mode'],
+    ['dismiss', 'dismissed', 'api'],
+    ['dismiss', 'dismissed without permission', null],
+    ['dismiss', 'dismissed with permission withdrawn', 'denied'],
+  ]) {
     // A collector of its own that grants this page's origin CORS (see the redirect test).
     const routes = {};
     const server = await startStatic(routes);
@@ -424,8 +441,11 @@ test('after conversion a modal never comes back; after dismissal not within its 
     Object.assign(routes, triggerRoutes(display, {}, null, config));
     const context = await browser.newContext();
     const tab = await context.newPage();
+    if (grant === 'consent mode') await tab.addInitScript(consentMode);
+    if (grant === 'denied') await tab.addInitScript(denied);
     await tab.goto(server.url);
     await tab.locator('#host >> dialog[open]').waitFor();
+    if (grant === 'api') await tab.evaluate(() => window.Leadmagnet.allowStorage(true));
     if (act === 'convert') {
       await tab.locator('#host >> #lm-f-email').fill(`freq-${Date.now()}@example.com`);
       await tab.locator('#host >> button[type=submit]').click();
@@ -436,11 +456,18 @@ test('after conversion a modal never comes back; after dismissal not within its 
     // Remembered for this tab (no consent field in this offer): converted, not dismissed;
     // or dismissed, not converted. The dismissal is recorded on the close event.
     const memory = act === 'convert' ? '\\noffer\\t[^\\t]+\\t\\t1' : '\\noffer\\t[^\\t]+\\t\\d+\\t0';
-    await tab.waitForFunction((m) => new RegExp(m).test(sessionStorage.getItem('leadmagnet:v1') || ''), memory, { timeout: 5000 });
+    const allowed = grant === 'consent mode' || grant === 'api';
+    if (allowed) {
+      await tab.waitForFunction((m) => new RegExp(m).test(sessionStorage.getItem('leadmagnet:v1') || ''), memory, { timeout: 5000 });
+    } else {
+      await tab.waitForTimeout(800);
+      assert.deepEqual(await tab.evaluate(() => [localStorage.length, sessionStorage.length]), [0, 0], `${note}: nothing stored`);
+    }
     await tab.reload();
     await tab.evaluate(() => window.Leadmagnet.ready);
     await tab.waitForTimeout(800);
-    assert.equal(await tab.evaluate(() => !!document.getElementById('host').shadowRoot), false, `${note}: not shown again`);
+    assert.equal(await tab.evaluate(() => !!document.getElementById('host').shadowRoot), !allowed,
+      allowed ? `${note}: not shown again` : `${note}: shown again, as nothing could be remembered`);
     await context.close();
     await own.stop();
     await server.close();
@@ -471,6 +498,12 @@ test('a hostile host page changes nothing in the widget (screenshot check)', asy
   const site = {
     '/plain': { type: 'text/html', body: page('body { margin: 0 }') },
     '/hostile': { type: 'text/html', body: page('* { all: revert } html { font-size: 62.5%; color: red } input { display: none } body { margin: 0 }') },
+    // Inherited properties set on the host element itself: by every selector that can match
+    // it, with and without !important (rules on the host beat :host).
+    '/inherit-star': { type: 'text/html', body: page('* { text-transform: uppercase !important; letter-spacing: 3px !important; word-spacing: 12px !important; text-indent: 40px !important; text-align: right !important; text-shadow: 2px 2px 0 red !important; white-space: pre !important; font-style: italic !important; font-weight: 900 !important; line-height: 3 !important; font-variant: small-caps !important; font-feature-settings: \"smcp\" !important; -webkit-text-fill-color: green !important; -webkit-text-stroke: 1px blue !important; word-break: break-all !important; hyphens: auto !important; tab-size: 2 !important; text-rendering: geometricPrecision !important; cursor: wait !important; list-style: square !important; quotes: none !important } body { margin: 0 }') },
+    '/inherit-div': { type: 'text/html', body: page('div { text-transform: uppercase; letter-spacing: 3px; word-spacing: 12px; text-indent: 40px; text-align: right; text-shadow: 2px 2px 0 red; white-space: pre; font-style: italic; font-weight: 900; line-height: 3; font-variant: small-caps; font-feature-settings: \"smcp\"; -webkit-text-fill-color: green; -webkit-text-stroke: 1px blue; word-break: break-all; hyphens: auto; tab-size: 2; text-rendering: geometricPrecision; cursor: wait; list-style: square; quotes: none } body { margin: 0 }') },
+    '/inherit-id': { type: 'text/html', body: page('#host { text-transform: uppercase !important; letter-spacing: 3px !important; word-spacing: 12px !important; text-indent: 40px !important; text-align: right !important; text-shadow: 2px 2px 0 red !important; white-space: pre !important; font-style: italic !important; font-weight: 900 !important; line-height: 3 !important; font-variant: small-caps !important; font-feature-settings: \"smcp\" !important; -webkit-text-fill-color: green !important; -webkit-text-stroke: 1px blue !important; word-break: break-all !important; hyphens: auto !important; tab-size: 2 !important; text-rendering: geometricPrecision !important; cursor: wait !important; list-style: square !important; quotes: none !important } body { margin: 0 }') },
+    '/inherit-body': { type: 'text/html', body: page('body { margin: 0; text-transform: uppercase; letter-spacing: 3px; word-spacing: 12px; text-indent: 40px; text-align: right; text-shadow: 2px 2px 0 red; white-space: pre; font-style: italic; font-weight: 900; line-height: 3; font-variant: small-caps; font-feature-settings: \"smcp\"; -webkit-text-fill-color: green; -webkit-text-stroke: 1px blue; word-break: break-all; hyphens: auto; tab-size: 2; text-rendering: geometricPrecision; cursor: wait; list-style: square; quotes: none }') },
     '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
     [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
     [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
@@ -479,7 +512,12 @@ test('a hostile host page changes nothing in the widget (screenshot check)', asy
   };
   const server = await startStatic(site);
   const shots = [];
-  for (const path of ['/plain', '/hostile']) {
+  const paths = ['/plain', '/hostile', '/inherit-star', '/inherit-div', '/inherit-id', '/inherit-body'];
+  const inherited = ['textTransform', 'letterSpacing', 'wordSpacing', 'textIndent', 'textAlign', 'textShadow',
+    'whiteSpace', 'fontStyle', 'fontWeight', 'lineHeight', 'fontVariant', 'fontFeatureSettings', 'webkitTextFillColor',
+    'webkitTextStrokeWidth', 'wordBreak', 'hyphens', 'tabSize', 'textRendering', 'cursor', 'listStyleType', 'quotes'];
+  const computed = [];
+  for (const path of paths) {
     const context = await browser.newContext({ viewport: { width: 600, height: 1100 }, colorScheme: 'light' });
     const tab = await context.newPage();
     await tab.goto(`${server.url}${path}`);
@@ -487,14 +525,23 @@ test('a hostile host page changes nothing in the widget (screenshot check)', asy
     assert.equal(await tab.locator('#host >> #lm-f-email').isVisible(), true, `${path}: inputs are visible`);
     const size = await tab.evaluate(() => getComputedStyle(document.getElementById('host').shadowRoot.querySelector('label')).fontSize);
     assert.equal(size, '16px', `${path}: the widget's text size is its own`);
+    computed.push(await tab.evaluate((names) => {
+      const root = document.getElementById('host').shadowRoot;
+      const of = (el) => { const c = getComputedStyle(el); return Object.fromEntries(names.map((n) => [n, c[n]])); };
+      return { label: of(root.querySelector('label')), button: of(root.querySelector('button[type=submit]')), input: of(root.querySelector('#lm-f-email')) };
+    }, inherited));
     shots.push(await tab.locator('#host').screenshot());
     await context.close();
+  }
+  for (let i = 1; i < paths.length; i++) {
+    assert.deepEqual(computed[i], computed[0], `${paths[i]}: every inherited property is the widget's own`);
   }
   // Compared pixel by pixel in a canvas: no pixel may differ visibly (a channel by more
   // than 16 of 255; font anti-aliasing may jitter below that).
   const context = await browser.newContext();
   const tab = await context.newPage();
-  const diff = await tab.evaluate(async ([a, b]) => {
+  for (let i = 1; i < shots.length; i++) {
+    const diff = await tab.evaluate(async ([a, b]) => {
     const load = async (b64) => {
       const img = new Image();
       img.src = `data:image/png;base64,${b64}`;
@@ -515,10 +562,11 @@ test('a hostile host page changes nothing in the widget (screenshot check)', asy
       if (d > 16) pixels++;
     }
     return { pixels, max, total: x.width * x.height };
-  }, shots.map((b) => b.toString('base64')));
+  }, [shots[0], shots[i]].map((b) => b.toString('base64')));
+    assert.equal(diff.size, undefined, `${paths[i]}: same size`);
+    assert.equal(diff.pixels, 0, `the widget looks the same on ${paths[i]}: ${JSON.stringify(diff)}`);
+  }
   await context.close();
-  assert.equal(diff.size, undefined, 'same size');
-  assert.equal(diff.pixels, 0, `the widget looks the same on the hostile page: ${JSON.stringify(diff)}`);
   await server.close();
 });
 

@@ -11,7 +11,8 @@ let browser;
 
 before(async () => {
   // One second minimum fill time, so that these tests need not wait three.
-  collector = await startCollector({ flags: ['--min-fill-seconds', '1'] });
+  // A minimum fill time that a bot submitting at once never meets, and a person does.
+  collector = await startCollector({ flags: ['--min-fill-seconds', '3'] });
   browser = await launch();
 });
 
@@ -44,7 +45,7 @@ test('a visitor\'s lead carries the solved proof of work and is not quarantined;
   const afterLoad = await page.evaluate(() => window.__longTasks.length);
   const email = `human-${Date.now()}@contoso.example`;
   await fillDemo(page, email);
-  await page.waitForTimeout(1500); // a person takes longer than the 1 s minimum
+  await page.waitForTimeout(3500); // a person takes longer than the 3 s minimum
   await page.getByRole('button', { name: 'Get the free eBook' }).click();
   await page.getByText('Thank you! Your copy is ready.').waitFor();
   const lead = await stored(email);
@@ -74,7 +75,9 @@ test('the honeypot is out of reach for people and their tools, and a bot that fi
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.querySelector('[data-leadmagnet]').shadowRoot.activeElement?.className), 'lm-submit');
 
-  // A bot: every text input gets text, the boxes ticked, at once.
+  // A bot: a fresh page, every text input gets text, the boxes ticked, at once.
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
   const email = `bot-${Date.now()}@contoso.example`;
   await fillDemo(page, email);
   await trap.evaluate((el) => { el.value = 'https://cheap-pills.example'; el.dispatchEvent(new Event('input', { bubbles: true })); });
@@ -86,4 +89,26 @@ test('the honeypot is out of reach for people and their tools, and a bot that fi
     `sent at once: ${JSON.stringify(lead.quarantine)}`);
   assert.equal(lead.payload.honeypot, 'https://cheap-pills.example');
   await context.close();
+});
+
+test("the honeypot's label speaks the offer's language, like all of the widget's text", async () => {
+  // The quiz offer's locale is "auto": the visitor's language decides.
+  for (const [locale, label, next] of [
+    ['de-DE', 'Dieses Feld bitte leer lassen', 'Weiter'],
+    ['en-US', 'Leave this field empty', 'Next'],
+  ]) {
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    await page.goto(`${collector.url}/quiz.html`);
+    await widgetReady(page);
+    const texts = await page.evaluate(() => {
+      const root = document.querySelector('[data-leadmagnet]').shadowRoot;
+      return { lang: root.querySelector('.lm').lang, trap: root.querySelector('label[for=lm-hp]').textContent,
+        submit: root.querySelector('button[type=submit]').textContent };
+    });
+    assert.equal(texts.lang.slice(0, 2), locale.slice(0, 2));
+    assert.equal(texts.trap, label, locale);
+    assert.equal(texts.submit, next, locale);
+    await context.close();
+  }
 });

@@ -926,7 +926,9 @@ fn test() -> Result {
                 "--test-reporter=tap",
                 "--test-concurrency=1",
                 // A test that never settles (a server left open) fails rather than hangs.
-                "--test-timeout=180000",
+                // Each file also counts as one test here: the longest (experiences, with
+                // ~500 naughty strings) takes about three minutes on the 2-core machine.
+                "--test-timeout=420000",
                 "tests/e2e/",
             ])
             .env("LEADMAGNET_BIN", "target/debug/leadmagnet"),

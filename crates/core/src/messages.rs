@@ -48,6 +48,9 @@ pub enum Ui {
     Points,
     /// The lead is in the device's outbox and goes out when the endpoint can be reached.
     Queued,
+    /// The spam trap's label: hidden from people, read by bots, screen readers that ignore
+    /// `aria-hidden` and translation tools, so in the offer's language like all its text.
+    Honeypot,
 }
 
 /// The text for `key` in `lang`.
@@ -79,6 +82,8 @@ pub fn ui(lang: Lang, key: Ui) -> &'static str {
         (Lang::En, Ui::Step) => "Step",
         (Lang::De, Ui::Of) => "von",
         (Lang::En, Ui::Of) => "of",
+        (Lang::De, Ui::Honeypot) => "Dieses Feld bitte leer lassen",
+        (Lang::En, Ui::Honeypot) => "Leave this field empty",
         (Lang::De, Ui::Close) => "Schließen",
         (Lang::En, Ui::Close) => "Close",
         (Lang::De, Ui::WelcomeBack) => "Willkommen zurück",
@@ -130,6 +135,7 @@ mod tests {
             YourResult,
             Points,
             Queued,
+            Honeypot,
         ] {
             let (de, en) = (ui(Lang::De, key), ui(Lang::En, key));
             assert!(!de.is_empty() && !en.is_empty());

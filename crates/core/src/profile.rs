@@ -3,11 +3,13 @@
 //! One small JSON document (versioned key [`STORAGE_KEY`]). With consent (a ticked
 //! `consent` field on a sent lead) the whole of it lives in `localStorage`: known field
 //! values (so a returning visitor is not asked again), the visit count,
-//! the variant seed and the per-offer memory (dismissed, converted). Before consent only
-//! [`Visitor::without_personal_data`] goes to `sessionStorage` (seed, offer memory, visit
-//! count of this tab): enough for frequency caps and sticky variants within the session,
-//! and nothing that names the person. The widget does the storing; this module decides
-//! what is stored.
+//! the variant seed and the per-offer memory (dismissed, converted). Before consent
+//! nothing is stored on the device (a seed or a frequency count is storage too, which the
+//! ePrivacy rules tie to consent) unless the page grants it (its consent manager, or
+//! `Leadmagnet.allowStorage(true)`); then only [`Visitor::without_personal_data`] goes to
+//! `sessionStorage`, enough for frequency caps and sticky variants within the session.
+//! Without either, the memory lives for the page view. The widget does the storing; this
+//! module decides what is stored.
 
 use crate::config::OfferConfig;
 use crate::map::SortedMap;
@@ -119,7 +121,8 @@ impl Visitor {
         self.visits = 1;
     }
 
-    /// What may be kept before consent (in `sessionStorage`): no values.
+    /// What may be kept before the visitor's own consent, with the page's permission (in
+    /// `sessionStorage`): no values.
     pub fn without_personal_data(&self) -> Visitor {
         Visitor {
             values: Values::new(),

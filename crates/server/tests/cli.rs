@@ -267,3 +267,57 @@ fn fields_follow_the_profile() {
     let ids: Vec<String> = serde_json::from_slice(&first.stdout).expect("json array");
     assert_eq!(ids, ["email", "first_name", "company", "consent"]);
 }
+
+/// The start-up banner, up to its `limits:` line, of `serve` with `env`.
+fn banner(env: &[(&str, &str)], args: &[&str]) -> String {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadmagnet"));
+    cmd.args(["serve", "--port", "0"])
+        .args(args)
+        .env_remove("LEADMAGNET_ADMIN_TOKEN")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.path().display()),
+        )
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("binary runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let done = line.contains("limits:");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    lines.join("\n")
+}
+
+#[test]
+fn serve_never_prints_a_token_from_the_environment() {
+    let secret = "operator-secret-token-0123456789";
+    for args in [&[][..], &["--demo"][..]] {
+        let shown = banner(&[("LEADMAGNET_ADMIN_TOKEN", secret)], args);
+        assert!(!shown.contains(secret), "{args:?}: {shown}");
+        assert!(shown.contains("from LEADMAGNET_ADMIN_TOKEN (not shown)"), "{shown}");
+        assert!(shown.contains("Bearer $LEADMAGNET_ADMIN_TOKEN"), "{shown}");
+    }
+    // A throwaway demo token is the one to copy, so it is shown.
+    let demo = banner(&[], &["--demo"]);
+    let token = demo
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin token: "))
+        .expect("the demo token line");
+    assert_eq!(token.len(), 32, "{demo}");
+    assert!(demo.contains(&format!("Bearer {token}")));
+    assert!(demo.contains("limits:") && demo.contains("connections"), "{demo}");
+}
