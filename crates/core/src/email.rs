@@ -38,7 +38,9 @@ pub fn normalize(address: &str) -> String {
 /// the same address (`Ann@X.de`, ` ann@x.de\u{a0}`, `ÄNN@x.de` / `änn@x.de`) get one key.
 pub fn key(address: &str) -> String {
     address
-        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}'))
+        .trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}')
+        })
         .to_lowercase()
 }
 

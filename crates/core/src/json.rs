@@ -268,7 +268,10 @@ impl Parser<'_> {
                             );
                         }
                         let at = items.len();
-                        items.push(self.value(depth + 1).map_err(|e| e.under(&at.to_string()))?);
+                        items.push(
+                            self.value(depth + 1)
+                                .map_err(|e| e.under(&at.to_string()))?,
+                        );
                         if self.eat(b']') {
                             break;
                         }

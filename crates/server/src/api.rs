@@ -800,8 +800,17 @@ pub fn spreadsheet_formula(cell: &str) -> bool {
         return true;
     }
     cell.chars()
-        .find(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}'))
-        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣'))
+        .find(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}')
+        })
+        .is_some_and(|c| {
+            matches!(
+                c,
+                '=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣'
+            )
+        })
 }
 
 /// One CSV line: every cell quoted, quotes doubled, formula starts neutralised.
@@ -823,10 +832,7 @@ pub fn csv_row(out: &mut String, cells: &[String]) {
 /// Refuses (400) a request whose path or query holds a NUL character (`%00`) before any
 /// handler sees it: no database stores one (PostgreSQL's text cannot), and a storage error
 /// would be a 503 that clients retry forever.
-pub async fn refuse_nul(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub async fn refuse_nul(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let uri = request.uri().to_string();
     let has_nul = uri.contains('\0')
         || uri
@@ -869,7 +875,11 @@ fn admin_query<T>(
 /// The admin token, checked after the client's failed tries (`limits::Throttle`): a client
 /// that sent too many wrong tokens is refused (429 with `Retry-After`) before its token is
 /// even compared.
-fn authorize(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), ApiError> {
+fn authorize(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     let client = client_ip(peer, headers, &state.trusted_proxies);
     if let Some(wait) = client.and_then(|c| state.auth_failures.blocked(c, Instant::now())) {
         return Err(ApiError {

@@ -7,8 +7,8 @@ use crate::offers::Offers;
 use crate::spam::Challenges;
 use crate::store::{Store, DEFAULT_DATABASE_URL};
 use crate::{
-    random_key, serve_with, AppState, ServeLimits, DEFAULT_MIN_FILL_SECONDS, DEFAULT_POW_MAX_NUMBER,
-    DEFAULT_RATE_LIMIT,
+    random_key, serve_with, AppState, ServeLimits, DEFAULT_MIN_FILL_SECONDS,
+    DEFAULT_POW_MAX_NUMBER, DEFAULT_RATE_LIMIT,
 };
 use clap::{Parser, Subcommand};
 use leadmagnet_core::config::normalize_origin;

@@ -15,13 +15,13 @@
 //! - Every stored value is HTML-escaped: whatever a visitor typed shows as text.
 
 use crate::api::{self, ListQuery};
+use crate::limits::client_ip;
 use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
-use crate::limits::client_ip;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;

@@ -179,7 +179,11 @@ mod tests {
         assert_eq!(throttle.blocked(b, t0), None, "per client");
         assert_eq!(throttle.blocked(a, t0 + Duration::from_secs(60)), None);
         throttle.failed(a, t0 + Duration::from_secs(61));
-        assert_eq!(throttle.blocked(a, t0 + Duration::from_secs(62)), None, "a new window");
+        assert_eq!(
+            throttle.blocked(a, t0 + Duration::from_secs(62)),
+            None,
+            "a new window"
+        );
     }
     use std::time::Duration;
 

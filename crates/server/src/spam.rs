@@ -72,7 +72,11 @@ impl Challenges {
     /// Whether a lead's `challenge` solution (the payload key, as the widget sends it)
     /// passes: `Ok(Some(spend))` to spend with the lead, `Ok(None)` when the checks are off,
     /// `Err(reason)` when it does not pass.
-    pub fn check(&self, solution: Option<&Value>, now_ms: u64) -> Result<Option<Spend>, &'static str> {
+    pub fn check(
+        &self,
+        solution: Option<&Value>,
+        now_ms: u64,
+    ) -> Result<Option<Spend>, &'static str> {
         if self.max_number == 0 && self.min_fill_ms == 0 {
             return Ok(None);
         }
@@ -116,9 +120,7 @@ impl Challenges {
 /// `?expires=<digits>&issued=<digits>`, nothing else.
 fn salt_times(salt: &str) -> Option<(u64, u64)> {
     let (random, query) = salt.split_once('?')?;
-    let (expires, issued) = query
-        .strip_prefix("expires=")?
-        .split_once("&issued=")?;
+    let (expires, issued) = query.strip_prefix("expires=")?.split_once("&issued=")?;
     let number = |d: &str| {
         (!d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()))
             .then(|| d.parse::<u64>().ok())
@@ -337,7 +339,10 @@ mod tests {
         };
         assert_eq!(
             verdict(&challenges, &lead, NOW),
-            (vec!["honeypot_filled".to_owned(), "no_proof_of_work".to_owned()], None)
+            (
+                vec!["honeypot_filled".to_owned(), "no_proof_of_work".to_owned()],
+                None
+            )
         );
         let off = Challenges::new(b"test-key-0123456789", 0, 0);
         assert_eq!(

@@ -861,9 +861,8 @@ async fn write_batch_sqlite(
         .collect();
     let mut spenders = HashMap::new();
     if !spends.is_empty() {
-        let mut spend = QueryBuilder::new(
-            "INSERT INTO spent_solutions (signature, lead_id, expires_at) ",
-        );
+        let mut spend =
+            QueryBuilder::new("INSERT INTO spent_solutions (signature, lead_id, expires_at) ");
         spend.push_values(&spends, |mut row, (s, lead_id)| {
             row.push_bind(&s.signature)
                 .push_bind(*lead_id)
@@ -871,8 +870,9 @@ async fn write_batch_sqlite(
         });
         spend.push(" ON CONFLICT (signature) DO NOTHING");
         spend.build().persistent(false).execute(&mut *tx).await?;
-        let mut owners =
-            QueryBuilder::new("SELECT signature, lead_id FROM spent_solutions WHERE signature IN (");
+        let mut owners = QueryBuilder::new(
+            "SELECT signature, lead_id FROM spent_solutions WHERE signature IN (",
+        );
         let mut list = owners.separated(", ");
         for (s, _) in &spends {
             list.push_bind(&s.signature);
@@ -966,7 +966,12 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
              ON CONFLICT (signature) DO NOTHING",
         )
         .bind(&signatures)
-        .bind(spends.iter().map(|(_, l)| (*l).to_owned()).collect::<Vec<_>>())
+        .bind(
+            spends
+                .iter()
+                .map(|(_, l)| (*l).to_owned())
+                .collect::<Vec<_>>(),
+        )
         .bind(
             spends
                 .iter()

@@ -1278,8 +1278,14 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     for (cookie, body) in [
         (None, format!("csrf={login_csrf}&token={TOKEN}")),
         (Some(login_cookie.as_str()), format!("token={TOKEN}")),
-        (Some(login_cookie.as_str()), format!("csrf=forged&token={TOKEN}")),
-        (Some("lm_login=other"), format!("csrf={login_csrf}&token={TOKEN}")),
+        (
+            Some(login_cookie.as_str()),
+            format!("csrf=forged&token={TOKEN}"),
+        ),
+        (
+            Some("lm_login=other"),
+            format!("csrf={login_csrf}&token={TOKEN}"),
+        ),
     ] {
         let (status, _, _) = text(&f.state, form("/inbox/login", cookie, body)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "a login form from elsewhere");
@@ -1287,7 +1293,11 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     let login = |token: &str| format!("csrf={login_csrf}&token={token}");
     let (status, _, page) = text(
         &f.state,
-        form("/inbox/login", Some(&login_cookie), login("wrong-token-000000")),
+        form(
+            "/inbox/login",
+            Some(&login_cookie),
+            login("wrong-token-000000"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

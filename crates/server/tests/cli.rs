@@ -308,7 +308,10 @@ fn serve_never_prints_a_token_from_the_environment() {
     for args in [&[][..], &["--demo"][..]] {
         let shown = banner(&[("LEADMAGNET_ADMIN_TOKEN", secret)], args);
         assert!(!shown.contains(secret), "{args:?}: {shown}");
-        assert!(shown.contains("from LEADMAGNET_ADMIN_TOKEN (not shown)"), "{shown}");
+        assert!(
+            shown.contains("from LEADMAGNET_ADMIN_TOKEN (not shown)"),
+            "{shown}"
+        );
         assert!(shown.contains("Bearer $LEADMAGNET_ADMIN_TOKEN"), "{shown}");
     }
     // A throwaway demo token is the one to copy, so it is shown.
@@ -319,5 +322,8 @@ fn serve_never_prints_a_token_from_the_environment() {
         .expect("the demo token line");
     assert_eq!(token.len(), 32, "{demo}");
     assert!(demo.contains(&format!("Bearer {token}")));
-    assert!(demo.contains("limits:") && demo.contains("connections"), "{demo}");
+    assert!(
+        demo.contains("limits:") && demo.contains("connections"),
+        "{demo}"
+    );
 }

@@ -159,9 +159,18 @@ async fn json_the_store_could_not_give_back_faithfully_is_refused_at_its_pointer
     let base = lead(LEAD_ID, "ann@example.com");
     // Each crafted lead: where the bad value sits, and the body.
     let cases: Vec<(&str, String)> = vec![
-        ("/context/x", base.replace("\"page_url\"", "\"x\": 1e999, \"page_url\"")),
-        ("/context/x", base.replace("\"page_url\"", "\"x\": -1e999, \"page_url\"")),
-        ("/context/x", base.replace("\"page_url\"", "\"x\": 1e-999, \"page_url\"")),
+        (
+            "/context/x",
+            base.replace("\"page_url\"", "\"x\": 1e999, \"page_url\""),
+        ),
+        (
+            "/context/x",
+            base.replace("\"page_url\"", "\"x\": -1e999, \"page_url\""),
+        ),
+        (
+            "/context/x",
+            base.replace("\"page_url\"", "\"x\": 1e-999, \"page_url\""),
+        ),
         (
             "/context/x",
             base.replace(
@@ -173,14 +182,26 @@ async fn json_the_store_could_not_give_back_faithfully_is_refused_at_its_pointer
             "/context/x",
             base.replace("\"page_url\"", "\"x\": 12345678901234567890, \"page_url\""),
         ),
-        ("/extra/0", base.replacen('{', "{\"extra\": [9007199254740993], ", 1)),
-        ("/fields/email", base.replace("ann@example.com", "ann\\ud800@example.com")),
-        ("/fields/email", base.replace("ann@example.com", "ann\\udfff@example.com")),
+        (
+            "/extra/0",
+            base.replacen('{', "{\"extra\": [9007199254740993], ", 1),
+        ),
+        (
+            "/fields/email",
+            base.replace("ann@example.com", "ann\\ud800@example.com"),
+        ),
+        (
+            "/fields/email",
+            base.replace("ann@example.com", "ann\\udfff@example.com"),
+        ),
         (
             "/context/page_url",
             base.replace("http://127.0.0.1:8080/", "http://x/\\ud83d\\u0041"),
         ),
-        ("/extra", base.replacen('{', "{\"extra\": {\"\\udc00\": 1}, ", 1)),
+        (
+            "/extra",
+            base.replacen('{', "{\"extra\": {\"\\udc00\": 1}, ", 1),
+        ),
     ];
     for (pointer, body) in &cases {
         let (status, err, _) = send(&f.state, post(body.clone())).await;
@@ -188,7 +209,11 @@ async fn json_the_store_could_not_give_back_faithfully_is_refused_at_its_pointer
         assert_eq!(err["error"]["code"], "malformed_json", "{body}");
         assert_eq!(err["error"]["pointer"], *pointer, "{body}: {err}");
     }
-    assert_eq!(f.state.store.count().await.expect("count"), 0, "nothing stored");
+    assert_eq!(
+        f.state.store.count().await.expect("count"),
+        0,
+        "nothing stored"
+    );
     // A spam lead with the same values is refused too (no quarantine to slip through).
     let spam = lead_with(LEAD_ID, "bot@example.com", json!({ "honeypot": "x" }))
         .replace("\"page_url\"", "\"x\": 1e999, \"page_url\"");
@@ -198,7 +223,10 @@ async fn json_the_store_could_not_give_back_faithfully_is_refused_at_its_pointer
     let kept = format!(
         r#"{{"version":1,"offer_id":"ebook-lead-scoring","lead_id":"{LEAD_ID}","submitted_at":"2026-11-27T08:30:00.000Z","fields":{{"email":"ann@example.com","consent":true}},"context":{{"page_url":"http://127.0.0.1:8080/","zoom":1.50,"dpr":1e0,"big":9007199254740992,"text":"\u00e9\ud83d\ude00"}}}}"#
     );
-    assert_eq!(send(&f.state, post(kept.clone())).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&f.state, post(kept.clone())).await.0,
+        StatusCode::CREATED
+    );
     let (status, _, body) = exchange(&f.state, admin("GET", "/api/v1/leads", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -212,7 +240,9 @@ async fn json_the_store_could_not_give_back_faithfully_is_refused_at_its_pointer
 async fn rows_stored_before_the_rule_still_list_show_and_export() {
     let f = fixture().await;
     assert_eq!(
-        send(&f.state, post(lead(LEAD_ID, "ann@example.com"))).await.0,
+        send(&f.state, post(lead(LEAD_ID, "ann@example.com")))
+            .await
+            .0,
         StatusCode::CREATED
     );
     // Rows an earlier collector stored (or a hand edit): bodies serde_json cannot read.
@@ -288,7 +318,10 @@ async fn a_retry_after_a_locked_database_is_stored_clean_and_spends_its_solution
         .await
         .expect("unlock");
     // The widget's outbox retries the same lead: stored, clean, forwarded.
-    assert_eq!(send(&f.state, post(body.clone())).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&f.state, post(body.clone())).await.0,
+        StatusCode::CREATED
+    );
     let stored = f
         .state
         .store
@@ -296,7 +329,10 @@ async fn a_retry_after_a_locked_database_is_stored_clean_and_spends_its_solution
         .await
         .expect("lead")
         .expect("stored");
-    assert_eq!(stored.quarantine, None, "a retry is never a reused solution");
+    assert_eq!(
+        stored.quarantine, None,
+        "a retry is never a reused solution"
+    );
     // Its retries are replays; another lead with the same solution is the reuse.
     let (status, _, response) = send(&f.state, post(body)).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -304,8 +340,17 @@ async fn a_retry_after_a_locked_database_is_stored_clean_and_spends_its_solution
     let other = "019cc3f2-8b1e-7a4d-8f6b-000000000002";
     let reuse = lead_with(other, "eve@example.com", json!({ "challenge": solved }));
     assert_eq!(send(&f.state, post(reuse)).await.0, StatusCode::CREATED);
-    let reused = f.state.store.lead(other).await.expect("lead").expect("stored");
-    assert_eq!(reused.quarantine, Some(vec!["proof_of_work_reused".to_owned()]));
+    let reused = f
+        .state
+        .store
+        .lead(other)
+        .await
+        .expect("lead")
+        .expect("stored");
+    assert_eq!(
+        reused.quarantine,
+        Some(vec!["proof_of_work_reused".to_owned()])
+    );
 }
 
 #[tokio::test]
@@ -315,10 +360,21 @@ async fn a_lead_id_in_any_letter_case_is_its_own_idempotency_key() {
     let mixed: String = LEAD_ID
         .chars()
         .enumerate()
-        .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
         .collect();
     let body = lead(&upper, "ann@example.com");
-    for key in [upper.as_str(), LEAD_ID, mixed.as_str(), &format!(" {upper} ")] {
+    for key in [
+        upper.as_str(),
+        LEAD_ID,
+        mixed.as_str(),
+        &format!(" {upper} "),
+    ] {
         let req = Request::post("/api/v1/leads")
             .header(header::CONTENT_TYPE, "application/json")
             .header("idempotency-key", key)
@@ -341,6 +397,9 @@ async fn a_lead_id_in_any_letter_case_is_its_own_idempotency_key() {
     assert_eq!(f.state.store.count().await.expect("count"), 1);
 }
 
+/// A change made to the offer folder (to break it, or to mend it).
+type Step<'a> = Box<dyn Fn() + 'a>;
+
 #[tokio::test]
 async fn a_reload_that_cannot_read_the_offers_keeps_them_and_never_refuses_for_good() {
     let f = fixture().await;
@@ -348,12 +407,16 @@ async fn a_reload_that_cannot_read_the_offers_keeps_them_and_never_refuses_for_g
     let unknown = lead("019cc3f2-8b1e-7a4d-8f6b-00000000000a", "ann@example.com")
         .replace("ebook-lead-scoring", "webinar");
     let (status, err, _) = send(&f.state, post(unknown.clone())).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "while all is well: {err}");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "while all is well: {err}"
+    );
     assert_eq!(err["error"]["code"], "unknown_offer");
     let moved = f.dir.path().join("offers-away");
     // Each way a folder read fails: the folder gone, a file in its place, a config that
     // is a folder.
-    let breaks: [(&str, Box<dyn Fn()>, Box<dyn Fn()>); 3] = [
+    let breaks: [(&str, Step, Step); 3] = [
         (
             "the folder is gone",
             Box::new(|| std::fs::rename(&dir, &moved).expect("move")),
@@ -435,16 +498,29 @@ async fn two_collectors(a: AppState, b_store: Store) {
     let first = "019cc3f2-8b1e-7a4d-8f6b-0000000000b1";
     let second = "019cc3f2-8b1e-7a4d-8f6b-0000000000b2";
     let with = |id: &str, email: &str| lead_with(id, email, json!({ "challenge": solved }));
-    assert_eq!(send(&a, post(with(first, "ann@example.com"))).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&a, post(with(first, "ann@example.com"))).await.0,
+        StatusCode::CREATED
+    );
     assert_eq!(
         send(&b, post(with(first, "ann@example.com"))).await.0,
         StatusCode::CREATED,
         "the same lead through the other instance: a replay"
     );
-    assert_eq!(send(&b, post(with(second, "eve@example.com"))).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&b, post(with(second, "eve@example.com"))).await.0,
+        StatusCode::CREATED
+    );
     let quarantine = |state: &AppState, id: &'static str| {
         let store = state.store.clone();
-        async move { store.lead(id).await.expect("lead").expect("stored").quarantine }
+        async move {
+            store
+                .lead(id)
+                .await
+                .expect("lead")
+                .expect("stored")
+                .quarantine
+        }
     };
     assert_eq!(quarantine(&b, first).await, None);
     assert_eq!(
@@ -462,7 +538,11 @@ async fn two_collectors(a: AppState, b_store: Store) {
     let (_, _, page) = exchange(&b, get("/inbox", Some(&cookie))).await;
     let (status, headers, _) = exchange(
         &b,
-        form("/inbox/logout", Some(&cookie), format!("csrf={}", csrf_in(&page))),
+        form(
+            "/inbox/logout",
+            Some(&cookie),
+            format!("csrf={}", csrf_in(&page)),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -529,7 +609,10 @@ async fn wrong_tokens_and_logins_are_throttled_per_client_with_retry_after() {
         .expect("seconds");
     assert!((1..=leadmagnet_server::AUTH_FAILURE_WINDOW_SECONDS).contains(&wait));
     let right = admin("GET", "/api/v1/leads", None);
-    assert_eq!(send(&f.state, from("10.0.0.2:5000", right)).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&f.state, from("10.0.0.2:5000", right)).await.0,
+        StatusCode::OK
+    );
 
     // Logins: the same budget per client.
     let (_, headers, _) = exchange(&f.state, get("/inbox", None)).await;
@@ -538,7 +621,11 @@ async fn wrong_tokens_and_logins_are_throttled_per_client_with_retry_after() {
     let attempt = |token: &str| {
         from(
             "10.0.0.3:4000",
-            form("/inbox/login", Some(&login), format!("csrf={csrf}&token={token}")),
+            form(
+                "/inbox/login",
+                Some(&login),
+                format!("csrf={csrf}&token={token}"),
+            ),
         )
     };
     for _ in 0..leadmagnet_server::AUTH_FAILURES {
@@ -557,8 +644,16 @@ async fn session_cookies_are_secure_over_https_from_a_trusted_proxy_only() {
     f.state.trusted_proxies = Arc::from(vec!["10.9.9.9".parse().expect("ip")]);
     let cases = [
         ("10.9.9.9:1", Some(("x-forwarded-proto", "https")), true),
-        ("10.9.9.9:1", Some(("x-forwarded-proto", "http, https")), true),
-        ("10.9.9.9:1", Some(("forwarded", "for=1.2.3.4;proto=https")), true),
+        (
+            "10.9.9.9:1",
+            Some(("x-forwarded-proto", "http, https")),
+            true,
+        ),
+        (
+            "10.9.9.9:1",
+            Some(("forwarded", "for=1.2.3.4;proto=https")),
+            true,
+        ),
         ("10.9.9.9:1", Some(("x-forwarded-proto", "http")), false),
         ("10.9.9.9:1", None, false),
         ("10.1.1.1:1", Some(("x-forwarded-proto", "https")), false),
@@ -570,9 +665,15 @@ async fn session_cookies_are_secure_over_https_from_a_trusted_proxy_only() {
         }
         let (_, headers, _) = exchange(&f.state, from(peer, req)).await;
         let login = set_cookie(&headers, "lm_login").expect("login cookie");
-        assert_eq!(login.contains("; Secure"), secure, "{peer} {header_pair:?}: {login}");
+        assert_eq!(
+            login.contains("; Secure"),
+            secure,
+            "{peer} {header_pair:?}: {login}"
+        );
         assert!(login.contains("HttpOnly") && login.contains("SameSite=Strict"));
-        let csrf = cookie_pair(&login).trim_start_matches("lm_login=").to_owned();
+        let csrf = cookie_pair(&login)
+            .trim_start_matches("lm_login=")
+            .to_owned();
         let mut req = form(
             "/inbox/login",
             Some(&cookie_pair(&login)),
@@ -621,15 +722,27 @@ async fn only_regular_files_inside_www_are_served_and_text_says_utf_8() {
     ] {
         let (status, _, body) = exchange(&f.state, get(path, None)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        assert!(!body.contains("SECRET") && !body.contains("root:"), "{path}");
+        assert!(
+            !body.contains("SECRET") && !body.contains("root:"),
+            "{path}"
+        );
     }
     // Links inside the folder to files inside it are fine; the rest is served as before.
     std::os::unix::fs::symlink(www.join("index.html"), www.join("home.html")).expect("link");
-    for path in ["/", "/index.html", "/home.html", "/dist/leadmagnet.js", "/offers/newsletter.json"] {
+    for path in [
+        "/",
+        "/index.html",
+        "/home.html",
+        "/dist/leadmagnet.js",
+        "/offers/newsletter.json",
+    ] {
         let (status, headers, _) = exchange(&f.state, get(path, None)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         let content_type = headers[header::CONTENT_TYPE].to_str().expect("ascii");
-        assert!(content_type.contains("charset=utf-8"), "{path}: {content_type}");
+        assert!(
+            content_type.contains("charset=utf-8"),
+            "{path}: {content_type}"
+        );
     }
 }
 
@@ -645,24 +758,39 @@ async fn nul_characters_are_refused_with_4xx_not_retried_503_on_postgres() {
         "/api/v1/stats?offer_id=x%00y",
         "/api/v1/leads?email=ann%00@example.com",
     ] {
-        let method = if uri.contains("email=") { "DELETE" } else { "GET" };
+        let method = if uri.contains("email=") {
+            "DELETE"
+        } else {
+            "GET"
+        };
         let (status, _, body) = exchange(&f.state, admin(method, uri, None)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
     }
     let (status, _, _) = exchange(
         &f.state,
-        admin("POST", &format!("/api/v1/leads/{LEAD_ID}%00/stage"), Some("{}".into())),
+        admin(
+            "POST",
+            &format!("/api/v1/leads/{LEAD_ID}%00/stage"),
+            Some("{}".into()),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     for (body, pointer) in [
         (json!({ "stage": "sal", "by": "ann\u{0}" }), "/by"),
         (json!({ "stage": "sal\u{0}", "by": "ann" }), "/stage"),
-        (json!({ "stage": "rejected", "by": "ann", "reason": "x\u{0}" }), "/reason"),
+        (
+            json!({ "stage": "rejected", "by": "ann", "reason": "x\u{0}" }),
+            "/reason",
+        ),
     ] {
         let (status, err, _) = send(
             &f.state,
-            admin("POST", &format!("/api/v1/leads/{LEAD_ID}/stage"), Some(body.to_string())),
+            admin(
+                "POST",
+                &format!("/api/v1/leads/{LEAD_ID}/stage"),
+                Some(body.to_string()),
+            ),
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
@@ -670,10 +798,17 @@ async fn nul_characters_are_refused_with_4xx_not_retried_503_on_postgres() {
     }
     // The inbox's forms.
     let cookie = log_in(&f.state, TOKEN).await;
-    let (_, _, page) = exchange(&f.state, get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie))).await;
+    let (_, _, page) = exchange(
+        &f.state,
+        get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie)),
+    )
+    .await;
     let csrf = csrf_in(&page);
     for (uri, body) in [
-        (format!("/inbox/leads/{LEAD_ID}/stage"), format!("csrf={csrf}&stage=sal%00")),
+        (
+            format!("/inbox/leads/{LEAD_ID}/stage"),
+            format!("csrf={csrf}&stage=sal%00"),
+        ),
         (
             format!("/inbox/leads/{LEAD_ID}/stage"),
             format!("csrf={csrf}&stage=rejected&reason=a%00b"),
@@ -700,24 +835,39 @@ async fn oversized_bodies_are_413_and_an_origin_that_is_none_is_named() {
     let huge = json!({ "stage": "sal", "by": "ann", "reason": "x".repeat(70 * 1024) });
     let (status, err, _) = send(
         &f.state,
-        admin("POST", &format!("/api/v1/leads/{LEAD_ID}/stage"), Some(huge.to_string())),
+        admin(
+            "POST",
+            &format!("/api/v1/leads/{LEAD_ID}/stage"),
+            Some(huge.to_string()),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{err}");
     assert_eq!(err["error"]["code"], "body_too_large");
-    let big_lead = lead("019cc3f2-8b1e-7a4d-8f6b-0000000000c1", "ann@example.com")
-        .replace("\"page_url\"", &format!("\"pad\": \"{}\", \"page_url\"", "x".repeat(70 * 1024)));
-    assert_eq!(send(&f.state, post(big_lead)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    let big_lead = lead("019cc3f2-8b1e-7a4d-8f6b-0000000000c1", "ann@example.com").replace(
+        "\"page_url\"",
+        &format!("\"pad\": \"{}\", \"page_url\"", "x".repeat(70 * 1024)),
+    );
+    assert_eq!(
+        send(&f.state, post(big_lead)).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     for origin in ["null", "file://", "not an origin", "https://"] {
         let req = Request::post("/api/v1/leads")
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ORIGIN, origin)
-            .body(Body::from(lead("019cc3f2-8b1e-7a4d-8f6b-0000000000c2", "x@example.com")))
+            .body(Body::from(lead(
+                "019cc3f2-8b1e-7a4d-8f6b-0000000000c2",
+                "x@example.com",
+            )))
             .expect("request");
         let (status, err, _) = send(&f.state, req).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin}");
         let message = err["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(&format!("{origin:?}")), "{origin}: {message}");
+        assert!(
+            message.contains(&format!("{origin:?}")),
+            "{origin}: {message}"
+        );
         assert!(!message.contains("pages on  "), "{message}");
     }
 }
@@ -766,7 +916,9 @@ async fn limited(
     Fixture,
 ) {
     let f = fixture().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve_with(
@@ -814,7 +966,9 @@ async fn slow_idle_and_flooding_clients_cannot_hold_the_collector() {
 
     // Slowloris: a header that never ends, dripped a byte at a time.
     let mut slow = TcpStream::connect(addr).await.expect("connect");
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
     let drip = async {
         for _ in 0..20 {
             if slow.write_all(b"X").await.is_err() {
@@ -834,7 +988,10 @@ async fn slow_idle_and_flooding_clients_cannot_hold_the_collector() {
     )
     .await
     .expect("write");
-    assert!(closed_within(&mut body, Duration::from_secs(3)).await, "a body that never ends");
+    assert!(
+        closed_within(&mut body, Duration::from_secs(3)).await,
+        "a body that never ends"
+    );
 
     // An idle kept-alive connection is closed too.
     let mut idle = TcpStream::connect(addr).await.expect("connect");
@@ -842,7 +999,10 @@ async fn slow_idle_and_flooding_clients_cannot_hold_the_collector() {
     let mut buf = [0u8; 1024];
     let n = idle.read(&mut buf).await.expect("answer");
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
-    assert!(closed_within(&mut idle, Duration::from_secs(3)).await, "idle keep-alive");
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(3)).await,
+        "idle keep-alive"
+    );
 
     // A flood: more connections than the cap. The surplus waits unaccepted and is served
     // as the held ones time out; nobody gets an error.
@@ -856,11 +1016,18 @@ async fn slow_idle_and_flooding_clients_cannot_hold_the_collector() {
         .await
         .expect("served once slots free up")
         .expect("read");
-    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
 
     // Shutdown with a connection mid-request ends within its grace.
     let mut stuck = TcpStream::connect(addr).await.expect("connect");
-    stuck.write_all(b"GET /healthz HTTP/1.1\r\n").await.expect("write");
+    stuck
+        .write_all(b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .expect("write");
     let started = std::time::Instant::now();
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(5), server)

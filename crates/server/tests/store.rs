@@ -472,7 +472,10 @@ async fn insert_spending(store: &Store, lead_id: &str, signature: &str) -> (Inse
         email: Some("spender@example.com".into()),
         ..Verdict::default()
     };
-    (store.insert(&lead, &raw, &verdict).await.expect("insert"), raw)
+    (
+        store.insert(&lead, &raw, &verdict).await.expect("insert"),
+        raw,
+    )
 }
 
 async fn quarantine_of(store: &Store, lead_id: &str) -> Option<Vec<String>> {
@@ -495,8 +498,14 @@ async fn spent_solutions(url: &str) {
     assert_eq!(insert_spending(&store, A, "sig-1").await.0, Inserted::New);
     assert_eq!(quarantine_of(&store, A).await, None);
     // The same lead again (a retry after a lost answer): a replay, not a reuse.
-    assert_eq!(insert_spending(&store, A, "sig-1").await.0, Inserted::Replay);
-    assert_eq!(insert_spending(&other, A, "sig-1").await.0, Inserted::Replay);
+    assert_eq!(
+        insert_spending(&store, A, "sig-1").await.0,
+        Inserted::Replay
+    );
+    assert_eq!(
+        insert_spending(&other, A, "sig-1").await.0,
+        Inserted::Replay
+    );
     assert_eq!(quarantine_of(&store, A).await, None);
     let reused = |id: &'static str, via: &Store| {
         let via = via.clone();
@@ -523,7 +532,11 @@ async fn spent_solutions(url: &str) {
         .into_iter()
         .map(|d| d.lead_id)
         .collect();
-    assert_eq!(due, [A], "only the lead that spent the solution is forwarded");
+    assert_eq!(
+        due,
+        [A],
+        "only the lead that spent the solution is forwarded"
+    );
 
     // Leads racing with one solution: exactly one of them is its spender.
     let mut tasks = Vec::new();
@@ -548,7 +561,11 @@ async fn spent_solutions(url: &str) {
         signature: "sig-old".into(),
         expires: 1_000,
     };
-    let raw = lead_body("6c000000-0000-4000-8000-000000000001", "ebook", "x@example.com");
+    let raw = lead_body(
+        "6c000000-0000-4000-8000-000000000001",
+        "ebook",
+        "x@example.com",
+    );
     let verdict = Verdict {
         spend: Some(expired),
         ..Verdict::default()
@@ -580,7 +597,11 @@ async fn shared_sessions(url: &str) {
     let live = Some(("csrf-1".to_owned(), "ann@sales".to_owned()));
     assert_eq!(b.session("hash-1", t).await.expect("read"), live);
     assert_eq!(a.session("hash-1", t).await.expect("read"), live);
-    assert_eq!(b.session("hash-1", t + 1_000).await.expect("read"), None, "expired");
+    assert_eq!(
+        b.session("hash-1", t + 1_000).await.expect("read"),
+        None,
+        "expired"
+    );
     assert_eq!(b.session("nope", t).await.expect("read"), None);
     a.close().await;
     let restarted = Store::open(url).await.expect("opens again");
@@ -618,7 +639,11 @@ async fn erasure_finds_every_spelling(store: &Store) {
             .await
             .expect("insert");
     }
-    let keep = lead_body("6d000000-0000-4000-8000-100000000000", "ebook", "anna@beispiel.de");
+    let keep = lead_body(
+        "6d000000-0000-4000-8000-100000000000",
+        "ebook",
+        "anna@beispiel.de",
+    );
     let verdict = Verdict {
         email: Some("anna@beispiel.de".into()),
         ..Verdict::default()
@@ -634,7 +659,11 @@ async fn erasure_finds_every_spelling(store: &Store) {
             .expect("erase"),
         SPELLINGS.len() as u64
     );
-    assert_eq!(store.count().await.expect("count"), before + 1, "anna stays");
+    assert_eq!(
+        store.count().await.expect("count"),
+        before + 1,
+        "anna stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -654,9 +683,7 @@ async fn sqlite_shares_spent_solutions_and_sessions_and_erases_without_a_trace()
         files += 1;
         for needle in ["änn.o", "ÄNN.O", "Änn.O", "ÄNN.o"] {
             assert!(
-                !bytes
-                    .windows(needle.len())
-                    .any(|w| w == needle.as_bytes()),
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
                 "{needle} is still in {}",
                 entry.path().display()
             );

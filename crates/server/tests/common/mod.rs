@@ -158,4 +158,3 @@ pub async fn drop_postgres(name: &str, pool: &sqlx::PgPool) {
         .await
         .expect("drop database");
 }
-
