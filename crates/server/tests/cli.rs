@@ -327,3 +327,88 @@ fn serve_never_prints_a_token_from_the_environment() {
         "{demo}"
     );
 }
+
+/// With few file descriptors and a flood of idle connections (the ~20,000 that once left
+/// the collector unable to read its offer folder, scaled to a limit of 128), the collector
+/// keeps descriptors for its database and files: the surplus waits unaccepted, idle ones
+/// are cut off, an offer change is read, and a lead sent meanwhile is stored.
+#[test]
+fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
+    use std::io::{BufRead, Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let offers = dir.path().join("offers");
+    std::fs::create_dir_all(&offers).expect("offers");
+    std::fs::copy(
+        root().join("www/offers/ebook.json"),
+        offers.join("ebook.json"),
+    )
+    .expect("copy");
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 128 && exec \"$0\" serve --port 0 --header-timeout 1 --rate-limit 0 --offers \"$1\"",
+            env!("CARGO_BIN_EXE_leadmagnet"),
+            offers.to_str().expect("path"),
+        ])
+        .env("LEADMAGNET_ADMIN_TOKEN", "flood-test-token-0123456789")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.path().display()),
+        )
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    while !banner.contains("limits:") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).expect("line") == 0 {
+            break;
+        }
+        banner.push_str(&line);
+    }
+    assert!(banner.contains("limits:      16 connections"), "{banner}");
+    let addr = banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .map(|a| a.trim_end_matches('/').to_owned())
+        .expect("address");
+    // Two hundred idle connections: far more than the 128 descriptors.
+    let held: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .collect();
+    assert!(held.len() >= 150, "only {} connected", held.len());
+    // The offer folder changes meanwhile: read again, not swapped for an empty one.
+    let config = std::fs::read_to_string(offers.join("ebook.json")).expect("read");
+    std::fs::write(
+        offers.join("ebook.json"),
+        config.replace("The Lead Scoring Playbook", "The Lead Scoring Playbook 2"),
+    )
+    .expect("write");
+    std::thread::sleep(Duration::from_secs(3));
+    let body = r#"{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-00000000f100", "offer_id": "ebook-lead-scoring", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {"email": "flood@example.com", "consent": true}, "context": {"page_url": "http://127.0.0.1/"}}"#;
+    let mut lead = TcpStream::connect(&addr).expect("connect");
+    lead.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        lead,
+        "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = lead.read_to_string(&mut answer);
+    drop(held);
+    child.kill().expect("kill");
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}\n{stderr}");
+    assert!(
+        !stderr.contains("cannot read the offer configs"),
+        "the folder stayed readable: {stderr}"
+    );
+}
