@@ -745,11 +745,11 @@ async fn a_lead_carries_and_is_scored_on_its_events_form_metrics_and_email_class
     );
     let breakdown = json(&get(&get(&payload, "score"), "breakdown"));
     assert!(
-        breakdown.contains(r#"{"events":1,"kind":"engagement","points":7,"rule":"read-deeply"}"#),
+        breakdown.contains(r#"{"rule":"read-deeply","kind":"engagement","points":7,"events":1}"#),
         "only the page view read long and deep enough counts: {breakdown}"
     );
     assert!(
-        breakdown.contains(r#"{"events":1,"kind":"engagement","points":9,"rule":"came-back"}"#),
+        breakdown.contains(r#"{"rule":"came-back","kind":"engagement","points":9,"events":1}"#),
         "{breakdown}"
     );
     let form = get(&payload, "form");
