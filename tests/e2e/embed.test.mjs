@@ -71,7 +71,7 @@ test('the script is one IIFE: only window.Leadmagnet reaches the page', async ()
   await widgetReady(tab, '#host');
   const globals = await tab.evaluate(() => Object.keys(window).filter((k) => /leadmagnet|wasm/i.test(k)));
   assert.deepEqual(globals, ['Leadmagnet']);
-  assert.deepEqual(await tab.evaluate(() => Object.keys(window.Leadmagnet).sort()), ['forget', 'mount', 'on', 'open', 'ready', 'version']);
+  assert.deepEqual(await tab.evaluate(() => Object.keys(window.Leadmagnet).sort()), ['allowStorage', 'forget', 'mount', 'on', 'open', 'ready', 'version']);
   assert.equal(await tab.evaluate(() => document.querySelector('#host').shadowRoot.mode), 'open');
   assert.deepEqual(seen.leadmagnet(), []);
   await context.close();
