@@ -127,6 +127,11 @@ fn toolchain_ready() -> bool {
 /// Fails with one line naming rust-toolchain.toml when the active toolchain lacks what the
 /// widget build needs, or refuses its unstable std-building flags.
 fn toolchain_check() -> Result {
+    flags_check(WIDGET_RUSTFLAGS)
+}
+
+/// The toolchain check with `rustflags` (a test passes flags no rustc takes).
+fn flags_check(rustflags: &str) -> Result {
     let version = output(Command::new("rustc").arg("--version")).unwrap_or_default();
     let version = version.trim();
     if !rust_src_lock().is_some_and(|p| p.exists()) {
@@ -138,7 +143,7 @@ fn toolchain_check() -> Result {
     let probe = Command::new("rustc")
         .args(["-", "--crate-type", "lib", "--emit", "metadata", "-o", "-"])
         .args(["--target", "wasm32-unknown-unknown"])
-        .args(WIDGET_RUSTFLAGS.split(' '))
+        .args(rustflags.split(' '))
         .env("RUSTC_BOOTSTRAP", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -951,4 +956,23 @@ fn test() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pinned toolchain takes the widget's flags; one that refused them would stop the
+    /// build with one line naming the file to change.
+    #[test]
+    fn the_toolchain_check_names_the_file_to_change() {
+        if let Err(e) = toolchain_check() {
+            panic!("the pinned toolchain should take the widget's flags: {e}");
+        }
+        for refused in ["-Zno-such-flag-here", "-Cpanic=no-such-strategy"] {
+            let err = flags_check(refused).expect_err(refused);
+            assert!(err.contains("rust-toolchain.toml"), "{err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
 }

@@ -37,11 +37,36 @@ pub fn normalize(address: &str) -> String {
 /// end, then in Unicode lower case. Two spellings of one mailbox that a person would call
 /// the same address (`Ann@X.de`, ` ann@x.de\u{a0}`, `ÄNN@x.de` / `änn@x.de`) get one key.
 pub fn key(address: &str) -> String {
-    address
+    let lower = address
         .trim_matches(|c: char| {
             c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}')
         })
-        .to_lowercase()
+        .to_lowercase();
+    // Lower case is not yet case folding: a few letters have one more spelling that
+    // differs by case alone (Unicode's full case folding, the letters found in names).
+    let mut folded = String::with_capacity(lower.len());
+    for c in lower.chars() {
+        match c {
+            'ς' => folded.push('σ'),
+            'ß' => folded.push_str("ss"),
+            'ſ' => folded.push('s'),
+            'ﬀ' => folded.push_str("ff"),
+            'ﬁ' => folded.push_str("fi"),
+            'ﬂ' => folded.push_str("fl"),
+            'ﬃ' => folded.push_str("ffi"),
+            'ﬄ' => folded.push_str("ffl"),
+            'ﬅ' | 'ﬆ' => folded.push_str("st"),
+            'ϐ' => folded.push('β'),
+            'ϑ' => folded.push('θ'),
+            'ϕ' => folded.push('φ'),
+            'ϖ' => folded.push('π'),
+            'ϰ' => folded.push('κ'),
+            'ϱ' => folded.push('ρ'),
+            'ϵ' => folded.push('ε'),
+            c => folded.push(c),
+        }
+    }
+    folded
 }
 
 /// The domain part, lower-cased, for domain rules (free mail, disposable, company).
@@ -97,6 +122,16 @@ mod tests {
             assert_eq!(key(spelling), "änn.o@beispiel.de", "{spelling:?}");
         }
         assert_ne!(key("ann@beispiel.de"), key("anna@beispiel.de"));
+        // Letters whose lower case is not their case folding.
+        for (a, b) in [
+            ("ΣΑΣ@example.gr", "σας@example.gr"),
+            ("σασ@example.gr", "ΣΑΣ@example.gr"),
+            ("STRASSE@example.de", "straße@example.de"),
+            ("STRAẞE@example.de", "strasse@example.de"),
+            ("\u{212a}elvin@example.com", "kelvin@example.com"),
+        ] {
+            assert_eq!(key(a), key(b), "{a} ~ {b}");
+        }
     }
 
     #[test]

@@ -1102,16 +1102,17 @@ pub fn faithful_number(literal: &str) -> bool {
     };
     // The decimal exponent of the first significant digit: 1.2e3 → 3, 0.05 → -2.
     let magnitude = int.len() as i64 - first as i64 - 1 + exp;
-    if !(-323..=308).contains(&magnitude) {
+    let significant: Vec<u8> = digits().skip(first).collect();
+    let significant = std::str::from_utf8(&significant)
+        .unwrap_or("")
+        .trim_end_matches('0');
+    // Compared digit by digit with the largest double (1.7976931348623157e308) and with
+    // half the smallest (2.4703282292062327e-324, below which a number reads as 0).
+    if !(-324..=308).contains(&magnitude)
+        || (magnitude == 308 && significant > "17976931348623157")
+        || (magnitude == -324 && significant <= "24703282292062327")
+    {
         return false;
-    }
-    if magnitude == 308 {
-        // Compared digit by digit with the largest double, 1.7976931348623157e308.
-        let significant: Vec<u8> = digits().skip(first).collect();
-        let significant = std::str::from_utf8(&significant).unwrap_or("");
-        if significant.trim_end_matches('0') > "17976931348623157" {
-            return false;
-        }
     }
     let integer = exp == 0 && !mantissa.contains('.') && !body.contains(['e', 'E']);
     !integer || int.parse::<u64>().is_ok_and(|n| n <= 1 << 53)
@@ -1276,6 +1277,7 @@ mod tests {
             (r#"{"a": 2e308}"#, "/a"),
             (r#"{"a": 1.7976931348623158e308}"#, "/a"),
             (r#"{"a": 1e-324}"#, "/a"),
+            (r#"{"a": 2e-324}"#, "/a"),
             (r#"{"a": 1e99999999999}"#, "/a"),
             (r#"{"a": 1e-99999999999}"#, "/a"),
             (r#"{"a": [1, 9007199254740993]}"#, "/a/1"),
@@ -1304,6 +1306,13 @@ mod tests {
             "1.7976931348623157e308",
             "0.17976931348623157e309",
             "4.9e-323",
+            "5e-324",
+            "4.9406564584124654e-324",
+            // A number with a fraction or exponent is a double to every reader (serde_json,
+            // JSON.parse, Python), rounded the same way by all: not an integer to keep.
+            "9007199254740993.0",
+            "9.007199254740993e15",
+            "1.8e19",
             "12345678901234567890.5",
             "1e-300",
             "0.000001",

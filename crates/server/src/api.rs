@@ -143,10 +143,15 @@ pub async fn create_lead(
                 format!("the lead is larger than {MAX_BODY_BYTES} bytes"),
             )
         } else {
+            // The body did not arrive whole (too slow, or the connection broke): a
+            // transient failure the widget's outbox retries, never a final 4xx.
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                rejection.body_text(),
+                StatusCode::REQUEST_TIMEOUT,
+                "body_not_received",
+                format!(
+                    "the lead's body did not arrive whole; send it again ({})",
+                    rejection.body_text()
+                ),
             )
         }
     })?;
@@ -298,7 +303,12 @@ fn check_against_offer(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
-                if origin.is_empty() {
+                if origin.is_empty() && sent.trim() != "null" {
+                    format!(
+                        "the Origin header {sent:?} is not an origin (scheme, host and optional port); offer \"{}\" takes leads only from the origins in its allowed_origins",
+                        lead.offer_id
+                    )
+                } else if origin.is_empty() {
                     format!(
                         "a page with Origin {sent:?} (a sandboxed frame, a file:// page or a privacy redirect) may not send leads for offer \"{}\"; serve the form from a page on an origin in the offer's allowed_origins",
                         lead.offer_id
@@ -800,17 +810,57 @@ pub fn spreadsheet_formula(cell: &str) -> bool {
         return true;
     }
     cell.chars()
-        .find(|c| {
-            !c.is_whitespace()
-                && !c.is_control()
-                && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}')
-        })
+        .find(|c| !c.is_whitespace() && !c.is_control() && !invisible(*c))
         .is_some_and(|c| {
             matches!(
                 c,
-                '=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣'
+                '=' | '+'
+                    | '-'
+                    | '@'
+                    | '＝'
+                    | '＋'
+                    | '－'
+                    | '＠'
+                    | '﹦'
+                    | '﹢'
+                    | '﹣'
+                    | '﹫'
+                    | '⁼'
+                    | '₌'
+                    | '⁺'
+                    | '₊'
+                    | '⁻'
+                    | '₋'
+                    | '−'
             )
         })
+}
+
+/// Characters that show nothing: Unicode's default-ignorable code points (format
+/// characters, variation selectors, tags, joiners, the soft hyphen) and the blank
+/// letters and symbols (Hangul fillers, the blank braille pattern).
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
 }
 
 /// One CSV line: every cell quoted, quotes doubled, formula starts neutralised.

@@ -166,7 +166,8 @@ async fn headers(request: Request, next: Next) -> Response {
     let h = response.headers_mut();
     // Every text file here is UTF-8; without the label a browser may guess otherwise
     // (and the demo pages hold German text).
-    if content_type.starts_with("text/") && !content_type.contains("charset") {
+    let text = content_type.starts_with("text/") || content_type.starts_with("image/svg+xml");
+    if text && !content_type.contains("charset") {
         if let Ok(labelled) = HeaderValue::from_str(&format!("{content_type}; charset=utf-8")) {
             h.insert(header::CONTENT_TYPE, labelled);
         }

@@ -165,6 +165,9 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         _ => Ok(()),
     };
+    // Blocking work still running (a file read that never returns) must not hold the exit:
+    // the server has already given requests in flight their grace.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -166,10 +166,33 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
         ..Catalogue::default()
     };
     for path in config_files(dir)? {
+        // Only regular files are read: a FIFO would block the reload (and the exit) for
+        // good, a folder or a socket holds no config. A link is followed; one that leads
+        // nowhere is a failed read (a mounted config being swapped), not a removed offer.
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => {
+                eprintln!(
+                    "leadmagnet: warning: offer config {} is left out (its leads are refused): not a regular file",
+                    path.display()
+                );
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    return Err(format!(
+                        "{}: a link to a file that is not there",
+                        path.display()
+                    ));
+                }
+                // Gone between the listing and now: a file being replaced; the next poll
+                // sees the folder as it is then.
+                continue;
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            // Gone between the listing and the read: a file being replaced; the next
-            // poll sees the folder as it is then.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             // Not UTF-8 is the file's own problem, not a failure to read it.
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {

@@ -1237,19 +1237,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         }
         req.body(Body::from(body)).expect("request")
     };
-    async fn text(
-        state: &AppState,
-        req: Request<Body>,
-    ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let response = app(state.clone()).oneshot(req).await.expect("infallible");
-        let (parts, body) = response.into_parts();
-        let bytes = body.collect().await.expect("body").to_bytes();
-        (
-            parts.status,
-            parts.headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        )
-    }
+    use common::exchange as text;
 
     let (status, headers, page) = text(&f.state, get("/inbox", None)).await;
     assert_eq!(status, StatusCode::OK);

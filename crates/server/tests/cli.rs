@@ -412,3 +412,76 @@ fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
         "the folder stayed readable: {stderr}"
     );
 }
+
+/// A FIFO in the offer folder (or any file that is not a regular one) never blocks the
+/// start, a reload or the exit: it is left out with a warning, and SIGTERM ends the
+/// process within its grace.
+#[test]
+fn a_fifo_in_the_offer_folder_blocks_neither_start_nor_exit() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let offers = dir.path().join("offers");
+    std::fs::create_dir_all(&offers).expect("offers");
+    std::fs::copy(
+        root().join("www/offers/ebook.json"),
+        offers.join("ebook.json"),
+    )
+    .expect("copy");
+    let made = Command::new("mkfifo")
+        .arg(offers.join("pipe.json"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadmagnet"))
+        .args(["serve", "--port", "0", "--offers"])
+        .arg(&offers)
+        .env("LEADMAGNET_ADMIN_TOKEN", "fifo-test-token-0123456789")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.path().display()),
+        )
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    while !banner.contains("offers:") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).expect("line") == 0 {
+            break;
+        }
+        banner.push_str(&line);
+    }
+    assert!(
+        banner.contains("offers:") && banner.contains("ebook-lead-scoring"),
+        "{banner}"
+    );
+    // A change to the folder makes the watcher read it again, FIFO and all.
+    std::fs::write(offers.join("touch.json"), "{}").expect("write");
+    std::thread::sleep(Duration::from_secs(3));
+    let stopped = Instant::now();
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if stopped.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            panic!("still running 15 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pipe.json is left out (its leads are refused): not a regular file"),
+        "{stderr}"
+    );
+}

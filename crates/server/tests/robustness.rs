@@ -6,16 +6,14 @@
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
 use leadmagnet_server::offers::Offers;
 use leadmagnet_server::spam::Challenges;
 use leadmagnet_server::store::Store;
-use leadmagnet_server::{app, serve_with, AppState, ServeLimits};
+use leadmagnet_server::{serve_with, AppState, ServeLimits};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 
 mod common;
 use common::*;
@@ -29,18 +27,6 @@ fn admin(method: &str, uri: &str, body: Option<String>) -> Request<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.map_or(Body::empty(), Body::from))
         .expect("request")
-}
-
-/// Status, headers and body text of a request.
-async fn exchange(state: &AppState, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let response = app(state.clone()).oneshot(req).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status,
-        parts.headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
 
 fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
@@ -415,7 +401,7 @@ async fn a_reload_that_cannot_read_the_offers_keeps_them_and_never_refuses_for_g
     assert_eq!(err["error"]["code"], "unknown_offer");
     let moved = f.dir.path().join("offers-away");
     // Each way a folder read fails: the folder gone, a file in its place, a config that
-    // is a folder.
+    // is a link to nothing (a mounted config being swapped).
     let breaks: [(&str, Step, Step); 3] = [
         (
             "the folder is gone",
@@ -434,9 +420,19 @@ async fn a_reload_that_cannot_read_the_offers_keeps_them_and_never_refuses_for_g
             }),
         ),
         (
-            "a config that cannot be read",
-            Box::new(|| std::fs::create_dir(dir.join("webinar.json")).expect("dir")),
-            Box::new(|| std::fs::remove_dir(dir.join("webinar.json")).expect("rm")),
+            "a config linked to a file that is not there",
+            Box::new(|| {
+                let target = moved.with_file_name("mounted-ebook.json");
+                std::fs::rename(dir.join("ebook.json"), &target).expect("move");
+                std::os::unix::fs::symlink(&target, dir.join("ebook.json")).expect("link");
+                std::fs::rename(&target, target.with_extension("gone")).expect("swap");
+            }),
+            Box::new(|| {
+                let target = moved.with_file_name("mounted-ebook.json");
+                std::fs::rename(target.with_extension("gone"), &target).expect("back");
+                std::fs::remove_file(dir.join("ebook.json")).expect("rm link");
+                std::fs::rename(&target, dir.join("ebook.json")).expect("back");
+            }),
         ),
     ];
     for (n, (what, break_it, mend)) in breaks.iter().enumerate() {
@@ -470,6 +466,20 @@ async fn a_reload_that_cannot_read_the_offers_keeps_them_and_never_refuses_for_g
             "{what}: mended, an unknown offer is final again"
         );
     }
+    // What is not a regular file (a FIFO would block every later read, and the exit) is
+    // left out with a warning; the rest of the folder is read, at once.
+    let fifo = dir.join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    std::fs::create_dir(dir.join("folder.json")).expect("dir");
+    let reads = Offers::load(&dir);
+    assert_eq!(reads.ids(), ["ebook-lead-scoring", "newsletter"]);
+    assert!(reads.failing().is_none());
+    std::fs::remove_file(&fifo).expect("rm");
+    std::fs::remove_dir(dir.join("folder.json")).expect("rm");
     // A folder that can be read but lost a config is a change, not a failure.
     let offers = Offers::load(&dir);
     std::fs::remove_file(dir.join("newsletter.json")).expect("rm");
@@ -729,12 +739,20 @@ async fn only_regular_files_inside_www_are_served_and_text_says_utf_8() {
     }
     // Links inside the folder to files inside it are fine; the rest is served as before.
     std::os::unix::fs::symlink(www.join("index.html"), www.join("home.html")).expect("link");
+    std::fs::write(
+        www.join("logo.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .expect("svg");
+    std::fs::write(www.join("site.css"), "body{}").expect("css");
     for path in [
         "/",
         "/index.html",
         "/home.html",
         "/dist/leadmagnet.js",
         "/offers/newsletter.json",
+        "/logo.svg",
+        "/site.css",
     ] {
         let (status, headers, _) = exchange(&f.state, get(path, None)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
@@ -868,6 +886,12 @@ async fn oversized_bodies_are_413_and_an_origin_that_is_none_is_named() {
             message.contains(&format!("{origin:?}")),
             "{origin}: {message}"
         );
+        let explains = if origin == "null" {
+            "sandboxed frame"
+        } else {
+            "is not an origin"
+        };
+        assert!(message.contains(explains), "{origin}: {message}");
         assert!(!message.contains("pages on  "), "{message}");
     }
 }
@@ -893,6 +917,18 @@ fn every_way_a_spreadsheet_reads_a_formula_is_neutralised() {
         "＠SUM(A1)",
         "  ＝HYPERLINK(\"x\")",
         "\u{feff}=1",
+        "\u{00ad}=1",
+        "\u{034f}+1",
+        "\u{180e}-1",
+        "\u{e0020}=1",
+        "\u{fe0f}=1",
+        "\u{3164}=1",
+        "\u{115f}=1",
+        "\u{2800}@x",
+        "\u{202e}=1",
+        "﹫SUM(A1)",
+        "⁼1",
+        "−1",
         "\t",
         "\r",
     ] {
@@ -988,9 +1024,19 @@ async fn slow_idle_and_flooding_clients_cannot_hold_the_collector() {
     )
     .await
     .expect("write");
+    let mut answer = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(3), body.read(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 408"),
+        "a body that never ends is a 408, which the widget retries: {}",
+        String::from_utf8_lossy(&answer[..n])
+    );
     assert!(
         closed_within(&mut body, Duration::from_secs(3)).await,
-        "a body that never ends"
+        "and the connection ends"
     );
 
     // An idle kept-alive connection is closed too.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::response::Response;
 use http_body_util::BodyExt;
 use leadmagnet_server::offers::Offers;
@@ -157,4 +157,16 @@ pub async fn drop_postgres(name: &str, pool: &sqlx::PgPool) {
         .execute(pool)
         .await
         .expect("drop database");
+}
+
+/// Status, headers and body text of a request.
+pub async fn exchange(state: &AppState, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let response = app(state.clone()).oneshot(req).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
