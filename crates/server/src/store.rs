@@ -5,7 +5,7 @@
 
 use crate::spam::Spend;
 use leadmagnet_core::LeadPayload;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{QueryBuilder, Row};
 use std::collections::{HashMap, HashSet};
@@ -171,10 +171,16 @@ impl Store {
     /// `postgres://user:password@host/db` — and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Store, String> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // A lock held elsewhere (a long migration, someone's manual transaction) must
+            // end a statement as SQLite's busy timeout does — a 503 the widget retries —
+            // not hold the request open indefinitely.
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| format!("DATABASE_URL {} is not a PostgreSQL URL: {e}", redact(url)))?
+                .options([("lock_timeout", "5s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(|e| format!("cannot open the database {}: {e}", redact(url)))?;
             sqlx::migrate!("./migrations-postgres")

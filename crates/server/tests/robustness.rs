@@ -340,6 +340,43 @@ async fn a_retry_after_a_locked_database_is_stored_clean_and_spends_its_solution
 }
 
 #[tokio::test]
+async fn a_locked_postgres_table_is_a_503_and_the_retry_is_stored_clean() {
+    let (url, name, admin_pool) = fresh_postgres().await;
+    let mut f = fixture_on(Some(&url)).await;
+    with_pow(&mut f.state, b"pg-retry-test-key-0123456789");
+    let solved = solution(&f.state).await;
+    let body = lead_with(LEAD_ID, "ann@example.com", json!({ "challenge": solved }));
+    // Someone else's transaction holds the table.
+    let locker = sqlx::PgPool::connect(&url).await.expect("connects");
+    let mut tx = locker.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let (status, err, response) = send(&f.state, post(body.clone())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    eprintln!("answered 503 after {} ms", started.elapsed().as_millis());
+    tx.rollback().await.expect("unlock");
+    assert_eq!(send(&f.state, post(body)).await.0, StatusCode::CREATED);
+    let stored = f
+        .state
+        .store
+        .lead(LEAD_ID)
+        .await
+        .expect("lead")
+        .expect("stored");
+    assert_eq!(
+        stored.quarantine, None,
+        "the retry spent the solution, cleanly"
+    );
+    locker.close().await;
+    f.state.store.close().await;
+    drop_postgres(&name, &admin_pool).await;
+}
+
+#[tokio::test]
 async fn a_lead_id_in_any_letter_case_is_its_own_idempotency_key() {
     let f = fixture().await;
     let upper = LEAD_ID.to_ascii_uppercase();
