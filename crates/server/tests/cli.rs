@@ -328,23 +328,43 @@ fn serve_never_prints_a_token_from_the_environment() {
     );
 }
 
-/// With few file descriptors and a flood of idle connections (the ~20,000 that once left
-/// the collector unable to read its offer folder, scaled to a limit of 128), the collector
-/// keeps descriptors for its database and files: the surplus waits unaccepted, idle ones
-/// are cut off, an offer change is read, and a lead sent meanwhile is stored.
-#[test]
-fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
-    use std::io::{BufRead, Read, Write};
-    use std::net::TcpStream;
-    use std::time::Duration;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let offers = dir.path().join("offers");
+/// An offer folder in `dir` holding the demo eBook offer.
+fn offer_folder(dir: &Path) -> PathBuf {
+    let offers = dir.join("offers");
     std::fs::create_dir_all(&offers).expect("offers");
     std::fs::copy(
         root().join("www/offers/ebook.json"),
         offers.join("ebook.json"),
     )
     .expect("copy");
+    offers
+}
+
+/// The start-up lines a collector prints, up to the one containing `last`. The caller
+/// keeps `reader` open: a collector printing to a closed pipe would fail.
+fn banner_until(reader: &mut impl std::io::BufRead, last: &str) -> String {
+    let mut banner = String::new();
+    while !banner.contains(last) {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("line") == 0 {
+            break;
+        }
+        banner.push_str(&line);
+    }
+    banner
+}
+
+/// With few file descriptors and a flood of idle connections (the ~20,000 that once left
+/// the collector unable to read its offer folder, scaled to a limit of 128), the collector
+/// keeps descriptors for its database and files: the surplus waits unaccepted, idle ones
+/// are cut off, an offer change is read, and a lead sent meanwhile is stored.
+#[test]
+fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let offers = offer_folder(dir.path());
     let mut child = Command::new("sh")
         .args([
             "-c",
@@ -363,14 +383,7 @@ fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
         .spawn()
         .expect("binary runs");
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    while !banner.contains("limits:") {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).expect("line") == 0 {
-            break;
-        }
-        banner.push_str(&line);
-    }
+    let banner = banner_until(&mut stdout, "limits:");
     assert!(banner.contains("limits:      16 connections"), "{banner}");
     let addr = banner
         .split_whitespace()
@@ -418,16 +431,9 @@ fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
 /// process within its grace.
 #[test]
 fn a_fifo_in_the_offer_folder_blocks_neither_start_nor_exit() {
-    use std::io::BufRead;
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().expect("temp dir");
-    let offers = dir.path().join("offers");
-    std::fs::create_dir_all(&offers).expect("offers");
-    std::fs::copy(
-        root().join("www/offers/ebook.json"),
-        offers.join("ebook.json"),
-    )
-    .expect("copy");
+    let offers = offer_folder(dir.path());
     let made = Command::new("mkfifo")
         .arg(offers.join("pipe.json"))
         .status()
@@ -447,14 +453,7 @@ fn a_fifo_in_the_offer_folder_blocks_neither_start_nor_exit() {
         .spawn()
         .expect("binary runs");
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    while !banner.contains("offers:") {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).expect("line") == 0 {
-            break;
-        }
-        banner.push_str(&line);
-    }
+    let banner = banner_until(&mut stdout, "offers:");
     assert!(
         banner.contains("offers:") && banner.contains("ebook-lead-scoring"),
         "{banner}"
