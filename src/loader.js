@@ -177,7 +177,9 @@
             throw invalid(url, problems || "  " + message);
           });
         }
-        if (plan) {
+        if (plan && plan.hidden) {
+          emit(element, "hidden", { offer_id: plan.offer, reason: plan.hidden });
+        } else if (plan) {
           prove(element, wasm, config, url);
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });

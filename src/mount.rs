@@ -104,8 +104,9 @@ pub fn allow_storage(granted: bool) {
 /// cannot be read throws [`INVALID`] and the host page is left as it was; the loader then
 /// asks the checker for the problems to log.
 ///
-/// Returns `null` when targeting or a frequency cap hides the offer (the host stays
-/// untouched), otherwise the display plan for the loader: `{offer, mode, trigger}`, where
+/// Returns `{offer, hidden}` when targeting or a frequency cap hides the offer (the host
+/// stays untouched; `hidden` is the reason, `display::Hidden::name`), otherwise the
+/// display plan for the loader: `{offer, mode, trigger}`, where
 /// `trigger` holds the one configured trigger key (absent: open at once).
 #[wasm_bindgen(js_name = mountOffer)]
 pub fn mount_offer(
@@ -132,8 +133,13 @@ pub fn mount_offer(
         let show = display::frequency_allows(&config, v, now);
         (v.seed.clone(), show)
     });
-    if show.is_err() {
-        return Ok(JsValue::NULL);
+    if let Err(hidden) = show {
+        // The loader announces it (`leadmagnet:hidden`): a page, its analytics and its
+        // tests learn that the decision was made, not only that nothing appeared yet.
+        let plan = js_sys::Object::new();
+        js_sys::Reflect::set(&plan, &"offer".into(), &config.id.as_str().into())?;
+        js_sys::Reflect::set(&plan, &"hidden".into(), &hidden.name().into())?;
+        return Ok(plan.into());
     }
     #[cfg(feature = "full")]
     let variant = display::variant(&config, &seed).cloned();

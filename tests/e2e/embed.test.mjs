@@ -78,15 +78,20 @@ test('the script is one IIFE: only window.Leadmagnet reaches the page', async ()
   await server.close();
 });
 
-test('the script loads async and never blocks the first paint of the host page', async () => {
-  // The wasm answers only after 1.5 s: the page must have painted long before.
+test('the script loads async and never blocks the first paint of the host page', async (t) => {
+  // The wasm is held back until the page has painted: if the script blocked rendering,
+  // no first contentful paint could happen while it waits, and this test would time out.
+  // (How soon it paints is a figure, printed here; timings are the benchmark's business.)
   const slow = site();
   const { createServer } = await import('node:http');
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  let wasmSent = false;
   const server = createServer((req, res) => {
     const route = slow[new URL(req.url, 'http://x').pathname];
     if (!route) { res.writeHead(404); res.end(); return; }
     const send = () => { res.writeHead(200, { 'content-type': route.type }); res.end(route.body); };
-    if (req.url.endsWith('.wasm')) setTimeout(send, 1500); else send();
+    if (req.url.endsWith('.wasm')) held.then(() => { wasmSent = true; send(); }); else send();
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const context = await browser.newContext();
@@ -96,8 +101,10 @@ test('the script loads async and never blocks the first paint of the host page',
     new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name === 'first-contentful-paint') ok(e.startTime); })
       .observe({ type: 'paint', buffered: true });
   }));
-  assert.ok(paint < 1500, `first contentful paint at ${paint} ms, before the wasm arrived`);
+  assert.equal(wasmSent, false, 'the page painted while the wasm was still held back');
+  t.diagnostic(`first contentful paint at ${paint.toFixed(0)} ms, the wasm not yet sent`);
   assert.equal(await tab.textContent('#fallback'), 'Fallback content', 'fallback shows while loading');
+  release();
   await widgetReady(tab, '#host');
   await context.close();
   await new Promise((ok) => server.close(ok));
@@ -106,9 +113,15 @@ test('the script loads async and never blocks the first paint of the host page',
 test('included twice, the script does nothing the second time', async () => {
   const twice = '<script src="/w/leadmagnet.js" async></script><script src="/w/leadmagnet.js?copy=2" async></script>';
   const server = await startStatic(site({ '/': { type: 'text/html', body: page({ scripts: twice }) } }));
-  const { tab, seen, context } = await visit(`${server.url}/`);
+  // The positive signal first: both copies have run (a script's load event fires after
+  // it ran), then the absence of a second form.
+  const loaded = () => {
+    window.__scripts = [];
+    document.addEventListener('load', (e) => { if (e.target.src) window.__scripts.push(e.target.src); }, true);
+  };
+  const { tab, seen, context } = await visit(`${server.url}/`, { init: loaded });
   await widgetReady(tab, '#host');
-  await tab.waitForTimeout(300);
+  await tab.waitForFunction(() => window.__scripts.length === 2 && window.__scripts.some((s) => s.endsWith('?copy=2')));
   assert.equal(await tab.evaluate(() => document.querySelector('#host').shadowRoot.querySelectorAll('form').length), 1);
   assert.deepEqual(seen.leadmagnet(), []);
   await assertPageWorks(tab, seen);

@@ -155,3 +155,21 @@ export async function until(check, ms = 20000, what = 'condition') {
 export async function widgetReady(page, host = '[data-leadmagnet]') {
   await page.locator(`${host} form, ${host} .lm-success`).first().waitFor({ timeout: 15000 });
 }
+
+/**
+ * Records the widget's `leadmagnet:hidden` events from the next navigation on: a negative
+ * check ("not shown again") waits for this positive signal that the decision was made.
+ */
+export async function recordHidden(page) {
+  await page.addInitScript(() => {
+    window.__hidden = [];
+    document.addEventListener('leadmagnet:hidden', (e) => window.__hidden.push(e.detail));
+  });
+}
+
+/** Waits until the widget has kept `offerId` from the visitor; returns the reason. */
+export async function hiddenReason(page, offerId) {
+  const found = await page.waitForFunction(
+    (id) => (window.__hidden || []).find((d) => d.offer_id === id)?.reason, offerId, { timeout: 15000 });
+  return found.jsonValue();
+}

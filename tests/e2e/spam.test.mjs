@@ -34,6 +34,14 @@ test('a visitor\'s lead carries the solved proof of work and is not quarantined;
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(() => {
+    // Each zero-delay timer whose callback calls the wasm's solver is the search yielding
+    // to the page between two slices of 2,000 tries.
+    window.__slices = 0;
+    const original = window.setTimeout;
+    window.setTimeout = function (fn, delay, ...rest) {
+      if (!delay && typeof fn === 'function' && String(fn).includes('solveChallenge')) window.__slices++;
+      return original.call(this, fn, delay, ...rest);
+    };
     window.__longTasks = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
       .observe({ type: 'longtask', buffered: true });
@@ -53,6 +61,12 @@ test('a visitor\'s lead carries the solved proof of work and is not quarantined;
   assert.match(lead.payload.challenge.challenge, /^[0-9a-f]{64}$/);
   assert.ok(Number.isInteger(lead.payload.challenge.number));
   assert.equal(lead.payload.honeypot, undefined);
+  // Solving never holds the page: the search for number N gave the page back at least
+  // once per 2,000 tries (N / 2,000 times, rounded down) instead of running in one task.
+  const yields = await page.evaluate(() => window.__slices);
+  const number = lead.payload.challenge.number;
+  assert.ok(yields >= Math.floor(number / 2000), `${yields} yields for a search up to ${number}`);
+  t.diagnostic(`solution ${number}: the search yielded ${yields} times (≥ ${Math.floor(number / 2000)})`);
   const during = (await page.evaluate(() => window.__longTasks)).slice(afterLoad);
   t.diagnostic(`long tasks (> 50 ms) after the widget rendered, while solving and sending: ${during.length}` +
     (during.length ? ` (longest ${Math.max(...during).toFixed(0)} ms)` : ''));

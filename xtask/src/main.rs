@@ -660,6 +660,36 @@ fn run_counting(name: &'static str, cmd: &mut Command, steps: &mut Vec<Step>) ->
     Ok(())
 }
 
+/// Like [`run_counting`] for a step that runs tests: a step that reports none failed to
+/// find or run them (a filter that matches nothing, a target that built no tests), so it
+/// fails rather than passing unseen.
+fn run_tests(name: &'static str, cmd: &mut Command, steps: &mut Vec<Step>) -> Result {
+    run_counting(name, cmd, steps)?;
+    ran_some(steps.last().map_or(0, |s| s.tests), name)
+}
+
+fn ran_some(tests: u64, name: &str) -> Result {
+    if tests == 0 {
+        return Err(format!(
+            "{name} ran no tests: the step reported success but nothing was tested"
+        ));
+    }
+    Ok(())
+}
+
+/// `make test` checks expectations, never rewrites them: the fixture suites write their
+/// outputs when UPDATE_FIXTURES=1, so a run with it set would pass whatever the code does.
+fn refuse_update_mode(value: Option<std::ffi::OsString>) -> Result {
+    match value {
+        Some(v) => Err(format!(
+            "UPDATE_FIXTURES is set ({v:?}): `make test` never runs in update mode. Fix: \
+             unset it; to rewrite fixtures run `UPDATE_FIXTURES=1 cargo test -p \
+             leadmagnet-core --test fixtures` and read the diff."
+        )),
+        None => Ok(()),
+    }
+}
+
 fn free_port() -> Result<u16> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -831,6 +861,7 @@ fn start_collector(allow_origin: &str) -> Result<Collector> {
 }
 
 fn test() -> Result {
+    refuse_update_mode(std::env::var_os("UPDATE_FIXTURES"))?;
     let started = Instant::now();
     let mut steps = Vec::new();
     let cargo = || Command::new("cargo");
@@ -880,7 +911,7 @@ fn test() -> Result {
     // PostgreSQL on 127.0.0.1 for the store's tests; stopped again when this run ends
     // (if this run started it).
     let postgres = Postgres::start()?;
-    run_counting(
+    run_tests(
         "native tests: core, server (SQLite and PostgreSQL), widget, xtask",
         cargo()
             .args(["test", "--workspace"])
@@ -905,7 +936,7 @@ fn test() -> Result {
     // the test runner gets a fixed address.
     let runner_addr = format!("127.0.0.1:{}", free_port()?);
     let collector = start_collector(&format!("http://{runner_addr}"))?;
-    run_counting(
+    run_tests(
         "widget tests in headless Chromium (wasm-bindgen-test)",
         cargo()
             .args([
@@ -923,7 +954,7 @@ fn test() -> Result {
     )?;
     drop(collector);
 
-    run_counting(
+    run_tests(
         "end-to-end in headless Chromium (playwright-core)",
         Command::new("node")
             .args([
@@ -961,6 +992,39 @@ fn test() -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_step_that_ran_nothing_fails() {
+        assert!(ran_some(0, "end-to-end").is_err_and(|e| e.contains("ran no tests")));
+        assert!(ran_some(1, "end-to-end").is_ok());
+        // What a step reports is counted from its own lines: cargo's and node's.
+        let mut steps = Vec::new();
+        let quiet = run_tests(
+            "a step that runs nothing",
+            Command::new("sh").args(["-c", "echo 'test result: ok. 0 passed; 0 failed'"]),
+            &mut steps,
+        );
+        assert!(quiet.is_err_and(|e| e.contains("ran no tests")));
+        let counted = run_tests(
+            "a step that runs three",
+            Command::new("sh").args([
+                "-c",
+                "echo 'test result: ok. 2 passed; 0 failed'; echo '# pass 1'",
+            ]),
+            &mut steps,
+        );
+        assert!(counted.is_ok());
+        assert_eq!(steps.last().map(|s| s.tests), Some(3));
+    }
+
+    #[test]
+    fn make_test_refuses_update_mode_whatever_its_value() {
+        assert!(refuse_update_mode(None).is_ok());
+        for value in ["1", "0", ""] {
+            assert!(refuse_update_mode(Some(value.into()))
+                .is_err_and(|e| e.contains("never runs in update mode")));
+        }
+    }
 
     /// The pinned toolchain takes the widget's flags; one that refused them would stop the
     /// build with one line naming the file to change.

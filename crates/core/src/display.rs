@@ -65,6 +65,17 @@ pub enum Hidden {
     Converted,
 }
 
+impl Hidden {
+    /// The reason's name in the widget's `leadmagnet:hidden` event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hidden::NotTargeted => "not_targeted",
+            Hidden::RecentlyDismissed => "recently_dismissed",
+            Hidden::Converted => "converted",
+        }
+    }
+}
+
 /// Whether the offer shows on this page view. Inline offers are part of the page: only
 /// targeting applies to them. Modal and slide-in offers, which interrupt, also respect
 /// the visitor's dismissal (for `dismissed_days`) and never come back after conversion,
