@@ -121,7 +121,8 @@ test('included twice, the script does nothing the second time', async () => {
   };
   const { tab, seen, context } = await visit(`${server.url}/`, { init: loaded });
   await widgetReady(tab, '#host');
-  await tab.waitForFunction(() => window.__scripts.length === 2 && window.__scripts.some((s) => s.endsWith('?copy=2')));
+  await tab.waitForFunction(() => ['/w/leadmagnet.js', '/w/leadmagnet.js?copy=2']
+    .every((src) => window.__scripts.some((s) => s.endsWith(src))), null, { timeout: 10000 });
   assert.equal(await tab.evaluate(() => document.querySelector('#host').shadowRoot.querySelectorAll('form').length), 1);
   assert.deepEqual(seen.leadmagnet(), []);
   await assertPageWorks(tab, seen);

@@ -36,10 +36,13 @@
 //! error value, and it runs the same in the browser (wasm) and on the server.
 
 pub mod config;
+pub mod consent;
 pub mod display;
 pub mod domains;
 pub mod email;
 pub mod form;
+#[cfg(feature = "messages")]
+pub mod formats;
 pub mod formula;
 pub mod json;
 pub mod map;

@@ -9,7 +9,9 @@
 //! reused by every retry: it is the idempotency key. The collector also takes v4, which
 //! earlier widget builds sent (a page may serve a cached copy for a while).
 
+use crate::consent::{Attribution, Consent};
 use crate::json::{from_json_struct, ToJson, Writer};
+use crate::pow::{Honeypot, Proof};
 use crate::scoring::{Event, Score};
 use crate::validate::{ValidLead, Values};
 use serde::Serialize;
@@ -38,6 +40,15 @@ pub struct LeadPayload {
     /// The preliminary score the widget computed with the compact domain lists; the
     /// collector computes its own.
     pub score: Option<Score>,
+    /// What the visitor agreed to, in which wording, under which privacy signal.
+    pub consent: Option<Consent>,
+    /// Where the visitor came from (this page view; with marketing consent, the first
+    /// touch too).
+    pub attribution: Option<Attribution>,
+    /// The proof-of-work solution for the collector's spam check (key `challenge`).
+    pub challenge: Option<Proof>,
+    /// The honeypot's value: present only when something filled it.
+    pub honeypot: Option<Honeypot>,
 }
 
 /// How the form went: time from the first input to the submit, validation errors shown,
@@ -72,6 +83,12 @@ pub struct Context {
     pub quiz_points: Option<f64>,
     /// A calculator's result, unrounded.
     pub calculator_result: Option<f64>,
+    /// FNV-1a of the offer config as loaded: which version of it the visitor saw.
+    pub config_hash: Option<String>,
+    /// The browser's IANA time zone (`Intl`).
+    pub time_zone: Option<String>,
+    /// `small` (< 600 px), `medium` (< 1024 px) or `large`.
+    pub viewport: Option<String>,
 }
 
 impl LeadPayload {
@@ -103,6 +120,10 @@ impl LeadPayload {
             form: None,
             email_domain_class: None,
             score: None,
+            consent: None,
+            attribution: None,
+            challenge: None,
+            honeypot: None,
         })
     }
 
@@ -132,6 +153,10 @@ impl ToJson for LeadPayload {
         w.field_opt("form", &self.form);
         w.field_opt("email_domain_class", &self.email_domain_class);
         w.field_opt("score", &self.score);
+        w.field_opt("consent", &self.consent);
+        w.field_opt("attribution", &self.attribution);
+        w.field_opt("challenge", &self.challenge);
+        w.field_opt("honeypot", &self.honeypot);
         w.end_object();
     }
 }
@@ -161,6 +186,9 @@ impl ToJson for Context {
         w.field_opt("quiz_result", &self.quiz_result);
         w.field_opt("quiz_points", &self.quiz_points);
         w.field_opt("calculator_result", &self.calculator_result);
+        w.field_opt("config_hash", &self.config_hash);
+        w.field_opt("time_zone", &self.time_zone);
+        w.field_opt("viewport", &self.viewport);
         w.end_object();
     }
 }
@@ -176,6 +204,10 @@ from_json_struct!(LeadPayload {
     form: opt "form",
     email_domain_class: opt "email_domain_class",
     score: opt "score",
+    consent: opt "consent",
+    attribution: opt "attribution",
+    challenge: opt "challenge",
+    honeypot: opt "honeypot",
 });
 
 from_json_struct!(FormMetrics {
@@ -197,6 +229,9 @@ from_json_struct!(Context {
     quiz_result: opt "quiz_result",
     quiz_points: opt "quiz_points",
     calculator_result: opt "calculator_result",
+    config_hash: opt "config_hash",
+    time_zone: opt "time_zone",
+    viewport: opt "viewport",
 });
 
 /// Why a payload was refused: where (a JSON pointer) and what is wrong.

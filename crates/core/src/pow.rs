@@ -100,6 +100,79 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A lead's proof-of-work solution, the payload's `challenge` key as the widget sends it.
+///
+/// Read leniently: whatever a bot puts there (a string, an object missing keys, a number
+/// out of range) reads as a solution that does not pass, so the collector quarantines the
+/// lead with the reason instead of refusing it (a refusal would teach the bot).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Proof {
+    pub algorithm: String,
+    pub challenge: String,
+    pub number: Option<u64>,
+    pub salt: String,
+    pub signature: String,
+}
+
+impl crate::json::FromJson for Proof {
+    fn read(_: &mut crate::json::Reader, node: &crate::json::Node, _: &str) -> Option<Self> {
+        use crate::json::Value;
+        let mut proof = Proof::default();
+        if let Value::Object(members) = &node.value {
+            for (_, key, value) in members {
+                match (key.as_str(), &value.value) {
+                    ("algorithm", Value::String(v)) => proof.algorithm.clone_from(v),
+                    ("challenge", Value::String(v)) => proof.challenge.clone_from(v),
+                    ("salt", Value::String(v)) => proof.salt.clone_from(v),
+                    ("signature", Value::String(v)) => proof.signature.clone_from(v),
+                    ("number", Value::Number(n)) => proof.number = n.parse().ok(),
+                    _ => {}
+                }
+            }
+        }
+        Some(proof)
+    }
+}
+
+impl crate::json::ToJson for Proof {
+    fn to_json(&self, w: &mut crate::json::Writer) {
+        w.begin_object();
+        w.field("algorithm", &self.algorithm);
+        w.field("challenge", &self.challenge);
+        if let Some(n) = self.number {
+            w.key("number");
+            w.raw(&n.to_string());
+        }
+        w.field("salt", &self.salt);
+        w.field("signature", &self.signature);
+        w.end_object();
+    }
+}
+
+/// The honeypot's value as sent: a string, or nothing. Read leniently like [`Proof`]: any
+/// other JSON there reads as its JSON text, a filled trap all the same.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Honeypot(pub String);
+
+impl crate::json::FromJson for Honeypot {
+    fn read(_: &mut crate::json::Reader, node: &crate::json::Node, _: &str) -> Option<Self> {
+        use crate::json::Value;
+        Some(Honeypot(match &node.value {
+            Value::String(v) => v.clone(),
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.clone(),
+            Value::Array(_) | Value::Object(_) => "[structured]".to_owned(),
+        }))
+    }
+}
+
+impl crate::json::ToJson for Honeypot {
+    fn to_json(&self, w: &mut crate::json::Writer) {
+        w.string(&self.0);
+    }
+}
+
 /// The challenge for `salt` and the secret `number`: `hex(SHA-256(salt + number))`.
 pub fn challenge(salt: &str, number: u32) -> String {
     hex(&sha256(format!("{salt}{number}").as_bytes()))

@@ -5,6 +5,9 @@
 //!   (config.json of the case, else `score/config.json`).
 //! - `fields/<case>/{profile.json[, answers.json, config.json]}` → `expected.json`:
 //!   `leadmagnet fields`.
+//! - `formats/{config.json, payload.json}` → `<endpoint>.request`: the exact request each
+//!   endpoint of the config (`endpoint`, then `also_send_to`) makes of the one payload,
+//!   from the browser; `collector-hubspot.request` is the collector's forwarding.
 //!
 //! Run with `UPDATE_FIXTURES=1` (exactly `1`) to write the outputs after a deliberate
 //! change, then read the diff before committing it. `make test` refuses to run with the
@@ -324,4 +327,60 @@ fn simple_time(text: &str) -> Option<i64> {
     let (y, m) = if m <= 2 { (y - 1, m + 12) } else { (y, m) };
     let days = 365 * y + y / 4 - y / 100 + y / 400 + (153 * (m - 3) + 2) / 5 + d - 719_469;
     Some(((days * 24 + h) * 60 + mi - offset) * 60_000 + s * 1000 + ms)
+}
+
+#[test]
+fn format_fixtures() {
+    use leadmagnet_core::formats::{for_endpoint, hubspot, offer_wording};
+    let dir = dir("formats");
+    let config = parse_offer(&read(&dir.join("config.json"))).expect("config");
+    let payload =
+        leadmagnet_core::parse_lead(read(&dir.join("payload.json")).as_bytes()).expect("payload");
+    // In the browser the wording is the label exactly as shown (here the German one).
+    let shown = |id: &str| -> String {
+        match id {
+            "consent" => "Ich willige ein, dass Contoso meine Angaben verarbeitet.".to_owned(),
+            "newsletter" => "Schickt mir den monatlichen Newsletter".to_owned(),
+            _ => String::new(),
+        }
+    };
+    let endpoints: Vec<_> = std::iter::once(&config.endpoint)
+        .chain(&config.also_send_to)
+        .collect();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (i, endpoint) in endpoints.iter().enumerate() {
+        let name = format!("{i}-{}", format!("{:?}", endpoint.format).to_lowercase());
+        let name = match endpoint.encoding {
+            Some(e) => format!("{name}-{}", format!("{e:?}").to_lowercase()),
+            None => name,
+        };
+        let url = if endpoint.url.is_empty() {
+            String::new()
+        } else {
+            format!("https://collector.example{}", endpoint.url)
+        };
+        let request = for_endpoint(endpoint, &url, &payload, &shown, Some("a1b2c3d4e5f6"));
+        failures.extend(check(
+            &dir.join(format!("{name}.request")),
+            &request.to_text(),
+        ));
+        count += 1;
+    }
+    // The collector's forwarding: the secure submit, the offer's own wording in the lead's
+    // locale (de), no browser cookie.
+    let forward = &config.forward[0];
+    let request = hubspot(
+        "https://api.hsforms.com/submissions/v3/integration/secure/submit/1234567/0b5a1e2c-1111-4222-8333-444455556666",
+        &forward.field_map,
+        None,
+        &payload,
+        &offer_wording(&config, &payload),
+        None,
+    );
+    failures.extend(check(
+        &dir.join("collector-hubspot.request"),
+        &request.to_text(),
+    ));
+    report("formats", failures, count + 1);
 }

@@ -217,9 +217,7 @@ pub async fn create_lead(
         Ok(mut verdict) => {
             // Last, right before storing: a passing proof of work is spent in the lead's
             // own transaction (a lead that is not stored spends nothing).
-            let parts: spam::SpamParts = serde_json::from_slice(&body).unwrap_or_default();
-            (verdict.quarantine, verdict.spend) =
-                spam::verdict(&state.challenges, &parts, now_ms());
+            (verdict.quarantine, verdict.spend) = spam::verdict(&state.challenges, &lead, now_ms());
             // A quarantined lead is kept, but not handed on to a CRM.
             if !verdict.quarantine.is_empty() {
                 verdict.forwards.clear();

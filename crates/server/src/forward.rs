@@ -14,7 +14,9 @@
 use crate::store::{DueForward, Store};
 use crate::AppState;
 use leadmagnet_core::config::{Forward, ForwardKind};
+use leadmagnet_core::formats;
 use leadmagnet_core::pow::{hex, hmac_sha256};
+use leadmagnet_core::OfferConfig;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -69,12 +71,12 @@ impl Forwarder {
                 continue;
             }
             attempts += 1;
-            let outcome = match state
-                .offers
-                .get(&item.offer_id)
-                .and_then(|config| config.forward.get(item.target as usize).cloned())
+            let config = state.offers.get(&item.offer_id);
+            let outcome = match config
+                .as_ref()
+                .and_then(|config| Some((config, config.forward.get(item.target as usize)?)))
             {
-                Some(target) => self.send(&target, &item, now_ms).await,
+                Some((config, target)) => self.send(config, target, &item, now_ms).await,
                 None => Err(Attempt::Retry(format!(
                     "offer \"{}\" has no forward[{}] now (config changed or invalid)",
                     item.offer_id, item.target
@@ -85,7 +87,13 @@ impl Forwarder {
         Ok(attempts)
     }
 
-    async fn send(&self, target: &Forward, item: &DueForward, now_ms: i64) -> Result<(), Attempt> {
+    async fn send(
+        &self,
+        config: &OfferConfig,
+        target: &Forward,
+        item: &DueForward,
+        now_ms: i64,
+    ) -> Result<(), Attempt> {
         let secret = (self.secrets)(&target.secret_env).ok_or_else(|| {
             Attempt::Retry(format!(
                 "the environment variable {} is not set on the collector",
@@ -101,11 +109,19 @@ impl Forwarder {
                     target.portal_id.as_deref().unwrap_or(""),
                     target.form_guid.as_deref().unwrap_or("")
                 );
+                // The core's HubSpot format, as the widget sends it, with the consent
+                // wording the offer states in the lead's locale.
+                let lead = leadmagnet_core::parse_lead(item.payload.as_bytes()).map_err(|e| {
+                    Attempt::Refused(format!("the stored payload does not read as a lead: {e}"))
+                })?;
+                let wording = formats::offer_wording(config, &lead);
+                let request =
+                    formats::hubspot(&url, &target.field_map, None, &lead, &wording, None);
                 self.client
-                    .post(url)
+                    .post(request.url)
                     .bearer_auth(secret)
                     .header("content-type", "application/json")
-                    .body(hubspot_body(target, &payload).to_string())
+                    .body(request.body)
             }
             ForwardKind::Webhook => {
                 let body = json!({
@@ -196,57 +212,6 @@ async fn record(
 pub fn backoff_ms(attempts: i64) -> i64 {
     let exponent = attempts.clamp(1, 20) as u32;
     (2_000i64 << (exponent - 1)).min(3_600_000)
-}
-
-/// The Forms API v3 body: fields (mapped names; lists joined with `;`), the page, and the
-/// processing consent with its wording's hash as recorded.
-fn hubspot_body(target: &Forward, payload: &Value) -> Value {
-    let fields: Vec<Value> = payload["fields"]
-        .as_object()
-        .map(|fields| {
-            fields
-                .iter()
-                .map(|(id, value)| {
-                    let value = match value {
-                        Value::String(s) => s.clone(),
-                        Value::Array(items) => items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                        other => other.to_string(),
-                    };
-                    let name = target
-                        .field_map
-                        .get(id)
-                        .cloned()
-                        .unwrap_or_else(|| id.clone());
-                    json!({ "objectTypeId": "0-1", "name": name, "value": value })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let submitted = payload["submitted_at"].as_str().unwrap_or("");
-    let mut body = json!({
-        "fields": fields,
-        "context": {
-            "pageUri": payload["context"]["page_url"],
-            "pageName": payload["context"]["page_title"].as_str().unwrap_or(""),
-        },
-    });
-    if let Some(ms) = leadmagnet_core::time::parse_rfc3339(submitted) {
-        body["submittedAt"] = json!(ms.to_string());
-    }
-    if let Some(processing) = payload["consent"]["purposes"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["purpose"] == "processing"))
-    {
-        body["legalConsentOptions"] = json!({ "consent": {
-            "consentToProcess": processing["granted"].as_bool().unwrap_or(false),
-            "text": format!("consent text hash {}", processing["text_hash"].as_str().unwrap_or("")),
-        }});
-    }
-    body
 }
 
 /// Runs the forwarder every second for as long as the collector runs.

@@ -4,7 +4,8 @@
 //! fails one of them is stored *quarantined* with the reasons and answered like any other:
 //! a bot learns nothing, and a person misjudged loses nothing.
 
-use leadmagnet_core::pow::{challenge, hex, hmac_sha256};
+use leadmagnet_core::pow::{challenge, hex, hmac_sha256, Proof};
+use leadmagnet_core::LeadPayload;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
@@ -74,7 +75,7 @@ impl Challenges {
     /// `Err(reason)` when it does not pass.
     pub fn check(
         &self,
-        solution: Option<&Value>,
+        solution: Option<&Proof>,
         now_ms: u64,
     ) -> Result<Option<Spend>, &'static str> {
         if self.max_number == 0 && self.min_fill_ms == 0 {
@@ -83,10 +84,13 @@ impl Challenges {
         let Some(solution) = solution else {
             return Err("no_proof_of_work");
         };
-        let text = |key: &str| solution.get(key).and_then(Value::as_str).unwrap_or("");
-        let (salt, given, signature) = (text("salt"), text("challenge"), text("signature"));
+        let (salt, given, signature) = (
+            solution.salt.as_str(),
+            solution.challenge.as_str(),
+            solution.signature.as_str(),
+        );
         let expected = self.sign(salt, given);
-        if text("algorithm") != "SHA-256"
+        if solution.algorithm != "SHA-256"
             || !bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
         {
             return Err("proof_of_work_tampered");
@@ -96,8 +100,7 @@ impl Challenges {
             return Err("proof_of_work_tampered");
         };
         let number = solution
-            .get("number")
-            .and_then(Value::as_u64)
+            .number
             .and_then(|n| u32::try_from(n).ok())
             .filter(|n| *n <= self.max_number);
         if number.map(|n| challenge(salt, n)).as_deref() != Some(given) {
@@ -131,33 +134,23 @@ fn salt_times(salt: &str) -> Option<(u64, u64)> {
         .and(Some((number(expires)?, number(issued)?)))
 }
 
-/// The parts of a lead's body the spam checks read; serde skips the rest without building
-/// it (a whole `Value` per lead cost measurable time at thousands of leads per second).
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct SpamParts {
-    #[serde(default)]
-    pub honeypot: Option<Value>,
-    #[serde(default)]
-    pub challenge: Option<Value>,
-}
-
 /// The reasons to quarantine a lead (empty: none), from its proof of work and its
-/// honeypot, and the solution to spend with it.
+/// honeypot (both read typed with the payload, [`LeadPayload`]), and the solution to
+/// spend with it.
 pub fn verdict(
     challenges: &Challenges,
-    parts: &SpamParts,
+    lead: &LeadPayload,
     now_ms: u64,
 ) -> (Vec<String>, Option<Spend>) {
     let mut reasons = Vec::new();
-    if parts
+    if lead
         .honeypot
         .as_ref()
-        .and_then(Value::as_str)
-        .is_some_and(|v| !v.trim().is_empty())
+        .is_some_and(|v| !v.0.trim().is_empty())
     {
         reasons.push("honeypot_filled".to_owned());
     }
-    match challenges.check(parts.challenge.as_ref(), now_ms) {
+    match challenges.check(lead.challenge.as_ref(), now_ms) {
         Ok(spend) => (reasons, spend),
         Err(reason) => {
             reasons.push(reason.to_owned());
@@ -171,6 +164,11 @@ mod tests {
     use super::*;
 
     const NOW: u64 = 1_795_000_000_000;
+
+    /// A solution as the collector reads it from a payload.
+    fn proof(v: &Value) -> Proof {
+        leadmagnet_core::json::read(&v.to_string(), false).expect("a proof reads")
+    }
 
     fn solved(c: &Value, number: u64) -> Value {
         let mut s = c.clone();
@@ -199,10 +197,10 @@ mod tests {
         assert_eq!(found, Some(421));
         let good = solved(&c, 421);
         assert_eq!(
-            challenges.check(Some(&good), NOW + 1000),
+            challenges.check(Some(&proof(&good)), NOW + 1000),
             Err("filled_too_fast")
         );
-        let spend = challenges.check(Some(&good), NOW + 5000);
+        let spend = challenges.check(Some(&proof(&good)), NOW + 5000);
         assert_eq!(
             spend,
             Ok(Some(Spend {
@@ -212,39 +210,39 @@ mod tests {
         );
         // Spending is the store's job (one table for every instance): checking twice is
         // not spending twice.
-        assert!(challenges.check(Some(&good), NOW + 6000).is_ok());
+        assert!(challenges.check(Some(&proof(&good)), NOW + 6000).is_ok());
         assert_eq!(challenges.check(None, NOW), Err("no_proof_of_work"));
 
         let fresh = challenges.issue(NOW, [8; 16], 99);
         assert_eq!(
-            challenges.check(Some(&solved(&fresh, 98)), NOW + 5000),
+            challenges.check(Some(&proof(&solved(&fresh, 98))), NOW + 5000),
             Err("proof_of_work_wrong")
         );
         let mut forged_salt = solved(&fresh, 99);
         forged_salt["salt"] = json!(salt.replace("issued=", "issued=9"));
         assert_eq!(
-            challenges.check(Some(&forged_salt), NOW + 5000),
+            challenges.check(Some(&proof(&forged_salt)), NOW + 5000),
             Err("proof_of_work_tampered")
         );
         let mut forged = solved(&fresh, 99);
         forged["signature"] = json!("00".repeat(32));
         assert_eq!(
-            challenges.check(Some(&forged), NOW + 5000),
+            challenges.check(Some(&proof(&forged)), NOW + 5000),
             Err("proof_of_work_tampered")
         );
         let other_key = Challenges::new(b"another-key-0123456789", 1000, 0).issue(NOW, [9; 16], 5);
         assert_eq!(
-            challenges.check(Some(&solved(&other_key, 5)), NOW + 5000),
+            challenges.check(Some(&proof(&solved(&other_key, 5))), NOW + 5000),
             Err("proof_of_work_tampered"),
             "signed by another collector"
         );
         let late = NOW + (CHALLENGE_TTL_SECONDS + 1) * 1000;
         assert_eq!(
-            challenges.check(Some(&solved(&fresh, 99)), late),
+            challenges.check(Some(&proof(&solved(&fresh, 99))), late),
             Err("proof_of_work_expired")
         );
         assert!(matches!(
-            challenges.check(Some(&solved(&fresh, 99)), NOW + 5000),
+            challenges.check(Some(&proof(&solved(&fresh, 99))), NOW + 5000),
             Ok(Some(_))
         ));
     }
@@ -288,7 +286,7 @@ mod tests {
                     );
                     let mut shifted = solved(&c, u64::from(n));
                     shifted["salt"] = json!(salt2);
-                    let verdict = challenges.check(Some(&shifted), ISSUED + 5000);
+                    let verdict = challenges.check(Some(&proof(&shifted)), ISSUED + 5000);
                     assert!(
                         matches!(
                             verdict,
@@ -306,9 +304,12 @@ mod tests {
     fn the_number_is_bounded_and_the_salt_read_strictly() {
         let challenges = Challenges::new(b"test-key-0123456789", 1000, 0);
         let c = challenges.issue(NOW, [5; 16], 10);
+        // (Beyond 2^53 the payload reader refuses the whole body before this check.)
         for number in [1001u64, 1 << 32, u64::MAX] {
+            let mut beyond = proof(&solved(&c, 0));
+            beyond.number = Some(number);
             assert_eq!(
-                challenges.check(Some(&solved(&c, number)), NOW),
+                challenges.check(Some(&beyond), NOW),
                 Err("proof_of_work_wrong"),
                 "{number}"
             );
@@ -333,28 +334,59 @@ mod tests {
     #[test]
     fn the_honeypot_and_the_proof_give_their_reasons() {
         let challenges = Challenges::new(b"test-key-0123456789", 10, 0);
-        let lead = SpamParts {
-            honeypot: Some(json!("https://spam.example")),
-            challenge: None,
+        let lead = |extra: &str| {
+            leadmagnet_core::parse_lead(
+                format!(
+                    r#"{{"version":1,"lead_id":"019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d","offer_id":"o","submitted_at":"2026-11-27T08:30:00.000Z","fields":{{}},"context":{{"page_url":"https://x.example/"}}{extra}}}"#
+                )
+                .as_bytes(),
+            )
+            .expect("a lead")
         };
         assert_eq!(
-            verdict(&challenges, &lead, NOW),
+            verdict(
+                &challenges,
+                &lead(r#","honeypot":"https://spam.example""#),
+                NOW
+            ),
             (
                 vec!["honeypot_filled".to_owned(), "no_proof_of_work".to_owned()],
                 None
             )
         );
+        // Whatever a bot puts in the trap fills it; a solution of the wrong shape is one
+        // that does not pass (quarantined with its reason, never refused).
+        for extra in [
+            r#","honeypot":42"#,
+            r#","honeypot":{"a":1}"#,
+            r#","honeypot":[""]"#,
+        ] {
+            assert!(
+                verdict(&challenges, &lead(extra), NOW)
+                    .0
+                    .contains(&"honeypot_filled".to_owned()),
+                "{extra}"
+            );
+        }
+        for extra in [
+            r#","challenge":"solved""#,
+            r#","challenge":{"number":"7"}"#,
+            r#","challenge":[1]"#,
+        ] {
+            let (reasons, spend) = verdict(&challenges, &lead(extra), NOW);
+            assert_eq!(
+                (reasons, spend),
+                (vec!["proof_of_work_tampered".to_owned()], None),
+                "{extra}"
+            );
+        }
         let off = Challenges::new(b"test-key-0123456789", 0, 0);
-        assert_eq!(
-            verdict(
-                &off,
-                &SpamParts {
-                    honeypot: Some(json!(" ")),
-                    challenge: None
-                },
-                NOW
-            ),
-            (Vec::<String>::new(), None)
-        );
+        for extra in ["", r#","honeypot":" ""#, r#","honeypot":null"#] {
+            assert_eq!(
+                verdict(&off, &lead(extra), NOW),
+                (Vec::<String>::new(), None),
+                "{extra}"
+            );
+        }
     }
 }

@@ -835,7 +835,8 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
     let config = format!(
         r#"{{ "version": 1, "id": "forwarded", "offer": {{ "kind": "form", "title": "Fwd" }},
         "fields": [ {{ "id": "email", "type": "email", "label": "Email", "required": true }},
-                    {{ "id": "consent", "type": "consent", "label": "Yes", "required": true }} ],
+                    {{ "id": "consent", "type": "consent", "required": true,
+                       "label": {{ "en": "Yes, process my details", "de": "Ja, verarbeitet meine Angaben" }} }} ],
         "endpoint": {{ "url": "/api/v1/leads" }},
         "forward": [
           {{ "to": "webhook", "url": "{base}/flaky", "secret_env": "FLAKY_KEY" }},
@@ -852,7 +853,15 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
     );
     let (status, _, _) = send(
         &f.state,
-        post(lead(LEAD_ID, "ann@example.com").replace("ebook-lead-scoring", "forwarded")),
+        // With the consent record the widget sends: shown in German.
+        post(
+            lead(LEAD_ID, "ann@example.com")
+                .replace("ebook-lead-scoring", "forwarded")
+                .replace(
+                    r#""context":"#,
+                    r#""consent":{"purposes":[{"purpose":"processing","field":"consent","granted":true,"text_hash":"0badc0de"}],"locale":"de-DE","gpc":false},"context":"#,
+                ),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -893,9 +902,11 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
         assert!(hubspot["fields"].as_array().is_some_and(|fs| fs
             .iter()
             .any(|f| f["name"] == "email_address" && f["value"] == "ann@example.com")));
+        // The legal consent text is the wording the visitor agreed to, from the offer in
+        // the lead's locale (once it was the string "consent text hash …").
         assert_eq!(
-            hubspot["legalConsentOptions"]["consent"]["consentToProcess"],
-            Value::Null
+            hubspot["legalConsentOptions"]["consent"],
+            serde_json::json!({ "consentToProcess": true, "text": "Ja, verarbeitet meine Angaben", "communications": [] })
         );
         // No secret ever appears in what the public config or the lead holds.
         assert!(!body.contains("pat-eu1-secret"));

@@ -1,0 +1,391 @@
+//! The endpoint formats: one lead payload in, the exact request out.
+//!
+//! A lead goes to the collector as the payload v1 itself (`leadmagnet`), or shaped for a
+//! CRM: HubSpot's Forms API v3 (from the browser, or from the collector's forwarding with
+//! its private app token), Salesforce Web-to-Lead, or any webhook (JSON or urlencoded).
+//! These functions are the one definition of those shapes; README "Endpoint formats"
+//! documents them and `tests/fixtures/formats` holds one payload and the request each
+//! format makes of it.
+//!
+//! Pure: what the browser alone knows (the wording as shown, HubSpot's `hubspotutk`
+//! cookie) comes in as arguments.
+
+use crate::config::{Encoding, Endpoint, EndpointFormat};
+use crate::json::{ToJson, Writer};
+use crate::map::SortedMap;
+use crate::validate::FieldValue;
+use crate::{LeadPayload, OfferConfig};
+
+/// HubSpot's public Forms API v3 submit (from a browser, no token).
+pub const HUBSPOT_PUBLIC: &str = "https://api.hsforms.com/submissions/v3/integration/submit/";
+pub const SALESFORCE: &str =
+    "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
+
+/// One HTTP POST: where, with which headers (`Content-Type` first), what body, and whether
+/// a browser may read the answer (`cors`) or only send (Salesforce answers without CORS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub cors: bool,
+}
+
+impl Request {
+    fn post(url: &str, content_type: &str, body: String) -> Request {
+        Request {
+            url: url.to_owned(),
+            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
+            body,
+            cors: true,
+        }
+    }
+
+    /// The request as text: the URL, one `name: value` line per header, a blank line,
+    /// the body (what the fixture files hold).
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "POST {}{}\n",
+            self.url,
+            if self.cors { "" } else { " (no-cors)" }
+        );
+        for (name, value) in &self.headers {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        text.push('\n');
+        text.push_str(&self.body);
+        text.push('\n');
+        text
+    }
+}
+
+/// The request `endpoint` (the offer's `endpoint` or one of `also_send_to`) makes of
+/// `payload`; `url` is the endpoint's own URL resolved against the config's (formats
+/// `leadmagnet` and `webhook`; HubSpot and Salesforce have fixed addresses).
+pub fn for_endpoint(
+    endpoint: &Endpoint,
+    url: &str,
+    payload: &LeadPayload,
+    wording: &dyn Fn(&str) -> String,
+    hutk: Option<&str>,
+) -> Request {
+    let map = &endpoint.field_map;
+    match endpoint.format {
+        EndpointFormat::Leadmagnet => leadmagnet(url, payload),
+        EndpointFormat::Webhook => webhook(
+            url,
+            &endpoint.headers,
+            endpoint.encoding == Some(Encoding::Form),
+            map,
+            payload,
+        ),
+        EndpointFormat::Salesforce => salesforce(
+            endpoint.oid.as_deref().unwrap_or(""),
+            endpoint.lead_source.as_deref(),
+            map,
+            payload,
+        ),
+        EndpointFormat::Hubspot => hubspot(
+            &format!(
+                "{HUBSPOT_PUBLIC}{}/{}",
+                endpoint.portal_id.as_deref().unwrap_or(""),
+                endpoint.form_guid.as_deref().unwrap_or("")
+            ),
+            map,
+            endpoint.subscription_type_id,
+            payload,
+            wording,
+            hutk,
+        ),
+    }
+}
+
+/// The collector's own format: the payload as JSON, its `lead_id` as the idempotency key.
+pub fn leadmagnet(url: &str, payload: &LeadPayload) -> Request {
+    let mut request = Request::post(url, "application/json", payload.to_json());
+    request
+        .headers
+        .push(("Idempotency-Key".to_owned(), payload.lead_id.clone()));
+    request
+}
+
+/// A webhook: the payload as JSON, or (`form`) the fields urlencoded with `offer_id` and
+/// `lead_id`; the endpoint's static headers first, `Content-Type` always ours.
+pub fn webhook(
+    url: &str,
+    headers: &SortedMap<String>,
+    form: bool,
+    field_map: &SortedMap<String>,
+    payload: &LeadPayload,
+) -> Request {
+    let (content_type, body) = if form {
+        let mut pairs = named(payload, field_map, &[]);
+        pairs.push(("offer_id".to_owned(), payload.offer_id.clone()));
+        pairs.push(("lead_id".to_owned(), payload.lead_id.clone()));
+        ("application/x-www-form-urlencoded", urlencoded(&pairs))
+    } else {
+        ("application/json", payload.to_json())
+    };
+    let mut request = Request::post(url, content_type, body);
+    let own: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    request.headers.extend(own);
+    request
+}
+
+/// Salesforce's standard Web-to-Lead names for well-known field ids.
+const SALESFORCE_NAMES: &[(&str, &str)] = &[
+    ("job_title", "title"),
+    ("role", "title"),
+    ("website", "URL"),
+];
+
+/// Salesforce Web-to-Lead: a urlencoded form post with `oid` (and `lead_source`), sent
+/// without CORS (Salesforce answers with a redirect a browser may not read).
+pub fn salesforce(
+    oid: &str,
+    lead_source: Option<&str>,
+    field_map: &SortedMap<String>,
+    payload: &LeadPayload,
+) -> Request {
+    let mut pairs = named(payload, field_map, SALESFORCE_NAMES);
+    set(&mut pairs, "oid", oid);
+    if let Some(source) = lead_source {
+        set(&mut pairs, "lead_source", source);
+    }
+    let mut request = Request::post(
+        SALESFORCE,
+        "application/x-www-form-urlencoded",
+        urlencoded(&pairs),
+    );
+    request.cors = false;
+    request
+}
+
+/// HubSpot's Forms API v3 body: the fields under their mapped names (lists joined with
+/// `;`), the submit time, the page (and `hutk`, HubSpot's visitor cookie, when the
+/// browser has one) and the legal consent: the processing consent with the wording the
+/// visitor agreed to, and each other consent purpose as a communication of
+/// `subscription_type_id` when the endpoint names one. `wording(field_id)` is that text:
+/// the label as shown in the browser; the offer's label in the lead's locale on the
+/// collector ([`offer_wording`]).
+pub fn hubspot(
+    url: &str,
+    field_map: &SortedMap<String>,
+    subscription_type_id: Option<u32>,
+    payload: &LeadPayload,
+    wording: &dyn Fn(&str) -> String,
+    hutk: Option<&str>,
+) -> Request {
+    let mut w = Writer::new(false);
+    w.begin_object();
+    if let Some(ms) = crate::time::parse_rfc3339(&payload.submitted_at) {
+        w.field("submittedAt", &ms.to_string());
+    }
+    w.key("fields");
+    w.begin_array();
+    for (name, value) in named(payload, field_map, &[]) {
+        w.element();
+        w.begin_object();
+        w.field("objectTypeId", "0-1");
+        w.field("name", &name);
+        w.field("value", &value);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("context");
+    w.begin_object();
+    w.field("pageUri", &payload.context.page_url);
+    w.field(
+        "pageName",
+        payload.context.page_title.as_deref().unwrap_or(""),
+    );
+    if let Some(hutk) = hutk {
+        w.field("hutk", hutk);
+    }
+    w.end_object();
+    let purposes = payload
+        .consent
+        .as_ref()
+        .map_or(&[][..], |c| &c.purposes[..]);
+    if !purposes.is_empty() {
+        w.key("legalConsentOptions");
+        w.begin_object();
+        w.key("consent");
+        w.begin_object();
+        let processing = purposes.iter().find(|p| p.purpose == "processing");
+        w.field("consentToProcess", &processing.is_some_and(|p| p.granted));
+        w.field(
+            "text",
+            &processing.map(|p| wording(&p.field)).unwrap_or_default(),
+        );
+        w.key("communications");
+        w.begin_array();
+        if let Some(id) = subscription_type_id {
+            for p in purposes.iter().filter(|p| p.purpose != "processing") {
+                w.element();
+                w.begin_object();
+                w.field("value", &p.granted);
+                w.field("subscriptionTypeId", &id);
+                w.field("text", &wording(&p.field));
+                w.end_object();
+            }
+        }
+        w.end_array();
+        w.end_object();
+        w.end_object();
+    }
+    w.end_object();
+    Request::post(url, "application/json", w.finish())
+}
+
+/// The wording of a consent field as the offer states it in the lead's locale (the
+/// consent record's, else the page's, else the offer's): what the collector sends HubSpot
+/// as the text the visitor agreed to. Empty for a field the offer no longer has.
+pub fn offer_wording<'a>(
+    config: &'a OfferConfig,
+    payload: &LeadPayload,
+) -> impl Fn(&str) -> String + 'a {
+    let locale = payload
+        .consent
+        .as_ref()
+        .and_then(|c| c.locale.clone())
+        .or_else(|| payload.context.locale.clone())
+        .unwrap_or_else(|| config.locale().to_owned());
+    move |id: &str| {
+        config
+            .fields
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.label.resolve(&locale).to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The fields as (name, text) pairs in the payload's order: a mapped name, else a standard
+/// one from `standard`, else the id; lists joined with `;`, yes/no as `true`/`false`.
+fn named(
+    payload: &LeadPayload,
+    field_map: &SortedMap<String>,
+    standard: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    payload
+        .fields
+        .iter()
+        .map(|(id, value)| {
+            let name = field_map
+                .get(id)
+                .cloned()
+                .or_else(|| {
+                    standard
+                        .iter()
+                        .find(|(k, _)| k == id)
+                        .map(|(_, v)| (*v).to_owned())
+                })
+                .unwrap_or_else(|| id.clone());
+            let text = match value {
+                FieldValue::Text(t) => t.clone(),
+                FieldValue::Bool(b) => b.to_string(),
+                FieldValue::List(items) => items.join(";"),
+            };
+            (name, text)
+        })
+        .collect()
+}
+
+/// Sets `name` to `value`, replacing every earlier pair of that name (URLSearchParams.set).
+fn set(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match pairs.iter().position(|(n, _)| n == name) {
+        Some(first) => {
+            pairs[first].1 = value.to_owned();
+            let mut i = 0;
+            pairs.retain(|(n, _)| {
+                i += 1;
+                n != name || i - 1 == first
+            });
+        }
+        None => pairs.push((name.to_owned(), value.to_owned())),
+    }
+}
+
+/// `application/x-www-form-urlencoded` as browsers write it (URLSearchParams): letters,
+/// digits and `*-._` stay, a space is `+`, every other byte of the UTF-8 is `%XX`.
+pub fn urlencoded(pairs: &[(String, String)]) -> String {
+    fn push(out: &mut String, text: &str) {
+        for b in text.bytes() {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    out.push(b as char);
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        push(&mut out, name);
+        out.push('=');
+        push(&mut out, value);
+    }
+    out
+}
+
+impl ToJson for Request {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("url", &self.url);
+        w.key("headers");
+        w.begin_object();
+        for (name, value) in &self.headers {
+            w.field(name, value);
+        }
+        w.end_object();
+        w.field("body", &self.body);
+        w.field("mode", if self.cors { "cors" } else { "no-cors" });
+        w.end_object();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urlencoded_matches_url_search_params() {
+        // Expected strings from `new URLSearchParams(pairs).toString()` in Node.
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            urlencoded(&pairs(&[
+                ("a b", "c&d=e"),
+                ("ü", "😀"),
+                ("x", "*-._~!'()+")
+            ])),
+            "a+b=c%26d%3De&%C3%BC=%F0%9F%98%80&x=*-._%7E%21%27%28%29%2B"
+        );
+        assert_eq!(urlencoded(&[]), "");
+    }
+
+    #[test]
+    fn set_replaces_every_earlier_pair_of_the_name() {
+        let mut pairs = vec![
+            ("oid".to_owned(), "1".to_owned()),
+            ("a".to_owned(), "2".to_owned()),
+            ("oid".to_owned(), "3".to_owned()),
+        ];
+        set(&mut pairs, "oid", "X");
+        assert_eq!(urlencoded(&pairs), "oid=X&a=2");
+        set(&mut pairs, "lead_source", "Web");
+        assert_eq!(urlencoded(&pairs), "oid=X&a=2&lead_source=Web");
+    }
+}
