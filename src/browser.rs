@@ -2,8 +2,9 @@
 //! URL resolution, and the POST to the endpoint. Built on the browser's own `Date`, `URL`,
 //! `crypto` and `fetch`, so no heavy crate enters the wasm.
 
-use leadmagnet_core::scoring::Event;
+use leadmagnet_core::facts::BrowserFacts;
 use leadmagnet_core::Context;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -203,40 +204,53 @@ pub fn resolve_url(url: &str, base: &str) -> String {
         .unwrap_or_else(|_| url.to_owned())
 }
 
-/// Hands the lead to the loader's outbox (`src/outbox.js`), which stores it in IndexedDB
-/// before the first attempt (of at most `timeout_ms`) and retries until the endpoint takes it. `Ok(true)` when it
-/// is queued rather than sent yet; `Err` carries the endpoint's refusal for the console.
+/// The loader's side of one mounted offer (`src/loader.js`, `mount`): a plain object with
+/// these methods, declared once here so every call across the boundary is typed.
+#[wasm_bindgen]
+extern "C" {
+    #[derive(Clone)]
+    pub type Loader;
+
+    /// The outbox: `deliver(lead, requests, leadId)` takes the completed payload and the
+    /// requests the core made of it (JSON), and returns a promise of `"sent"` or
+    /// `"queued"`, rejected with the reason when the first endpoint refused the lead.
+    #[wasm_bindgen(method, catch)]
+    fn deliver(
+        this: &Loader,
+        lead: &str,
+        requests: &str,
+        lead_id: &str,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    /// The browser's facts at a submit, as JSON ([`BrowserFacts`]), with the events of the
+    /// behaviour record this lead may carry (beyond this page view only with `marketing`
+    /// consent).
+    #[wasm_bindgen(method, catch)]
+    fn facts(this: &Loader, marketing: bool) -> Result<Option<String>, JsValue>;
+}
+
+/// Hands the lead to the loader's outbox; `Ok(true)` when it is only queued yet.
 pub async fn deliver(
-    deliver: &js_sys::Function,
-    url: &str,
-    body: &str,
+    loader: &Loader,
+    lead: &str,
+    requests: &str,
     lead_id: &str,
-    timeout_ms: f64,
 ) -> Result<bool, String> {
-    let args = js_sys::Array::of4(
-        &url.into(),
-        &body.into(),
-        &lead_id.into(),
-        &timeout_ms.into(),
-    );
-    let promise = deliver.apply(&JsValue::NULL, &args).map_err(describe)?;
-    let outcome = JsFuture::from(js_sys::Promise::resolve(&promise))
-        .await
-        .map_err(describe)?;
+    let promise = loader.deliver(lead, requests, lead_id).map_err(describe)?;
+    let outcome = JsFuture::from(promise).await.map_err(describe)?;
     Ok(outcome.as_string().as_deref() == Some("queued"))
 }
 
-/// The events this lead carries and is scored on, from the loader's behaviour record
-/// (`src/loader.js`, "Behaviour"): this page view and its offer views, and with
+/// The browser's facts for the lead being sent, with the events it carries and is scored
+/// on (`src/loader.js`, "Behaviour"): this page view and its offer views, and with
 /// `marketing` consent (and no Global Privacy Control) the history kept from earlier
-/// visits. Anything unreadable counts as no events: the lead matters more than its score.
-pub fn behaviour(behaviour: &js_sys::Function, marketing: bool) -> Vec<Event> {
-    behaviour
-        .call1(&JsValue::NULL, &marketing.into())
+/// visits. Anything unreadable counts as no facts: the lead matters more than its score.
+pub fn facts(loader: &Loader, marketing: bool) -> BrowserFacts {
+    loader
+        .facts(marketing)
         .ok()
-        .and_then(|v| v.as_string())
-        .and_then(|text| leadmagnet_core::json::read(&text, false).ok())
-        .unwrap_or_default()
+        .flatten()
+        .map_or_else(BrowserFacts::default, |text| BrowserFacts::read(&text))
 }
 
 /// The message of a thrown JS value (an `Error`, a `DOMException`, or anything else).

@@ -19,7 +19,10 @@ use leadmagnet_core::config::{
 use leadmagnet_core::display::calculator_result;
 use leadmagnet_core::display::{quiz_points, quiz_result};
 use leadmagnet_core::domains::{CompactLists, DomainLists};
+use leadmagnet_core::facts::complete;
 use leadmagnet_core::form::{FormState, Status};
+use leadmagnet_core::formats::for_endpoint;
+use leadmagnet_core::json::Writer;
 use leadmagnet_core::messages::{ui, Lang, Ui};
 use leadmagnet_core::scoring::{score, LeadFacts};
 use leadmagnet_core::{FieldValue, LeadPayload, Values};
@@ -41,11 +44,10 @@ pub struct OfferProps {
     /// The visitor's A/B variant, reported with the lead.
     pub variant: Option<Rc<str>>,
     pub mode: DisplayMode,
-    /// The loader's outbox: `deliver(url, body, leadId)` → a promise of `"sent"` or
-    /// `"queued"`, rejected with the reason when the endpoint refused the lead.
-    pub deliver: js_sys::Function,
-    /// The loader's behaviour record: `behaviour(marketing)` → the events as JSON.
-    pub behaviour: js_sys::Function,
+    /// The config text as loaded: its hash tells which version the visitor saw.
+    pub config_text: Rc<str>,
+    /// The loader's side: the outbox, the behaviour record and the browser's facts.
+    pub loader: browser::Loader,
 }
 
 impl PartialEq for OfferProps {
@@ -287,9 +289,12 @@ impl OfferForm {
             f.purpose == Some(ConsentPurpose::Marketing)
                 && fields.get(&f.id) == Some(&FieldValue::Bool(true))
         });
+        // The browser's facts complete the payload (consent, attribution, proof, …) and the
+        // core makes each endpoint's request of it: the loader only sends them.
+        let mut browser_facts = browser::facts(&props.loader, marketing);
         let facts = LeadFacts {
             fields: fields.clone(),
-            events: browser::behaviour(&props.behaviour, marketing),
+            events: std::mem::take(&mut browser_facts.events),
         };
         // The preliminary score, with the widget's compact domain lists; the collector
         // computes the authoritative one with the same code.
@@ -323,21 +328,38 @@ impl OfferForm {
         {
             context.calculator_result = calculator_result(config, &fields);
         }
+        let labels = browser_facts.labels.clone();
+        let hutk = browser_facts.hutk.clone();
         let payload = LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|mut p| {
             p.events = facts.events;
             p.form = Some(metrics);
             p.email_domain_class = email_class;
             p.score = preliminary;
+            complete(&mut p, config, &props.config_text, browser_facts);
             p
         });
-        let url = browser::resolve_url(&config.endpoint.url, &props.config_url);
-        let deliver = props.deliver.clone();
-        let timeout_ms = config.endpoint.timeout_ms();
+        let wording = |id: &str| labels.get(id).cloned().unwrap_or_default();
+        let requests = payload.map(|p| {
+            let mut w = Writer::new(false);
+            w.begin_array();
+            for endpoint in std::iter::once(&config.endpoint).chain(&config.also_send_to) {
+                let url = browser::resolve_url(&endpoint.url, &props.config_url);
+                w.element();
+                w.begin_object();
+                w.field("timeout_ms", &endpoint.timeout_ms());
+                w.field(
+                    "request",
+                    &for_endpoint(endpoint, &url, &p, &wording, hutk.as_deref()),
+                );
+                w.end_object();
+            }
+            w.end_array();
+            (p.to_json(), w.finish())
+        });
+        let loader = props.loader.clone();
         ctx.link().send_future(async move {
-            let result = match payload {
-                Ok(payload) => {
-                    browser::deliver(&deliver, &url, &payload.to_json(), &lead_id, timeout_ms).await
-                }
+            let result = match requests {
+                Ok((lead, requests)) => browser::deliver(&loader, &lead, &requests, &lead_id).await,
                 Err(e) => Err(e.to_string()),
             };
             Msg::Sent(result.map(|queued| (fields, queued)))

@@ -164,9 +164,13 @@
           config = JSON.parse(text);
         } catch (ignored) {}
         try {
-          plan = wasm.mountOffer(element, text, url, function (to, body, leadId, timeoutMs) {
-            return deliverFrom(element, config, url, to, body, leadId, timeoutMs);
-          }, behaviour);
+          // The loader's side of this offer (`Loader` in src/browser.rs).
+          plan = wasm.mountOffer(element, text, url, {
+            deliver: function (lead, requests, leadId) {
+              return deliverFrom(element, config, url, lead, requests, leadId);
+            },
+            facts: function (marketing) { return facts(element, marketing); },
+          });
         } catch (problem) {
           var message = String(problem && problem.message || problem);
           if (message !== "invalid offer config") {
@@ -364,21 +368,11 @@
     host.dispatchEvent(new CustomEvent("leadmagnet:" + name, { bubbles: true, composed: true, detail: detail }));
   }
 
-  // ---- Enrichment: the browser facts a lead carries beyond what the widget built -----
+  // ---- Touches: where this page view came from -------------------------------------------
   // The page view as it arrived (this script runs once per page view): the last touch.
   var arrival = { url: location.href, referrer: document.referrer, at: new Date().toISOString() };
   var TOUCH_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "gclid", "fbclid", "msclkid", "li_fat_id"];
-
-  // FNV-1a (32 bit) as 8 hex digits: identifies a text shown (a consent wording, a config
-  // version); not a security measure, and available without a secure context.
-  function textHash(text) {
-    var h = 0x811c9dc5;
-    for (var i = 0; i < text.length; i++) {
-      h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-    }
-    return ("0000000" + h.toString(16)).slice(-8);
-  }
 
   // Where this page view came from: landing page, time, referrer, campaign keys, click ids.
   function touchOf(page) {
@@ -509,7 +503,7 @@
   function behaviour(marketing) {
     measure();
     var record = allowed(marketing);
-    return JSON.stringify(record ? history(record) : pageEvents.filter(function (e) { return e.type !== "return_visit"; }));
+    return record ? history(record) : pageEvents.filter(function (e) { return e.type !== "return_visit"; });
   }
 
   // After a lead: keep the record (marketing consent given, GPC off) or erase it
@@ -525,109 +519,41 @@
     }
   }
 
-  // Adds context, attribution and the consent record to the lead the widget built.
-  // Attribution beyond this page view (the first touch and the latest campaign touch of
-  // the kept history) only with marketing consent and GPC off; the GPC signal is recorded.
-  function enrich(lead, host, config) {
-    var context = lead.context;
-    context.config_hash = textHash(JSON.stringify(config));
-    try {
-      context.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    } catch (ignored) {}
-    context.viewport = innerWidth < 600 ? "small" : innerWidth < 1024 ? "medium" : "large";
-    var purposes = [];
-    (config.fields || []).forEach(function (field) {
-      if (field.type !== "consent" && !field.purpose) {
-        return;
-      }
-      var purpose = { purpose: field.purpose || "processing", field: field.id,
-        granted: lead.fields[field.id] === true, text_hash: textHash(shownLabel(host, field.id)) };
-      if (field.consent_version) {
-        purpose.text_version = field.consent_version;
-      }
-      purposes.push(purpose);
-    });
-    lead.consent = { purposes: purposes, locale: context.locale, page_url: context.page_url,
-      at: lead.submitted_at, gpc: gpc };
-    // This page view's touch; with marketing consent (GPC off) also the first touch, both
-    // from the kept record once there is one.
-    var touch = touchOf(arrival);
-    var record = allowed(marketing(lead)) || { first_touch: touch, last_touch: touch };
-    lead.attribution = marketing(lead) && !gpc
-      ? { first_touch: record.first_touch, last_touch: record.last_touch }
-      : { last_touch: touch };
-    return lead;
-  }
-
-  // Marketing consent given in this lead.
+  // Marketing consent given in this lead (the core's consent record).
   function marketing(lead) {
-    return lead.consent.purposes.some(function (p) { return p.purpose === "marketing" && p.granted; });
+    return !!lead.consent && lead.consent.purposes.some(function (p) { return p.purpose === "marketing" && p.granted; });
   }
 
-  // ---- Endpoint formats: what each endpoint receives (README, "Endpoint formats") -------
-  var HUBSPOT = "https://api.hsforms.com/submissions/v3/integration/submit/";
-  var SALESFORCE = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
-  // Salesforce's standard Web-to-Lead names for well-known field ids.
-  var SALESFORCE_NAMES = { role: "title", job_title: "title", website: "URL" };
-
-  // The wording exactly as shown: the label's own text, without the required mark.
-  function shownLabel(host, fieldId) {
-    var label = host.shadowRoot && host.shadowRoot.querySelector('label[for="lm-f-' + fieldId + '"]');
-    return label && label.firstChild ? label.firstChild.textContent : "";
-  }
-
-  // The request for one endpoint: {url, body, headers, mode}. `url` is the endpoint's own,
-  // resolved against the config's URL.
-  function request(endpoint, url, lead, body, host) {
-    var map = endpoint.field_map || {};
-    var named = function (names) {
-      return Object.keys(lead.fields).map(function (id) {
-        var value = lead.fields[id];
-        return [map[id] || names[id] || id, Array.isArray(value) ? value.join(";") : String(value)];
+  // ---- Browser facts: what only the page knows at a submit ------------------------------
+  // The core completes the lead with them (crates/core/src/facts.rs: consent record,
+  // attribution, context) and makes each endpoint's request (formats.rs); the loader
+  // reads them and sends what the core built, unchanged.
+  function facts(host, marketing) {
+    var labels = {};
+    var root = host.shadowRoot;
+    if (root) {
+      // The wording exactly as shown: each label's own text, without the required mark.
+      root.querySelectorAll("label[for^=lm-f-]").forEach(function (label) {
+        labels[label.htmlFor.slice(5)] = label.firstChild ? label.firstChild.textContent : "";
       });
-    };
-    if (endpoint.format === "hubspot") {
-      var consent = { consentToProcess: false, text: "", communications: [] };
-      lead.consent.purposes.forEach(function (p) {
-        if (p.purpose === "processing") {
-          consent.consentToProcess = p.granted;
-          consent.text = shownLabel(host, p.field);
-        } else if (endpoint.subscription_type_id) {
-          consent.communications.push({ value: p.granted, subscriptionTypeId: endpoint.subscription_type_id, text: shownLabel(host, p.field) });
-        }
-      });
-      var context = { pageUri: lead.context.page_url, pageName: lead.context.page_title || "" };
-      var hutk = /(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie);
-      if (hutk) {
-        context.hutk = hutk[1];
-      }
-      return {
-        url: HUBSPOT + endpoint.portal_id + "/" + endpoint.form_guid, mode: "cors",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          submittedAt: String(Date.parse(lead.submitted_at)),
-          fields: named({}).map(function (f) { return { objectTypeId: "0-1", name: f[0], value: f[1] }; }),
-          context: context, legalConsentOptions: { consent: consent },
-        }),
-      };
     }
-    if (endpoint.format === "salesforce") {
-      var form = new URLSearchParams(named(SALESFORCE_NAMES));
-      form.set("oid", endpoint.oid);
-      if (endpoint.lead_source) {
-        form.set("lead_source", endpoint.lead_source);
-      }
-      return { url: SALESFORCE, mode: "no-cors", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: form.toString() };
-    }
-    if (endpoint.format === "webhook") {
-      var headers = Object.assign({}, endpoint.headers, { "Content-Type": "application/json" });
-      if (endpoint.encoding === "form") {
-        headers["Content-Type"] = "application/x-www-form-urlencoded";
-        body = new URLSearchParams(named({}).concat([["offer_id", lead.offer_id], ["lead_id", lead.lead_id]])).toString();
-      }
-      return { url: url, mode: "cors", headers: headers, body: body };
-    }
-    return { url: url, mode: "cors", headers: { "Content-Type": "application/json", "Idempotency-Key": lead.lead_id }, body: body };
+    // Every value is of its type or null: the core reads the facts all or nothing.
+    var record = !gpc && keeping && kept() || null;
+    var hutk = /(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie);
+    var proof = proofs.get(host);
+    var trap = root && root.querySelector("[name=lm_hp]");
+    var timeZone = null;
+    try {
+      timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch (ignored) {}
+    return JSON.stringify({
+      gpc: gpc, time_zone: timeZone, viewport_width: innerWidth, labels: labels,
+      touch: touchOf(arrival),
+      kept_first_touch: record && record.first_touch || null, kept_last_touch: record && record.last_touch || null,
+      hutk: hutk ? hutk[1] : null,
+      proof: proof && proof.solution || null, honeypot: trap ? trap.value : null,
+      events: behaviour(marketing),
+    });
   }
 
   // ---- Proof of work: the collector's spam check that costs a visitor nothing -------------
@@ -666,34 +592,26 @@
       .catch(function () {});
   }
 
-  // The widget's way out, per host: enrichment, one outbox entry per endpoint, events
+  // The widget's way out, per host: one outbox entry per request the core made, events
   // around the first endpoint's outcome (the visitor's thank-you depends on it alone) and
   // the dataLayer hand-over once the lead is sent or safely queued.
-  function deliverFrom(host, config, configUrl, to, body, leadId, timeoutMs) {
-    var lead = enrich(JSON.parse(body), host, config);
-    var proof = proofs.get(host);
-    if (proof && proof.solution) {
-      lead.challenge = proof.solution;
-    }
-    var trap = host.shadowRoot && host.shadowRoot.querySelector("[name=lm_hp]");
-    if (trap && trap.value) {
-      lead.honeypot = trap.value;
-    }
+  function deliverFrom(host, config, configUrl, leadJson, requestsJson, leadId) {
+    var lead = JSON.parse(leadJson);
+    // [{timeout_ms, request: {url, headers, body, mode}}]: the offer's endpoint first,
+    // then each of also_send_to.
+    var requests = JSON.parse(requestsJson);
     ready.then(function (wasm) { prove(host, wasm, config, configUrl); });
-    body = JSON.stringify(lead);
     remember(lead, marketing(lead));
     var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };
     emit(host, "submit", detail);
-    (config.also_send_to || []).forEach(function (endpoint, i) {
-      var own = new URL(endpoint.url || "", configUrl).href;
-      deliver(request(endpoint, own, lead, body, host), leadId + "#" + (i + 1), (endpoint.timeout_seconds || 10) * 1000)
-        .catch(function (error) {
-          console.error(PREFIX + "also_send_to[" + i + "]: " + error.message);
-        });
+    requests.slice(1).forEach(function (r, i) {
+      deliver(r.request, leadId + "#" + (i + 1), r.timeout_ms).catch(function (error) {
+        console.error(PREFIX + "also_send_to[" + i + "]: " + error.message);
+      });
     });
-    return deliver(request(config.endpoint || {}, to, lead, body, host), leadId, timeoutMs).then(function (status) {
+    return deliver(requests[0].request, leadId, requests[0].timeout_ms).then(function (status) {
       emit(host, status === "sent" ? "success" : "queued", detail);
       if (analytics && analytics.data_layer) {
         var event = { event: "generate_lead", offer_id: lead.offer_id, lead_stage: stage };

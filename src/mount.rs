@@ -4,6 +4,7 @@
 //! [`leadmagnet_core::profile`].
 
 use crate::browser;
+pub use crate::browser::Loader;
 use crate::form::{OfferForm, OfferProps};
 use leadmagnet_core::config::DisplayMode;
 use leadmagnet_core::display;
@@ -95,9 +96,9 @@ pub fn allow_storage(granted: bool) {
 
 /// Renders the offer described by `config_json` into `host`'s shadow root, if this
 /// visitor is to see it. `config_url` is where the config came from (the page URL for
-/// inline configs): relative URLs resolve against it. `deliver` is the loader's outbox,
-/// which every lead goes through (see `src/outbox.js`); `behaviour(marketing)` returns
-/// the events a lead may carry, as JSON (`src/loader.js`, "Behaviour").
+/// inline configs): relative URLs resolve against it. `loader` is the loader's side of
+/// this offer ([`browser::Loader`]): its outbox, which every lead goes through (see
+/// `src/outbox.js`), its behaviour record and the browser's facts.
 ///
 /// The config must have been checked (by the collector, or by the checker the loader
 /// runs first): only its reading happens here, without problem texts. A config that
@@ -113,8 +114,7 @@ pub fn mount_offer(
     host: Element,
     config_json: &str,
     config_url: &str,
-    deliver: js_sys::Function,
-    behaviour: js_sys::Function,
+    loader: browser::Loader,
 ) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
     #[cfg(not(feature = "full"))]
@@ -210,8 +210,8 @@ pub fn mount_offer(
         locale: Rc::from(locale.as_str()),
         variant: variant_id,
         mode: display.mode,
-        deliver,
-        behaviour,
+        config_text: Rc::from(config_json),
+        loader,
     };
     let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));

@@ -2,7 +2,7 @@
 //! that `cargo xtask test` starts (LEADMAGNET_TEST_COLLECTOR).
 #![cfg(target_arch = "wasm32")]
 
-use leadmagnet_widget::mount::mount_offer;
+use leadmagnet_widget::mount::{mount_offer, Loader};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -78,21 +78,33 @@ async fn wait_for(shadow: &ShadowRoot, selector: &str) -> Element {
 /// to end in tests/e2e/delivery.test.mjs); these tests post directly to the collector.
 fn direct_delivery() -> js_sys::Function {
     js_sys::Function::new_with_args(
-        "url, body, id",
-        "return fetch(url, {method: 'POST', body, headers: {'Content-Type': 'application/json', \
-         'Idempotency-Key': id}}).then(r => { if (!r.ok) throw new Error('HTTP ' + r.status); \
-         return 'sent'; })",
+        "lead, requests, id",
+        "const r = JSON.parse(requests)[0].request; \
+         return fetch(r.url, {method: 'POST', body: r.body, headers: r.headers}) \
+         .then(r => { if (!r.ok) throw new Error('HTTP ' + r.status); return 'sent'; })",
     )
 }
 
-/// The loader's behaviour record: here a fixed list of events for every lead, and the
-/// marketing flags the widget asked with (tested end to end in
+/// The loader's browser facts: here a fixed list of events for every lead (and nothing
+/// else), and the marketing flags the widget asked with (tested end to end in
 /// tests/e2e/behaviour.test.mjs).
-fn behaviour(events: &str) -> js_sys::Function {
+fn facts(events: &str) -> js_sys::Function {
     js_sys::Function::new_with_args(
         "marketing",
-        &format!("(window.__asked = window.__asked || []).push(marketing); return {events:?};"),
+        &format!(
+            "(window.__asked = window.__asked || []).push(marketing); return {:?};",
+            format!("{{\"events\":{events}}}")
+        ),
     )
+}
+
+/// The loader's side of an offer (`Loader`): the outbox and the browser's facts.
+fn loader_with(deliver: js_sys::Function, facts: js_sys::Function) -> Loader {
+    let loader = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&loader, &k.into(), v).expect("set");
+    set("deliver", &deliver);
+    set("facts", &facts);
+    loader.unchecked_into()
 }
 
 async fn mounted(config: &str) -> (Element, ShadowRoot) {
@@ -105,8 +117,7 @@ async fn mounted_with(config: &str, events: &str) -> (Element, ShadowRoot) {
         host.clone(),
         config,
         &page_url(),
-        direct_delivery(),
-        behaviour(events),
+        loader_with(direct_delivery(), facts(events)),
     )
     .expect("config mounts");
     let shadow = host.shadow_root().expect("shadow root");
@@ -203,8 +214,7 @@ async fn a_broken_config_is_refused_and_leaves_the_host_alone() {
         host.clone(),
         &broken,
         "https://example.com/offers/ebook.json",
-        direct_delivery(),
-        behaviour("[]"),
+        loader_with(direct_delivery(), facts("[]")),
     )
     .expect_err("refused");
     assert_eq!(err.as_string().as_deref(), Some("invalid offer config"));
@@ -224,8 +234,7 @@ async fn the_default_build_names_what_needs_the_full_build() {
         host.clone(),
         &modal,
         &page_url(),
-        direct_delivery(),
-        behaviour("[]"),
+        loader_with(direct_delivery(), facts("[]")),
     )
     .expect_err("refused");
     let message = err.as_string().unwrap_or_default();

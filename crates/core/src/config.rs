@@ -14,7 +14,6 @@
 
 use crate::json::did_you_mean;
 use crate::json::{from_json_struct, FromJson, Node, Reader};
-#[cfg(feature = "messages")]
 use crate::map::SortedMap;
 use crate::rule::{EmailDomain, Rule, Scalar};
 use crate::scoring::Scoring;
@@ -78,7 +77,6 @@ pub struct OfferConfig {
     /// More endpoints each lead goes to, each with its own outbox entry and retries (the
     /// visitor's thank-you depends on `endpoint` alone).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg(feature = "messages")]
     pub also_send_to: Vec<Endpoint>,
     /// Origins (`https://www.example.com`) whose pages may send this offer's leads to the
     /// collector; others get no CORS grant and their leads are refused (403). Empty: the
@@ -407,41 +405,33 @@ pub struct Endpoint {
     pub timeout_seconds: Option<f64>,
     /// The shape of what is sent: the lead payload v1 (`leadmagnet`, default), HubSpot's
     /// Forms API v3 (`hubspot`), Salesforce Web-to-Lead (`salesforce`, fire-and-forget) or
-    /// any URL (`webhook`). Read by the loader; everything in a config is public.
+    /// any URL (`webhook`), made by [`crate::formats::for_endpoint`]; everything in a
+    /// config is public.
     #[serde(default)]
-    #[cfg(feature = "messages")]
     pub format: EndpointFormat,
     /// `webhook`: `json` (the payload, default) or `form` (fields urlencoded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub encoding: Option<Encoding>,
     /// `webhook`: static request headers (public: never put secrets here).
     #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
-    #[cfg(feature = "messages")]
     pub headers: SortedMap<String>,
     /// `hubspot`: the portal (account) id and the form's GUID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub portal_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub form_guid: Option<String>,
     /// `hubspot`: the subscription type a `marketing` consent field subscribes to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub subscription_type_id: Option<u32>,
     /// `salesforce`: the organisation id (`oid`) and the `lead_source` value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub oid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub lead_source: Option<String>,
     /// `hubspot`, `salesforce`, `webhook` with `form`: field id → the receiver's name
     /// (a HubSpot property, a Salesforce field or custom field id such as `00N…`).
     /// Unmapped fields keep their id (Salesforce: the standard names of well-known ids).
     #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
-    #[cfg(feature = "messages")]
     pub field_map: SortedMap<String>,
 }
 
@@ -517,7 +507,6 @@ pub struct Field {
     /// next to the hash of the text shown; consent and purpose fields only. Read by the
     /// loader, checked by the checker and the collector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg(feature = "messages")]
     pub consent_version: Option<String>,
 }
 
@@ -1918,8 +1907,8 @@ from_json_struct!(OfferConfig {
     display: opt "display",
     variants: or_default "variants",
     analytics: opt "analytics",
-} checked {
     also_send_to: or_default "also_send_to",
+} checked {
     allowed_origins: or_default "allowed_origins",
     forward: or_default "forward",
 });
@@ -2163,12 +2152,11 @@ impl FromJson for OfferKind {
 
 from_json_struct!(Asset { url: req "url", label: opt "label" });
 
-// The widget reads only the URL and timeout; the format settings are the loader's (it reads
-// the config text itself) and exist where they are checked: the checker and the collector.
+// The widget reads every endpoint setting: it makes each endpoint's request with the
+// core's formats (`formats::for_endpoint`).
 from_json_struct!(Endpoint {
     url: or_default "url",
     timeout_seconds: opt "timeout_seconds",
-} checked {
     format: or_default "format",
     encoding: opt "encoding",
     headers: or_default "headers",
@@ -2220,7 +2208,6 @@ from_json_struct!(Field {
     help: opt "help",
     visible_if: opt "visible_if",
     purpose: opt "purpose",
-} checked {
     consent_version: opt "consent_version",
 });
 

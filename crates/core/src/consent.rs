@@ -71,7 +71,7 @@ pub fn text_hash(text: &str) -> String {
     for unit in text.encode_utf16() {
         h = (h ^ u32::from(unit)).wrapping_mul(0x0100_0193);
     }
-    format!("{h:08x}")
+    crate::payload::hex(&h.to_be_bytes())
 }
 
 impl ToJson for Consent {

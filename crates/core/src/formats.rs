@@ -127,12 +127,11 @@ pub fn webhook(
         ("application/json", payload.to_json())
     };
     let mut request = Request::post(url, content_type, body);
-    let own: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    request.headers.extend(own);
+    for (name, value) in headers.iter() {
+        if !name.eq_ignore_ascii_case("content-type") {
+            request.headers.push((name.clone(), value.clone()));
+        }
+    }
     request
 }
 
@@ -151,10 +150,12 @@ pub fn salesforce(
     field_map: &SortedMap<String>,
     payload: &LeadPayload,
 ) -> Request {
+    // `oid` and `lead_source` are the endpoint's: a field of that name gives way.
     let mut pairs = named(payload, field_map, SALESFORCE_NAMES);
-    set(&mut pairs, "oid", oid);
+    pairs.retain(|(name, _)| name != "oid" && (lead_source.is_none() || name != "lead_source"));
+    pairs.push(("oid".to_owned(), oid.to_owned()));
     if let Some(source) = lead_source {
-        set(&mut pairs, "lead_source", source);
+        pairs.push(("lead_source".to_owned(), source.to_owned()));
     }
     let mut request = Request::post(
         SALESFORCE,
@@ -296,21 +297,6 @@ fn named(
         .collect()
 }
 
-/// Sets `name` to `value`, replacing every earlier pair of that name (URLSearchParams.set).
-fn set(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
-    match pairs.iter().position(|(n, _)| n == name) {
-        Some(first) => {
-            pairs[first].1 = value.to_owned();
-            let mut i = 0;
-            pairs.retain(|(n, _)| {
-                i += 1;
-                n != name || i - 1 == first
-            });
-        }
-        None => pairs.push((name.to_owned(), value.to_owned())),
-    }
-}
-
 /// `application/x-www-form-urlencoded` as browsers write it (URLSearchParams): letters,
 /// digits and `*-._` stay, a space is `+`, every other byte of the UTF-8 is `%XX`.
 pub fn urlencoded(pairs: &[(String, String)]) -> String {
@@ -321,7 +307,12 @@ pub fn urlencoded(pairs: &[(String, String)]) -> String {
                     out.push(b as char);
                 }
                 b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{b:02X}")),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    out.push('%');
+                    out.push(HEX[usize::from(b >> 4)] as char);
+                    out.push(HEX[usize::from(b & 15)] as char);
+                }
             }
         }
     }
@@ -374,18 +365,5 @@ mod tests {
             "a+b=c%26d%3De&%C3%BC=%F0%9F%98%80&x=*-._%7E%21%27%28%29%2B"
         );
         assert_eq!(urlencoded(&[]), "");
-    }
-
-    #[test]
-    fn set_replaces_every_earlier_pair_of_the_name() {
-        let mut pairs = vec![
-            ("oid".to_owned(), "1".to_owned()),
-            ("a".to_owned(), "2".to_owned()),
-            ("oid".to_owned(), "3".to_owned()),
-        ];
-        set(&mut pairs, "oid", "X");
-        assert_eq!(urlencoded(&pairs), "oid=X&a=2");
-        set(&mut pairs, "lead_source", "Web");
-        assert_eq!(urlencoded(&pairs), "oid=X&a=2&lead_source=Web");
     }
 }

@@ -29,6 +29,11 @@
 //!   widget, which solves, and the collector, which checks.
 //! - [`payload`]: the lead payload v1 (a versioned API boundary) built from a validated
 //!   lead, and parsed back with precise errors on the collector's side.
+//! - [`consent`]: the payload's consent record and attribution, typed.
+//! - [`facts`]: what only the browser knows at a submit, and how it completes a payload
+//!   (the consent rule for attribution beyond this page view lives here).
+//! - [`formats`]: the endpoint formats, payload → request (the collector's own, HubSpot,
+//!   Salesforce, webhooks), used by the widget and by the collector's forwarding alike.
 //!
 //! # Architecture invariant
 //! The core does no I/O: no network, no storage, no clock, no randomness. Time and ids
@@ -40,8 +45,8 @@ pub mod consent;
 pub mod display;
 pub mod domains;
 pub mod email;
+pub mod facts;
 pub mod form;
-#[cfg(feature = "messages")]
 pub mod formats;
 pub mod formula;
 pub mod json;

@@ -215,7 +215,71 @@ pub enum Attributes {
 
     /// IndexMap is used to provide runtime attribute deduplication in cases where the html! macro
     /// was not used to guarantee it.
-    IndexMap(Rc<IndexMap<AttrValue, AttributeOrProperty>>),
+    // Leadmagnet trim: an insertion-ordered vector map (`AttrMap`) instead of `IndexMap`,
+    // which brought indexmap, hashbrown and std's SipHash into the wasm (see
+    // crates/yew/TRIMMED.md). Same behaviour: keys unique, insertion order kept.
+    IndexMap(Rc<AttrMap>),
+}
+
+/// Leadmagnet trim: attribute name → value in insertion order, unique keys, looked up by a
+/// scan (an element has a handful of attributes). Stands in for
+/// `IndexMap<AttrValue, AttributeOrProperty>`.
+#[derive(Clone, Debug, Default)]
+pub struct AttrMap(Vec<(AttrValue, AttributeOrProperty)>);
+
+impl AttrMap {
+    /// Sets `key` to `value`, keeping the key's first position; returns the old value.
+    pub fn insert(&mut self, key: AttrValue, value: AttributeOrProperty) -> Option<AttributeOrProperty> {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => Some(std::mem::replace(v, value)),
+            None => {
+                self.0.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &AttrValue) -> Option<&AttributeOrProperty> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is set.
+    pub fn contains_key(&self, key: &AttrValue) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The pairs in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&AttrValue, &AttributeOrProperty)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// How many attributes are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Map equality, as `IndexMap`'s: the same keys with equal values, whatever their order.
+impl PartialEq for AttrMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl FromIterator<(AttrValue, AttributeOrProperty)> for AttrMap {
+    fn from_iter<I: IntoIterator<Item = (AttrValue, AttributeOrProperty)>>(iter: I) -> Self {
+        let mut map = AttrMap::default();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
 }
 
 impl Attributes {
@@ -250,7 +314,7 @@ impl Attributes {
 
     /// Get a mutable reference to the underlying `IndexMap`.
     /// If the attributes are stored in the `Vec` variant, it will be converted.
-    pub fn get_mut_index_map(&mut self) -> &mut IndexMap<AttrValue, AttributeOrProperty> {
+    pub fn get_mut_index_map(&mut self) -> &mut AttrMap {
         macro_rules! unpack {
             () => {
                 match self {
