@@ -2,7 +2,8 @@
 //! with problems that name the exact place: a JSON pointer, a line and a column.
 //!
 //! Why not serde's `Deserialize`: its derived visitors, monomorphized per type, and
-//! serde_json's reader cost the widget ~60 KB of its 100 KB budget. Here the text is
+//! serde_json's reader and writer cost the widget ~31 KB brotli of its 100 KB budget
+//! (ARCHITECTURE.md, "The byte budget": 15 + 14 + 2.5 KB). Here the text is
 //! parsed into a tree that remembers each value's byte offset, and each type reads itself
 //! from the tree with small, mostly non-generic helpers ([`FromJson`], [`Reader`]). A
 //! reader also collects *every* problem (wrong types, missing and unknown keys with a
@@ -16,6 +17,12 @@ use std::fmt;
 
 /// Deepest nesting accepted; deeper documents are refused instead of exhausting the stack.
 const MAX_DEPTH: usize = 64;
+
+#[cfg(all(test, feature = "messages"))]
+thread_local! {
+    /// Duplicate-key lookups made (tests: the work an object's keys cost is linear).
+    static KEY_LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// A parse or shape error: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +244,13 @@ impl Parser<'_> {
             Some(b'{') => {
                 self.i += 1;
                 let mut members: Vec<(usize, String, Node)> = Vec::new();
+                // Duplicate keys are refused. The collector reads bodies anyone can send, so
+                // there each key is looked up in a hash set (linear in the keys: a body of
+                // 100,000 keys costs no more than its length). The widget, which reads only
+                // configs checked before and its own facts, keeps the scan: no hash table
+                // in the wasm.
+                #[cfg(feature = "messages")]
+                let mut seen = std::collections::HashSet::new();
                 if !self.eat(b'}') {
                     loop {
                         self.ws();
@@ -250,7 +264,15 @@ impl Parser<'_> {
                             return self.fail("expected a key in double quotes");
                         }
                         let key = self.string()?;
-                        if members.iter().any(|(_, k, _)| *k == key) {
+                        #[cfg(feature = "messages")]
+                        let repeated = {
+                            #[cfg(test)]
+                            KEY_LOOKUPS.with(|n| n.set(n.get() + 1));
+                            !seen.insert(key.clone())
+                        };
+                        #[cfg(not(feature = "messages"))]
+                        let repeated = members.iter().any(|(_, k, _)| *k == key);
+                        if repeated {
                             return Err(
                                 Error::new(text(|| format!("duplicate key `{key}`"))).at(key_at)
                             );
@@ -1445,6 +1467,227 @@ mod tests {
                 .split(':')
                 .next(),
             Some("/kind (line 1, column 27)")
+        );
+    }
+}
+
+/// The reader against serde_json on generated documents, and its work on adversarial ones.
+#[cfg(all(test, feature = "messages"))]
+mod differential {
+    use super::*;
+    use serde_json::Value as Serde;
+
+    /// xorshift64*: deterministic, so a failure names a seed that reproduces it.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    const CHARS: &[&str] = &[
+        "a",
+        "Z",
+        "0",
+        " ",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\b",
+        "\\f",
+        "\\n",
+        "\\r",
+        "\\t",
+        "\\u0000",
+        "\\u00e9",
+        "é",
+        "€",
+        "😀",
+        "\\ud83d\\ude00",
+        "\\uD834\\uDD1E",
+        "ß",
+        "\u{7f}",
+        "</",
+    ];
+
+    fn chars(rng: &mut Rng, out: &mut String) {
+        for _ in 0..rng.below(8) {
+            out.push_str(CHARS[rng.below(CHARS.len() as u64) as usize]);
+        }
+    }
+
+    fn string(rng: &mut Rng, out: &mut String) {
+        out.push('"');
+        chars(rng, out);
+        out.push('"');
+    }
+
+    fn ws(rng: &mut Rng, out: &mut String) {
+        out.push_str([" ", "", "\n", "\t", "", "\r\n  "][rng.below(6) as usize]);
+    }
+
+    /// A valid JSON value: unique keys, numbers a double keeps exactly, depth ≤ 6.
+    fn value(rng: &mut Rng, depth: u32, out: &mut String) {
+        match rng.below(if depth >= 6 { 5 } else { 8 }) {
+            0 => out.push_str("null"),
+            1 => out.push_str(if rng.below(2) == 0 { "true" } else { "false" }),
+            2 => {
+                let n = rng.below(1 << 53) as i64 - (1 << 52);
+                out.push_str(&n.to_string());
+            }
+            3 => {
+                let mantissa = rng.below(1_000_000) as f64 / 1000.0;
+                let exp = rng.below(40) as i32 - 20;
+                out.push_str(&format!("{mantissa}e{exp}"));
+            }
+            4 => string(rng, out),
+            5 | 6 => {
+                out.push('{');
+                for i in 0..rng.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    ws(rng, out);
+                    // Unique by their prefix; the rest exercises key escapes.
+                    out.push_str(&format!("\"k{i}"));
+                    chars(rng, out);
+                    out.push('"');
+                    ws(rng, out);
+                    out.push(':');
+                    ws(rng, out);
+                    value(rng, depth + 1, out);
+                }
+                out.push('}');
+            }
+            _ => {
+                out.push('[');
+                for i in 0..rng.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    ws(rng, out);
+                    value(rng, depth + 1, out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    /// Our tree as serde_json's value, to compare the two readings.
+    fn as_serde(node: &Node) -> Serde {
+        match &node.value {
+            Value::Null => Serde::Null,
+            Value::Bool(b) => Serde::Bool(*b),
+            Value::Number(n) => serde_json::from_str(n).expect("a number serde reads"),
+            Value::String(s) => Serde::String(s.clone()),
+            Value::Array(items) => Serde::Array(items.iter().map(as_serde).collect()),
+            Value::Object(members) => Serde::Object(
+                members
+                    .iter()
+                    .map(|(_, k, v)| (k.clone(), as_serde(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn valid_documents_read_the_same_and_invalid_ones_are_refused_by_both() {
+        let mut rng = Rng(0x5eed_1ead_0000_0001);
+        let (mut valid, mut refused_by_both, mut ours_stricter) = (0, 0, 0);
+        for case in 0..4000 {
+            let mut doc = String::new();
+            value(&mut rng, 0, &mut doc);
+            let ours = parse(&doc).unwrap_or_else(|e| panic!("case {case}: {doc}: {e:?}"));
+            let theirs: Serde = serde_json::from_str(&doc).expect("serde reads it");
+            assert_eq!(as_serde(&ours), theirs, "case {case}: {doc}");
+            valid += 1;
+
+            // One byte changed, inserted or removed: whatever serde refuses, we refuse.
+            let mut bytes = doc.clone().into_bytes();
+            let at = rng.below(bytes.len() as u64 + 1) as usize;
+            let byte = b"{}[]\",:\\0e-.tfn \x01"[rng.below(17) as usize];
+            match rng.below(3) {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => bytes.push(byte),
+            }
+            let Ok(mutated) = String::from_utf8(bytes) else {
+                continue;
+            };
+            match (parse(&mutated), serde_json::from_str::<Serde>(&mutated)) {
+                (Ok(ours), Ok(theirs)) => {
+                    assert_eq!(as_serde(&ours), theirs, "case {case}: {mutated}")
+                }
+                (Err(_), Err(_)) => refused_by_both += 1,
+                (Ok(_), Err(e)) => {
+                    panic!("case {case}: we read what serde refuses ({e}): {mutated}")
+                }
+                // Our documented extra refusals: duplicate keys (serde keeps the last),
+                // integers beyond ±2^53, numbers out of range (read as infinity elsewhere).
+                (Err(e), Ok(_)) => {
+                    let e = e.finish(&mutated).message;
+                    assert!(
+                        e.contains("duplicate key") || e.contains("cannot be kept exactly"),
+                        "case {case}: we refuse what serde reads ({e}): {mutated}"
+                    );
+                    ours_stricter += 1;
+                }
+            }
+        }
+        assert_eq!(valid, 4000);
+        assert!(
+            refused_by_both > 1000,
+            "{refused_by_both} mutations refused by both"
+        );
+        eprintln!(
+            "{valid} valid, {refused_by_both} refused by both, {ours_stricter} refused only by us"
+        );
+    }
+
+    #[test]
+    fn adversarial_documents_cost_work_linear_in_their_size() {
+        // 100,000 keys: the duplicate check does one lookup per key, not one per pair
+        // (5 · 10^9 comparisons before).
+        let n = 100_000;
+        let mut doc = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&format!("\"k{i}\":{i}"));
+        }
+        doc.push('}');
+        KEY_LOOKUPS.with(|c| c.set(0));
+        assert!(parse(&doc).is_ok());
+        assert_eq!(KEY_LOOKUPS.with(|c| c.get()), n);
+        // The same key twice, far apart: found, at the second one.
+        let twice = format!("{{\"x\":1,{},\"x\":2}}", &doc[1..doc.len() - 1]);
+        let e = parse(&twice).expect_err("duplicate").finish(&twice);
+        assert_eq!(
+            (e.message.as_str(), e.column),
+            ("duplicate key `x`", twice.len() - 5)
+        );
+        // A 1 MB string and deep nesting: one pass, and a clear refusal past 64 levels.
+        let long = format!("\"{}\"", "é".repeat(500_000));
+        assert!(
+            matches!(parse(&long).map(|n| n.value), Ok(Value::String(s)) if s.len() == 1_000_000)
+        );
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse(&deep).expect_err("too deep").finish(&deep);
+        assert!(
+            e.message.contains("nested deeper than 64 levels"),
+            "{}",
+            e.message
         );
     }
 }
