@@ -690,6 +690,10 @@ impl<'n> Obj<'n> {
 /// any failure is returned, so one pass reports every problem of the object.
 macro_rules! from_json_struct {
     ($ty:ident { $($field:ident : $how:ident $key:literal),* $(,)? }) => {
+        #[cfg(feature = "schema")]
+        impl $crate::json::JsonKeys for $ty {
+            const KEYS: &'static [&'static str] = &[$($key),*];
+        }
         impl $crate::json::FromJson for $ty {
             fn read(
                 r: &mut $crate::json::Reader,
@@ -713,6 +717,10 @@ macro_rules! from_json_struct {
     // code costs it bytes; the loader reads them from the config text itself.
     ($ty:ident { $($field:ident : $how:ident $key:literal),* $(,)? }
         checked { $($cfield:ident : $chow:ident $ckey:literal),* $(,)? }) => {
+        #[cfg(feature = "schema")]
+        impl $crate::json::JsonKeys for $ty {
+            const KEYS: &'static [&'static str] = &[$($key,)* $($ckey),*];
+        }
         impl $crate::json::FromJson for $ty {
             fn read(
                 r: &mut $crate::json::Reader,
@@ -739,6 +747,13 @@ macro_rules! from_json_struct {
     };
 }
 pub(crate) use from_json_struct;
+
+/// The keys a type's reader knows (`from_json_struct!`), so that a test can hold them
+/// against the JSON Schema's properties (`leadmagnet schema`).
+#[cfg(feature = "schema")]
+pub trait JsonKeys {
+    const KEYS: &'static [&'static str];
+}
 
 /// A type that reads itself from a JSON tree, noting problems in the reader.
 pub trait FromJson: Sized {

@@ -484,3 +484,77 @@ fn a_fifo_in_the_offer_folder_blocks_neither_start_nor_exit() {
         "{stderr}"
     );
 }
+
+/// The JSON Schema marketers' editors check against and the reader the collector checks
+/// with know the same keys, type by type: a key only the schema has would be refused on
+/// upload; one only the reader has would be flagged by the editor.
+#[test]
+fn the_schemas_keys_and_the_readers_keys_are_the_same_set() {
+    use leadmagnet_core::config::*;
+    use leadmagnet_core::json::JsonKeys;
+    use leadmagnet_core::rule::Rule;
+    use leadmagnet_core::scoring::{EngagementLevel, FitGrade, Mql, Route, Scoring};
+    use std::collections::BTreeSet;
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("www/schema/offer.v1.json")).expect("schema"),
+    )
+    .expect("json");
+    let readers: Vec<(&str, &[&str])> = vec![
+        ("", OfferConfig::KEYS),
+        ("Analytics", Analytics::KEYS),
+        ("Asset", Asset::KEYS),
+        ("Calculator", Calculator::KEYS),
+        ("Cover", Cover::KEYS),
+        ("Display", Display::KEYS),
+        ("Endpoint", Endpoint::KEYS),
+        ("EngagementLevel", EngagementLevel::KEYS),
+        ("Field", Field::KEYS),
+        ("FieldOption", FieldOption::KEYS),
+        ("FitGrade", FitGrade::KEYS),
+        ("Forward", Forward::KEYS),
+        ("Frequency", Frequency::KEYS),
+        ("Mql", Mql::KEYS),
+        ("NumberFormat", NumberFormat::KEYS),
+        ("Offer", Offer::KEYS),
+        ("Profiling", Profiling::KEYS),
+        ("Quiz", Quiz::KEYS),
+        ("QuizResult", QuizResult::KEYS),
+        ("Route", Route::KEYS),
+        ("Rule", Rule::KEYS),
+        ("Scoring", Scoring::KEYS),
+        ("Step", Step::KEYS),
+        ("Trigger", Trigger::KEYS),
+        ("Variant", Variant::KEYS),
+    ];
+    let properties = |def: &serde_json::Value| -> Option<BTreeSet<String>> {
+        def["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+    };
+    for (name, keys) in &readers {
+        let def = if name.is_empty() {
+            &schema
+        } else {
+            &schema["$defs"][name]
+        };
+        let in_schema =
+            properties(def).unwrap_or_else(|| panic!("the schema has no object {name}"));
+        let in_reader: BTreeSet<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        assert_eq!(
+            in_schema,
+            in_reader,
+            "{}: schema (left) vs reader (right)",
+            if name.is_empty() { "OfferConfig" } else { name }
+        );
+    }
+    // Every object of the schema is covered above: a new type cannot slip past.
+    let covered: BTreeSet<&str> = readers.iter().map(|(n, _)| *n).collect();
+    for (name, def) in schema["$defs"].as_object().expect("$defs") {
+        if properties(def).is_some() {
+            assert!(
+                covered.contains(name.as_str()),
+                "{name}: add it to this test"
+            );
+        }
+    }
+}
