@@ -921,6 +921,15 @@ fn test() -> Result {
             .env("LEADMAGNET_TEST_POSTGRES", &postgres.url),
         &mut steps,
     )?;
+    // The HTTP API's tests again, each collector on a PostgreSQL database of its own.
+    run_tests(
+        "API tests on PostgreSQL",
+        cargo()
+            .args(["test", "-p", "leadmagnet-server", "--test", "api"])
+            .env("LEADMAGNET_TEST_POSTGRES", &postgres.url)
+            .env("LEADMAGNET_TEST_API_ON", "postgres"),
+        &mut steps,
+    )?;
     drop(postgres);
 
     println!("\n==> widget build and byte budget");

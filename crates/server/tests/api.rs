@@ -812,6 +812,8 @@ async fn receiver() -> (
             match path.as_str() {
                 "/flaky" if earlier == 0 => StatusCode::SERVICE_UNAVAILABLE,
                 "/refusing" => StatusCode::BAD_REQUEST,
+                "/slow" => StatusCode::REQUEST_TIMEOUT,
+                "/busy" => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::OK,
             }
         }
@@ -978,6 +980,91 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
     let (_, body, _) = send(&f.state, list()).await;
     assert_eq!(body["leads"][0]["quarantine"], json!(["no_proof_of_work"]));
     assert_eq!(body["leads"][0]["forwards"], json!([]));
+}
+
+/// 408 and 429 are retried like a 5xx, a target whose secret is not set yet waits for it
+/// (retried, nothing sent), a secret set later is used, and a target that keeps failing is
+/// given up after `MAX_ATTEMPTS` attempts with the last answer kept.
+#[tokio::test]
+async fn forwarding_retries_408_429_and_a_missing_secret_up_to_the_attempt_cap() {
+    use leadmagnet_server::forward::{Forwarder, MAX_ATTEMPTS};
+    let (base, seen) = receiver().await;
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(b"k", 0, 0));
+    let config = format!(
+        r#"{{ "version": 1, "id": "retried", "offer": {{ "kind": "form", "title": "R" }},
+        "fields": [ {{ "id": "email", "type": "email", "label": "Email", "required": true }} ],
+        "endpoint": {{ "url": "/api/v1/leads" }},
+        "forward": [
+          {{ "to": "webhook", "url": "{base}/slow", "secret_env": "KEY" }},
+          {{ "to": "webhook", "url": "{base}/busy", "secret_env": "KEY" }},
+          {{ "to": "webhook", "url": "{base}/ok", "secret_env": "LATER_KEY" }}
+        ] }}"#
+    );
+    std::fs::write(f.state.offers.dir().join("retried.json"), config).expect("offer");
+    assert!(f.state.offers.reload_if_changed());
+    let body = json!({
+        "version": 1, "lead_id": LEAD_ID, "offer_id": "retried",
+        "submitted_at": "2026-11-27T08:30:00.000Z",
+        "fields": { "email": "ann@example.com" }, "context": { "page_url": "http://127.0.0.1:8080/" }
+    });
+    let (status, _, _) = send(&f.state, post(body.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let forwards = |f: &leadmagnet_server::AppState| {
+        let state = f.clone();
+        async move {
+            let list = Request::get("/api/v1/leads?offer_id=retried")
+                .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                .body(Body::empty())
+                .expect("request");
+            let (_, body, _) = send(&state, list).await;
+            body["leads"][0]["forwards"].clone()
+        }
+    };
+    let later_key = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = later_key.clone();
+    let forwarder = Forwarder::new(&base, move |name: &str| match name {
+        "KEY" => Some("k".to_owned()),
+        "LATER_KEY" if set.load(std::sync::atomic::Ordering::SeqCst) => Some("k2".to_owned()),
+        _ => None,
+    });
+    // Far enough apart that every backoff (at most an hour) has passed.
+    let mut now = 1_795_000_000_000i64;
+    assert_eq!(forwarder.run_once(&f.state, now).await.expect("run"), 3);
+    let after_one = forwards(&f.state).await;
+    for (i, answer) in [
+        (0, "HTTP 408"),
+        (1, "HTTP 429"),
+        (2, "LATER_KEY is not set"),
+    ] {
+        assert_eq!(after_one[i]["status"], "pending", "{after_one}");
+        assert_eq!(after_one[i]["attempts"], 1, "{after_one}");
+        assert!(
+            after_one[i]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains(answer)),
+            "{i}: {after_one}"
+        );
+    }
+    // The secret arrives: the third target goes out on its next attempt.
+    later_key.store(true, std::sync::atomic::Ordering::SeqCst);
+    for _ in 1..MAX_ATTEMPTS + 3 {
+        now += 2 * 3_600_000;
+        forwarder.run_once(&f.state, now).await.expect("run");
+    }
+    let last = forwards(&f.state).await;
+    for i in [0, 1] {
+        assert_eq!(last[i]["status"], "failed", "{last}");
+        assert_eq!(last[i]["attempts"], MAX_ATTEMPTS, "{last}");
+    }
+    assert_eq!(last[2]["status"], "sent", "{last}");
+    assert_eq!(last[2]["attempts"], 2, "{last}");
+    let seen = seen.lock().expect("lock");
+    let count = |path: &str| seen.iter().filter(|(p, _, _)| p == path).count() as i64;
+    assert_eq!(
+        (count("/slow"), count("/busy"), count("/ok")),
+        (MAX_ATTEMPTS, MAX_ATTEMPTS, 1)
+    );
 }
 
 fn admin(method: &str, uri: &str, body: Option<Value>) -> Request<Body> {

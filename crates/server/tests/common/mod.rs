@@ -33,6 +33,30 @@ pub const NEWSLETTER: &str = r#"{
 pub struct Fixture {
     pub state: AppState,
     pub dir: TempDir,
+    /// The PostgreSQL database of its own, dropped with the fixture.
+    postgres: Option<String>,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // Async work cannot run in `drop`: a thread with its own runtime and connection
+        // drops the database (FORCE ends the fixture's own connections).
+        if let Some(name) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Runtime::new() else {
+                    return;
+                };
+                runtime.block_on(async {
+                    if let Ok(admin) = std::env::var("LEADMAGNET_TEST_POSTGRES") {
+                        if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                            drop_postgres(&name, &pool).await;
+                        }
+                    }
+                });
+            })
+            .join();
+        }
+    }
 }
 
 impl Fixture {
@@ -47,7 +71,15 @@ impl Fixture {
     }
 }
 
+/// A collector on a fresh SQLite file, or, with `LEADMAGNET_TEST_API_ON=postgres` (a step
+/// of `make test` runs the API tests so), on a fresh PostgreSQL database of its own.
 pub async fn fixture() -> Fixture {
+    if std::env::var("LEADMAGNET_TEST_API_ON").as_deref() == Ok("postgres") {
+        let (url, name, _admin) = fresh_postgres().await;
+        let mut f = fixture_on(Some(&url)).await;
+        f.postgres = Some(name);
+        return f;
+    }
     fixture_on(None).await
 }
 
@@ -84,7 +116,11 @@ pub async fn fixture_on(database_url: Option<&str>) -> Fixture {
     let offers = Arc::new(Offers::load(&www.join("offers")));
     let state = AppState::new(store, TOKEN, vec![ORIGIN.to_string()], www, offers);
     assert_eq!(state.offers.ids(), ["ebook-lead-scoring", "newsletter"]);
-    Fixture { state, dir }
+    Fixture {
+        state,
+        dir,
+        postgres: None,
+    }
 }
 
 pub fn lead(lead_id: &str, email: &str) -> String {
