@@ -1,11 +1,17 @@
-  // Leadmagnet loader (src/loader.js). The build (xtask) wraps the wasm-bindgen glue and
-  // this loader in one IIFE, so nothing but window.Leadmagnet reaches the page, and
-  // returns early when the page already has a Leadmagnet (the script included twice).
+import wasm_bindgen from "leadmagnet-glue";
+import { deliver, flushOutbox, forgetOutbox } from "./outbox.js";
+import * as failures from "./js/failures.mjs";
+import { PREFIX } from "./js/failures.mjs";
+import { MAX_EVENTS, arrive, history, readRecord, touchOf } from "./js/record.mjs";
+
+  // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
+  // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
+  // nothing but window.Leadmagnet reaches the page, and the IIFE returns early when the page
+  // already has a Leadmagnet (the script included twice).
   var VERSION = "__LEADMAGNET_VERSION__";
   var WASM_FILE = "__LEADMAGNET_WASM__";
   var CHECK_FILE = "__LEADMAGNET_CHECK__";
   var CHECK_SCRIPT = "__LEADMAGNET_CHECK_JS__";
-  var PREFIX = "Leadmagnet: ";
 
   // document.currentScript is only set while this script first runs: read it now.
   // The wasm sits beside this script unless data-base names another folder.
@@ -27,14 +33,11 @@
   // message names the cause and the fix; the host page is never touched.
   function load() {
     if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
-      return Promise.reject(new LoadError(
-        "this browser cannot run WebAssembly (missing or disabled), so the form is not shown. " +
-        "Fix: nothing on the page; visitors need a current browser with WebAssembly enabled."));
+      return Promise.reject(new LoadError(failures.noWebAssembly()));
     }
     return fetch(wasmUrl, { credentials: "omit" }).then(function (response) {
       if (!response.ok) {
-        throw new LoadError("could not load " + wasmUrl + ": HTTP " + response.status + ". " +
-          "Fix: upload " + WASM_FILE + " beside leadmagnet.js, or point data-base at the folder that holds it.");
+        throw new LoadError(failures.httpFailure(wasmUrl, response.status, WASM_FILE));
       }
       var type = (response.headers.get("content-type") || "").split(";")[0].trim();
       if (type === "application/wasm") {
@@ -43,28 +46,18 @@
       return response.arrayBuffer().then(function (bytes) {
         var magic = new Uint8Array(bytes.slice(0, 4));
         if (magic[0] !== 0 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d) {
-          throw new LoadError(wasmUrl + " is not a WebAssembly file (served as " + (type || "no type") + "). " +
-            "Fix: upload " + WASM_FILE + " beside leadmagnet.js, or point data-base at the folder that holds it.");
+          throw new LoadError(failures.notWasm(wasmUrl, type, WASM_FILE));
         }
-        console.warn(PREFIX + wasmUrl + " is served as " + (type || "no type") + " instead of application/wasm; " +
-          "the widget still starts, but more slowly. Fix: serve .wasm files with Content-Type: application/wasm.");
+        console.warn(PREFIX + failures.wrongMime(wasmUrl, type));
         return bytes;
       });
     }, function (error) {
-      throw new LoadError("could not fetch " + wasmUrl + " (" + error.message + "). " +
-        "Fix: if the widget files are on another origin, serve them with Access-Control-Allow-Origin: *; " +
-        "if the page has a Content-Security-Policy, allow that origin in connect-src; or set data-base to where the files are.");
+      throw new LoadError(failures.unreachable(wasmUrl, error.message));
     }).then(function (source) {
       return wasm_bindgen({ module_or_path: source }).then(function () {
         return wasm_bindgen;
       }, function (error) {
-        var message = String(error && error.message || error);
-        if (/Content.Security.Policy|unsafe-eval|CSP/i.test(message)) {
-          throw new LoadError("the page's Content-Security-Policy does not allow WebAssembly. " +
-            "Fix: add 'wasm-unsafe-eval' to its script-src directive.");
-        }
-        throw new LoadError("could not start " + wasmUrl + " (" + message + "). " +
-          "Fix: make sure leadmagnet.js and " + WASM_FILE + " come from the same build.");
+        throw new LoadError(failures.startFailure(wasmUrl, String(error && error.message || error), WASM_FILE));
       });
     });
   }
@@ -371,23 +364,8 @@
   // ---- Touches: where this page view came from -------------------------------------------
   // The page view as it arrived (this script runs once per page view): the last touch.
   var arrival = { url: location.href, referrer: document.referrer, at: new Date().toISOString() };
-  var TOUCH_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-    "gclid", "fbclid", "msclkid", "li_fat_id"];
-
-  // Where this page view came from: landing page, time, referrer, campaign keys, click ids.
-  function touchOf(page) {
-    var touch = { landing_page: page.url, at: page.at };
-    if (page.referrer) {
-      touch.referrer = page.referrer;
-    }
-    var params = new URL(page.url).searchParams;
-    TOUCH_KEYS.forEach(function (key) {
-      if (params.get(key)) {
-        touch[key] = params.get(key);
-      }
-    });
-    return touch;
-  }
+  // Where this page view came from (js/record.mjs).
+  var pageTouch = touchOf(arrival.url, arrival.referrer, arrival.at);
 
   // ---- Behaviour: the events a lead carries, and the history kept with consent --------
   // This page view is one page_view event whose seconds (visible in the foreground) and
@@ -400,7 +378,6 @@
   // tabs open side by side do not overwrite each other. Event URLs carry no query or
   // fragment (they could name the visitor).
   var ACTIVITY_KEY = "leadmagnet:activity:v1";
-  var MAX_EVENTS = 100, MAX_AGE_MS = 90 * 864e5, VISIT_GAP_MS = 30 * 6e4;
   var PAGE = arrival.at + Math.random();
   var gpc = navigator.globalPrivacyControl === true;
   var pagePath = location.origin + location.pathname;
@@ -420,18 +397,7 @@
     storage(function (s) { s.removeItem(ACTIVITY_KEY); });
   }
   function kept() {
-    return storage(function (s) {
-      var record = JSON.parse(s.getItem(ACTIVITY_KEY));
-      return record && Array.isArray(record.events) && record.first_touch ? record : null;
-    });
-  }
-  // The kept events of other page views and this one's, oldest first: the newest
-  // MAX_EVENTS of the last 90 days. (Times are all toISOString's: text order is time order.)
-  function history(record) {
-    var since = Date.now() - MAX_AGE_MS;
-    return record.events.filter(function (e) { return e.page !== PAGE && Date.parse(e.at) > since; })
-      .concat(pageEvents).sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; })
-      .slice(-MAX_EVENTS);
+    return storage(function (s) { return readRecord(s.getItem(ACTIVITY_KEY)); });
   }
   // Seconds visible and the deepest scroll so far, written into this page's page_view.
   function measure() {
@@ -444,7 +410,7 @@
     record = record || keeping && kept();
     if (record) {
       measure();
-      record.events = history(record);
+      record.events = history(record, pageEvents, PAGE, Date.now());
       record.last_seen = Date.now();
       storage(function (s) { s.setItem(ACTIVITY_KEY, JSON.stringify(record)); });
     } else {
@@ -470,12 +436,8 @@
       keeping = true;
       // A visit starts after 30 minutes without activity, and a link with campaign
       // keys or click ids is a new touch even within one.
-      var touch = touchOf(arrival);
-      if (!(Date.now() - record.last_seen < VISIT_GAP_MS)) {
+      if (arrive(record, pageTouch, Date.now())) {
         pageEvents.unshift({ type: "return_visit", at: arrival.at, url: pagePath, page: PAGE });
-        record.last_touch = touch;
-      } else if (Object.keys(touch).some(function (k) { return TOUCH_KEYS.indexOf(k) >= 0; })) {
-        record.last_touch = touch;
       }
       save(record);
     }
@@ -503,7 +465,7 @@
   function behaviour(marketing) {
     measure();
     var record = allowed(marketing);
-    return record ? history(record) : pageEvents.filter(function (e) { return e.type !== "return_visit"; });
+    return record ? history(record, pageEvents, PAGE, Date.now()) : pageEvents.filter(function (e) { return e.type !== "return_visit"; });
   }
 
   // After a lead: keep the record (marketing consent given, GPC off) or erase it
@@ -513,7 +475,7 @@
     if (!marketing || gpc) {
       erase();
     } else {
-      var touch = touchOf(arrival);
+      var touch = pageTouch;
       keeping = true;
       save(kept() || { first_touch: touch, last_touch: touch, events: [] });
     }
@@ -548,7 +510,7 @@
     } catch (ignored) {}
     return JSON.stringify({
       gpc: gpc, time_zone: timeZone, viewport_width: innerWidth, labels: labels,
-      touch: touchOf(arrival),
+      touch: pageTouch,
       kept_first_touch: record && record.first_touch || null, kept_last_touch: record && record.last_touch || null,
       hutk: hutk ? hutk[1] : null,
       proof: proof && proof.solution || null, honeypot: trap ? trap.value : null,

@@ -1,5 +1,11 @@
-  // Leadmagnet outbox (src/outbox.js): no lead a visitor typed is lost. The build puts it
-  // in the same IIFE as the loader, which hands `deliver` to the widget.
+import {
+  KEEPALIVE_BUDGET, backoffMs, keepaliveBatch, keepaliveHeaders, outcomeOf, retryAfterMs, utf8Length,
+} from "./js/delivery.mjs";
+import { PREFIX } from "./js/failures.mjs";
+
+  // Leadmagnet outbox (src/outbox.js): no lead a visitor typed is lost. An ES module the
+  // build bundles with the loader, which hands `deliver` to the widget; its rules (what an
+  // answer means, backoff, Retry-After, the keepalive budget) are in js/delivery.mjs.
   //
   // Every lead is written to IndexedDB before its first attempt and removed only when the
   // endpoint took it (2xx). Network errors, timeouts, 408, 409 (the collector is still
@@ -14,9 +20,6 @@
   // by the first lead, never by looking for one.
   var OUTBOX_DB = "leadmagnet";
   var OUTBOX = "outbox";
-  var RETRY_BASE_MS = 1000;
-  var RETRY_CAP_MS = 5 * 60 * 1000;
-  var KEEPALIVE_BUDGET = 64 * 1024;
   var outboxDb = null;
   // Entries this page knows, by lead_id: what a closing page can still send synchronously.
   var waiting = {};
@@ -86,22 +89,11 @@
     return outboxTx(true, function (store) { return store.delete(entry.id); });
   }
 
-  // Seconds or an HTTP date, in milliseconds from now; null when absent or unreadable.
-  function retryAfter(response) {
-    var value = response.headers.get("retry-after");
-    if (!value) {
-      return null;
-    }
-    var ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
-    return isNaN(ms) ? null : Math.min(Math.max(ms, 0), RETRY_CAP_MS);
-  }
-
   function retryLater(entry, delay, reason) {
     entry.attempts += 1;
     entry.last_error = reason;
     if (delay === null) {
-      // Full jitter: anywhere up to the exponential ceiling, so retrying visitors spread out.
-      delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * Math.pow(2, entry.attempts));
+      delay = backoffMs(entry.attempts, Math.random());
     }
     entry.next_at = Date.now() + delay;
     schedule(entry);
@@ -134,17 +126,18 @@
       headers: entry.headers,
       body: entry.body,
       // Survives a navigation away mid-send (the outbox resends if its answer is lost).
-      keepalive: entry.body.length < KEEPALIVE_BUDGET / 2,
+      keepalive: utf8Length(entry.body) < KEEPALIVE_BUDGET / 2,
       signal: controller.signal,
     }).then(function (response) {
       clearTimeout(timer);
       // `no-cors` (Salesforce Web-to-Lead) answers opaquely: sent is all anyone can know.
-      if (response.ok || response.type === "opaque") {
+      var status = response.status;
+      var outcome = outcomeOf(status, response.type === "opaque");
+      if (outcome === "sent") {
         return removeEntry(entry).then(function () { return { status: "sent" }; });
       }
-      var status = response.status;
-      if (status === 408 || status === 409 || status === 429 || status >= 500) {
-        return retryLater(entry, retryAfter(response), entry.url + " answered HTTP " + status);
+      if (outcome === "retry") {
+        return retryLater(entry, retryAfterMs(response.headers.get("retry-after"), Date.now()), entry.url + " answered HTTP " + status);
       }
       return response.text().then(function (text) {
         entry.status = "failed";
@@ -168,9 +161,9 @@
 
   // The widget's way out: store, then the first attempt. Resolves "sent" or "queued";
   // rejects with the endpoint's answer when it refused the lead (a 4xx).
-  // `request` is {url, body, headers, mode} in the endpoint's format (see `request` in the
-  // loader); `id` is the lead_id, with `#n` for its n-th extra endpoint.
-  function deliver(request, id, timeoutMs) {
+  // `request` is {url, body, headers, mode} in the endpoint's format, as the core made it
+  // (core/src/formats.rs); `id` is the lead_id, with `#n` for its n-th extra endpoint.
+  export function deliver(request, id, timeoutMs) {
     var entry = {
       id: id, url: request.url, body: request.body, headers: request.headers, mode: request.mode,
       timeout_ms: timeoutMs || 10000,
@@ -198,7 +191,7 @@
 
   // Sends what waits in the outbox (of any page of this site): due entries now, the rest
   // when their time comes.
-  function flushOutbox() {
+  export function flushOutbox() {
     outboxTx(false, function (store) { return store.getAll(); }).then(function (entries) {
       (entries || []).forEach(function (entry) {
         if (entry.status !== "pending" || inFlight[entry.id]) {
@@ -222,20 +215,13 @@
   // last keepalive attempt for each waiting lead. The entries stay until a 2xx is seen,
   // so the next page load resends anything this did not deliver (a replay, not a copy).
   function lastAttempt() {
-    var budget = KEEPALIVE_BUDGET;
-    Object.keys(waiting).forEach(function (id) {
-      var entry = waiting[id];
-      if (inFlight[id] || entry.body.length > budget) {
-        return;
-      }
-      budget -= entry.body.length;
+    var entries = Object.keys(waiting).filter(function (id) { return !inFlight[id]; })
+      .map(function (id) { return waiting[id]; });
+    keepaliveBatch(entries, KEEPALIVE_BUDGET).forEach(function (entry) {
       try {
-        // Only a CORS-safelisted type (JSON goes as text/plain), no other headers: a
-        // keepalive request from a closing page cannot wait for a preflight.
-        var type = entry.headers["Content-Type"];
         fetch(entry.url, {
           method: "POST", mode: entry.mode, credentials: "omit", keepalive: true,
-          headers: { "Content-Type": type === "application/json" ? "text/plain" : type }, body: entry.body,
+          headers: keepaliveHeaders(entry.headers), body: entry.body,
         }).catch(function () {});
       } catch (error) {
         if (navigator.sendBeacon) {
@@ -246,7 +232,7 @@
   }
 
   // Leadmagnet.forget(): the kept failures go; waiting leads stay until they are sent.
-  function forgetOutbox() {
+  export function forgetOutbox() {
     return outboxTx(false, function (store) {
       var cursor = store.openCursor();
       cursor.onsuccess = function () {

@@ -414,12 +414,6 @@ fn widget() -> Result {
         ),
     )
     .map_err(|e| e.to_string())?;
-    // The outbox and the loader share one scope inside the bundle's IIFE.
-    let loader = ["src/outbox.js", "src/loader.js"]
-        .iter()
-        .map(|path| fs::read_to_string(path).map_err(|e| format!("{path}: {e}")))
-        .collect::<Result<Vec<String>>>()?
-        .join("\n");
     let version = env!("CARGO_PKG_VERSION");
 
     // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.
@@ -428,11 +422,31 @@ fn widget() -> Result {
         let wasm =
             fs::read(format!("target/widget/{flavor}.opt.wasm")).map_err(|e| e.to_string())?;
         let wasm_name = format!("{flavor}-{}.wasm", content_hash(&wasm));
+        // The loader is an ES module (with the outbox and the rules in src/js/); the glue
+        // becomes one too, imported as `leadmagnet-glue`. esbuild bundles them into one
+        // scope; the IIFE around it returns early when the page already has a Leadmagnet.
         let glue =
             fs::read_to_string(format!("target/widget/{flavor}.js")).map_err(|e| e.to_string())?;
+        let glue_module = format!("target/widget/{flavor}.glue.mjs");
+        fs::write(
+            &glue_module,
+            format!("{glue}\nexport default wasm_bindgen;\n"),
+        )
+        .map_err(|e| e.to_string())?;
+        let modules = format!("target/widget/{flavor}.modules.js");
+        run(Command::new("node_modules/.bin/esbuild").args([
+            "src/loader.js",
+            "--bundle",
+            "--format=esm",
+            "--target=es2018",
+            "--log-level=warning",
+            &format!("--alias:leadmagnet-glue=./{glue_module}"),
+            &format!("--outfile={modules}"),
+        ]))?;
+        let loader = fs::read_to_string(&modules).map_err(|e| format!("{modules}: {e}"))?;
         let script = format!(
             "/*! Leadmagnet widget {version} | MIT OR Apache-2.0 */\n\
-             (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{glue}\n{loader}\n}})();\n"
+             (function () {{\n\"use strict\";\nif (window.Leadmagnet) {{ return; }}\n{loader}\n}})();\n"
         )
         .replace("__LEADMAGNET_VERSION__", version)
         .replace("__LEADMAGNET_WASM__", &wasm_name)
@@ -931,6 +945,14 @@ fn test() -> Result {
         &mut steps,
     )?;
     drop(postgres);
+
+    // What stays JavaScript, tested as code: the outbox's and the behaviour record's rules
+    // and the loader's failure messages (src/js/*.mjs).
+    run_tests(
+        "JavaScript unit tests (node --test)",
+        Command::new("node").args(["--test", "--test-reporter=tap", "tests/js/"]),
+        &mut steps,
+    )?;
 
     println!("\n==> widget build and byte budget");
     widget()?;

@@ -95,24 +95,24 @@ pub fn complete(
     context.time_zone = facts.time_zone;
     context.viewport = facts.viewport_width.map(|w| viewport(w).to_owned());
 
-    let purposes = config
-        .fields
-        .iter()
-        .filter(|f| f.kind == FieldType::Consent || f.purpose.is_some())
-        .map(|f| ConsentPurpose {
-            purpose: match f.purpose {
-                Some(Purpose::Marketing) => "marketing",
-                Some(Purpose::Processing) | None => "processing",
-            }
-            .to_owned(),
+    let mut purposes = Vec::new();
+    for f in &config.fields {
+        let purpose = match f.purpose {
+            Some(Purpose::Marketing) => "marketing",
+            Some(Purpose::Processing) => "processing",
+            None if f.kind == FieldType::Consent => "processing",
+            None => continue,
+        };
+        purposes.push(ConsentPurpose {
+            purpose: purpose.to_owned(),
             field: f.id.clone(),
             granted: payload.fields.get(&f.id) == Some(&FieldValue::Bool(true)),
             text_hash: Some(text_hash(
                 facts.labels.get(&f.id).map_or("", String::as_str),
             )),
             text_version: f.consent_version.clone(),
-        })
-        .collect();
+        });
+    }
     let consent = Consent {
         purposes,
         locale: payload.context.locale.clone(),

@@ -21,24 +21,44 @@ pub const HUBSPOT_PUBLIC: &str = "https://api.hsforms.com/submissions/v3/integra
 pub const SALESFORCE: &str =
     "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
 
-/// One HTTP POST: where, with which headers (`Content-Type` first), what body, and whether
-/// a browser may read the answer (`cors`) or only send (Salesforce answers without CORS).
+/// One HTTP POST: where, with which headers (`Content-Type` first, then the idempotency
+/// key, then a webhook's own), what body, and whether a browser may read the answer
+/// (`cors`) or only send (Salesforce answers without CORS).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+pub struct Request<'a> {
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    pub content_type: &'static str,
+    pub idempotency_key: Option<String>,
+    /// A webhook's static headers (a `Content-Type` among them gives way to ours).
+    pub extra_headers: Option<&'a SortedMap<String>>,
     pub body: String,
     pub cors: bool,
 }
 
-impl Request {
-    fn post(url: &str, content_type: &str, body: String) -> Request {
+impl Request<'_> {
+    fn post(url: &str, content_type: &'static str, body: String) -> Request<'static> {
         Request {
             url: url.to_owned(),
-            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
+            content_type,
+            idempotency_key: None,
+            extra_headers: None,
             body,
             cors: true,
         }
+    }
+
+    /// Every header, in the order sent.
+    pub fn headers(&self) -> Vec<(&str, &str)> {
+        let mut headers = vec![("Content-Type", self.content_type)];
+        if let Some(key) = &self.idempotency_key {
+            headers.push(("Idempotency-Key", key));
+        }
+        for (name, value) in self.extra_headers.into_iter().flat_map(SortedMap::iter) {
+            if !name.eq_ignore_ascii_case("content-type") {
+                headers.push((name, value));
+            }
+        }
+        headers
     }
 
     /// The request as text: the URL, one `name: value` line per header, a blank line,
@@ -49,7 +69,7 @@ impl Request {
             self.url,
             if self.cors { "" } else { " (no-cors)" }
         );
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers() {
             text.push_str(&format!("{name}: {value}\n"));
         }
         text.push('\n');
@@ -62,13 +82,13 @@ impl Request {
 /// The request `endpoint` (the offer's `endpoint` or one of `also_send_to`) makes of
 /// `payload`; `url` is the endpoint's own URL resolved against the config's (formats
 /// `leadmagnet` and `webhook`; HubSpot and Salesforce have fixed addresses).
-pub fn for_endpoint(
-    endpoint: &Endpoint,
+pub fn for_endpoint<'a>(
+    endpoint: &'a Endpoint,
     url: &str,
     payload: &LeadPayload,
     wording: &dyn Fn(&str) -> String,
     hutk: Option<&str>,
-) -> Request {
+) -> Request<'a> {
     let map = &endpoint.field_map;
     match endpoint.format {
         EndpointFormat::Leadmagnet => leadmagnet(url, payload),
@@ -101,25 +121,23 @@ pub fn for_endpoint(
 }
 
 /// The collector's own format: the payload as JSON, its `lead_id` as the idempotency key.
-pub fn leadmagnet(url: &str, payload: &LeadPayload) -> Request {
+pub fn leadmagnet(url: &str, payload: &LeadPayload) -> Request<'static> {
     let mut request = Request::post(url, "application/json", payload.to_json());
-    request
-        .headers
-        .push(("Idempotency-Key".to_owned(), payload.lead_id.clone()));
+    request.idempotency_key = Some(payload.lead_id.clone());
     request
 }
 
 /// A webhook: the payload as JSON, or (`form`) the fields urlencoded with `offer_id` and
-/// `lead_id`; the endpoint's static headers first, `Content-Type` always ours.
-pub fn webhook(
+/// `lead_id`; the endpoint's static headers after ours, `Content-Type` always ours.
+pub fn webhook<'a>(
     url: &str,
-    headers: &SortedMap<String>,
+    headers: &'a SortedMap<String>,
     form: bool,
     field_map: &SortedMap<String>,
     payload: &LeadPayload,
-) -> Request {
+) -> Request<'a> {
     let (content_type, body) = if form {
-        let mut pairs = named(payload, field_map, &[]);
+        let mut pairs = named(payload, field_map, &[], &[]);
         pairs.push(("offer_id".to_owned(), payload.offer_id.clone()));
         pairs.push(("lead_id".to_owned(), payload.lead_id.clone()));
         ("application/x-www-form-urlencoded", urlencoded(&pairs))
@@ -127,11 +145,7 @@ pub fn webhook(
         ("application/json", payload.to_json())
     };
     let mut request = Request::post(url, content_type, body);
-    for (name, value) in headers.iter() {
-        if !name.eq_ignore_ascii_case("content-type") {
-            request.headers.push((name.clone(), value.clone()));
-        }
-    }
+    request.extra_headers = Some(headers);
     request
 }
 
@@ -149,10 +163,14 @@ pub fn salesforce(
     lead_source: Option<&str>,
     field_map: &SortedMap<String>,
     payload: &LeadPayload,
-) -> Request {
+) -> Request<'static> {
     // `oid` and `lead_source` are the endpoint's: a field of that name gives way.
-    let mut pairs = named(payload, field_map, SALESFORCE_NAMES);
-    pairs.retain(|(name, _)| name != "oid" && (lead_source.is_none() || name != "lead_source"));
+    let own: &[&str] = if lead_source.is_some() {
+        &["oid", "lead_source"]
+    } else {
+        &["oid"]
+    };
+    let mut pairs = named(payload, field_map, SALESFORCE_NAMES, own);
     pairs.push(("oid".to_owned(), oid.to_owned()));
     if let Some(source) = lead_source {
         pairs.push(("lead_source".to_owned(), source.to_owned()));
@@ -180,7 +198,7 @@ pub fn hubspot(
     payload: &LeadPayload,
     wording: &dyn Fn(&str) -> String,
     hutk: Option<&str>,
-) -> Request {
+) -> Request<'static> {
     let mut w = Writer::new(false);
     w.begin_object();
     if let Some(ms) = crate::time::parse_rfc3339(&payload.submitted_at) {
@@ -188,7 +206,7 @@ pub fn hubspot(
     }
     w.key("fields");
     w.begin_array();
-    for (name, value) in named(payload, field_map, &[]) {
+    for (name, value) in named(payload, field_map, &[], &[]) {
         w.element();
         w.begin_object();
         w.field("objectTypeId", "0-1");
@@ -268,33 +286,33 @@ pub fn offer_wording<'a>(
 
 /// The fields as (name, text) pairs in the payload's order: a mapped name, else a standard
 /// one from `standard`, else the id; lists joined with `;`, yes/no as `true`/`false`.
+/// Names in `reserved` are left out (the format sets them itself).
 fn named(
     payload: &LeadPayload,
     field_map: &SortedMap<String>,
     standard: &[(&str, &str)],
+    reserved: &[&str],
 ) -> Vec<(String, String)> {
-    payload
-        .fields
-        .iter()
-        .map(|(id, value)| {
-            let name = field_map
-                .get(id)
-                .cloned()
-                .or_else(|| {
-                    standard
-                        .iter()
-                        .find(|(k, _)| k == id)
-                        .map(|(_, v)| (*v).to_owned())
-                })
-                .unwrap_or_else(|| id.clone());
-            let text = match value {
-                FieldValue::Text(t) => t.clone(),
-                FieldValue::Bool(b) => b.to_string(),
-                FieldValue::List(items) => items.join(";"),
-            };
-            (name, text)
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    for (id, value) in payload.fields.iter() {
+        let name = match field_map.get(id) {
+            Some(mapped) => mapped.as_str(),
+            None => standard
+                .iter()
+                .find(|(k, _)| k == id)
+                .map_or(id.as_str(), |(_, v)| *v),
+        };
+        if reserved.contains(&name) {
+            continue;
+        }
+        let text = match value {
+            FieldValue::Text(t) => t.clone(),
+            FieldValue::Bool(b) => b.to_string(),
+            FieldValue::List(items) => items.join(";"),
+        };
+        pairs.push((name.to_owned(), text));
+    }
+    pairs
 }
 
 /// `application/x-www-form-urlencoded` as browsers write it (URLSearchParams): letters,
@@ -328,13 +346,13 @@ pub fn urlencoded(pairs: &[(String, String)]) -> String {
     out
 }
 
-impl ToJson for Request {
+impl ToJson for Request<'_> {
     fn to_json(&self, w: &mut Writer) {
         w.begin_object();
         w.field("url", &self.url);
         w.key("headers");
         w.begin_object();
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers() {
             w.field(name, value);
         }
         w.end_object();
