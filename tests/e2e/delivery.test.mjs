@@ -294,3 +294,67 @@ test('nothing is stored before submitting: no cookies, web storage or IndexedDB'
   assert.deepEqual(await ctx.cookies(), []);
   await ctx.close();
 });
+
+test('without usable IndexedDB (blocked storage) the lead still goes out, with one console line', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  // Storage blocked as in some private windows: every open fails.
+  await ctx.addInitScript(() => {
+    IDBFactory.prototype.open = function () { throw new DOMException('The user denied permission to access the database.', 'SecurityError'); };
+  });
+  const { page, seen, email } = await demo(ctx);
+  await submit(page);
+  await page.getByText('Thank you! Your copy is ready.').waitFor();
+  const stored = await until(async () => (await leadsWith(email)).length && leadsWith(email), 10000, 'the lead');
+  assertTyped(stored, email);
+  assert.ok(seen.leadmagnet().some((m) => /cannot use IndexedDB/.test(m.text)), JSON.stringify(seen.leadmagnet()));
+  await ctx.close();
+});
+
+test("the page's last keepalive request reaches the endpoint as text/plain, without a preflight", async () => {
+  // An endpoint of its own that records what the browser sends and refuses it all (503),
+  // so the lead waits until the page closes.
+  const { createServer } = await import('node:http');
+  const got = [];
+  const endpoint = createServer((req, res) => {
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, idempotency-key',
+      'access-control-allow-methods': 'POST' };
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      got.push({ method: req.method, type: req.headers['content-type'] || '', key: req.headers['idempotency-key'], body });
+      res.writeHead(req.method === 'OPTIONS' ? 204 : 503, cors);
+      res.end();
+    });
+  });
+  await new Promise((ok) => endpoint.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${endpoint.address().port}/leads`;
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(`${collector.url}/`);
+  await page.evaluate(() => window.Leadmagnet.ready);
+  const email = `keepalive-${Date.now()}@contoso.example`;
+  await page.evaluate(([url]) => {
+    const host = document.createElement('div');
+    host.id = 'kept';
+    document.body.append(host);
+    return window.Leadmagnet.mount(host, { version: 1, id: 'ebook-lead-scoring', locale: 'en',
+      offer: { kind: 'form', title: 'Keepalive' }, fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
+      endpoint: { url } });
+  }, [url]);
+  await page.locator('#kept >> #lm-f-email').fill(email);
+  await page.locator('#kept >> button[type=submit]').click();
+  await until(async () => got.some((r) => r.method === 'POST'), 10000, 'the first attempt');
+  const whileOpen = got.length;
+  await page.close({ runBeforeUnload: true });
+  const last = await until(async () => got.slice(whileOpen).find((r) => r.method === 'POST'), 10000, 'the keepalive request');
+  assert.equal(last.type, 'text/plain', 'a CORS-safelisted type: no preflight from a closing page');
+  assert.equal(last.key, undefined, 'no other header');
+  assert.equal(JSON.parse(last.body).fields.email, email, 'the whole payload');
+  // (GET: the proof-of-work challenge the widget asks this endpoint's folder for.)
+  assert.ok(got.slice(0, whileOpen).every((r) => r.method !== 'POST' || r.type === 'application/json'),
+    'while open: JSON, after its preflight');
+  assert.ok(got.slice(0, whileOpen).some((r) => r.method === 'OPTIONS'), 'the preflight while open');
+  assert.equal(got.slice(whileOpen).filter((r) => r.method === 'OPTIONS').length, 0, 'no preflight for the last one');
+  await ctx.close();
+  await new Promise((ok) => endpoint.close(ok));
+});

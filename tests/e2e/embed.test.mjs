@@ -182,6 +182,19 @@ test('Leadmagnet.mount(element, config) takes an object or a URL and returns a P
   await server.close();
 });
 
+test('without the config checker (not uploaded) the offer shows unchecked, with one warning naming the fix', async () => {
+  const server = await startStatic(site({ [`/w/${files.checkJs}`]: undefined, [`/w/${files.check}`]: undefined }));
+  const { tab, seen, context } = await visit(`${server.url}/`);
+  await widgetReady(tab, '#host');
+  const lines = seen.leadmagnet();
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  assert.equal(lines[0].type, 'warning');
+  assert.match(lines[0].text, /could not load the config checker leadmagnet-check-[0-9a-f]+\.wasm \(could not load .*\); showing http:\/\/127\.0\.0\.1:\d+\/offers\/ebook\.json unchecked\. Fix: upload it beside leadmagnet\.js/);
+  await assertPageWorks(tab, seen);
+  await context.close();
+  await server.close();
+});
+
 test('a broken offer config logs one line naming the JSON pointer', async () => {
   const broken = offer.toString().replace('"type": "select"', '"type": "dropdown"');
   const server = await startStatic(site({ '/offers/ebook.json': { type: 'application/json', body: broken } }));

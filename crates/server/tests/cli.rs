@@ -558,3 +558,97 @@ fn the_schemas_keys_and_the_readers_keys_are_the_same_set() {
         }
     }
 }
+
+/// The offer folder is read again when a file is added, changed or removed (the watcher
+/// looks every 2 s): a new offer takes leads, a removed one refuses them. How long each
+/// took is printed as a figure, not asserted (shared machines are noisy).
+#[test]
+fn the_offer_folder_reloads_on_add_change_and_remove() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let offers = offer_folder(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadmagnet"))
+        .args(["serve", "--port", "0", "--rate-limit", "0", "--offers"])
+        .arg(&offers)
+        .env("LEADMAGNET_ADMIN_TOKEN", "reload-test-token-0123456789")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.path().display()),
+        )
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let banner = banner_until(&mut stdout, "offers:");
+    let addr = banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .map(|a| a.trim_end_matches('/').to_owned())
+        .expect("address");
+    let mut n = 0u32;
+    // The status of a lead for `offer` (each with a new id).
+    let mut status = |offer: &str| -> String {
+        n += 1;
+        let body = format!(
+            r#"{{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-{n:012x}", "offer_id": "{offer}", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {{"email": "r{n}@example.com", "consent": true}}, "context": {{"page_url": "http://127.0.0.1/"}}}}"#
+        );
+        let mut s = TcpStream::connect(&addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            s,
+            "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer.chars().skip(9).take(3).collect()
+    };
+    let mut until = |offer: &str, want: &str, what: &str| {
+        let started = Instant::now();
+        loop {
+            let got = status(offer);
+            if got == want {
+                eprintln!("{what}: {:.1} s", started.elapsed().as_secs_f64());
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{what}: still {got}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    until("webinar", "422", "unknown before it exists");
+    let config = std::fs::read_to_string(offers.join("ebook.json")).expect("read");
+    let webinar = config.replace("\"ebook-lead-scoring\"", "\"webinar\"");
+    assert_ne!(webinar, config);
+    std::fs::write(offers.join("webinar.json"), &webinar).expect("write");
+    until("webinar", "201", "added: takes leads after");
+    // Changed: the offer id in the file moves.
+    std::fs::write(
+        offers.join("webinar.json"),
+        webinar.replace("\"webinar\"", "\"webinar-2\""),
+    )
+    .expect("write");
+    until("webinar-2", "201", "changed: the new id takes leads after");
+    assert_eq!(
+        status("webinar"),
+        "422",
+        "the old id is gone with the change"
+    );
+    std::fs::remove_file(offers.join("webinar.json")).expect("remove");
+    until("webinar-2", "422", "removed: refused after");
+    assert_eq!(
+        status("ebook-lead-scoring"),
+        "201",
+        "the other offer was never affected"
+    );
+    child.kill().expect("kill");
+    let _ = child.wait();
+}

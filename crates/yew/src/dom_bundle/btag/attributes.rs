@@ -103,6 +103,7 @@ impl Apply for TextareaFields {
 
 impl Attributes {
     #[cold]
+    // Leadmagnet trim: `AttrMap` instead of `IndexMap` (see crates/yew/TRIMMED.md).
     fn apply_diff_index_maps(
         el: &Element,
         new: &AttrMap,
