@@ -3,7 +3,7 @@
 // Every case ends with exactly one stored lead holding exactly the values typed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startCollector, until, watch, widgetReady } from './harness.mjs';
+import { distFiles, launch, startCollector, startStatic, until, watch, widgetReady } from './harness.mjs';
 
 let collector;
 let browser;
@@ -328,9 +328,19 @@ test("the page's last keepalive request reaches the endpoint as text/plain, with
   });
   await new Promise((ok) => endpoint.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${endpoint.address().port}/leads`;
+  // A plain page of its own (the demo page's CSP would not let it reach this endpoint).
+  const files = distFiles();
+  const site = await startStatic({
+    '/': { type: 'text/html', body: '<!doctype html><html lang="en"><head><title>k</title><script src="/w/leadmagnet.js" async></script></head><body></body></html>' },
+    '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
+    [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
+  });
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
-  await page.goto(`${collector.url}/`);
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => window.Leadmagnet);
   await page.evaluate(() => window.Leadmagnet.ready);
   const email = `keepalive-${Date.now()}@contoso.example`;
   await page.evaluate(([url]) => {
@@ -356,5 +366,6 @@ test("the page's last keepalive request reaches the endpoint as text/plain, with
   assert.ok(got.slice(0, whileOpen).some((r) => r.method === 'OPTIONS'), 'the preflight while open');
   assert.equal(got.slice(whileOpen).filter((r) => r.method === 'OPTIONS').length, 0, 'no preflight for the last one');
   await ctx.close();
+  await site.close();
   await new Promise((ok) => endpoint.close(ok));
 });

@@ -405,8 +405,7 @@ pub struct Endpoint {
     pub timeout_seconds: Option<f64>,
     /// The shape of what is sent: the lead payload v1 (`leadmagnet`, default), HubSpot's
     /// Forms API v3 (`hubspot`), Salesforce Web-to-Lead (`salesforce`, fire-and-forget) or
-    /// any URL (`webhook`), made by [`crate::formats::for_endpoint`]; everything in a
-    /// config is public.
+    /// any URL (`webhook`); everything in a config is public.
     #[serde(default)]
     pub format: EndpointFormat,
     /// `webhook`: `json` (the payload, default) or `form` (fields urlencoded).
@@ -504,8 +503,7 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ConsentPurpose>,
     /// The version of the consent wording (e.g. "2026-11"), recorded with each consent
-    /// next to the hash of the text shown; consent and purpose fields only. Read by the
-    /// loader, checked by the checker and the collector.
+    /// next to the hash of the text shown; consent and purpose fields only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_version: Option<String>,
 }

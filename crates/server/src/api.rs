@@ -62,7 +62,7 @@ impl ApiError {
     }
 
     fn unavailable(err: sqlx::Error) -> ApiError {
-        eprintln!("leadmagnet: storage error: {err}");
+        tracing::error!(error = %err, "storage error: a lead was answered 503");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",

@@ -233,7 +233,7 @@ pub async fn serve_with(
                 Err(e) => {
                     // Out of descriptors (EMFILE/ENFILE) or a connection reset before it
                     // was accepted: wait a little, never end the server for it.
-                    eprintln!("leadmagnet: cannot accept a connection: {e}");
+                    tracing::warn!(error = %e, "cannot accept a connection");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -262,9 +262,9 @@ pub async fn serve_with(
         .await
         .is_err()
     {
-        eprintln!(
-            "leadmagnet: connections still open {} s after shutdown were dropped",
-            limits.shutdown_grace.as_secs()
+        tracing::warn!(
+            grace_seconds = limits.shutdown_grace.as_secs(),
+            "connections still open after the shutdown grace were dropped"
         );
     }
     Ok(())

@@ -154,6 +154,12 @@ pub fn main() -> ExitCode {
             }
         };
     }
+    // The collector's logs: one text line per event on stderr, with its level and fields
+    // (`file=… error=…`); the commands above print their results, not logs.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -198,8 +204,9 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         ));
     }
     if !args.www.join("dist/leadmagnet.js").is_file() {
-        eprintln!(
-            "leadmagnet: warning: {}/dist/leadmagnet.js is missing; build the widget with `make widget`",
+        tracing::warn!(
+            www = %args.www.display(),
+            "{}/dist/leadmagnet.js is missing; build the widget with `make widget`",
             args.www.display()
         );
     }
@@ -208,8 +215,9 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| args.www.join("offers"));
     if !offers_dir.is_dir() {
-        eprintln!(
-            "leadmagnet: warning: no offer folder {}: every lead is refused as for an unknown offer (pass --offers DIR)",
+        tracing::warn!(
+            offers = %offers_dir.display(),
+            "no offer folder {}: every lead is refused as for an unknown offer (pass --offers DIR)",
             offers_dir.display()
         );
     }

@@ -224,7 +224,7 @@ pub fn spawn(state: AppState, forwarder: Forwarder) {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
             if let Err(e) = forwarder.run_once(&state, now).await {
-                eprintln!("leadmagnet: forwarding: storage error: {e}");
+                tracing::error!(error = %e, "forwarding: storage error");
             }
         }
     });

@@ -93,8 +93,11 @@ impl Offers {
                 count
             }
             Err(e) => {
-                eprintln!(
-                    "leadmagnet: error: cannot read the offer configs in {} ({e}); the {} offer(s) read before stay in use",
+                tracing::error!(
+                    offers = %self.dir.display(),
+                    error = %e,
+                    kept = self.catalogue().by_id.len(),
+                    "cannot read the offer configs in {} ({e}); the {} offer(s) read before stay in use",
                     self.dir.display(),
                     self.catalogue().by_id.len()
                 );
@@ -172,8 +175,9 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {}
             Ok(_) => {
-                eprintln!(
-                    "leadmagnet: warning: offer config {} is left out (its leads are refused): not a regular file",
+                tracing::warn!(
+                    file = %path.display(),
+                    "offer config {} is left out (its leads are refused): not a regular file",
                     path.display()
                 );
                 continue;
@@ -196,8 +200,9 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             // Not UTF-8 is the file's own problem, not a failure to read it.
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                eprintln!(
-                    "leadmagnet: warning: offer config {} is left out (its leads are refused): not UTF-8 text",
+                tracing::warn!(
+                    file = %path.display(),
+                    "offer config {} is left out (its leads are refused): not UTF-8 text",
                     path.display()
                 );
                 continue;
@@ -209,8 +214,10 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
         match parsed {
             Ok(config) => {
                 if let Some(earlier) = catalogue.by_id.get(&config.id) {
-                    eprintln!(
-                        "leadmagnet: warning: offer config {}: offer id \"{}\" is also used by an earlier file (\"{}\"); this one is used",
+                    tracing::warn!(
+                        file = %path.display(),
+                        offer = %config.id,
+                        "offer config {}: offer id \"{}\" is also used by an earlier file (\"{}\"); this one is used",
                         path.display(),
                         config.id,
                         earlier.offer.title.resolve("en")
@@ -226,8 +233,9 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
             }
             Err(problems) => {
                 for problem in problems {
-                    eprintln!(
-                        "leadmagnet: warning: offer config {} is left out (its leads are refused): {problem}",
+                    tracing::warn!(
+                        file = %path.display(),
+                        "offer config {} is left out (its leads are refused): {problem}",
                         path.display()
                     );
                 }

@@ -732,7 +732,9 @@ async fn housekeeping(pool: Pool) {
             .map_or(0, |d| d.as_secs() as i64);
         match purge_expired(&pool, now).await {
             Err(sqlx::Error::PoolClosed) => return,
-            Err(e) => eprintln!("leadmagnet: clean-up of expired sessions and solutions: {e}"),
+            Err(e) => {
+                tracing::warn!(error = %e, "clean-up of expired sessions and solutions failed")
+            }
             Ok(_) => {}
         }
     }

@@ -50,7 +50,7 @@ fn serve_warns_about_invalid_offer_configs_at_start() {
     let output = child.wait_with_output().expect("output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("warning: offer config")
+        stderr.contains("WARN") && stderr.contains("offer config")
             && stderr.contains(
                 "broken.json is left out (its leads are refused): / (line 1, column 1): missing key \"id\""
             ),
@@ -589,10 +589,11 @@ fn the_offer_folder_reloads_on_add_change_and_remove() {
         .find_map(|w| w.strip_prefix("http://"))
         .map(|a| a.trim_end_matches('/').to_owned())
         .expect("address");
-    let mut n = 0u32;
+    let count = std::cell::Cell::new(0u32);
     // The status of a lead for `offer` (each with a new id).
-    let mut status = |offer: &str| -> String {
-        n += 1;
+    let status = |offer: &str| -> String {
+        count.set(count.get() + 1);
+        let n = count.get();
         let body = format!(
             r#"{{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-{n:012x}", "offer_id": "{offer}", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {{"email": "r{n}@example.com", "consent": true}}, "context": {{"page_url": "http://127.0.0.1/"}}}}"#
         );
@@ -609,7 +610,7 @@ fn the_offer_folder_reloads_on_add_change_and_remove() {
         let _ = s.read_to_string(&mut answer);
         answer.chars().skip(9).take(3).collect()
     };
-    let mut until = |offer: &str, want: &str, what: &str| {
+    let until = |offer: &str, want: &str, what: &str| {
         let started = Instant::now();
         loop {
             let got = status(offer);
