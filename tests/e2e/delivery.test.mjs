@@ -327,45 +327,51 @@ test("the page's last keepalive request reaches the endpoint as text/plain, with
     });
   });
   await new Promise((ok) => endpoint.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${endpoint.address().port}/leads`;
-  // A plain page of its own (the demo page's CSP would not let it reach this endpoint).
-  const files = distFiles();
-  const site = await startStatic({
-    '/': { type: 'text/html', body: '<!doctype html><html lang="en"><head><title>k</title><script src="/w/leadmagnet.js" async></script></head><body></body></html>' },
-    '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
-    [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
-    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
-    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
-  });
-  const ctx = await browser.newContext({ locale: 'en-US' });
-  const page = await ctx.newPage();
-  await page.goto(`${site.url}/`);
-  await page.waitForFunction(() => window.Leadmagnet);
-  await page.evaluate(() => window.Leadmagnet.ready);
-  const email = `keepalive-${Date.now()}@contoso.example`;
-  await page.evaluate(([url]) => {
-    const host = document.createElement('div');
-    host.id = 'kept';
-    document.body.append(host);
-    return window.Leadmagnet.mount(host, { version: 1, id: 'ebook-lead-scoring', locale: 'en',
-      offer: { kind: 'form', title: 'Keepalive' }, fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
-      endpoint: { url } });
-  }, [url]);
-  await page.locator('#kept >> #lm-f-email').fill(email);
-  await page.locator('#kept >> button[type=submit]').click();
-  await until(async () => got.some((r) => r.method === 'POST'), 10000, 'the first attempt');
-  const whileOpen = got.length;
-  await page.close({ runBeforeUnload: true });
-  const last = await until(async () => got.slice(whileOpen).find((r) => r.method === 'POST'), 10000, 'the keepalive request');
-  assert.equal(last.type, 'text/plain', 'a CORS-safelisted type: no preflight from a closing page');
-  assert.equal(last.key, undefined, 'no other header');
-  assert.equal(JSON.parse(last.body).fields.email, email, 'the whole payload');
-  // (GET: the proof-of-work challenge the widget asks this endpoint's folder for.)
-  assert.ok(got.slice(0, whileOpen).every((r) => r.method !== 'POST' || r.type === 'application/json'),
-    'while open: JSON, after its preflight');
-  assert.ok(got.slice(0, whileOpen).some((r) => r.method === 'OPTIONS'), 'the preflight while open');
-  assert.equal(got.slice(whileOpen).filter((r) => r.method === 'OPTIONS').length, 0, 'no preflight for the last one');
-  await ctx.close();
-  await site.close();
-  await new Promise((ok) => endpoint.close(ok));
+  // Whatever happens, both servers close: an open one would keep this file's process alive.
+  let site;
+  try {
+    const url = `http://127.0.0.1:${endpoint.address().port}/leads`;
+    // A plain page of its own (the demo page's CSP would not let it reach this endpoint).
+    const files = distFiles();
+    site = await startStatic({
+      '/': { type: 'text/html', body: '<!doctype html><html lang="en"><head><title>k</title><script src="/w/leadmagnet.js" async></script></head><body></body></html>' },
+      '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
+      [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+      [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+      [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
+    });
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    const page = await ctx.newPage();
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => window.Leadmagnet);
+    await page.evaluate(() => window.Leadmagnet.ready);
+    const email = `keepalive-${Date.now()}@contoso.example`;
+    await page.evaluate(([url]) => {
+      const host = document.createElement('div');
+      host.id = 'kept';
+      document.body.append(host);
+      return window.Leadmagnet.mount(host, { version: 1, id: 'ebook-lead-scoring', locale: 'en',
+        offer: { kind: 'form', title: 'Keepalive' }, fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
+        endpoint: { url } });
+    }, [url]);
+    await page.locator('#kept >> #lm-f-email').fill(email);
+    await page.locator('#kept >> button[type=submit]').click();
+    await until(async () => got.some((r) => r.method === 'POST'), 10000, 'the first attempt');
+    const whileOpen = got.length;
+    await page.close({ runBeforeUnload: true });
+    const last = await until(async () => got.slice(whileOpen).find((r) => r.method === 'POST'), 10000, 'the keepalive request');
+    assert.equal(last.type, 'text/plain', 'a CORS-safelisted type: no preflight from a closing page');
+    assert.equal(last.key, undefined, 'no other header');
+    assert.equal(JSON.parse(last.body).fields.email, email, 'the whole payload');
+    // (GET: the proof-of-work challenge the widget asks this endpoint's folder for.)
+    assert.ok(got.slice(0, whileOpen).every((r) => r.method !== 'POST' || r.type === 'application/json'),
+      'while open: JSON, after its preflight');
+    assert.ok(got.slice(0, whileOpen).some((r) => r.method === 'OPTIONS'), 'the preflight while open');
+    assert.equal(got.slice(whileOpen).filter((r) => r.method === 'OPTIONS').length, 0, 'no preflight for the last one');
+    await ctx.close();
+  } finally {
+    await site?.close();
+    endpoint.closeAllConnections?.();
+    await new Promise((ok) => endpoint.close(ok));
+  }
 });
