@@ -354,42 +354,88 @@ fn banner_until(reader: &mut impl std::io::BufRead, last: &str) -> String {
     banner
 }
 
+/// A collector (`leadmagnet serve --port 0 …`) on a fresh SQLite file in `dir`, started
+/// through `sh -c "<prefix> exec …"` when `shell` names a prefix (e.g. `ulimit -n 128 &&`);
+/// its stdout stays open in the returned reader.
+fn serve_in(
+    dir: &Path,
+    shell: &str,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("{shell} exec \"$0\" serve --port 0 \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_leadmagnet"))
+        .args(args)
+        .env("LEADMAGNET_ADMIN_TOKEN", "cli-test-token-0123456789")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/leads.db", dir.display()),
+        )
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("binary runs");
+    let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    (child, stdout)
+}
+
+/// The `http://host:port` address in a collector's banner, as `host:port`.
+fn address(banner: &str) -> String {
+    banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .map(|a| a.trim_end_matches('/').to_owned())
+        .expect("address")
+}
+
+/// POSTs a lead body to the collector at `addr` over a plain socket; the status code.
+fn post_lead(addr: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.chars().skip(9).take(3).collect()
+}
+
 /// With few file descriptors and a flood of idle connections (the ~20,000 that once left
 /// the collector unable to read its offer folder, scaled to a limit of 128), the collector
 /// keeps descriptors for its database and files: the surplus waits unaccepted, idle ones
 /// are cut off, an offer change is read, and a lead sent meanwhile is stored.
 #[test]
 fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
-    use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;
     let dir = tempfile::tempdir().expect("temp dir");
     let offers = offer_folder(dir.path());
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 128 && exec \"$0\" serve --port 0 --header-timeout 1 --rate-limit 0 --offers \"$1\"",
-            env!("CARGO_BIN_EXE_leadmagnet"),
-            offers.to_str().expect("path"),
-        ])
-        .env("LEADMAGNET_ADMIN_TOKEN", "flood-test-token-0123456789")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/leads.db", dir.path().display()),
-        )
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let offers_arg = offers.to_str().expect("path");
+    let (mut child, mut stdout) = serve_in(
+        dir.path(),
+        "ulimit -n 128 &&",
+        &[
+            "--header-timeout",
+            "1",
+            "--rate-limit",
+            "0",
+            "--offers",
+            offers_arg,
+        ],
+    );
     let banner = banner_until(&mut stdout, "limits:");
     assert!(banner.contains("limits:      16 connections"), "{banner}");
-    let addr = banner
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .map(|a| a.trim_end_matches('/').to_owned())
-        .expect("address");
+    let addr = address(&banner);
     // Two hundred idle connections: far more than the 128 descriptors.
     let held: Vec<TcpStream> = (0..200)
         .filter_map(|_| TcpStream::connect(&addr).ok())
@@ -404,22 +450,12 @@ fn a_connection_flood_cannot_take_the_descriptors_the_collector_needs() {
     .expect("write");
     std::thread::sleep(Duration::from_secs(3));
     let body = r#"{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-00000000f100", "offer_id": "ebook-lead-scoring", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {"email": "flood@example.com", "consent": true}, "context": {"page_url": "http://127.0.0.1/"}}"#;
-    let mut lead = TcpStream::connect(&addr).expect("connect");
-    lead.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        lead,
-        "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut answer = String::new();
-    let _ = lead.read_to_string(&mut answer);
+    let answer = post_lead(&addr, body);
     drop(held);
     child.kill().expect("kill");
     let output = child.wait_with_output().expect("output");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}\n{stderr}");
+    assert_eq!(answer, "201", "{stderr}");
     assert!(
         !stderr.contains("cannot read the offer configs"),
         "the folder stayed readable: {stderr}"
@@ -564,51 +600,27 @@ fn the_schemas_keys_and_the_readers_keys_are_the_same_set() {
 /// took is printed as a figure, not asserted (shared machines are noisy).
 #[test]
 fn the_offer_folder_reloads_on_add_change_and_remove() {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().expect("temp dir");
     let offers = offer_folder(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leadmagnet"))
-        .args(["serve", "--port", "0", "--rate-limit", "0", "--offers"])
-        .arg(&offers)
-        .env("LEADMAGNET_ADMIN_TOKEN", "reload-test-token-0123456789")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/leads.db", dir.path().display()),
-        )
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let banner = banner_until(&mut stdout, "offers:");
-    let addr = banner
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .map(|a| a.trim_end_matches('/').to_owned())
-        .expect("address");
+    let offers_arg = offers.to_str().expect("path");
+    let (mut child, mut stdout) = serve_in(
+        dir.path(),
+        "",
+        &["--rate-limit", "0", "--offers", offers_arg],
+    );
+    let addr = address(&banner_until(&mut stdout, "offers:"));
     let count = std::cell::Cell::new(0u32);
     // The status of a lead for `offer` (each with a new id).
     let status = |offer: &str| -> String {
         count.set(count.get() + 1);
         let n = count.get();
-        let body = format!(
-            r#"{{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-{n:012x}", "offer_id": "{offer}", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {{"email": "r{n}@example.com", "consent": true}}, "context": {{"page_url": "http://127.0.0.1/"}}}}"#
-        );
-        let mut s = TcpStream::connect(&addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        write!(
-            s,
-            "POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+        post_lead(
+            &addr,
+            &format!(
+                r#"{{"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-{n:012x}", "offer_id": "{offer}", "submitted_at": "2026-11-27T08:30:00.000Z", "fields": {{"email": "r{n}@example.com", "consent": true}}, "context": {{"page_url": "http://127.0.0.1/"}}}}"#
+            ),
         )
-        .expect("write");
-        let mut answer = String::new();
-        let _ = s.read_to_string(&mut answer);
-        answer.chars().skip(9).take(3).collect()
     };
     let until = |offer: &str, want: &str, what: &str| {
         let started = Instant::now();

@@ -1,7 +1,7 @@
 //! The inbox's handlers: each reads the session, gathers what the page shows from the
 //! store, and hands it to a view (`views.rs`) or makes the change a form asks for.
 
-use super::session::{log_in, posted_by, session, ADMIN};
+use super::session::{posted_by, signed_in, ADMIN};
 use super::views::{self, Sla};
 use super::ConnectInfoOpt;
 use crate::api::{self, ListQuery};
@@ -43,10 +43,9 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = filters(&params);
-    let (csrf, user) = match session(&state, &headers).await {
-        Ok(Some(live)) => live,
-        Ok(None) => return log_in(&state, peer, &headers),
-        Err(unavailable) => return *unavailable,
+    let (csrf, user) = match signed_in(&state, peer, &headers).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return page,
     };
     let leads = match api::listed(&state, &query, 500).await {
         Ok(leads) => leads,
@@ -160,10 +159,9 @@ pub async fn detail(
     Path(lead_id): Path<String>,
     ConnectInfoOpt(peer): ConnectInfoOpt,
 ) -> Response {
-    let (csrf, user) = match session(&state, &headers).await {
-        Ok(Some(live)) => live,
-        Ok(None) => return log_in(&state, peer, &headers),
-        Err(unavailable) => return *unavailable,
+    let (csrf, user) = match signed_in(&state, peer, &headers).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return page,
     };
     let mut lead = match state.store.lead(&lead_id).await {
         Ok(Some(lead)) => lead,
@@ -347,10 +345,8 @@ pub async fn export(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = filters(&params);
-    match session(&state, &headers).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return log_in(&state, peer, &headers),
-        Err(unavailable) => return *unavailable,
+    if let Err(page) = signed_in(&state, peer, &headers).await {
+        return page;
     }
     match api::csv(&state, &query).await {
         Ok(response) => response,

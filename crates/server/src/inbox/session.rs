@@ -191,6 +191,20 @@ pub fn login_form(secure: bool, status: StatusCode, message: &str) -> Response {
     response
 }
 
+/// The request's session as (CSRF token, user), or the page to answer instead: the login
+/// form without a session, 503 when the session store cannot be read.
+pub async fn signed_in(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Result<(String, String), Response> {
+    match session(state, headers).await {
+        Ok(Some(live)) => Ok(live),
+        Ok(None) => Err(log_in(state, peer, headers)),
+        Err(unavailable) => Err(*unavailable),
+    }
+}
+
 /// The login form for a request without a session.
 pub fn log_in(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Response {
     login_form(over_https(state, peer, headers), StatusCode::OK, "")
