@@ -12,6 +12,8 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf } from "./js/record.mj
   var WASM_FILE = "__LEADMAGNET_WASM__";
   var CHECK_FILE = "__LEADMAGNET_CHECK__";
   var CHECK_SCRIPT = "__LEADMAGNET_CHECK_JS__";
+  // The visitor memory's key, the core's `profile::STORAGE_KEY` (put here by the build).
+  var STORAGE_KEY = "__LEADMAGNET_STORAGE_KEY__";
 
   // document.currentScript is only set while this script first runs: read it now.
   // The wasm sits beside this script unless data-base names another folder.
@@ -626,7 +628,7 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf } from "./js/record.mj
     }, function () {}).then(function () {
       [localStorage, sessionStorage].forEach(function (storage) {
         try {
-          storage.removeItem("leadmagnet:v1");
+          storage.removeItem(STORAGE_KEY);
         } catch (ignored) {}
       });
       erase();

@@ -430,4 +430,16 @@ mod tests {
                 .is_err_and(|e| e.contains("never runs in update mode")));
         }
     }
+
+    #[test]
+    fn the_loader_gets_the_storage_key_from_the_core() {
+        std::env::set_current_dir(root()).expect("root");
+        assert_eq!(core_storage_key().as_deref(), Ok("leadmagnet:v1"));
+        let loader = fs::read_to_string("src/loader.js").expect("loader");
+        assert!(
+            !loader.contains("\"leadmagnet:v1\""),
+            "the loader names the key itself"
+        );
+        assert!(loader.contains("__LEADMAGNET_STORAGE_KEY__"));
+    }
 }
