@@ -60,7 +60,41 @@ pub fn shorten(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String), String> {
         }
         glue = glue.replace(&key, &format!("\"{new}\":"));
     }
-    Ok((out, rename_member_uses(&glue, "wasm.", &exports)))
+    let glue = rename_member_uses(&glue, "wasm.", &exports);
+    left_over(&glue, &imports, &exports)?;
+    Ok((out, glue))
+}
+
+/// After the renaming, no old name may be left in the glue: neither an import object's key
+/// nor a use of an export (`wasm.<name>`). A glue written differently by a new
+/// wasm-bindgen fails the build here instead of failing in the browser.
+fn left_over(
+    glue: &str,
+    imports: &[(String, String)],
+    exports: &[(String, String)],
+) -> Result<(), String> {
+    for (old, _) in imports {
+        // Old import names are long (`__wbg_…_<hash>`); a short new one cannot contain one.
+        if old.len() > 3 && glue.contains(&format!("{old}:")) {
+            return Err(format!(
+                "import {old} is still named in the glue after renaming"
+            ));
+        }
+    }
+    let mut rest = glue;
+    while let Some(i) = rest.find("wasm.") {
+        let before_ok = i == 0 || !is_ident(rest[..i].chars().next_back().unwrap_or(' '));
+        rest = &rest[i + "wasm.".len()..];
+        let end = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+        let used = &rest[..end];
+        if before_ok && exports.iter().any(|(old, new)| old == used && old != new) {
+            return Err(format!(
+                "export {used} is still used by its old name in the glue"
+            ));
+        }
+        rest = &rest[end..];
+    }
+    Ok(())
 }
 
 /// `prefix` + identifier → `prefix` + new name, for identifiers in `names` only.
@@ -327,5 +361,18 @@ mod tests {
         assert_eq!(sorted.len(), names.len());
         assert_eq!(names[0], "a");
         assert_eq!(names[52], "aa");
+    }
+
+    #[test]
+    fn no_old_name_is_left_in_the_glue() {
+        let imports = vec![("__wbg_log_0123456789abcdef".to_owned(), "a".to_owned())];
+        let exports = vec![("mountOffer".to_owned(), "b".to_owned())];
+        assert!(left_over("{ a: function() {}, wasm.b(1) }", &imports, &exports).is_ok());
+        let err = left_over("{ __wbg_log_0123456789abcdef: f }", &imports, &exports);
+        assert!(err.is_err_and(|e| e.contains("still named")));
+        let err = left_over("x = wasm.mountOffer(1)", &imports, &exports);
+        assert!(err.is_err_and(|e| e.contains("old name")));
+        // `somewasm.mountOffer` is another object's member, not the module's export.
+        assert!(left_over("somewasm.mountOffer", &imports, &exports).is_ok());
     }
 }
