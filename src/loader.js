@@ -2,7 +2,7 @@ import wasm_bindgen from "leadmagnet-glue";
 import { deliver, flushOutbox, forgetOutbox } from "./outbox.js";
 import * as failures from "./js/failures.mjs";
 import { PREFIX } from "./js/failures.mjs";
-import { MAX_EVENTS, arrive, history, readRecord, touchOf } from "./js/record.mjs";
+import { MAX_EVENTS, arrive, history, readRecord, touchOf, validEvent, wellFormed } from "./js/record.mjs";
 
   // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
   // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
@@ -493,30 +493,43 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf } from "./js/record.mj
   // attribution, context) and makes each endpoint's request (formats.rs); the loader
   // reads them and sends what the core built, unchanged.
   function facts(host, marketing) {
-    var labels = {};
+    // Every value is of its type or null, each read on its own: the core reads the facts
+    // all or nothing, and a page that broke one browser API must not cost the lead the rest.
+    var read = function (fn) {
+      try {
+        return fn();
+      } catch (ignored) {
+        return null;
+      }
+    };
     var root = host.shadowRoot;
-    if (root) {
+    var labels = read(function () {
+      var found = {};
       // The wording exactly as shown: each label's own text, without the required mark.
       root.querySelectorAll("label[for^=lm-f-]").forEach(function (label) {
-        labels[label.htmlFor.slice(5)] = label.firstChild ? label.firstChild.textContent : "";
+        found[label.htmlFor.slice(5)] = label.firstChild ? String(label.firstChild.textContent) : "";
       });
-    }
-    // Every value is of its type or null: the core reads the facts all or nothing.
+      return found;
+    });
     var record = !gpc && keeping && kept() || null;
-    var hutk = /(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie);
     var proof = proofs.get(host);
-    var trap = root && root.querySelector("[name=lm_hp]");
-    var timeZone = null;
-    try {
-      timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || null;
-    } catch (ignored) {}
+    var text = function (value) { return typeof value === "string" ? value : null; };
     return JSON.stringify({
-      gpc: gpc, time_zone: timeZone, viewport_width: innerWidth, labels: labels,
+      gpc: gpc,
+      time_zone: read(function () { return text(Intl.DateTimeFormat().resolvedOptions().timeZone); }),
+      viewport_width: typeof innerWidth === "number" && isFinite(innerWidth) ? innerWidth : null,
+      labels: labels,
       touch: pageTouch,
-      kept_first_touch: record && record.first_touch || null, kept_last_touch: record && record.last_touch || null,
-      hutk: hutk ? hutk[1] : null,
-      proof: proof && proof.solution || null, honeypot: trap ? trap.value : null,
-      events: behaviour(marketing),
+      kept_first_touch: record && record.first_touch || null,
+      kept_last_touch: record && record.last_touch || null,
+      // A sandboxed frame throws on document.cookie.
+      hutk: read(function () { return (/(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie) || [])[1] || null; }),
+      proof: proof && proof.solution || null,
+      honeypot: read(function () { return text(root.querySelector("[name=lm_hp]").value); }),
+      events: read(function () { return behaviour(marketing).filter(validEvent); }) || [],
+    }, function (key, value) {
+      // Strings well-formed: a lone surrogate would make the whole JSON unreadable.
+      return typeof value === "string" ? wellFormed(value) : value;
     });
   }
 

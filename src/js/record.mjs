@@ -26,11 +26,51 @@ export function touchOf(url, referrer, at) {
   return touch;
 }
 
-// A record as stored, if it is one (events and a first touch); null otherwise.
+// `text` as well-formed Unicode: a lone surrogate (which JSON.stringify writes as an escape
+// no reader here gives back unchanged) becomes U+FFFD.
+export function wellFormed(text) {
+  return String(text).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+// A map of strings only (a touch, labels): other values, which a stored record or a page
+// may hold, are left out.
+export function stringMap(value) {
+  var out = {};
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    Object.keys(value).forEach(function (key) {
+      if (typeof value[key] === "string") {
+        out[wellFormed(key)] = value[key];
+      }
+    });
+  }
+  return out;
+}
+
+// Whether an event has the types the core reads (`type` and `at` strings; `url`, `offer_id`
+// strings, `seconds`, `scroll_percent` finite numbers, when present).
+export function validEvent(e) {
+  var optional = function (key, type) {
+    return e[key] === undefined || e[key] === null || (typeof e[key] === type && (type !== "number" || isFinite(e[key])));
+  };
+  return !!e && typeof e === "object" && typeof e.type === "string" && typeof e.at === "string" &&
+    optional("url", "string") && optional("offer_id", "string") &&
+    optional("seconds", "number") && optional("scroll_percent", "number");
+}
+
+// A record as stored, if it is one (events and a first touch); null otherwise. What does
+// not have its type (a page's own script, an older build) is left out, so one bad entry
+// never costs a lead its facts.
 export function readRecord(text) {
   try {
     var record = JSON.parse(text);
-    return record && Array.isArray(record.events) && record.first_touch ? record : null;
+    if (!record || typeof record !== "object" || !Array.isArray(record.events) ||
+      !record.first_touch || typeof record.first_touch !== "object") {
+      return null;
+    }
+    record.events = record.events.filter(validEvent);
+    record.first_touch = stringMap(record.first_touch);
+    record.last_touch = stringMap(record.last_touch || record.first_touch);
+    return record;
   } catch (ignored) {
     return null;
   }

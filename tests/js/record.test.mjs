@@ -1,7 +1,9 @@
 // The behaviour record's rules (src/js/record.mjs) as code: touches, visits, bounds, merge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_AGE_MS, MAX_EVENTS, VISIT_GAP_MS, arrive, history, readRecord, touchOf } from '../../src/js/record.mjs';
+import {
+  MAX_AGE_MS, MAX_EVENTS, VISIT_GAP_MS, arrive, history, readRecord, stringMap, touchOf, validEvent, wellFormed,
+} from '../../src/js/record.mjs';
 
 test('a touch: landing page, time, referrer, campaign keys and click ids, nothing else', () => {
   const url = 'https://x.example/p?utm_source=news&utm_medium=email&gclid=g1&email=ann%40x.example&utm_term=';
@@ -12,7 +14,7 @@ test('a touch: landing page, time, referrer, campaign keys and click ids, nothin
 });
 
 test('a stored record reads only when it is one', () => {
-  assert.deepEqual(readRecord('{"events":[],"first_touch":{"at":"t"}}'), { events: [], first_touch: { at: 't' } });
+  assert.deepEqual(readRecord('{"events":[],"first_touch":{"at":"t"}}'), { events: [], first_touch: { at: 't' }, last_touch: { at: 't' } });
   for (const bad of [null, '', 'nope', '{}', '{"events":{}}', '{"events":[]}', '[]', 'null', '{"events":[],"first_touch":null}']) {
     assert.equal(readRecord(bad), null, String(bad));
   }
@@ -55,4 +57,31 @@ test('merge: other page views kept, this one replaced, oldest first, 90 days, ne
   assert.equal(merged.length, MAX_EVENTS);
   assert.equal(merged.at(-1).page, 2);
   assert.equal(merged[0].at, at(now - 10_000 + 151));
+});
+
+test('what a page or an older build left in the record is cleaned, never fatal', () => {
+  const record = readRecord(JSON.stringify({
+    events: [null, 1, 'x', { type: 'page_view' }, { type: 'page_view', at: 't', seconds: '5' }, { type: 'page_view', at: 't', url: 7 },
+      { type: 'offer_view', at: 't', offer_id: 'o', seconds: 3, scroll_percent: 50, page: 1 }],
+    first_touch: { at: 1, landing_page: 'https://x.example/', utm_source: ['a'], gclid: 'g' },
+    last_touch: 'nonsense',
+  }));
+  assert.deepEqual(record.events, [{ type: 'offer_view', at: 't', offer_id: 'o', seconds: 3, scroll_percent: 50, page: 1 }]);
+  assert.deepEqual(record.first_touch, { landing_page: 'https://x.example/', gclid: 'g' });
+  assert.deepEqual(record.last_touch, {});
+  for (const bad of [{ type: 'a', at: 't', seconds: Infinity }, { type: 'a', at: 't', seconds: NaN }, { type: 2, at: 't' }]) {
+    assert.equal(validEvent(bad), false, JSON.stringify(bad));
+  }
+  assert.equal(validEvent({ type: 'a', at: 't', url: null }), true);
+});
+
+test('strings are made well-formed: lone surrogates become U+FFFD, pairs stay', () => {
+  assert.equal(wellFormed('a\ud800b'), 'a\ufffdb');
+  assert.equal(wellFormed('\udc00'), '\ufffd');
+  assert.equal(wellFormed('😀'), '😀');
+  assert.equal(wellFormed('\ud83d\ude00\ud83d'), '😀\ufffd');
+  assert.equal(JSON.stringify(wellFormed('x\ud800')), '"x\ufffd"', 'no escape left for a reader to refuse');
+  assert.deepEqual(stringMap({ a: 'b', c: 1, d: null }), { a: 'b' });
+  assert.deepEqual(stringMap(null), {});
+  assert.deepEqual(stringMap(['a']), {});
 });

@@ -159,4 +159,26 @@ mod tests {
             Err("/purposes/0/granted".to_owned())
         );
     }
+
+    #[test]
+    fn a_record_of_another_shape_counts_as_none_and_the_lead_is_kept() {
+        for extra in [
+            r#""consent":true"#,
+            r#""consent":{"purposes":"all"}"#,
+            r#""consent":{"purposes":[{"purpose":1}]}"#,
+            r#""attribution":{"first_touch":true}"#,
+            r#""attribution":[1,2]"#,
+            r#""attribution":{"last_touch":{"utm_source":["a"]}}"#,
+        ] {
+            let text = format!(
+                r#"{{"version":1,"lead_id":"019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d","offer_id":"o","submitted_at":"2026-11-27T08:30:00.000Z","fields":{{}},"context":{{"page_url":"https://x.example/"}},{extra}}}"#
+            );
+            let lead =
+                crate::parse_lead(text.as_bytes()).unwrap_or_else(|e| panic!("{extra}: {e}"));
+            assert_eq!((lead.consent, lead.attribution), (None, None), "{extra}");
+        }
+        // Other keys keep their strictness.
+        let wrong = r#"{"version":1,"lead_id":"019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d","offer_id":"o","submitted_at":"2026-11-27T08:30:00.000Z","fields":{},"context":{"page_url":7}}"#;
+        assert!(crate::parse_lead(wrong.as_bytes()).is_err());
+    }
 }

@@ -101,7 +101,7 @@ pub fn for_endpoint<'a>(
         ),
         EndpointFormat::Salesforce => salesforce(
             endpoint.oid.as_deref().unwrap_or(""),
-            endpoint.lead_source.as_deref(),
+            endpoint.lead_source.as_deref().filter(|s| !s.is_empty()),
             map,
             payload,
         ),
@@ -230,20 +230,21 @@ pub fn hubspot(
         .consent
         .as_ref()
         .map_or(&[][..], |c| &c.purposes[..]);
-    if !purposes.is_empty() {
+    // Legal consent only where the offer asks for processing consent: consent to process
+    // when every processing consent was given, in the wordings agreed to; each other
+    // purpose a communication of the endpoint's subscription type.
+    let processing = || purposes.iter().filter(|p| p.purpose == "processing");
+    if processing().next().is_some() {
         w.key("legalConsentOptions");
         w.begin_object();
         w.key("consent");
         w.begin_object();
-        let processing = purposes.iter().find(|p| p.purpose == "processing");
-        w.field("consentToProcess", &processing.is_some_and(|p| p.granted));
-        w.field(
-            "text",
-            &processing.map(|p| wording(&p.field)).unwrap_or_default(),
-        );
+        w.field("consentToProcess", &processing().all(|p| p.granted));
+        let texts: Vec<String> = processing().map(|p| wording(&p.field)).collect();
+        w.field("text", &texts.join(" "));
         w.key("communications");
         w.begin_array();
-        if let Some(id) = subscription_type_id {
+        if let Some(id) = subscription_type_id.filter(|id| *id != 0) {
             for p in purposes.iter().filter(|p| p.purpose != "processing") {
                 w.element();
                 w.begin_object();
@@ -296,8 +297,9 @@ fn named(
     let mut pairs = Vec::new();
     for (id, value) in payload.fields.iter() {
         let name = match field_map.get(id) {
-            Some(mapped) => mapped.as_str(),
-            None => standard
+            // An empty mapping is no mapping (the field keeps its name).
+            Some(mapped) if !mapped.is_empty() => mapped.as_str(),
+            _ => standard
                 .iter()
                 .find(|(k, _)| k == id)
                 .map_or(id.as_str(), |(_, v)| *v),
@@ -383,5 +385,97 @@ mod tests {
             "a+b=c%26d%3De&%C3%BC=%F0%9F%98%80&x=*-._%7E%21%27%28%29%2B"
         );
         assert_eq!(urlencoded(&[]), "");
+    }
+
+    fn lead(consent: &str, fields: &str) -> LeadPayload {
+        let text = format!(
+            r#"{{"version":1,"lead_id":"019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d","offer_id":"o","submitted_at":"2026-11-27T08:30:00.000Z","fields":{fields},"context":{{"page_url":"https://x.example/"}},"consent":{{"purposes":{consent}}}}}"#
+        );
+        crate::parse_lead(text.as_bytes()).expect("lead")
+    }
+
+    fn legal(request: &Request) -> serde_json::Value {
+        let body: serde_json::Value = serde_json::from_str(&request.body).expect("json");
+        body["legalConsentOptions"].clone()
+    }
+
+    #[test]
+    fn hubspot_consents_to_process_only_when_every_processing_consent_was_given() {
+        let wording = |id: &str| format!("[{id}]");
+        let map = SortedMap::new();
+        let two = r#"[{"purpose":"processing","field":"terms","granted":true},{"purpose":"processing","field":"privacy","granted":false},{"purpose":"marketing","field":"news","granted":true}]"#;
+        let r = hubspot("u", &map, Some(7), &lead(two, "{}"), &wording, None);
+        assert_eq!(
+            legal(&r),
+            serde_json::json!({ "consent": { "consentToProcess": false, "text": "[terms] [privacy]",
+                "communications": [{ "value": true, "subscriptionTypeId": 7, "text": "[news]" }] } })
+        );
+        let both = two.replace("false", "true");
+        assert_eq!(
+            legal(&hubspot(
+                "u",
+                &map,
+                None,
+                &lead(&both, "{}"),
+                &wording,
+                None
+            ))["consent"]["consentToProcess"],
+            true
+        );
+        // Marketing consent alone, or none: no legal consent is claimed at all.
+        let marketing = r#"[{"purpose":"marketing","field":"news","granted":true}]"#;
+        assert_eq!(
+            legal(&hubspot(
+                "u",
+                &map,
+                Some(7),
+                &lead(marketing, "{}"),
+                &wording,
+                None
+            )),
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            legal(&hubspot(
+                "u",
+                &map,
+                Some(7),
+                &lead("[]", "{}"),
+                &wording,
+                None
+            )),
+            serde_json::Value::Null
+        );
+        // Subscription type 0 is none (as the loader always read it).
+        let r = hubspot("u", &map, Some(0), &lead(two, "{}"), &wording, None);
+        assert_eq!(
+            legal(&r)["consent"]["communications"],
+            serde_json::json!([])
+        );
+    }
+
+    #[test]
+    fn an_empty_mapping_or_lead_source_is_none() {
+        let mut map = SortedMap::new();
+        map.insert("email".to_owned(), String::new());
+        let payload = lead("[]", r#"{"email":"a@b.example","lead_source":"form"}"#);
+        let r = salesforce("00D", None, &map, &payload);
+        assert_eq!(r.body, "email=a%40b.example&lead_source=form&oid=00D");
+        let mut endpoint: crate::config::Endpoint = crate::json::read(
+            r#"{"format":"salesforce","oid":"00D","lead_source":"","field_map":{"email":""}}"#,
+            false,
+        )
+        .expect("endpoint");
+        let r = for_endpoint(&endpoint, "", &payload, &|_| String::new(), None);
+        assert_eq!(
+            r.body, "email=a%40b.example&lead_source=form&oid=00D",
+            "an empty lead_source is none"
+        );
+        endpoint.lead_source = Some("Web".into());
+        let r = for_endpoint(&endpoint, "", &payload, &|_| String::new(), None);
+        assert_eq!(
+            r.body, "email=a%40b.example&oid=00D&lead_source=Web",
+            "the endpoint's lead_source wins"
+        );
     }
 }

@@ -671,6 +671,18 @@ impl<'n> Obj<'n> {
         }
     }
 
+    /// A key whose value is kept only when it reads: one of the wrong shape counts as
+    /// missing, without a problem (the lead payload's consent and attribution records,
+    /// which an older widget or a crafted body may shape otherwise: the lead is kept, and
+    /// nothing is concluded from them).
+    #[inline(never)]
+    pub fn lenient<T: FromJson>(&self, r: &mut Reader, key: &str) -> Option<Option<T>> {
+        let before = r.problems.len();
+        let value = self.opt::<T>(r, key).flatten();
+        r.problems.truncate(before);
+        Some(value)
+    }
+
     /// A key that may be missing, then `T::default()`.
     #[inline(never)]
     pub fn or_default<T: FromJson + Default>(&self, r: &mut Reader, key: &str) -> Option<T> {

@@ -40,7 +40,8 @@ pub struct LeadPayload {
     /// The preliminary score the widget computed with the compact domain lists; the
     /// collector computes its own.
     pub score: Option<Score>,
-    /// What the visitor agreed to, in which wording, under which privacy signal.
+    /// What the visitor agreed to, in which wording, under which privacy signal. Read
+    /// leniently (as the attribution): a record of another shape counts as none.
     pub consent: Option<Consent>,
     /// Where the visitor came from (this page view; with marketing consent, the first
     /// touch too).
@@ -204,8 +205,8 @@ from_json_struct!(LeadPayload {
     form: opt "form",
     email_domain_class: opt "email_domain_class",
     score: opt "score",
-    consent: opt "consent",
-    attribution: opt "attribution",
+    consent: lenient "consent",
+    attribution: lenient "attribution",
     challenge: opt "challenge",
     honeypot: opt "honeypot",
 });
