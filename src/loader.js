@@ -2,7 +2,7 @@ import wasm_bindgen from "leadmagnet-glue";
 import { deliver, flushOutbox, forgetOutbox } from "./outbox.js";
 import * as failures from "./js/failures.mjs";
 import { PREFIX } from "./js/failures.mjs";
-import { MAX_EVENTS, arrive, history, readRecord, touchOf, validEvent, wellFormed } from "./js/record.mjs";
+import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./js/record.mjs";
 
   // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
   // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
@@ -526,7 +526,8 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, validEvent, wellForme
       hutk: read(function () { return (/(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie) || [])[1] || null; }),
       proof: proof && proof.solution || null,
       honeypot: read(function () { return text(root.querySelector("[name=lm_hp]").value); }),
-      events: read(function () { return behaviour(marketing).filter(validEvent); }) || [],
+      // (Kept events were checked when the record was read; this page's are its own.)
+      events: read(function () { return behaviour(marketing); }) || [],
     }, function (key, value) {
       // Strings well-formed: a lone surrogate would make the whole JSON unreadable.
       return typeof value === "string" ? wellFormed(value) : value;

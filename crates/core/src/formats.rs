@@ -233,15 +233,22 @@ pub fn hubspot(
     // Legal consent only where the offer asks for processing consent: consent to process
     // when every processing consent was given, in the wordings agreed to; each other
     // purpose a communication of the endpoint's subscription type.
-    let processing = || purposes.iter().filter(|p| p.purpose == "processing");
-    if processing().next().is_some() {
+    let (mut any, mut all, mut text) = (false, true, String::new());
+    for p in purposes.iter().filter(|p| p.purpose == "processing") {
+        if any {
+            text.push(' ');
+        }
+        any = true;
+        all &= p.granted;
+        text.push_str(&wording(&p.field));
+    }
+    if any {
         w.key("legalConsentOptions");
         w.begin_object();
         w.key("consent");
         w.begin_object();
-        w.field("consentToProcess", &processing().all(|p| p.granted));
-        let texts: Vec<String> = processing().map(|p| wording(&p.field)).collect();
-        w.field("text", &texts.join(" "));
+        w.field("consentToProcess", &all);
+        w.field("text", &text);
         w.key("communications");
         w.begin_array();
         if let Some(id) = subscription_type_id.filter(|id| *id != 0) {
