@@ -212,3 +212,29 @@ test('the kept record is bounded: the newest 100 events of the last 90 days', as
   assert.equal(record.first_touch.landing_page, 'https://x.example/', 'the first touch stays, however old');
   await context.close();
 });
+
+test('tabs open side by side each merge only their own events into the kept record', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/`);
+  await widgetReady(page);
+  await fill(page, { email: unique('tabs'), newsletter: true });
+  await send(page);
+  assert.ok(await kept(page), 'a record exists after a lead with marketing consent');
+  // Two tabs open at once: each arrived before the other saved anything.
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await a.goto(`${collector.url}/pricing.html`);
+  await b.goto(`${collector.url}/calculator.html`);
+  await a.waitForFunction(() => window.Leadmagnet);
+  await b.waitForFunction(() => window.Leadmagnet);
+  await a.waitForTimeout(1200);
+  // A leaves first; B, which loaded the record before A saved, leaves after.
+  await a.close({ runBeforeUnload: true });
+  await until(async () => (await kept(page)).events.some((e) => e.url.endsWith('/pricing.html')), 5000, "A's page view kept");
+  await b.close({ runBeforeUnload: true });
+  await until(async () => (await kept(page)).events.some((e) => e.url.endsWith('/calculator.html')), 5000, "B's page view kept");
+  const views = (await kept(page)).events.filter((e) => e.type === 'page_view').map((e) => new URL(e.url).pathname);
+  assert.deepEqual(views.filter((p) => p !== '/'), ['/pricing.html', '/calculator.html'],
+    'both tabs kept, once each: B did not overwrite what A wrote');
+  await context.close();
+});
