@@ -7,6 +7,7 @@
 //! - `size [--check]`: raw / gzip -9 / brotli -11 bytes of both; `--check` enforces the
 //!   100 KB brotli budget.
 //! - `test`: everything `make test` runs, with a summary of what ran.
+//! - `yew check | patches | apply`: the vendored yew as upstream + patch files (`yew.rs`).
 //!
 //! Plain `std::process::Command`, no dependencies: xtask must build in seconds on a bare
 //! machine.
@@ -30,6 +31,7 @@ mod names;
 mod size;
 mod testing;
 mod widget;
+mod yew;
 
 use bootstrap::*;
 use size::*;
@@ -81,9 +83,10 @@ fn main() -> ExitCode {
         Some("widget") => widget(),
         Some("size") => size(args.iter().any(|a| a == "--check")),
         Some("test") => test(),
+        Some("yew") => yew::yew(&args[1..]),
         Some("bench-ingest") => ingest::bench(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <bootstrap | widget | size [--check] | test | bench-ingest [sqlite | postgres]>"
+            "usage: cargo xtask <bootstrap | widget | size [--check] | test | yew <check | patches | apply> | bench-ingest [sqlite | postgres]>"
                 .into(),
         ),
     };

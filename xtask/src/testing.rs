@@ -296,6 +296,11 @@ pub(crate) fn test() -> Result {
             &mut steps,
         )?;
     }
+    run_counting(
+        "vendored yew = yew 0.23.0 from crates.io + crates/yew/patches",
+        cargo().args(["xtask", "yew", "check"]),
+        &mut steps,
+    )?;
     // PostgreSQL on 127.0.0.1 for the store's tests; stopped again when this run ends
     // (if this run started it).
     let postgres = Postgres::start()?;

@@ -60,6 +60,7 @@ macro_rules! gen_listener_kinds {
     };
 }
 
+// Leadmagnet trim: only the kinds the widget uses (see TRIMMED.md).
 gen_listener_kinds! {
     onchange
     onclick

@@ -73,6 +73,7 @@ macro_rules! impl_short {
 }
 
 // Unspecialized event type
+// Leadmagnet trim: only the kinds the widget uses (see TRIMMED.md).
 impl_short! {
     onchange
 }
