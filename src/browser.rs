@@ -211,22 +211,24 @@ extern "C" {
     #[derive(Clone)]
     pub type Loader;
 
-    /// The outbox: `deliver(lead, requests, leadId)` takes the completed payload and the
-    /// requests the core made of it (JSON), and returns a promise of `"sent"` or
-    /// `"queued"`, rejected with the reason when the first endpoint refused the lead.
+    /// The outbox: `deliver(lead, requests, leadId, keepHistory)` takes the completed
+    /// payload and the requests the core made of it (JSON), and returns a promise of
+    /// `"sent"` or `"queued"`, rejected with the reason when the first endpoint refused
+    /// the lead. `keepHistory` is the core's decision for the device's behaviour record
+    /// (`Consent::allows_history`): keep it, or erase it (consent withdrawn).
     #[wasm_bindgen(method, catch)]
     fn deliver(
         this: &Loader,
         lead: &str,
         requests: &str,
         lead_id: &str,
+        keep_history: bool,
     ) -> Result<js_sys::Promise, JsValue>;
 
-    /// The browser's facts at a submit, as JSON ([`BrowserFacts`]), with the events of the
-    /// behaviour record this lead may carry (beyond this page view only with `marketing`
-    /// consent).
+    /// The browser's facts at a submit, as JSON ([`BrowserFacts`]): this page view's
+    /// events, and the kept behaviour record's history if the device holds one.
     #[wasm_bindgen(method, catch)]
-    fn facts(this: &Loader, marketing: bool) -> Result<Option<String>, JsValue>;
+    fn facts(this: &Loader) -> Result<Option<String>, JsValue>;
 }
 
 /// Hands the lead to the loader's outbox; `Ok(true)` when it is only queued yet.
@@ -235,19 +237,21 @@ pub async fn deliver(
     lead: &str,
     requests: &str,
     lead_id: &str,
+    keep_history: bool,
 ) -> Result<bool, String> {
-    let promise = loader.deliver(lead, requests, lead_id).map_err(describe)?;
+    let promise = loader
+        .deliver(lead, requests, lead_id, keep_history)
+        .map_err(describe)?;
     let outcome = JsFuture::from(promise).await.map_err(describe)?;
     Ok(outcome.as_string().as_deref() == Some("queued"))
 }
 
-/// The browser's facts for the lead being sent, with the events it carries and is scored
-/// on (`src/loader.js`, "Behaviour"): this page view and its offer views, and with
-/// `marketing` consent (and no Global Privacy Control) the history kept from earlier
-/// visits. Anything unreadable counts as no facts: the lead matters more than its score.
-pub fn facts(loader: &Loader, marketing: bool) -> BrowserFacts {
+/// The browser's facts for the lead being sent (`src/loader.js`, "Browser facts"); which
+/// of its events the lead carries is the core's decision (`BrowserFacts::lead_events`).
+/// Anything unreadable counts as no facts: the lead matters more than its score.
+pub fn facts(loader: &Loader) -> BrowserFacts {
     loader
-        .facts(marketing)
+        .facts()
         .ok()
         .flatten()
         .map_or_else(BrowserFacts::default, |text| BrowserFacts::read(&text))

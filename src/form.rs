@@ -13,7 +13,7 @@
 use crate::browser;
 use crate::mount::with_visitor;
 use leadmagnet_core::config::{
-    num, ConsentPurpose, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
+    num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
 };
 #[cfg(feature = "full")]
 use leadmagnet_core::display::calculator_result;
@@ -284,17 +284,14 @@ impl OfferForm {
         };
         let fields = lead.fields().clone();
         let now = js_sys::Date::now();
-        // Behaviour history only with marketing consent given in this very lead.
-        let marketing = config.fields.iter().any(|f| {
-            f.purpose == Some(ConsentPurpose::Marketing)
-                && fields.get(&f.id) == Some(&FieldValue::Bool(true))
-        });
         // The browser's facts complete the payload (consent, attribution, proof, …) and the
-        // core makes each endpoint's request of it: the loader only sends them.
-        let mut browser_facts = browser::facts(&props.loader, marketing);
+        // core makes each endpoint's request of it: the loader only sends them. The kept
+        // history counts only with marketing consent given in this very lead (the core's
+        // rule, `Consent::allows_history`).
+        let mut browser_facts = browser::facts(&props.loader);
         let facts = LeadFacts {
+            events: browser_facts.lead_events(config, &fields),
             fields: fields.clone(),
-            events: std::mem::take(&mut browser_facts.events),
         };
         // The preliminary score, with the widget's compact domain lists; the collector
         // computes the authoritative one with the same code.
@@ -354,12 +351,16 @@ impl OfferForm {
                 w.end_object();
             }
             w.end_array();
-            (p.to_json(), w.finish())
+            // The loader keeps or erases the device's history by the same rule.
+            let keep = p.consent.as_ref().is_some_and(|c| c.allows_history());
+            (p.to_json(), w.finish(), keep)
         });
         let loader = props.loader.clone();
         ctx.link().send_future(async move {
             let result = match requests {
-                Ok((lead, requests)) => browser::deliver(&loader, &lead, &requests, &lead_id).await,
+                Ok((lead, requests, keep)) => {
+                    browser::deliver(&loader, &lead, &requests, &lead_id, keep).await
+                }
                 Err(e) => Err(e.to_string()),
             };
             Msg::Sent(result.map(|queued| (fields, queued)))

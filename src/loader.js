@@ -160,12 +160,13 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
         } catch (ignored) {}
         try {
           // The loader's side of this offer (`Loader` in src/browser.rs).
-          plan = wasm.mountOffer(element, text, url, {
-            deliver: function (lead, requests, leadId) {
-              return deliverFrom(element, config, url, lead, requests, leadId);
+          // The display plan, JSON (display::Plan in the core).
+          plan = JSON.parse(wasm.mountOffer(element, text, url, {
+            deliver: function (lead, requests, leadId, keepHistory) {
+              return deliverFrom(element, config, url, lead, requests, leadId, keepHistory);
             },
-            facts: function (marketing) { return facts(element, marketing); },
-          });
+            facts: function () { return facts(element); },
+          }));
         } catch (problem) {
           var message = String(problem && problem.message || problem);
           if (message !== "invalid offer config") {
@@ -457,24 +458,11 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
     }
   });
 
-  // The record a lead may draw on: only with marketing consent in it and GPC off.
-  function allowed(marketing) {
-    return marketing && !gpc && keeping && kept();
-  }
-
-  // For the widget, at a submit: the events this lead carries and is scored on (JSON).
-  // Beyond this page view (a return visit is known from the record) only when allowed.
-  function behaviour(marketing) {
-    measure();
-    var record = allowed(marketing);
-    return record ? history(record, pageEvents, PAGE, Date.now()) : pageEvents.filter(function (e) { return e.type !== "return_visit"; });
-  }
-
-  // After a lead: keep the record (marketing consent given, GPC off) or erase it
-  // (consent not given this time: the visitor withdrew it).
-  function remember(lead, marketing) {
+  // After a lead: keep the record or erase it (consent not given this time: the visitor
+  // withdrew it), as the core decided (`keep`: Consent::allows_history).
+  function remember(lead, keep) {
     note("offer_completed", lead.offer_id, lead.submitted_at);
-    if (!marketing || gpc) {
+    if (!keep) {
       erase();
     } else {
       var touch = pageTouch;
@@ -483,16 +471,11 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
     }
   }
 
-  // Marketing consent given in this lead (the core's consent record).
-  function marketing(lead) {
-    return !!lead.consent && lead.consent.purposes.some(function (p) { return p.purpose === "marketing" && p.granted; });
-  }
-
   // ---- Browser facts: what only the page knows at a submit ------------------------------
   // The core completes the lead with them (crates/core/src/facts.rs: consent record,
   // attribution, context) and makes each endpoint's request (formats.rs); the loader
   // reads them and sends what the core built, unchanged.
-  function facts(host, marketing) {
+  function facts(host) {
     // Every value is of its type or null, each read on its own: the core reads the facts
     // all or nothing, and a page that broke one browser API must not cost the lead the rest.
     var read = function (fn) {
@@ -511,7 +494,9 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
       });
       return found;
     });
-    var record = !gpc && keeping && kept() || null;
+    measure();
+    // Read as kept; whether a lead may carry it is the core's rule (facts.rs).
+    var record = keeping && kept() || null;
     var proof = proofs.get(host);
     var text = function (value) { return typeof value === "string" ? value : null; };
     return JSON.stringify({
@@ -526,8 +511,10 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
       hutk: read(function () { return (/(?:^|;\s*)hubspotutk=([^;]+)/.exec(document.cookie) || [])[1] || null; }),
       proof: proof && proof.solution || null,
       honeypot: read(function () { return text(root.querySelector("[name=lm_hp]").value); }),
-      // (Kept events were checked when the record was read; this page's are its own.)
-      events: read(function () { return behaviour(marketing); }) || [],
+      // This page view's events, and the history merged with them (kept events were
+      // checked when the record was read; this page's are its own).
+      events: pageEvents,
+      history: record && read(function () { return history(record, pageEvents, PAGE, Date.now()); }) || [],
     }, function (key, value) {
       // Strings well-formed: a lone surrogate would make the whole JSON unreadable.
       return typeof value === "string" ? wellFormed(value) : value;
@@ -573,13 +560,13 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
   // The widget's way out, per host: one outbox entry per request the core made, events
   // around the first endpoint's outcome (the visitor's thank-you depends on it alone) and
   // the dataLayer hand-over once the lead is sent or safely queued.
-  function deliverFrom(host, config, configUrl, leadJson, requestsJson, leadId) {
+  function deliverFrom(host, config, configUrl, leadJson, requestsJson, leadId, keepHistory) {
     var lead = JSON.parse(leadJson);
     // [{timeout_ms, request: {url, headers, body, mode}}]: the offer's endpoint first,
     // then each of also_send_to.
     var requests = JSON.parse(requestsJson);
     ready.then(function (wasm) { prove(host, wasm, config, configUrl); });
-    remember(lead, marketing(lead));
+    remember(lead, keepHistory);
     var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };

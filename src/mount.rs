@@ -6,8 +6,8 @@
 use crate::browser;
 pub use crate::browser::Loader;
 use crate::form::{OfferForm, OfferProps};
-use leadmagnet_core::config::DisplayMode;
 use leadmagnet_core::display;
+use leadmagnet_core::json::ToJson;
 use leadmagnet_core::profile::Visitor;
 #[cfg(feature = "full")]
 use leadmagnet_core::profile::STORAGE_KEY;
@@ -105,10 +105,9 @@ pub fn allow_storage(granted: bool) {
 /// cannot be read throws [`INVALID`] and the host page is left as it was; the loader then
 /// asks the checker for the problems to log.
 ///
-/// Returns `{offer, hidden}` when targeting or a frequency cap hides the offer (the host
-/// stays untouched; `hidden` is the reason, `display::Hidden::name`), otherwise the
-/// display plan for the loader: `{offer, mode, trigger}`, where
-/// `trigger` holds the one configured trigger key (absent: open at once).
+/// Returns the display plan for the loader as JSON text ([`display::Plan`]):
+/// `{offer, hidden}` when targeting or a frequency cap hides the offer (the host stays
+/// untouched), otherwise `{offer, mode, trigger}`.
 #[wasm_bindgen(js_name = mountOffer)]
 pub fn mount_offer(
     host: Element,
@@ -133,13 +132,14 @@ pub fn mount_offer(
         let show = display::frequency_allows(&config, v, now);
         (v.seed.clone(), show)
     });
-    if let Err(hidden) = show {
+    if let Err(reason) = show {
         // The loader announces it (`leadmagnet:hidden`): a page, its analytics and its
         // tests learn that the decision was made, not only that nothing appeared yet.
-        let plan = js_sys::Object::new();
-        js_sys::Reflect::set(&plan, &"offer".into(), &config.id.as_str().into())?;
-        js_sys::Reflect::set(&plan, &"hidden".into(), &hidden.name().into())?;
-        return Ok(plan.into());
+        let plan = display::Plan::Hidden {
+            offer: &config.id,
+            reason,
+        };
+        return Ok(plan.to_json_string().into());
     }
     #[cfg(feature = "full")]
     let variant = display::variant(&config, &seed).cloned();
@@ -174,34 +174,12 @@ pub fn mount_offer(
     let container = document.create_element("div")?;
     shadow.append_child(&container)?;
 
-    let plan = js_sys::Object::new();
-    let set = |o: &js_sys::Object, k: &str, v: JsValue| js_sys::Reflect::set(o, &k.into(), &v);
-    set(&plan, "offer", config.id.as_str().into())?;
-    let mode = match display.mode {
-        DisplayMode::Inline => "inline",
-        DisplayMode::Modal => "modal",
-        DisplayMode::SlideIn => "slide_in",
-    };
-    set(&plan, "mode", mode.into())?;
-    if let Some(t) = &display.trigger {
-        let trigger = js_sys::Object::new();
-        for (k, v) in [
-            ("delay_seconds", t.delay_seconds),
-            ("scroll_percent", t.scroll_percent),
-            ("inactivity_seconds", t.inactivity_seconds),
-        ] {
-            if let Some(v) = v {
-                set(&trigger, k, v.into())?;
-            }
-        }
-        if t.exit_intent == Some(true) {
-            set(&trigger, "exit_intent", true.into())?;
-        }
-        if let Some(selector) = &t.click {
-            set(&trigger, "click", selector.as_str().into())?;
-        }
-        set(&plan, "trigger", trigger.into())?;
+    let plan = display::Plan::Shown {
+        offer: &config.id,
+        mode: display.mode,
+        trigger: display.trigger.as_ref(),
     }
+    .to_json_string();
 
     let props = OfferProps {
         config: Rc::new(config),
@@ -224,7 +202,7 @@ pub fn mount_offer(
 #[cfg(not(feature = "full"))]
 fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static str> {
     let display = config.display.as_ref();
-    if display.is_some_and(|d| d.mode != DisplayMode::Inline) {
+    if display.is_some_and(|d| d.mode != leadmagnet_core::config::DisplayMode::Inline) {
         Some("a modal or slide-in display")
     } else if display.is_some_and(|d| d.frequency.is_some()) {
         Some("display.frequency")

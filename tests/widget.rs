@@ -78,24 +78,27 @@ async fn wait_for(shadow: &ShadowRoot, selector: &str) -> Element {
 /// to end in tests/e2e/delivery.test.mjs); these tests post directly to the collector.
 fn direct_delivery() -> js_sys::Function {
     js_sys::Function::new_with_args(
-        "lead, requests, id",
-        "const r = JSON.parse(requests)[0].request; \
+        "lead, requests, id, keepHistory",
+        "(window.__kept = window.__kept || []).push(keepHistory); \
+         const r = JSON.parse(requests)[0].request; \
          return fetch(r.url, {method: 'POST', body: r.body, headers: r.headers}) \
          .then(r => { if (!r.ok) throw new Error('HTTP ' + r.status); return 'sent'; })",
     )
 }
 
-/// The loader's browser facts: here a fixed list of events for every lead (and nothing
-/// else), and the marketing flags the widget asked with (tested end to end in
-/// tests/e2e/behaviour.test.mjs).
-fn facts(events: &str) -> js_sys::Function {
-    js_sys::Function::new_with_args(
-        "marketing",
-        &format!(
-            "(window.__asked = window.__asked || []).push(marketing); return {:?};",
-            format!("{{\"events\":{events}}}")
-        ),
-    )
+/// The loader's browser facts: here this page view's one page view, and `history` as the
+/// behaviour record kept on the device (tested end to end in tests/e2e/behaviour.test.mjs).
+fn facts(history: &str) -> js_sys::Function {
+    let now = js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default();
+    js_sys::Function::new_no_args(&format!(
+        "return {:?};",
+        format!(
+            "{{\"events\":[{{\"type\":\"page_view\",\"at\":\"{now}\",\"url\":\"https://x.test/now\"}}],\"history\":{history}}}"
+        )
+    ))
 }
 
 /// The loader's side of an offer (`Loader`): the outbox and the browser's facts.
@@ -720,19 +723,19 @@ async fn a_lead_carries_and_is_scored_on_its_events_form_metrics_and_email_class
     el::<HtmlInputElement>(&shadow, "#lm-f-newsletter").click();
     el::<HtmlInputElement>(&shadow, "#lm-f-consent").click();
     sleep(1100).await;
-    js_sys::Reflect::set(&js_sys::global(), &"__asked".into(), &js_sys::Array::new())
+    js_sys::Reflect::set(&js_sys::global(), &"__kept".into(), &js_sys::Array::new())
         .expect("reset");
     submit(&shadow);
     wait_for(&shadow, "#lm-success").await;
 
-    let asked = js_sys::Reflect::get(&js_sys::global(), &"__asked".into()).expect("asked");
+    let kept = js_sys::Reflect::get(&js_sys::global(), &"__kept".into()).expect("kept");
     assert_eq!(
-        js_sys::JSON::stringify(&asked)
+        js_sys::JSON::stringify(&kept)
             .ok()
             .and_then(|s| s.as_string())
             .as_deref(),
         Some("[true]"),
-        "the widget asked for the events once, with marketing consent given"
+        "one lead, with marketing consent: the loader is told to keep the history"
     );
     let text = stored_leads(&endpoint).await;
     let lead = stored_lead(&text, &email);

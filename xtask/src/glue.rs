@@ -4,12 +4,19 @@
 //! `Request`, synchronously with `initSync`, with parameters of older versions) and falls
 //! back for servers with the wrong MIME type. The loader (`src/loader.js`) always hands
 //! over a `Response` it has checked to be `application/wasm`, or the module's bytes, so the
-//! rest is dead code in a bundle held to 100 KB. Each cut names the exact text it replaces
-//! and fails the build when wasm-bindgen (pinned in Cargo.toml) writes something else.
+//! rest is dead code in a bundle held to 100 KB. Each cut names the text it replaces and
+//! fails the build when wasm-bindgen (pinned in Cargo.toml) writes something else; and
+//! everything the cuts remove is compared with `xtask/glue-cuts.golden.js`, so a new
+//! wasm-bindgen that puts something new into a removed function fails with a diff of what
+//! changed instead of losing it silently (`check_cuts`).
 
-/// The glue with the unused start-up paths removed.
-pub fn trim(glue: &str) -> Result<String, String> {
-    let mut glue = replace_function(
+/// What the cuts remove must be exactly this (the text of wasm-bindgen 0.2 as pinned).
+pub const GOLDEN: &str = "xtask/glue-cuts.golden.js";
+
+/// The glue with the unused start-up paths removed, and the removed text.
+pub fn trim(glue: &str) -> Result<(String, String), String> {
+    let mut cut = Cuts::default();
+    let mut glue = cut.function(
         glue,
         "async function __wbg_load(module, imports) {",
         "async function __wbg_load(module, imports) {
@@ -22,8 +29,8 @@ pub fn trim(glue: &str) -> Result<String, String> {
         return await WebAssembly.instantiate(module, imports);
     }",
     )?;
-    glue = replace_function(&glue, "function initSync(module) {", "")?;
-    glue = replace_function(
+    glue = cut.function(&glue, "function initSync(module) {", "")?;
+    glue = cut.function(
         &glue,
         "async function __wbg_init_once(module_or_path) {",
         "async function __wbg_init_once(module_or_path) {
@@ -32,7 +39,7 @@ pub fn trim(glue: &str) -> Result<String, String> {
         return __wbg_finalize_init(instance, module);
     }",
     )?;
-    glue = replace_once(
+    glue = cut.once(
         &glue,
         "    let script_src;
     if (typeof document !== 'undefined' && document.currentScript !== null) {
@@ -41,11 +48,60 @@ pub fn trim(glue: &str) -> Result<String, String> {
 ",
         "",
     )?;
-    replace_once(
+    glue = cut.once(
         &glue,
         "Object.assign(__wbg_init, { initSync }, exports)",
         "Object.assign(__wbg_init, exports)",
-    )
+    )?;
+    Ok((glue, cut.0))
+}
+
+/// Fails, with a diff, unless `removed` (from [`trim`]) is the golden text. The text found
+/// is written to `target/widget/glue-cuts.found.js`; if the change is understood (the
+/// removed start-up paths are still unused), copying it over the golden file accepts it.
+pub fn check_cuts(removed: &str) -> Result<(), String> {
+    let golden = std::fs::read_to_string(GOLDEN).map_err(|e| format!("{GOLDEN}: {e}"))?;
+    if golden == removed {
+        return Ok(());
+    }
+    let found = "target/widget/glue-cuts.found.js";
+    let _ = std::fs::create_dir_all("target/widget");
+    std::fs::write(found, removed).map_err(|e| format!("{found}: {e}"))?;
+    let diff = std::process::Command::new("git")
+        .args(["diff", "--no-index", "--no-color", GOLDEN, found])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    Err(format!(
+        "the glue trimming removes other text than {GOLDEN}:\n{diff}\nIf the removed \
+         paths are still unused by src/loader.js: cp {found} {GOLDEN}"
+    ))
+}
+
+/// The text removed so far, each cut's in turn.
+#[derive(Default)]
+struct Cuts(String);
+
+impl Cuts {
+    fn function(&mut self, text: &str, header: &str, new: &str) -> Result<String, String> {
+        let (out, removed) = replace_function(text, header, new)?;
+        self.note(&removed);
+        Ok(out)
+    }
+
+    fn once(&mut self, text: &str, old: &str, new: &str) -> Result<String, String> {
+        let out = replace_once(text, old, new)?;
+        self.note(old);
+        Ok(out)
+    }
+
+    fn note(&mut self, removed: &str) {
+        self.0.push_str(removed);
+        if !removed.ends_with('\n') {
+            self.0.push('\n');
+        }
+        self.0.push_str("// ----\n");
+    }
 }
 
 fn replace_once(text: &str, old: &str, new: &str) -> Result<String, String> {
@@ -58,8 +114,9 @@ fn replace_once(text: &str, old: &str, new: &str) -> Result<String, String> {
     }
 }
 
-/// Replaces the function starting with `header` up to its matching closing brace.
-fn replace_function(text: &str, header: &str, new: &str) -> Result<String, String> {
+/// Replaces the function starting with `header` up to its matching closing brace; also
+/// returns the replaced function.
+fn replace_function(text: &str, header: &str, new: &str) -> Result<(String, String), String> {
     if text.matches(header).count() != 1 {
         return Err(format!("the wasm-bindgen glue has no single `{header}`"));
     }
@@ -72,7 +129,10 @@ fn replace_function(text: &str, header: &str, new: &str) -> Result<String, Strin
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     let end = start + i + 1;
-                    return Ok(format!("{}{new}{}", &text[..start], &text[end..]));
+                    return Ok((
+                        format!("{}{new}{}", &text[..start], &text[end..]),
+                        text[start..end].to_owned(),
+                    ));
                 }
             }
             _ => {}
@@ -88,8 +148,30 @@ mod tests {
     #[test]
     fn replaces_a_whole_function_with_nested_braces() {
         let text = "a();\n    function f(x) {\n        if (x) { return `${x}`; }\n    }\n    b();";
-        let out = replace_function(text, "function f(x) {", "function f(){}").expect("replaced");
+        let (out, removed) =
+            replace_function(text, "function f(x) {", "function f(){}").expect("replaced");
         assert_eq!(out, "a();\n    function f(){}\n    b();");
+        assert_eq!(
+            removed,
+            "function f(x) {\n        if (x) { return `${x}`; }\n    }"
+        );
+    }
+
+    #[test]
+    fn other_removed_text_fails_with_a_diff_against_the_golden_file() {
+        std::env::set_current_dir(crate::root()).expect("root");
+        let golden = std::fs::read_to_string(GOLDEN).expect("golden file");
+        assert!(check_cuts(&golden).is_ok());
+        let changed = golden.replacen("instantiateStreaming", "instantiateStreamingV2", 1);
+        let err = check_cuts(&changed).expect_err("must fail");
+        assert!(
+            err.contains("+") && err.contains("instantiateStreamingV2"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("cp target/widget/glue-cuts.found.js {GOLDEN}")),
+            "{err}"
+        );
     }
 
     #[test]

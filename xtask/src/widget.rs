@@ -156,7 +156,9 @@ pub(crate) fn widget() -> Result {
         // The checker is started from a URL by its own glue; only the widget's glue is
         // started by the loader, which needs none of the other paths.
         if package == "leadmagnet-widget" {
-            glue = glue::trim(&glue).map_err(|e| format!("{glue_path}: {e}"))?;
+            let (trimmed, removed) = glue::trim(&glue).map_err(|e| format!("{glue_path}: {e}"))?;
+            glue::check_cuts(&removed).map_err(|e| format!("{glue_path}: {e}"))?;
+            glue = trimmed;
         }
         fs::write(&opt_path, wasm).map_err(|e| e.to_string())?;
         fs::write(&glue_path, glue).map_err(|e| e.to_string())?;

@@ -45,6 +45,14 @@ impl Consent {
             .any(|p| p.purpose == "marketing" && p.granted)
     }
 
+    /// Whether the device may keep the visitor's history (earlier visits, campaign
+    /// touches, the behaviour record) and a lead may carry it: marketing consent given
+    /// with this lead and no Global Privacy Control signal. The one place of this rule:
+    /// the widget, the loader (told after each lead) and the attribution all follow it.
+    pub fn allows_history(&self) -> bool {
+        history_allowed(self.marketing(), self.gpc)
+    }
+
     /// The processing consent (the consent field without a purpose), if the offer has one.
     pub fn processing(&self) -> Option<&ConsentPurpose> {
         self.purposes.iter().find(|p| p.purpose == "processing")
@@ -62,6 +70,12 @@ pub type Touch = SortedMap<String>;
 pub struct Attribution {
     pub first_touch: Option<Touch>,
     pub last_touch: Option<Touch>,
+}
+
+/// The rule behind [`Consent::allows_history`], for when the consent record is not built
+/// yet: `marketing` consent given, and no GPC.
+pub fn history_allowed(marketing: bool, gpc: bool) -> bool {
+    marketing && !gpc
 }
 
 /// FNV-1a (32 bit) of `text`'s UTF-16 code units as 8 hex digits, as the loader computes

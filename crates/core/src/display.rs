@@ -5,8 +5,9 @@
 //! rules are plain functions of those inputs (no clock, no randomness: the visitor's seed
 //! and the time come in), so a marketer can reason about them and tests can pin them.
 
-use crate::config::{DisplayMode, OfferConfig, QuizResult, Variant};
+use crate::config::{DisplayMode, OfferConfig, QuizResult, Trigger, Variant};
 use crate::domains::CompactLists;
+use crate::json::{ToJson, Writer};
 use crate::map::SortedMap;
 use crate::profile::Visitor;
 use crate::rule::Facts;
@@ -73,6 +74,60 @@ impl Hidden {
             Hidden::RecentlyDismissed => "recently_dismissed",
             Hidden::Converted => "converted",
         }
+    }
+}
+
+/// What the loader (`src/loader.js`) does with a mounted offer: the contract between the
+/// widget and the loader, crossing as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan<'a> {
+    /// Not shown: the loader announces `leadmagnet:hidden` with the reason.
+    Hidden { offer: &'a str, reason: Hidden },
+    /// Rendered: the loader shows it inline at once, or opens the modal or slide-in on
+    /// its trigger (absent: at once).
+    Shown {
+        offer: &'a str,
+        mode: DisplayMode,
+        trigger: Option<&'a Trigger>,
+    },
+}
+
+impl ToJson for Plan<'_> {
+    /// `{offer, hidden}` or `{offer, mode, trigger?}`; a trigger holds only its one key set.
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        match self {
+            Plan::Hidden { offer, reason } => {
+                w.field("offer", *offer);
+                w.field("hidden", reason.name());
+            }
+            Plan::Shown {
+                offer,
+                mode,
+                trigger,
+            } => {
+                w.field("offer", *offer);
+                let mode = match mode {
+                    DisplayMode::Inline => "inline",
+                    DisplayMode::Modal => "modal",
+                    DisplayMode::SlideIn => "slide_in",
+                };
+                w.field("mode", mode);
+                if let Some(t) = trigger {
+                    w.key("trigger");
+                    w.begin_object();
+                    w.field_opt("delay_seconds", &t.delay_seconds);
+                    w.field_opt("scroll_percent", &t.scroll_percent);
+                    w.field_opt("inactivity_seconds", &t.inactivity_seconds);
+                    if t.exit_intent == Some(true) {
+                        w.field("exit_intent", &true);
+                    }
+                    w.field_opt("click", &t.click);
+                    w.end_object();
+                }
+            }
+        }
+        w.end_object();
     }
 }
 
@@ -339,5 +394,79 @@ mod tests {
         assert_eq!(device_class(1024.0, true), "tablet");
         assert_eq!(device_class(1024.0, false), "desktop");
         assert_eq!(device_class(1920.0, true), "desktop");
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_is_the_json_the_loader_reads() {
+        let hidden = Plan::Hidden {
+            offer: "ebook \"2026\"",
+            reason: Hidden::RecentlyDismissed,
+        };
+        assert_eq!(
+            hidden.to_json_string(),
+            r#"{"offer":"ebook \"2026\"","hidden":"recently_dismissed"}"#
+        );
+        let inline = Plan::Shown {
+            offer: "ebook",
+            mode: DisplayMode::Inline,
+            trigger: None,
+        };
+        assert_eq!(
+            inline.to_json_string(),
+            r#"{"offer":"ebook","mode":"inline"}"#
+        );
+        for (trigger, json) in [
+            (
+                Trigger {
+                    delay_seconds: Some(2.5),
+                    ..Trigger::default()
+                },
+                r#"{"delay_seconds":2.5}"#,
+            ),
+            (
+                Trigger {
+                    exit_intent: Some(true),
+                    ..Trigger::default()
+                },
+                r#"{"exit_intent":true}"#,
+            ),
+            (
+                Trigger {
+                    exit_intent: Some(false),
+                    ..Trigger::default()
+                },
+                "{}",
+            ),
+            (
+                Trigger {
+                    click: Some("a[href=\"#x\"]".into()),
+                    ..Trigger::default()
+                },
+                r##"{"click":"a[href=\"#x\"]"}"##,
+            ),
+            (
+                Trigger {
+                    scroll_percent: Some(50.0),
+                    inactivity_seconds: Some(30.0),
+                    ..Trigger::default()
+                },
+                r#"{"scroll_percent":50,"inactivity_seconds":30}"#,
+            ),
+        ] {
+            let plan = Plan::Shown {
+                offer: "o",
+                mode: DisplayMode::SlideIn,
+                trigger: Some(&trigger),
+            };
+            assert_eq!(
+                plan.to_json_string(),
+                format!(r#"{{"offer":"o","mode":"slide_in","trigger":{json}}}"#)
+            );
+        }
     }
 }

@@ -5,10 +5,12 @@
 //! HubSpot's `hubspotutk` cookie, the proof-of-work solution, the honeypot) and passes
 //! them in as JSON; [`complete`] turns them into the payload's `consent`, `attribution`,
 //! context keys, `challenge` and `honeypot`. The rules (which purposes a consent record
-//! lists, when attribution may reach beyond this page view) live here, in one place.
+//! lists, when attribution and the events may reach beyond this page view:
+//! [`Consent::allows_history`]) live here and in `consent.rs`, in one place; the loader
+//! passes what the browser holds and is told the outcome.
 
 use crate::config::{ConsentPurpose as Purpose, FieldType};
-use crate::consent::{text_hash, Attribution, Consent, ConsentPurpose, Touch};
+use crate::consent::{history_allowed, text_hash, Attribution, Consent, ConsentPurpose, Touch};
 use crate::json::from_json_struct;
 use crate::map::SortedMap;
 use crate::pow::{Honeypot, Proof};
@@ -37,10 +39,13 @@ pub struct BrowserFacts {
     pub hutk: Option<String>,
     pub proof: Option<Proof>,
     pub honeypot: Option<String>,
-    /// The events this lead carries and is scored on, from the loader's behaviour record:
-    /// this page view and its offer views, and with marketing consent (and no GPC) the
-    /// history kept from earlier visits.
+    /// This page view's events (its page view and offer views): what every lead carries.
     pub events: Vec<Event>,
+    /// The behaviour record kept on the device merged with this page view's events
+    /// (bounded by the loader); empty when none is kept (a kept one holds at least this
+    /// page view). A lead carries it only when [`history_allowed`]
+    /// ([`BrowserFacts::lead_events`]).
+    pub history: Vec<Event>,
 }
 
 from_json_struct!(BrowserFacts {
@@ -55,6 +60,7 @@ from_json_struct!(BrowserFacts {
     proof: opt "proof",
     honeypot: opt "honeypot",
     events: or_default "events",
+    history: or_default "history",
 });
 
 impl BrowserFacts {
@@ -62,6 +68,29 @@ impl BrowserFacts {
     /// lead then goes without them; it must never be lost over a broken page).
     pub fn read(json: &str) -> BrowserFacts {
         crate::json::read(json, false).unwrap_or_default()
+    }
+}
+
+impl BrowserFacts {
+    /// The events a lead carries and is scored on: the kept history with this page view's
+    /// when the lead grants marketing consent and GPC is off, else this page view's alone.
+    /// Takes them out of the facts.
+    pub fn lead_events(
+        &mut self,
+        config: &OfferConfig,
+        fields: &crate::validate::Values,
+    ) -> Vec<Event> {
+        let marketing = config.fields.iter().any(|f| {
+            f.purpose == Some(Purpose::Marketing)
+                && fields.get(&f.id) == Some(&FieldValue::Bool(true))
+        });
+        let history = std::mem::take(&mut self.history);
+        let mut page = std::mem::take(&mut self.events);
+        if !history.is_empty() && history_allowed(marketing, self.gpc) {
+            return history;
+        }
+        page.retain(|e| e.kind != "return_visit");
+        page
     }
 }
 
@@ -120,7 +149,7 @@ pub fn complete(
         at: Some(payload.submitted_at.clone()),
         gpc: facts.gpc,
     };
-    let wide = consent.marketing() && !facts.gpc;
+    let wide = consent.allows_history();
     payload.attribution = Some(if wide {
         Attribution {
             first_touch: facts.kept_first_touch.or_else(|| Some(facts.touch.clone())),
@@ -254,6 +283,55 @@ mod tests {
         let a = p.attribution.expect("attribution");
         assert_eq!(a.first_touch, a.last_touch);
         assert!(a.first_touch.is_some());
+    }
+
+    /// The events a lead carries follow the same rule as its attribution: the kept
+    /// history only with marketing consent in this lead and GPC off, and a return visit
+    /// (known only from the record) never without it.
+    #[test]
+    fn the_kept_history_only_with_marketing_consent_and_without_gpc() {
+        let config = crate::parse_offer(CONFIG).expect("config");
+        let with_history = FACTS.replace(
+            r#""events":[{"type":"page_view","at":"2026-11-27T08:29:00.000Z"}]"#,
+            r#""events":[{"type":"return_visit","at":"2026-11-27T08:29:00.000Z"},
+              {"type":"page_view","at":"2026-11-27T08:29:00.000Z","page":"p1"}],
+              "history":[{"type":"page_view","at":"2026-11-01T00:00:00.000Z","url":"https://x.example/pricing"},
+              {"type":"return_visit","at":"2026-11-27T08:29:00.000Z"},
+              {"type":"page_view","at":"2026-11-27T08:29:00.000Z"}]"#,
+        );
+        let kinds = |events: Vec<Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+        for (news, gpc, expected) in [
+            (true, false, &["page_view", "return_visit", "page_view"][..]),
+            (false, false, &["page_view"][..]),
+            (true, true, &["page_view"][..]),
+            (false, true, &["page_view"][..]),
+        ] {
+            let json = with_history.replace(r#""gpc":false"#, &format!(r#""gpc":{gpc}"#));
+            let mut f = facts(&json);
+            let fields = lead(news).fields;
+            assert_eq!(
+                kinds(f.lead_events(&config, &fields)),
+                expected,
+                "news {news}, gpc {gpc}"
+            );
+            // Taken out: the payload is completed without them.
+            assert!(f.events.is_empty() && f.history.is_empty());
+            // The same rule as the consent record the lead carries.
+            let mut p = lead(news);
+            complete(&mut p, &config, CONFIG, facts(&json));
+            let consent = p.consent.expect("consent");
+            assert_eq!(
+                consent.allows_history(),
+                expected.len() > 1,
+                "news {news}, gpc {gpc}"
+            );
+        }
+        // No record on the device: this page view's events, whatever the consent.
+        let mut f = facts(FACTS);
+        assert_eq!(
+            kinds(f.lead_events(&config, &lead(true).fields)),
+            ["page_view"]
+        );
     }
 
     #[test]

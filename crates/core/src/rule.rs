@@ -6,7 +6,10 @@
 //! evaluation here may then rely on a well-formed rule. One shape keeps the config format
 //! small to learn and the widget small to ship.
 
+use crate::config::check::{add, Problems};
+use crate::config::{num, OfferConfig};
 use crate::domains::{DomainClass, DomainLists};
+use crate::json::did_you_mean;
 use crate::json::{from_json_struct, FromJson, Node, Reader, Value};
 use crate::validate::{FieldValue, Values};
 use serde::{Serialize, Serializer};
@@ -350,6 +353,375 @@ from_json_struct!(Rule {
     min_seconds: opt "min_seconds",
     min_scroll_percent: opt "min_scroll_percent",
 });
+
+/// Where a rule stands, which decides the keys it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuleRole {
+    Fit,
+    Engagement,
+    Disqualify,
+    Condition,
+    /// `display.targeting`: a condition over page facts rather than fields.
+    Targeting,
+}
+
+/// What `display.targeting` conditions can look at (see [`crate::display::PageFacts`]).
+pub const TARGETING_FACTS: &[&str] = &[
+    "page_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "visitor",
+    "device",
+];
+
+/// The checks of a rule, each problem with its JSON pointer (see [`OfferConfig::check`]).
+impl Rule {
+    /// The checks of this rule standing at `at` in `offer`, in the `role` that decides the
+    /// keys it may have.
+    pub(crate) fn check(&self, offer: &OfferConfig, at: &str, role: RuleRole, p: &mut Problems) {
+        let rule = self;
+        let named = matches!(
+            role,
+            RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify
+        );
+        if named && rule.id.as_ref().is_none_or(|id| id.trim().is_empty()) {
+            add!(
+                p,
+                format!("{at}/id"),
+                "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into(),
+            );
+        }
+        if !named && rule.id.is_some() {
+            add!(
+                p,
+                format!("{at}/id"),
+                "a condition has no id; ids belong to fit, engagement and disqualify rules".into(),
+            );
+        }
+        let scored = matches!(role, RuleRole::Fit | RuleRole::Engagement);
+        match rule.points {
+            Some(points) if !scored => {
+                let _ = points;
+                add!(
+                    p,
+                    format!("{at}/points"),
+                    "points belong to fit and engagement rules only".into(),
+                )
+            }
+            Some(points) if points.fract() != 0.0 || !points.is_finite() => add!(
+                p,
+                format!("{at}/points"),
+                format!("points must be a whole number, not {}", num(points)),
+            ),
+            None if scored => add!(
+                p,
+                format!("{at}/points"),
+                "the rule needs points, e.g. \"points\": 10".into(),
+            ),
+            _ => {}
+        }
+        let engagement_keys = [
+            ("event", rule.event.is_some()),
+            ("url_contains", rule.url_contains.is_some()),
+            ("offer_id", rule.offer_id.is_some()),
+            ("max", rule.max.is_some()),
+            ("min_seconds", rule.min_seconds.is_some()),
+            ("min_scroll_percent", rule.min_scroll_percent.is_some()),
+        ];
+        if role == RuleRole::Engagement {
+            match rule.event.as_deref().map(str::trim) {
+                None | Some("") => add!(
+                    p,
+                    format!("{at}/event"),
+                    "an engagement rule counts one event type, e.g. \"event\": \"page_view\""
+                        .into(),
+                ),
+                // Only the events the widget records can ever be counted.
+                Some(event) if !crate::scoring::EVENT_TYPES.contains(&event) => {
+                    let hint = did_you_mean(event, crate::scoring::EVENT_TYPES)
+                        .map_or(String::new(), |e| format!(" (did you mean \"{e}\"?)"));
+                    add!(
+                        p,
+                        format!("{at}/event"),
+                        format!(
+                            "unknown event \"{event}\"{hint}; the widget records {}",
+                            crate::scoring::EVENT_TYPES.join(", ")
+                        ),
+                    )
+                }
+                _ => {}
+            }
+            for (key, min, top) in [
+                ("min_seconds", rule.min_seconds, f64::INFINITY),
+                ("min_scroll_percent", rule.min_scroll_percent, 100.0),
+            ] {
+                let Some(min) = min else { continue };
+                if rule.event.as_deref() != Some("page_view") {
+                    add!(
+                        p,
+                        format!("{at}/{key}"),
+                        format!("\"{key}\" applies to \"event\": \"page_view\" only"),
+                    );
+                } else if !(0.0..=top).contains(&min) {
+                    let range = if top.is_finite() {
+                        format!("from 0 to {}", num(top))
+                    } else {
+                        "0 or more".to_owned()
+                    };
+                    add!(
+                        p,
+                        format!("{at}/{key}"),
+                        format!("{key} must be {range}, not {}", num(min)),
+                    );
+                }
+            }
+            if let Some(max) = rule.max {
+                if max < 1.0 || max.fract() != 0.0 {
+                    add!(
+                        p,
+                        format!("{at}/max"),
+                        format!(
+                            "max must be a whole number of events, at least 1, not {}",
+                            num(max)
+                        ),
+                    );
+                }
+            }
+            if rule.has_condition() {
+                add!(
+                    p,
+                    at.to_owned(),
+                    "an engagement rule counts events; field conditions belong in fit rules".into(),
+                );
+            }
+            return;
+        }
+        for (key, present) in engagement_keys {
+            if present {
+                add!(
+                    p,
+                    format!("{at}/{key}"),
+                    format!("\"{key}\" belongs to engagement rules only"),
+                );
+            }
+        }
+        rule.check_condition(offer, at, role, p);
+    }
+
+    fn check_condition(&self, offer: &OfferConfig, at: &str, role: RuleRole, p: &mut Problems) {
+        let c = self;
+        let kinds = [
+            c.field.is_some(),
+            c.email_domain.is_some(),
+            c.all.is_some(),
+            c.any.is_some(),
+            c.not.is_some(),
+        ];
+        let operators: Vec<&str> = [
+            ("equals", c.equals.is_some()),
+            ("in", c.one_of.is_some()),
+            ("contains_any", c.contains_any.is_some()),
+            ("gte", c.gte.is_some()),
+            ("lte", c.lte.is_some()),
+            ("is_set", c.is_set.is_some()),
+            ("matches", c.matches.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(name, _)| name)
+        .collect();
+        match kinds.iter().filter(|k| **k).count() {
+            0 if operators.is_empty() => {
+                add!(p, at.to_owned(), "a condition needs \"field\" with an operator, \"email_domain\", \"all\", \"any\" or \"not\"".into());
+                return;
+            }
+            0 => {
+                add!(
+                    p,
+                    format!("{at}/field"),
+                    format!("\"{}\" needs the \"field\" it tests", operators[0]),
+                );
+                return;
+            }
+            1 => {}
+            _ => {
+                add!(
+                    p,
+                    at.to_owned(),
+                    "one condition per object: combine several with \"all\" or \"any\"".into(),
+                );
+                return;
+            }
+        }
+        if let Some(field_id) = &c.field {
+            let field = if role == RuleRole::Targeting {
+                if !TARGETING_FACTS.contains(&field_id.as_str()) {
+                    let hint = did_you_mean(field_id, TARGETING_FACTS.iter().copied())
+                        .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
+                    add!(p,
+                        format!("{at}/field"),
+                        format!(
+                            "targeting looks at the page, not the form: unknown fact \"{field_id}\"{hint}; facts are {}",
+                            TARGETING_FACTS.join(", ")
+                        ),
+                    );
+                }
+                None
+            } else {
+                offer.check_field_ref(field_id, &format!("{at}/field"), p)
+            };
+            let range = operators.iter().all(|o| *o == "gte" || *o == "lte");
+            if operators.is_empty() {
+                add!(p, at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, matches, gte, lte or is_set"));
+            } else if operators.len() > 1 && !range {
+                add!(
+                    p,
+                    at.to_owned(),
+                    format!(
+                        "one operator per condition, not {}: combine them with \"all\" or \"any\"",
+                        operators.join(" and ")
+                    ),
+                );
+            }
+            if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
+                if lo > hi {
+                    add!(
+                        p,
+                        format!("{at}/gte"),
+                        format!(
+                            "gte {} is above lte {}: nothing can match",
+                            num(lo),
+                            num(hi)
+                        ),
+                    );
+                }
+            }
+            if let Some(pattern) = &c.matches {
+                if pattern.trim().is_empty() {
+                    add!(
+                        p,
+                        format!("{at}/matches"),
+                        "an empty pattern; use * as a wildcard, e.g. \"*/pricing*\"".into(),
+                    );
+                }
+            }
+            if let Some(field) = field.filter(|f| f.kind.has_options()) {
+                let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
+                    (Some(v), _) => vec![(format!("{at}/equals"), v)],
+                    (_, Some(list)) => list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{at}/in/{i}"), v))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for (pointer, value) in values {
+                    let Scalar::Text(text) = value else { continue };
+                    if !field
+                        .options
+                        .iter()
+                        .any(|o| o.value.eq_ignore_ascii_case(text.trim()))
+                    {
+                        let hint =
+                            did_you_mean(text, field.options.iter().map(|o| o.value.as_str()))
+                                .map_or(String::new(), |o| format!(" (did you mean \"{o}\"?)"));
+                        let names: Vec<String> = field
+                            .options
+                            .iter()
+                            .map(|o| format!("\"{}\"", o.value))
+                            .collect();
+                        add!(p, pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
+                    }
+                }
+            }
+            if c.contains_any.as_ref().is_some_and(Vec::is_empty)
+                || c.one_of.as_ref().is_some_and(Vec::is_empty)
+            {
+                add!(
+                    p,
+                    at.to_owned(),
+                    "an empty list matches nothing; give at least one value".into(),
+                );
+            }
+        } else if let Some(domain) = &c.email_domain {
+            match domain {
+                EmailDomain::Class(class)
+                    if crate::domains::DomainClass::parse(class).is_none() =>
+                {
+                    let hint = did_you_mean(class, ["free", "disposable", "business"])
+                        .map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
+                    add!(p, format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
+                }
+                EmailDomain::Domains(list) if list.is_empty() => add!(
+                    p,
+                    format!("{at}/email_domain"),
+                    "an empty list matches nothing; give at least one domain".into(),
+                ),
+                EmailDomain::Domains(list) => {
+                    for (i, d) in list.iter().enumerate() {
+                        if !d.contains('.') || d.contains('@') || d.trim() != d {
+                            add!(
+                                p,
+                                format!("{at}/email_domain/{i}"),
+                                format!("\"{d}\" is not a domain such as \"contoso.com\""),
+                            );
+                        }
+                    }
+                }
+                EmailDomain::Class(_) => {}
+            }
+        } else {
+            let (key, list) = match (&c.all, &c.any) {
+                (Some(all), _) => ("all", all.as_slice()),
+                (_, Some(any)) => ("any", any.as_slice()),
+                _ => ("not", std::slice::from_ref(c.not.as_deref().unwrap_or(c))),
+            };
+            if list.is_empty() {
+                add!(
+                    p,
+                    format!("{at}/{key}"),
+                    format!("\"{key}\" needs at least one condition"),
+                );
+            }
+            for (i, inner) in list.iter().enumerate() {
+                let inner_at = if key == "not" {
+                    format!("{at}/not")
+                } else {
+                    format!("{at}/{key}/{i}")
+                };
+                let inner_role = if role == RuleRole::Targeting {
+                    RuleRole::Targeting
+                } else {
+                    RuleRole::Condition
+                };
+                inner.check(offer, &inner_at, inner_role, p);
+            }
+        }
+        if c.field.is_none() && !operators.is_empty() {
+            add!(
+                p,
+                at.to_owned(),
+                format!("\"{}\" belongs with a \"field\"", operators[0]),
+            );
+        }
+    }
+
+    /// Whether this condition, or one inside it, looks at field `id`.
+    pub(crate) fn mentions_field(&self, id: &str) -> bool {
+        self.field.as_deref() == Some(id)
+            || self
+                .all
+                .iter()
+                .chain(self.any.iter())
+                .flatten()
+                .any(|r| r.mentions_field(id))
+            || self.not.as_deref().is_some_and(|r| r.mentions_field(id))
+    }
+}
 
 #[cfg(test)]
 mod tests {

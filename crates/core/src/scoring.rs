@@ -2,9 +2,12 @@
 //! breakdown that says why. The same code runs in the widget (preliminary score) and in
 //! the collector (authoritative score); docs/scoring.md states the rules with examples.
 
+use crate::config::check::{add, Problems};
+use crate::config::{num, OfferConfig};
 use crate::domains::DomainLists;
+use crate::json::did_you_mean;
 use crate::json::{from_json_struct, FromJson, Node, Reader, ToJson, Writer};
-use crate::rule::{Facts, Rule};
+use crate::rule::{Facts, Rule, RuleRole};
 use crate::validate::Values;
 use serde::Serialize;
 
@@ -498,4 +501,141 @@ fn event_matches(rule: &Rule, event: &Event) -> bool {
 /// A rule's minimum holds when it is absent, or when the event has that much.
 fn at_least(min: Option<f64>, value: Option<f64>) -> bool {
     min.is_none_or(|min| value.is_some_and(|v| v >= min))
+}
+
+/// The checks of an offer's `scoring` section, each problem with its JSON pointer (see
+/// [`OfferConfig::check`]).
+impl Scoring {
+    pub(crate) fn check(&self, offer: &OfferConfig, p: &mut Problems) {
+        let scoring = self;
+        let mut ids: Vec<(String, String)> = Vec::new();
+        let sections: [(&[Rule], &str, RuleRole); 3] = [
+            (&scoring.fit, "fit", RuleRole::Fit),
+            (&scoring.engagement, "engagement", RuleRole::Engagement),
+            (&scoring.disqualify, "disqualify", RuleRole::Disqualify),
+        ];
+        for (rules, section, role) in sections {
+            for (i, rule) in rules.iter().enumerate() {
+                let at = format!("/scoring/{section}/{i}");
+                rule.check(offer, &at, role, p);
+                if let Some(id) = &rule.id {
+                    if let Some((_, first)) = ids.iter().find(|(other, _)| other == id) {
+                        add!(p, format!("{at}/id"), format!("duplicate rule id \"{id}\" (also at {first}): breakdowns name rules by id"));
+                    } else {
+                        ids.push((id.clone(), at.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(h) = scoring.decay_half_life_days {
+            if h.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                add!(
+                    p,
+                    "/scoring/decay_half_life_days",
+                    "the half-life must be a positive number of days, e.g. 30".into(),
+                );
+            }
+        }
+        for (i, g) in scoring.fit_grades.iter().enumerate() {
+            let at = format!("/scoring/fit_grades/{i}");
+            if g.grade.trim().is_empty() {
+                add!(
+                    p,
+                    format!("{at}/grade"),
+                    "grade must not be empty, e.g. \"A\"".into(),
+                );
+            }
+            if scoring.fit_grades[..i].iter().any(|o| o.grade == g.grade) {
+                add!(
+                    p,
+                    format!("{at}/grade"),
+                    format!("duplicate grade \"{}\"", g.grade),
+                );
+            }
+            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.fit_grades[j]) {
+                if g.min >= prev.min {
+                    add!(p,
+                        format!("{at}/min"),
+                        format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", num(g.min), num(prev.min), prev.grade),
+                    );
+                }
+            }
+        }
+        for (i, l) in scoring.engagement_levels.iter().enumerate() {
+            let at = format!("/scoring/engagement_levels/{i}");
+            if scoring.engagement_levels[..i]
+                .iter()
+                .any(|o| o.level == l.level)
+            {
+                add!(
+                    p,
+                    format!("{at}/level"),
+                    format!("duplicate level {}", l.level),
+                );
+            }
+            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.engagement_levels[j]) {
+                if l.min >= prev.min {
+                    add!(p,
+                        format!("{at}/min"),
+                        format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", num(l.min), num(prev.min), prev.level),
+                    );
+                }
+            }
+        }
+        if let Some(mql) = &scoring.mql {
+            let known = || {
+                scoring
+                    .fit_grades
+                    .iter()
+                    .map(|g| g.grade.as_str())
+                    .chain(["D"])
+            };
+            if !known().any(|g| g == mql.min_fit_grade) {
+                let hint = did_you_mean(&mql.min_fit_grade, known())
+                    .map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
+                let mut names: Vec<String> = Vec::new();
+                for g in known().map(|g| format!("\"{g}\"")) {
+                    if !names.contains(&g) {
+                        names.push(g);
+                    }
+                }
+                add!(
+                    p,
+                    "/scoring/mql/min_fit_grade",
+                    format!(
+                        "unknown grade \"{}\"{hint}; grades are {}",
+                        mql.min_fit_grade,
+                        names.join(", ")
+                    ),
+                );
+            }
+            #[cfg(feature = "messages")]
+            if let Some(hours) = mql.sla_hours {
+                if !(hours > 0.0 && hours <= 8760.0) {
+                    add!(
+                        p,
+                        "/scoring/mql/sla_hours",
+                        format!(
+                            "sla_hours must be more than 0 and at most 8760 (a year), not {}",
+                            num(hours)
+                        ),
+                    );
+                }
+            }
+        }
+        for (i, route) in scoring.routing.iter().enumerate() {
+            let at = format!("/scoring/routing/{i}");
+            if route.queue.trim().is_empty() {
+                add!(p, format!("{at}/queue"), "queue must not be empty".into());
+            }
+            match &route.when {
+                Some(when) => when.check(offer, &format!("{at}/when"), RuleRole::Condition, p),
+                None if i + 1 < scoring.routing.len() => add!(p,
+                    at,
+                    "an entry without \"when\" always matches, so the entries after it are never reached; move it last".into(),
+                ),
+                None => {}
+            }
+        }
+    }
 }

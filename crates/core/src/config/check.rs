@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::json::did_you_mean;
+use crate::rule::RuleRole;
 
 /// `add!(p, pointer, message)`: a problem whose texts are built lazily (see
 /// [`Problems::add`]).
@@ -12,6 +13,7 @@ macro_rules! add {
         $p.add(|| -> (String, String) { ($at.into(), $msg) })
     };
 }
+pub(crate) use add;
 
 impl OfferConfig {
     /// Every semantic problem of the config, each with the JSON pointer of its place.
@@ -96,7 +98,7 @@ impl OfferConfig {
             self.check_profiling(profiling, &mut p);
         }
         if let Some(scoring) = &self.scoring {
-            self.check_scoring(scoring, &mut p);
+            scoring.check(self, &mut p);
         }
         if let Some(locale) = &self.locale {
             let ok = locale == "auto"
@@ -325,7 +327,7 @@ impl OfferConfig {
             }
         }
         if let Some(rule) = &display.targeting {
-            self.check_rule(rule, "/display/targeting", RuleRole::Targeting, p);
+            rule.check(self, "/display/targeting", RuleRole::Targeting, p);
         }
         if let Some(f) = &display.frequency {
             if !(0.0..=3650.0).contains(&f.dismissed_days) {
@@ -506,8 +508,8 @@ impl OfferConfig {
             }
         }
         if let Some(cond) = &field.visible_if {
-            self.check_rule(cond, &format!("{at}/visible_if"), RuleRole::Condition, p);
-            if mentions_field(cond, &field.id) {
+            cond.check(self, &format!("{at}/visible_if"), RuleRole::Condition, p);
+            if cond.mentions_field(&field.id) {
                 add!(
                     p,
                     format!("{at}/visible_if"),
@@ -547,139 +549,8 @@ impl OfferConfig {
         }
     }
 
-    fn check_scoring(&self, scoring: &Scoring, p: &mut Problems) {
-        let mut ids: Vec<(String, String)> = Vec::new();
-        let sections: [(&[Rule], &str, RuleRole); 3] = [
-            (&scoring.fit, "fit", RuleRole::Fit),
-            (&scoring.engagement, "engagement", RuleRole::Engagement),
-            (&scoring.disqualify, "disqualify", RuleRole::Disqualify),
-        ];
-        for (rules, section, role) in sections {
-            for (i, rule) in rules.iter().enumerate() {
-                let at = format!("/scoring/{section}/{i}");
-                self.check_rule(rule, &at, role, p);
-                if let Some(id) = &rule.id {
-                    if let Some((_, first)) = ids.iter().find(|(other, _)| other == id) {
-                        add!(p, format!("{at}/id"), format!("duplicate rule id \"{id}\" (also at {first}): breakdowns name rules by id"));
-                    } else {
-                        ids.push((id.clone(), at.clone()));
-                    }
-                }
-            }
-        }
-        if let Some(h) = scoring.decay_half_life_days {
-            if h.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                add!(
-                    p,
-                    "/scoring/decay_half_life_days",
-                    "the half-life must be a positive number of days, e.g. 30".into(),
-                );
-            }
-        }
-        for (i, g) in scoring.fit_grades.iter().enumerate() {
-            let at = format!("/scoring/fit_grades/{i}");
-            if g.grade.trim().is_empty() {
-                add!(
-                    p,
-                    format!("{at}/grade"),
-                    "grade must not be empty, e.g. \"A\"".into(),
-                );
-            }
-            if scoring.fit_grades[..i].iter().any(|o| o.grade == g.grade) {
-                add!(
-                    p,
-                    format!("{at}/grade"),
-                    format!("duplicate grade \"{}\"", g.grade),
-                );
-            }
-            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.fit_grades[j]) {
-                if g.min >= prev.min {
-                    add!(p,
-                        format!("{at}/min"),
-                        format!("fit_grades must be sorted by min, highest first: {} does not come below {} (\"{}\")", num(g.min), num(prev.min), prev.grade),
-                    );
-                }
-            }
-        }
-        for (i, l) in scoring.engagement_levels.iter().enumerate() {
-            let at = format!("/scoring/engagement_levels/{i}");
-            if scoring.engagement_levels[..i]
-                .iter()
-                .any(|o| o.level == l.level)
-            {
-                add!(
-                    p,
-                    format!("{at}/level"),
-                    format!("duplicate level {}", l.level),
-                );
-            }
-            if let Some(prev) = i.checked_sub(1).map(|j| &scoring.engagement_levels[j]) {
-                if l.min >= prev.min {
-                    add!(p,
-                        format!("{at}/min"),
-                        format!("engagement_levels must be sorted by min, highest first: {} does not come below {} (level {})", num(l.min), num(prev.min), prev.level),
-                    );
-                }
-            }
-        }
-        if let Some(mql) = &scoring.mql {
-            let known = || {
-                scoring
-                    .fit_grades
-                    .iter()
-                    .map(|g| g.grade.as_str())
-                    .chain(["D"])
-            };
-            if !known().any(|g| g == mql.min_fit_grade) {
-                let hint = did_you_mean(&mql.min_fit_grade, known())
-                    .map_or(String::new(), |g| format!(" (did you mean \"{g}\"?)"));
-                let mut names: Vec<String> = Vec::new();
-                for g in known().map(|g| format!("\"{g}\"")) {
-                    if !names.contains(&g) {
-                        names.push(g);
-                    }
-                }
-                add!(
-                    p,
-                    "/scoring/mql/min_fit_grade",
-                    format!(
-                        "unknown grade \"{}\"{hint}; grades are {}",
-                        mql.min_fit_grade,
-                        names.join(", ")
-                    ),
-                );
-            }
-            #[cfg(feature = "messages")]
-            if let Some(hours) = mql.sla_hours {
-                if !(hours > 0.0 && hours <= 8760.0) {
-                    add!(
-                        p,
-                        "/scoring/mql/sla_hours",
-                        format!(
-                            "sla_hours must be more than 0 and at most 8760 (a year), not {}",
-                            num(hours)
-                        ),
-                    );
-                }
-            }
-        }
-        for (i, route) in scoring.routing.iter().enumerate() {
-            let at = format!("/scoring/routing/{i}");
-            if route.queue.trim().is_empty() {
-                add!(p, format!("{at}/queue"), "queue must not be empty".into());
-            }
-            match &route.when {
-                Some(when) => self.check_rule(when, &format!("{at}/when"), RuleRole::Condition, p),
-                None if i + 1 < scoring.routing.len() => add!(p,
-                    at,
-                    "an entry without \"when\" always matches, so the entries after it are never reached; move it last".into(),
-                ),
-                None => {}
-            }
-        }
-    }
-
-    fn check_field_ref(&self, id: &str, at: &str, p: &mut Problems) -> Option<&Field> {
+    /// The field `id` names, or a problem at `at` (with the nearest id as a hint).
+    pub(crate) fn check_field_ref(&self, id: &str, at: &str, p: &mut Problems) -> Option<&Field> {
         let found = self.field(id);
         if found.is_none() {
             let hint = did_you_mean(id, self.fields.iter().map(|f| f.id.as_str()))
@@ -688,367 +559,18 @@ impl OfferConfig {
         }
         found
     }
-
-    fn check_rule(&self, rule: &Rule, at: &str, role: RuleRole, p: &mut Problems) {
-        let named = matches!(
-            role,
-            RuleRole::Fit | RuleRole::Engagement | RuleRole::Disqualify
-        );
-        if named && rule.id.as_ref().is_none_or(|id| id.trim().is_empty()) {
-            add!(
-                p,
-                format!("{at}/id"),
-                "give the rule an id, e.g. \"senior-role\": breakdowns name rules by it".into(),
-            );
-        }
-        if !named && rule.id.is_some() {
-            add!(
-                p,
-                format!("{at}/id"),
-                "a condition has no id; ids belong to fit, engagement and disqualify rules".into(),
-            );
-        }
-        let scored = matches!(role, RuleRole::Fit | RuleRole::Engagement);
-        match rule.points {
-            Some(points) if !scored => {
-                let _ = points;
-                add!(
-                    p,
-                    format!("{at}/points"),
-                    "points belong to fit and engagement rules only".into(),
-                )
-            }
-            Some(points) if points.fract() != 0.0 || !points.is_finite() => add!(
-                p,
-                format!("{at}/points"),
-                format!("points must be a whole number, not {}", num(points)),
-            ),
-            None if scored => add!(
-                p,
-                format!("{at}/points"),
-                "the rule needs points, e.g. \"points\": 10".into(),
-            ),
-            _ => {}
-        }
-        let engagement_keys = [
-            ("event", rule.event.is_some()),
-            ("url_contains", rule.url_contains.is_some()),
-            ("offer_id", rule.offer_id.is_some()),
-            ("max", rule.max.is_some()),
-            ("min_seconds", rule.min_seconds.is_some()),
-            ("min_scroll_percent", rule.min_scroll_percent.is_some()),
-        ];
-        if role == RuleRole::Engagement {
-            match rule.event.as_deref().map(str::trim) {
-                None | Some("") => add!(
-                    p,
-                    format!("{at}/event"),
-                    "an engagement rule counts one event type, e.g. \"event\": \"page_view\""
-                        .into(),
-                ),
-                // Only the events the widget records can ever be counted.
-                Some(event) if !crate::scoring::EVENT_TYPES.contains(&event) => {
-                    let hint = did_you_mean(event, crate::scoring::EVENT_TYPES)
-                        .map_or(String::new(), |e| format!(" (did you mean \"{e}\"?)"));
-                    add!(
-                        p,
-                        format!("{at}/event"),
-                        format!(
-                            "unknown event \"{event}\"{hint}; the widget records {}",
-                            crate::scoring::EVENT_TYPES.join(", ")
-                        ),
-                    )
-                }
-                _ => {}
-            }
-            for (key, min, top) in [
-                ("min_seconds", rule.min_seconds, f64::INFINITY),
-                ("min_scroll_percent", rule.min_scroll_percent, 100.0),
-            ] {
-                let Some(min) = min else { continue };
-                if rule.event.as_deref() != Some("page_view") {
-                    add!(
-                        p,
-                        format!("{at}/{key}"),
-                        format!("\"{key}\" applies to \"event\": \"page_view\" only"),
-                    );
-                } else if !(0.0..=top).contains(&min) {
-                    let range = if top.is_finite() {
-                        format!("from 0 to {}", num(top))
-                    } else {
-                        "0 or more".to_owned()
-                    };
-                    add!(
-                        p,
-                        format!("{at}/{key}"),
-                        format!("{key} must be {range}, not {}", num(min)),
-                    );
-                }
-            }
-            if let Some(max) = rule.max {
-                if max < 1.0 || max.fract() != 0.0 {
-                    add!(
-                        p,
-                        format!("{at}/max"),
-                        format!(
-                            "max must be a whole number of events, at least 1, not {}",
-                            num(max)
-                        ),
-                    );
-                }
-            }
-            if rule.has_condition() {
-                add!(
-                    p,
-                    at.to_owned(),
-                    "an engagement rule counts events; field conditions belong in fit rules".into(),
-                );
-            }
-            return;
-        }
-        for (key, present) in engagement_keys {
-            if present {
-                add!(
-                    p,
-                    format!("{at}/{key}"),
-                    format!("\"{key}\" belongs to engagement rules only"),
-                );
-            }
-        }
-        self.check_condition(rule, at, role, p);
-    }
-
-    fn check_condition(&self, c: &Rule, at: &str, role: RuleRole, p: &mut Problems) {
-        let kinds = [
-            c.field.is_some(),
-            c.email_domain.is_some(),
-            c.all.is_some(),
-            c.any.is_some(),
-            c.not.is_some(),
-        ];
-        let operators: Vec<&str> = [
-            ("equals", c.equals.is_some()),
-            ("in", c.one_of.is_some()),
-            ("contains_any", c.contains_any.is_some()),
-            ("gte", c.gte.is_some()),
-            ("lte", c.lte.is_some()),
-            ("is_set", c.is_set.is_some()),
-            ("matches", c.matches.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, present)| *present)
-        .map(|(name, _)| name)
-        .collect();
-        match kinds.iter().filter(|k| **k).count() {
-            0 if operators.is_empty() => {
-                add!(p, at.to_owned(), "a condition needs \"field\" with an operator, \"email_domain\", \"all\", \"any\" or \"not\"".into());
-                return;
-            }
-            0 => {
-                add!(
-                    p,
-                    format!("{at}/field"),
-                    format!("\"{}\" needs the \"field\" it tests", operators[0]),
-                );
-                return;
-            }
-            1 => {}
-            _ => {
-                add!(
-                    p,
-                    at.to_owned(),
-                    "one condition per object: combine several with \"all\" or \"any\"".into(),
-                );
-                return;
-            }
-        }
-        if let Some(field_id) = &c.field {
-            let field = if role == RuleRole::Targeting {
-                if !TARGETING_FACTS.contains(&field_id.as_str()) {
-                    let hint = did_you_mean(field_id, TARGETING_FACTS.iter().copied())
-                        .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
-                    add!(p,
-                        format!("{at}/field"),
-                        format!(
-                            "targeting looks at the page, not the form: unknown fact \"{field_id}\"{hint}; facts are {}",
-                            TARGETING_FACTS.join(", ")
-                        ),
-                    );
-                }
-                None
-            } else {
-                self.check_field_ref(field_id, &format!("{at}/field"), p)
-            };
-            let range = operators.iter().all(|o| *o == "gte" || *o == "lte");
-            if operators.is_empty() {
-                add!(p, at.to_owned(), format!("say what to test \"{field_id}\" for: equals, in, contains_any, matches, gte, lte or is_set"));
-            } else if operators.len() > 1 && !range {
-                add!(
-                    p,
-                    at.to_owned(),
-                    format!(
-                        "one operator per condition, not {}: combine them with \"all\" or \"any\"",
-                        operators.join(" and ")
-                    ),
-                );
-            }
-            if let (Some(lo), Some(hi)) = (c.gte, c.lte) {
-                if lo > hi {
-                    add!(
-                        p,
-                        format!("{at}/gte"),
-                        format!(
-                            "gte {} is above lte {}: nothing can match",
-                            num(lo),
-                            num(hi)
-                        ),
-                    );
-                }
-            }
-            if let Some(pattern) = &c.matches {
-                if pattern.trim().is_empty() {
-                    add!(
-                        p,
-                        format!("{at}/matches"),
-                        "an empty pattern; use * as a wildcard, e.g. \"*/pricing*\"".into(),
-                    );
-                }
-            }
-            if let Some(field) = field.filter(|f| f.kind.has_options()) {
-                let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
-                    (Some(v), _) => vec![(format!("{at}/equals"), v)],
-                    (_, Some(list)) => list
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| (format!("{at}/in/{i}"), v))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                for (pointer, value) in values {
-                    let Scalar::Text(text) = value else { continue };
-                    if !field
-                        .options
-                        .iter()
-                        .any(|o| o.value.eq_ignore_ascii_case(text.trim()))
-                    {
-                        let hint =
-                            did_you_mean(text, field.options.iter().map(|o| o.value.as_str()))
-                                .map_or(String::new(), |o| format!(" (did you mean \"{o}\"?)"));
-                        let names: Vec<String> = field
-                            .options
-                            .iter()
-                            .map(|o| format!("\"{}\"", o.value))
-                            .collect();
-                        add!(p, pointer, format!("\"{text}\" is not an option of \"{field_id}\"{hint}; options are {}", names.join(", ")));
-                    }
-                }
-            }
-            if c.contains_any.as_ref().is_some_and(Vec::is_empty)
-                || c.one_of.as_ref().is_some_and(Vec::is_empty)
-            {
-                add!(
-                    p,
-                    at.to_owned(),
-                    "an empty list matches nothing; give at least one value".into(),
-                );
-            }
-        } else if let Some(domain) = &c.email_domain {
-            match domain {
-                EmailDomain::Class(class)
-                    if crate::domains::DomainClass::parse(class).is_none() =>
-                {
-                    let hint = did_you_mean(class, ["free", "disposable", "business"])
-                        .map_or(String::new(), |c| format!(" (did you mean \"{c}\"?)"));
-                    add!(p, format!("{at}/email_domain"), format!("unknown domain class \"{class}\"{hint}; use \"free\", \"disposable\", \"business\" or a list of domains"));
-                }
-                EmailDomain::Domains(list) if list.is_empty() => add!(
-                    p,
-                    format!("{at}/email_domain"),
-                    "an empty list matches nothing; give at least one domain".into(),
-                ),
-                EmailDomain::Domains(list) => {
-                    for (i, d) in list.iter().enumerate() {
-                        if !d.contains('.') || d.contains('@') || d.trim() != d {
-                            add!(
-                                p,
-                                format!("{at}/email_domain/{i}"),
-                                format!("\"{d}\" is not a domain such as \"contoso.com\""),
-                            );
-                        }
-                    }
-                }
-                EmailDomain::Class(_) => {}
-            }
-        } else {
-            let (key, list) = match (&c.all, &c.any) {
-                (Some(all), _) => ("all", all.as_slice()),
-                (_, Some(any)) => ("any", any.as_slice()),
-                _ => ("not", std::slice::from_ref(c.not.as_deref().unwrap_or(c))),
-            };
-            if list.is_empty() {
-                add!(
-                    p,
-                    format!("{at}/{key}"),
-                    format!("\"{key}\" needs at least one condition"),
-                );
-            }
-            for (i, inner) in list.iter().enumerate() {
-                let inner_at = if key == "not" {
-                    format!("{at}/not")
-                } else {
-                    format!("{at}/{key}/{i}")
-                };
-                let inner_role = if role == RuleRole::Targeting {
-                    RuleRole::Targeting
-                } else {
-                    RuleRole::Condition
-                };
-                self.check_rule(inner, &inner_at, inner_role, p);
-            }
-        }
-        if c.field.is_none() && !operators.is_empty() {
-            add!(
-                p,
-                at.to_owned(),
-                format!("\"{}\" belongs with a \"field\"", operators[0]),
-            );
-        }
-    }
 }
 
-/// Where a rule stands, which decides the keys it may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RuleRole {
-    Fit,
-    Engagement,
-    Disqualify,
-    Condition,
-    /// `display.targeting`: a condition over page facts rather than fields.
-    Targeting,
-}
-
-/// What `display.targeting` conditions can look at (see [`crate::display::PageFacts`]).
-pub const TARGETING_FACTS: &[&str] = &[
-    "page_url",
-    "referrer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "visitor",
-    "device",
-];
-
+/// The problems found so far, collected by every type's checks.
 #[derive(Default)]
-struct Problems(Vec<ConfigError>);
+pub(crate) struct Problems(Vec<ConfigError>);
 
 impl Problems {
     /// Notes a problem. Its pointer and message are only built with the `messages`
     /// feature: the widget learns *that* a config is invalid from the same checks without
     /// carrying their texts (≈10 KB of its byte budget), and loads the checker with the
     /// texts only then (see ARCHITECTURE.md, "The byte budget").
-    fn add(&mut self, problem: impl FnOnce() -> (String, String)) {
+    pub(crate) fn add(&mut self, problem: impl FnOnce() -> (String, String)) {
         #[cfg(feature = "messages")]
         let (pointer, message) = problem();
         #[cfg(not(feature = "messages"))]
@@ -1080,16 +602,6 @@ pub fn num(n: f64) -> String {
         let digits = format!("{frac:04}");
         format!("{sign}{int}.{}", digits.trim_end_matches('0'))
     }
-}
-
-fn mentions_field(c: &Rule, id: &str) -> bool {
-    c.field.as_deref() == Some(id)
-        || c.all
-            .iter()
-            .chain(c.any.iter())
-            .flatten()
-            .any(|r| mentions_field(r, id))
-        || c.not.as_deref().is_some_and(|r| mentions_field(r, id))
 }
 
 fn is_slug(s: &str, extra: impl Fn(char) -> bool) -> bool {

@@ -18,18 +18,19 @@
 //! - `check.rs`: the semantic checks (`OfferConfig::check`) and their problems.
 
 use crate::map::SortedMap;
-use crate::rule::{EmailDomain, Rule, Scalar};
+use crate::rule::Rule;
 use crate::scoring::Scoring;
 use crate::text::Text;
 use serde::Serialize;
 use std::fmt;
 
-mod check;
+pub(crate) mod check;
 mod read;
 
+pub use crate::rule::TARGETING_FACTS;
 #[cfg(feature = "messages")]
 pub use check::normalize_origin;
-pub use check::{num, TARGETING_FACTS};
+pub use check::num;
 pub use read::{parse_offer, read_offer};
 
 /// The only config version this core reads.
