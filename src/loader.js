@@ -3,6 +3,8 @@ import { deliver, flushOutbox, forgetOutbox } from "./outbox.js";
 import * as failures from "./js/failures.mjs";
 import { PREFIX } from "./js/failures.mjs";
 import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./js/record.mjs";
+// The keys of the visitor memory and the behaviour record, the core's (generated).
+import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
 
   // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
   // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
@@ -12,8 +14,6 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
   var WASM_FILE = "__LEADMAGNET_WASM__";
   var CHECK_FILE = "__LEADMAGNET_CHECK__";
   var CHECK_SCRIPT = "__LEADMAGNET_CHECK_JS__";
-  // The visitor memory's key, the core's `profile::STORAGE_KEY` (put here by the build).
-  var STORAGE_KEY = "__LEADMAGNET_STORAGE_KEY__";
 
   // document.currentScript is only set while this script first runs: read it now.
   // The wasm sits beside this script unless data-base names another folder.
@@ -380,7 +380,6 @@ import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./
   // MAX_AGE_MS. Each page view writes only its own events (tagged `page`) into it, so
   // tabs open side by side do not overwrite each other. Event URLs carry no query or
   // fragment (they could name the visitor).
-  var ACTIVITY_KEY = "leadmagnet:activity:v1";
   var PAGE = arrival.at + Math.random();
   var gpc = navigator.globalPrivacyControl === true;
   var pagePath = location.origin + location.pathname;

@@ -3,10 +3,9 @@
 // new visit starts, and which events the record keeps.
 
 // The newest MAX_EVENTS events of the last MAX_AGE_MS; a visit starts after VISIT_GAP_MS
-// without activity.
-export var MAX_EVENTS = 100;
-export var MAX_AGE_MS = 90 * 864e5;
-export var VISIT_GAP_MS = 30 * 6e4;
+// without activity (the core's values: crates/core/src/record.rs).
+import { MAX_AGE_MS, MAX_EVENTS, VISIT_GAP_MS } from "./contract.mjs";
+export { MAX_AGE_MS, MAX_EVENTS, VISIT_GAP_MS };
 // Campaign keys and click ids a link may carry.
 export var TOUCH_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
   "gclid", "fbclid", "msclkid", "li_fat_id"];

@@ -8,6 +8,7 @@
 //!   100 KB brotli budget.
 //! - `test`: everything `make test` runs, with a summary of what ran.
 //! - `yew check | patches | apply`: the vendored yew as upstream + patch files (`yew.rs`).
+//! - `contract`: writes `src/js/contract.mjs`, the core's keys and bounds for the loader.
 //!
 //! Plain `std::process::Command`, no dependencies: xtask must build in seconds on a bare
 //! machine.
@@ -84,9 +85,10 @@ fn main() -> ExitCode {
         Some("size") => size(args.iter().any(|a| a == "--check")),
         Some("test") => test(),
         Some("yew") => yew::yew(&args[1..]),
+        Some("contract") => contract(),
         Some("bench-ingest") => ingest::bench(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <bootstrap | widget | size [--check] | test | yew <check | patches | apply> | bench-ingest [sqlite | postgres]>"
+            "usage: cargo xtask <bootstrap | widget | size [--check] | test | yew <check | patches | apply> | contract | bench-ingest [sqlite | postgres]>"
                 .into(),
         ),
     };

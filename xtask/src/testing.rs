@@ -437,14 +437,26 @@ mod tests {
     }
 
     #[test]
-    fn the_loader_gets_the_storage_key_from_the_core() {
+    fn the_loaders_keys_and_bounds_are_the_cores() {
         std::env::set_current_dir(root()).expect("root");
-        assert_eq!(core_storage_key().as_deref(), Ok("leadmagnet:v1"));
-        let loader = fs::read_to_string("src/loader.js").expect("loader");
-        assert!(
-            !loader.contains("\"leadmagnet:v1\""),
-            "the loader names the key itself"
+        let generated = leadmagnet_core::record::loader_contract();
+        assert_eq!(
+            fs::read_to_string(CONTRACT).expect("contract"),
+            generated,
+            "{CONTRACT} is not what the core says: run `cargo xtask contract`"
         );
-        assert!(loader.contains("__LEADMAGNET_STORAGE_KEY__"));
+        assert!(generated.contains("\"leadmagnet:v1\"") && generated.contains("MAX_EVENTS = 100;"));
+        // Nothing in the loader's JavaScript names them itself.
+        for file in ["src/loader.js", "src/outbox.js", "src/js/record.mjs"] {
+            let text = fs::read_to_string(file).expect(file);
+            for own in [
+                "\"leadmagnet:v1\"",
+                "\"leadmagnet:activity:v1\"",
+                "864e5",
+                "6e4",
+            ] {
+                assert!(!text.contains(own), "{file} names {own} itself");
+            }
+        }
     }
 }

@@ -180,7 +180,6 @@ pub(crate) fn widget() -> Result {
     let version = env!("CARGO_PKG_VERSION");
     // The visitor memory's storage key has one owner, the core; the loader's
     // `Leadmagnet.forget()` (which must work even when the wasm did not load) gets it here.
-    let storage_key = core_storage_key()?;
 
     // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.
     let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
@@ -217,8 +216,7 @@ pub(crate) fn widget() -> Result {
         .replace("__LEADMAGNET_VERSION__", version)
         .replace("__LEADMAGNET_WASM__", &wasm_name)
         .replace("__LEADMAGNET_CHECK_JS__", &checker_js_name)
-        .replace("__LEADMAGNET_CHECK__", &checker_name)
-        .replace("__LEADMAGNET_STORAGE_KEY__", &storage_key);
+        .replace("__LEADMAGNET_CHECK__", &checker_name);
         fs::write(format!("target/widget/{flavor}.bundle.js"), script)
             .map_err(|e| e.to_string())?;
         files.push((format!("{flavor}.js"), wasm_name, wasm));
@@ -297,14 +295,13 @@ pub(crate) fn content_hash(bytes: &[u8]) -> String {
     format!("{:012x}", (h ^ d.finish()) & 0xffff_ffff_ffff)
 }
 
-/// `profile::STORAGE_KEY` as the core declares it (crates/core/src/profile.rs).
-pub(crate) fn core_storage_key() -> Result<String> {
-    let path = "crates/core/src/profile.rs";
-    let source = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    source
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("pub const STORAGE_KEY: &str = \""))
-        .and_then(|rest| rest.strip_suffix("\";"))
-        .map(str::to_owned)
-        .ok_or_else(|| format!("{path} no longer declares `pub const STORAGE_KEY: &str = \"…\";`"))
+/// Where the loader's JavaScript gets the core's values (`record::loader_contract`).
+pub(crate) const CONTRACT: &str = "src/js/contract.mjs";
+
+/// `cargo xtask contract`: writes [`CONTRACT`] from the core.
+pub(crate) fn contract() -> Result {
+    fs::write(CONTRACT, leadmagnet_core::record::loader_contract())
+        .map_err(|e| format!("{CONTRACT}: {e}"))?;
+    println!("{CONTRACT} written from crates/core/src/record.rs");
+    Ok(())
 }

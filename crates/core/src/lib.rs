@@ -57,6 +57,7 @@ pub mod payload;
 pub mod pow;
 pub mod profile;
 pub mod profiling;
+pub mod record;
 pub mod rule;
 pub mod scoring;
 pub mod text;
