@@ -2,8 +2,8 @@
 //! by `leadmagnet.js` (see `src/loader.js` and `xtask`).
 //!
 //! # Layout
-//! - [`mount`] (wasm32): the entry `mountOffer(host, configJson, configUrl, deliver)` called by
-//!   the loader: parse the config with the core, attach an open shadow root, adopt the
+//! - [`mount`] (wasm32): the entry `mountOffer(host, configJson, configUrl, loader)` called by
+//!   the loader (`loader` is its `{deliver, facts}`, typed as `browser::Loader`): parse the config with the core, attach an open shadow root, adopt the
 //!   stylesheet, start a yew app inside it.
 //! - `form` (wasm32): the offer component, rendering the core's form state machine.
 //! - `browser` (wasm32): the few browser facts the core needs passed in (time, ids, page

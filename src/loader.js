@@ -458,10 +458,12 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
   });
 
   // After a lead: keep the record or erase it (consent not given this time: the visitor
-  // withdrew it), as the core decided (`keep`: Consent::allows_history).
+  // withdrew it), as the core decided (`keep`: Consent::allows_history). GPC is checked here
+  // too: should the facts not have reached the core (a page broke a browser API), its
+  // decision was made without the signal, and GPC must still win.
   function remember(lead, keep) {
     note("offer_completed", lead.offer_id, lead.submitted_at);
-    if (!keep) {
+    if (!keep || gpc) {
       erase();
     } else {
       var touch = pageTouch;

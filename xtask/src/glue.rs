@@ -60,15 +60,28 @@ pub fn trim(glue: &str) -> Result<(String, String), String> {
 /// is written to `target/widget/glue-cuts.found.js`; if the change is understood (the
 /// removed start-up paths are still unused), copying it over the golden file accepts it.
 pub fn check_cuts(removed: &str) -> Result<(), String> {
+    check_cuts_into(removed, "target/widget/glue-cuts.found.js")
+}
+
+/// [`check_cuts`], writing the text found to `found`.
+fn check_cuts_into(removed: &str, found: &str) -> Result<(), String> {
     let golden = std::fs::read_to_string(GOLDEN).map_err(|e| format!("{GOLDEN}: {e}"))?;
     if golden == removed {
         return Ok(());
     }
-    let found = "target/widget/glue-cuts.found.js";
-    let _ = std::fs::create_dir_all("target/widget");
+    if let Some(dir) = std::path::Path::new(found).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     std::fs::write(found, removed).map_err(|e| format!("{found}: {e}"))?;
     let diff = std::process::Command::new("git")
-        .args(["diff", "--no-index", "--no-color", GOLDEN, found])
+        .args([
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-ext-diff",
+            GOLDEN,
+            found,
+        ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
@@ -161,17 +174,20 @@ mod tests {
     fn other_removed_text_fails_with_a_diff_against_the_golden_file() {
         std::env::set_current_dir(crate::root()).expect("root");
         let golden = std::fs::read_to_string(GOLDEN).expect("golden file");
-        assert!(check_cuts(&golden).is_ok());
+        // Not the build's own file: a developer may be about to copy that one.
+        let found = std::env::temp_dir()
+            .join(format!("glue-cuts-test-{}.js", std::process::id()))
+            .to_string_lossy()
+            .into_owned();
+        assert!(check_cuts_into(&golden, &found).is_ok());
         let changed = golden.replacen("instantiateStreaming", "instantiateStreamingV2", 1);
-        let err = check_cuts(&changed).expect_err("must fail");
+        let err = check_cuts_into(&changed, &found).expect_err("must fail");
+        let _ = std::fs::remove_file(&found);
         assert!(
             err.contains("+") && err.contains("instantiateStreamingV2"),
             "{err}"
         );
-        assert!(
-            err.contains(&format!("cp target/widget/glue-cuts.found.js {GOLDEN}")),
-            "{err}"
-        );
+        assert!(err.contains(&format!("cp {found} {GOLDEN}")), "{err}");
     }
 
     #[test]

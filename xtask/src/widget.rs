@@ -178,9 +178,6 @@ pub(crate) fn widget() -> Result {
     )
     .map_err(|e| e.to_string())?;
     let version = env!("CARGO_PKG_VERSION");
-    // The visitor memory's storage key has one owner, the core; the loader's
-    // `Leadmagnet.forget()` (which must work even when the wasm did not load) gets it here.
-
     // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.
     let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
     for flavor in ["leadmagnet", "leadmagnet-full"] {

@@ -27,7 +27,8 @@ const VENDORED: &str = "crates/yew";
 const PATCHES: &str = "crates/yew/patches";
 /// Files of the vendored tree that are ours, not upstream's.
 const OURS: &[&str] = &["TRIMMED.md", "patches"];
-/// Every changed source line carries this, so a reader of yew's code sees what is ours.
+/// Every patched source file adds at least one comment with this, so a reader of yew's
+/// code sees what is ours and why.
 const MARKER: &str = "Leadmagnet trim";
 
 pub fn yew(args: &[String]) -> Result {
@@ -93,12 +94,21 @@ fn apply() -> Result {
     let scratch = Scratch::new("apply")?;
     let fresh = scratch.0.join("yew");
     unpack_upstream(&fresh)?;
-    apply_patches(&fresh).map_err(|e| {
-        format!(
-            "{e}\nThe unpatched release is in {}; adapt the patch and run again.",
-            fresh.display()
-        )
-    })?;
+    if let Err(e) = apply_patches(&fresh) {
+        // Kept for the maintainer: the release with the patches before the failing one.
+        let kept = Path::new("target/yew-upstream/apply");
+        let _ = fs::remove_dir_all(kept);
+        let _ = fs::create_dir_all("target/yew-upstream");
+        let moved = run(Command::new("cp").arg("-r").arg(&fresh).arg(kept));
+        return Err(match moved {
+            Ok(()) => format!(
+                "{e}\n{} holds yew {VERSION} with the patches before that one applied \
+                 (crates/yew is unchanged); adapt the patch and run again.",
+                kept.display()
+            ),
+            Err(_) => format!("{e}\ncrates/yew is unchanged; adapt the patch and run again."),
+        });
+    }
     for entry in read_dir(Path::new(VENDORED))? {
         if !OURS.contains(&entry.as_str()) {
             let path = Path::new(VENDORED).join(&entry);
@@ -140,6 +150,7 @@ fn file_diff(base: &Path, file: &str) -> Result<String> {
             "diff",
             "--no-index",
             "--no-color",
+            "--no-ext-diff",
             "--full-index",
             &old_arg,
             &new_arg,
@@ -156,8 +167,13 @@ fn file_diff(base: &Path, file: &str) -> Result<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     // Rewrite the scratch and vendored paths to a/FILE and b/FILE.
     let mut patch = String::new();
+    let mut in_header = true;
     for line in text.lines() {
-        let rewritten = if line.starts_with("diff --git ") {
+        // Only the header names paths; a hunk line may start with "--- " too.
+        in_header = in_header && !line.starts_with("@@");
+        let rewritten = if !in_header {
+            line.to_owned()
+        } else if line.starts_with("diff --git ") {
             format!("diff --git a/{file} b/{file}")
         } else if let Some(rest) = line.strip_prefix("--- ") {
             if rest == "/dev/null" {
@@ -287,10 +303,20 @@ fn crate_file() -> Result<PathBuf> {
             "--location",
             "--retry",
             "3",
+            "--connect-timeout",
+            "15",
+            "--max-time",
+            "120",
             "-o",
         ])
         .arg(&downloaded)
-        .arg(&url))?;
+        .arg(&url))
+    .map_err(|e| {
+        format!(
+            "{e}\nThe check needs yew {VERSION} as published: download {url} into \
+             target/yew-upstream/, then run it again."
+        )
+    })?;
     let got = sha256(&downloaded)?;
     if got != SHA256 {
         let _ = fs::remove_file(&downloaded);
@@ -326,6 +352,12 @@ fn compare(expected: &Path, vendored: &Path) -> Result<Vec<String>> {
 
 fn list(dir: &Path, prefix: &str, into: &mut Vec<String>) -> Result {
     for name in read_dir(&dir.join(prefix))? {
+        // What cargo or an editor leaves when run inside the excluded crate is neither
+        // upstream's nor ours.
+        let build_output = prefix.is_empty() && (name == "target" || name == "Cargo.lock");
+        if build_output || name.starts_with('.') {
+            continue;
+        }
         let relative = if prefix.is_empty() {
             name
         } else {

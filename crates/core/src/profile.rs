@@ -20,7 +20,7 @@ pub const STORAGE_KEY: &str = "leadmagnet:v1";
 
 /// A page view later than this after the last one starts a new visit (30 minutes, the
 /// usual web-analytics session timeout).
-pub const VISIT_GAP_MS: f64 = 30.0 * 60.0 * 1000.0;
+pub const VISIT_GAP_MS: f64 = (crate::record::VISIT_GAP_MINUTES * 60_000) as f64;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Visitor {
