@@ -175,13 +175,23 @@ test('a later lead without marketing consent withdraws it: only this page is sen
   await fill(page, { email, newsletter: true });
   await send(page);
   assert.ok(await kept(page));
+  // Two hours later: this page view is a return visit, known only from the kept record.
   const again = await context.newPage();
+  await again.addInitScript((key) => {
+    const r = JSON.parse(localStorage.getItem(key));
+    if (r) {
+      r.last_seen -= 2 * 3600 * 1000;
+      localStorage.setItem(key, JSON.stringify(r));
+    }
+  }, KEY);
   await again.goto(`${collector.url}/?utm_source=again`);
   await widgetReady(again);
+  const before = await kept(again);
+  assert.ok(before.events.some((e) => e.type === 'return_visit'), 'the record knows the return visit');
   await fill(again, { email, newsletter: false });
   await send(again);
   const [, second] = await leadsOf(email);
-  assert.deepEqual(second.events.map((e) => e.type), ['page_view', 'offer_view']);
+  assert.deepEqual(second.events.map((e) => e.type), ['page_view', 'offer_view'], 'no history and no return visit without consent');
   assert.ok(second.events.every((e) => e.at >= second.events[0].at), 'nothing from the earlier page');
   assert.deepEqual(Object.keys(second.attribution), ['last_touch']);
   assert.equal(await kept(again), null);
