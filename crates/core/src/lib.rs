@@ -42,6 +42,7 @@
 
 pub mod config;
 pub mod consent;
+pub mod contact;
 pub mod display;
 pub mod domains;
 pub mod email;

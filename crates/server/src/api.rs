@@ -2,6 +2,8 @@
 //! stores it once; `GET /api/v1/leads` lists them for holders of the admin token. Every
 //! error is JSON naming the problem and its place.
 
+pub mod contacts;
+
 use crate::domains::FullLists;
 use crate::inbox::ConnectInfoOpt;
 use crate::limits::{client_ip, InFlight};

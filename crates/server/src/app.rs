@@ -126,6 +126,11 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/leads.csv", get(api::export_csv))
         .route("/api/v1/leads/{lead_id}/stage", post(api::move_stage))
+        .route("/api/v1/contacts", get(api::contacts::list_contacts))
+        .route(
+            "/api/v1/contacts/{contact_id}",
+            get(api::contacts::get_contact),
+        )
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/{*rest}", any(api::not_found))

@@ -52,6 +52,34 @@ macro_rules! with_pool {
     };
 }
 
+/// A contact as the store lists it (what it adds up to is the core's `Contact`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRow {
+    pub contact_id: String,
+    /// The address of its latest submission.
+    pub email: Option<String>,
+    pub submissions: i64,
+    /// When the collector received its first lead, and its latest.
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+fn contact_row<R: Row>(row: &R) -> Result<ContactRow, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ContactRow {
+        contact_id: row.try_get("contact_id")?,
+        email: row.try_get("email")?,
+        submissions: row.try_get("submissions")?,
+        first_seen: row.try_get("created_at")?,
+        last_seen: row.try_get("last_seen")?,
+    })
+}
+
 /// What happened to a lead handed to [`Store::insert`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Inserted {
@@ -191,6 +219,9 @@ impl Store {
             backfill_email_keys(&pool)
                 .await
                 .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
+            group_contacts(&pool)
+                .await
+                .map_err(|e| format!("cannot migrate the database {}: {e}", redact(url)))?;
             // Two writers: PostgreSQL commits their transactions side by side. Four took
             // fewer leads/s on this project's 2-core machine (docs/benchmarks.md): more
             // server processes competing for the cores, and smaller batches.
@@ -226,6 +257,9 @@ impl Store {
             .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
         let pool = Pool::Sqlite(pool);
         backfill_email_keys(&pool)
+            .await
+            .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
+        group_contacts(&pool)
             .await
             .map_err(|e| format!("cannot migrate the database {url}: {e}"))?;
         // One writer: SQLite has one writer at a time anyway.
@@ -444,6 +478,67 @@ impl Store {
         Ok(found)
     }
 
+    /// Contacts, the most recently active first: each with its latest address, how many
+    /// submissions it has, and when it was first and last seen.
+    pub async fn contacts(&self, limit: u32) -> Result<Vec<ContactRow>, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT c.contact_id, c.created_at, COUNT(l.seq) AS submissions,
+                        MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
+                        (SELECT e.email FROM leads e WHERE e.email_key = c.email_key
+                         ORDER BY e.seq DESC LIMIT 1) AS email
+                 FROM contacts c JOIN leads l ON l.email_key = c.email_key
+                 GROUP BY c.contact_id, c.created_at, c.email_key
+                 ORDER BY last_seq DESC LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(contact_row).collect()
+        })
+    }
+
+    /// One contact with its submissions (stored leads, oldest first); `None` when there
+    /// is no such contact.
+    pub async fn contact(
+        &self,
+        contact_id: &str,
+    ) -> Result<Option<(ContactRow, Vec<StoredLead>)>, sqlx::Error> {
+        let found = with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT c.contact_id, c.created_at, COUNT(l.seq) AS submissions,
+                        MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
+                        (SELECT e.email FROM leads e WHERE e.email_key = c.email_key
+                         ORDER BY e.seq DESC LIMIT 1) AS email
+                 FROM contacts c JOIN leads l ON l.email_key = c.email_key
+                 WHERE c.contact_id = $1
+                 GROUP BY c.contact_id, c.created_at, c.email_key",
+            )
+            .bind(contact_id)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let contact = contact_row(&row)?;
+            let rows = sqlx::query(
+                "SELECT l.lead_id, l.offer_id, l.submitted_at, l.received_at, l.payload,
+                        l.server_score, l.flags, l.quarantine, l.stage, l.stage_at, l.mql_at
+                 FROM leads l JOIN contacts c ON l.email_key = c.email_key
+                 WHERE c.contact_id = $1 ORDER BY l.seq",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await?;
+            let mut leads = Vec::with_capacity(rows.len());
+            for row in &rows {
+                leads.push(stored_lead(row)?);
+            }
+            Some((contact, leads))
+        });
+        Ok(found)
+    }
+
     /// Forwardings due at `now_ms` (pending, their time come), oldest first.
     pub async fn due_forwards(
         &self,
@@ -636,6 +731,10 @@ impl Store {
             ] {
                 sqlx::query(erase).bind(&key).execute(&mut *tx).await?;
             }
+            sqlx::query("DELETE FROM contacts WHERE email_key = $1")
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
             let erased = sqlx::query("DELETE FROM leads WHERE email_key = $1")
                 .bind(&key)
                 .execute(&mut *tx)
@@ -778,6 +877,69 @@ async fn backfill_email_keys(pool: &Pool) -> Result<(), sqlx::Error> {
                     .bind(seq)
                     .execute(&mut *tx)
                     .await?;
+            }
+            tx.commit().await?;
+        });
+    }
+}
+
+/// The contacts the fresh rows may need: one per email key (the first lead's time as the
+/// contact's), each with a new id; the insert keeps a contact that exists already.
+fn new_contacts<'a>(
+    fresh: &[(&'a NewLead, i64)],
+) -> Result<Vec<(String, &'a str, &'a str)>, sqlx::Error> {
+    let mut seen = HashSet::new();
+    let mut contacts = Vec::new();
+    for (lead, _) in fresh {
+        if let Some(key) = lead.email_key.as_deref() {
+            if seen.insert(key) {
+                contacts.push((new_contact_id()?, key, lead.at.as_str()));
+            }
+        }
+    }
+    Ok(contacts)
+}
+
+/// A contact id: a UUID v7 (time-ordered, as lead ids are), not derived from the address.
+fn new_contact_id() -> Result<String, sqlx::Error> {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random)
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e.to_string())))?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Ok(leadmagnet_core::payload::new_lead_id(now_ms, random))
+}
+
+/// Groups leads that have an email key but no contact yet into contacts: rows stored
+/// before migration 0010, or by an older collector during a rolling upgrade. Runs when
+/// the store opens, after [`backfill_email_keys`]; idempotent, and safe beside another
+/// instance doing the same (the insert keeps the first contact for a key).
+async fn group_contacts(pool: &Pool) -> Result<(), sqlx::Error> {
+    loop {
+        let keys: Vec<(String, String)> = with_pool!(pool pool, |p| sqlx::query_as(
+            "SELECT l.email_key, MIN(l.received_at) FROM leads l
+             WHERE l.email_key IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.email_key = l.email_key)
+             GROUP BY l.email_key ORDER BY l.email_key LIMIT 1000"
+        )
+        .fetch_all(p)
+        .await?);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        with_pool!(pool pool, |p| {
+            let mut tx = p.begin().await?;
+            for (key, at) in &keys {
+                sqlx::query(
+                    "INSERT INTO contacts (contact_id, email_key, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (email_key) DO NOTHING",
+                )
+                .bind(new_contact_id()?)
+                .bind(key)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
         });
@@ -947,6 +1109,16 @@ async fn write_batch_sqlite(
         });
         due.build().persistent(false).execute(&mut *tx).await?;
     }
+    let contacts = new_contacts(&fresh)?;
+    if !contacts.is_empty() {
+        let mut people =
+            QueryBuilder::new("INSERT INTO contacts (contact_id, email_key, created_at) ");
+        people.push_values(&contacts, |mut row, (id, key, at)| {
+            row.push_bind(id).push_bind(*key).push_bind(*at);
+        });
+        people.push(" ON CONFLICT (email_key) DO NOTHING");
+        people.build().persistent(false).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(stored)
 }
@@ -1065,6 +1237,19 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
         .bind(forwards.iter().map(|f| f.0.to_owned()).collect::<Vec<_>>())
         .bind(forwards.iter().map(|f| f.1).collect::<Vec<_>>())
         .bind(forwards.iter().map(|f| f.2.to_owned()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let contacts = new_contacts(&fresh)?;
+    if !contacts.is_empty() {
+        sqlx::query(
+            "INSERT INTO contacts (contact_id, email_key, created_at)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])
+             ON CONFLICT (email_key) DO NOTHING",
+        )
+        .bind(contacts.iter().map(|c| c.0.clone()).collect::<Vec<_>>())
+        .bind(contacts.iter().map(|c| c.1.to_owned()).collect::<Vec<_>>())
+        .bind(contacts.iter().map(|c| c.2.to_owned()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }

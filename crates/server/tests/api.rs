@@ -1594,3 +1594,174 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "gone from the inbox");
 }
+
+// ---- Issue 16: contacts -------------------------------------------------------------------
+
+/// A solved proof of work from the collector, as the widget sends it (each is spent once).
+async fn solved(state: &AppState) -> Value {
+    let get = Request::get("/api/v1/challenge")
+        .body(Body::empty())
+        .expect("request");
+    let (_, challenge, _) = send(state, get).await;
+    let salt = challenge["salt"].as_str().unwrap_or_default();
+    let number = leadmagnet_core::pow::solve(
+        salt,
+        challenge["challenge"].as_str().unwrap_or_default(),
+        0,
+        5_000,
+    )
+    .expect("solvable");
+    json!({ "algorithm": "SHA-256", "challenge": challenge["challenge"], "number": number,
+            "salt": salt, "signature": challenge["signature"] })
+}
+
+/// A lead of the same person through another offer, at `at`.
+fn lead_at(lead_id: &str, offer_id: &str, at: &str, fields: Value, events: Value) -> String {
+    json!({
+        "version": 1, "lead_id": lead_id, "offer_id": offer_id, "submitted_at": at,
+        "fields": fields, "context": { "page_url": "http://127.0.0.1:8080/" }, "events": events
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn contacts_are_people_with_one_profile_and_one_history() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let page_view = |seconds: u32| {
+        json!({ "type": "page_view", "at": "2026-11-20T09:00:00.000Z",
+                "url": "http://127.0.0.1:8080/", "seconds": seconds })
+    };
+    for body in [
+        lead_at(
+            "019cc3f2-8b1e-7a4d-8f6b-000000000001",
+            "ebook-lead-scoring",
+            "2026-11-20T09:01:00.000Z",
+            json!({ "email": "Ada@Example.com", "first_name": "Ada", "company": "Old GmbH",
+                    "newsletter": true, "consent": true }),
+            json!([page_view(20)]),
+        ),
+        // The newsletter, a week later: fewer fields, another spelling of the address.
+        lead_at(
+            "019cc3f2-8b1e-7a4d-8f6b-000000000002",
+            "newsletter",
+            "2026-11-27T09:00:00.000Z",
+            json!({ "email": " ada@example.COM", "consent": true }),
+            json!([]),
+        ),
+        // The eBook again: the company changed; the first page view reported grown.
+        lead_at(
+            "019cc3f2-8b1e-7a4d-8f6b-000000000003",
+            "ebook-lead-scoring",
+            "2026-11-28T09:00:00.000Z",
+            json!({ "email": "ada@example.com", "company": "New AG", "consent": true }),
+            json!([page_view(90),
+                   { "type": "page_view", "at": "2026-11-28T08:59:00.000Z", "url": "http://127.0.0.1:8080/pricing.html" }]),
+        ),
+        lead_at(
+            "019cc3f2-8b1e-7a4d-8f6b-000000000004",
+            "newsletter",
+            "2026-11-28T10:00:00.000Z",
+            json!({ "email": "bob@example.com", "consent": true }),
+            json!([]),
+        ),
+    ] {
+        let mut body: Value = serde_json::from_str(&body).expect("json");
+        body["challenge"] = solved(&f.state).await;
+        let (status, answer, _) = send(&f.state, post(body.to_string())).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    // The admin token is needed, as for leads.
+    let (status, _, _) = send(
+        &f.state,
+        Request::get("/api/v1/contacts")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, list, _) = send(&f.state, admin("GET", "/api/v1/contacts", None)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let contacts = list["contacts"].as_array().cloned().unwrap_or_default();
+    let people: Vec<(String, i64)> = contacts
+        .iter()
+        .map(|c| {
+            (
+                c["email"].as_str().unwrap_or("").to_owned(),
+                c["submissions"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("bob@example.com".to_owned(), 1),
+            ("ada@example.com".to_owned(), 3)
+        ],
+        "one row per person, the most recently active first: {list}"
+    );
+    let ada = contacts[1]["contact_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, contact, _) = send(
+        &f.state,
+        admin("GET", &format!("/api/v1/contacts/{ada}"), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{contact}");
+    let profile = &contact["profile"];
+    assert_eq!(profile["company"]["value"], "New AG", "{contact}");
+    assert_eq!(
+        profile["company"]["lead_id"],
+        "019cc3f2-8b1e-7a4d-8f6b-000000000003"
+    );
+    assert_eq!(
+        profile["first_name"]["value"], "Ada",
+        "kept from the first form"
+    );
+    assert_eq!(
+        profile["first_name"]["lead_id"],
+        "019cc3f2-8b1e-7a4d-8f6b-000000000001"
+    );
+    assert_eq!(profile["newsletter"]["value"], true);
+    let offers: Vec<&str> = contact["submissions"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["offer_id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        offers,
+        ["ebook-lead-scoring", "newsletter", "ebook-lead-scoring"]
+    );
+    let events = contact["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 2, "the same page view once: {contact}");
+    assert_eq!(events[0]["seconds"], 90, "with its larger figures");
+    let (status, missing, _) = send(
+        &f.state,
+        admin("GET", "/api/v1/contacts/no-such-contact", None),
+    )
+    .await;
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, _, _) = send(&f.state, admin("GET", "/api/v1/contacts?limit=0", None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Erasure removes the person: the contact and every submission.
+    let (status, erased, _) = send(
+        &f.state,
+        admin("DELETE", "/api/v1/leads?email=ADA@example.com", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let (status, _, _) = send(
+        &f.state,
+        admin("GET", &format!("/api/v1/contacts/{ada}"), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -357,7 +357,7 @@ async fn postgres() {
 
 /// A database from before migration 0006 (the stage history keyed by `lead_id`): the
 /// statements that made a lead and its history then.
-const BEFORE_0006: [&str; 3] = [
+const BEFORE_0006: [&str; 4] = [
     "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
      VALUES ('old-lead', 'ebook', '2026-01-01T00:00:00.000Z', 'old@example.com',
              'https://www.example.com/', '{}', 'sal')",
@@ -368,6 +368,10 @@ const BEFORE_0006: [&str; 3] = [
     "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
      VALUES ('old-lead-2', 'ebook', '2026-01-01T00:00:00.000Z', ' ÖRNE@Example.com ',
              'https://www.example.com/', '{}', 'inquiry')",
+    // The same person again, spelt differently, from another offer.
+    "INSERT INTO leads (lead_id, offer_id, submitted_at, email, page_url, payload, stage)
+     VALUES ('old-lead-3', 'quiz', '2026-01-05T00:00:00.000Z', 'örne@example.com',
+             'https://www.example.com/quiz', '{}', 'inquiry')",
 ];
 
 /// `migrator` without migration 0006 and later.
@@ -393,6 +397,28 @@ async fn upgraded(url: &str) {
     assert_eq!(moves, [("mql", "scoring"), ("sal", "ann@sales")]);
     let counts = store.stage_counts(None).await.expect("counts");
     assert!(counts.contains(&("sal".to_owned(), 1)), "{counts:?}");
+    // Rows from before migration 0010 were grouped into contacts, one per person.
+    let contacts = store.contacts(10).await.expect("contacts");
+    let mut people: Vec<(i64, Option<&str>)> = contacts
+        .iter()
+        .map(|c| (c.submissions, c.email.as_deref()))
+        .collect();
+    people.sort();
+    assert_eq!(
+        people,
+        [(1, Some("old@example.com")), (2, Some("örne@example.com"))]
+    );
+    let örne = contacts.iter().find(|c| c.submissions == 2).expect("örne");
+    let (_, leads) = store
+        .contact(&örne.contact_id)
+        .await
+        .expect("contact")
+        .expect("found");
+    let ids: Vec<&str> = leads.iter().map(|l| l.lead_id.as_str()).collect();
+    assert_eq!(ids, ["old-lead-2", "old-lead-3"]);
+    // Opening again (a restart, a second instance) groups nothing twice.
+    Store::open(url).await.expect("reopens").close().await;
+    assert_eq!(store.contacts(10).await.expect("contacts").len(), 2);
     assert_eq!(
         store.erase_email("old@example.com").await.expect("erase"),
         1
@@ -400,7 +426,11 @@ async fn upgraded(url: &str) {
     // Rows from before migration 0008 got their email key when the store opened.
     assert_eq!(
         store.erase_email("örne@example.com").await.expect("erase"),
-        1
+        2
+    );
+    assert!(
+        store.contacts(10).await.expect("contacts").is_empty(),
+        "erasure leaves no contact behind"
     );
     assert!(store
         .stage_history("old-lead")
@@ -701,5 +731,99 @@ async fn postgres_shares_spent_solutions_and_sessions_and_erases_every_spelling(
     let store = Store::open(&url).await.expect("opens");
     erasure_finds_every_spelling(&store).await;
     store.close().await;
+    drop_postgres(&name, &admin).await;
+}
+
+// ------------------------------------------------------------------ issue 16: contacts
+
+/// Leads become people: every spelling of one address is one contact, new leads join the
+/// contact of earlier ones, a batch holding one person twice makes one contact, and two
+/// collectors storing the same new person at once make one contact between them.
+async fn contacts_are_people(url: &str) {
+    let first = Store::open(url).await.expect("opens");
+    let second = Store::open(url).await.expect("a second instance opens");
+    let insert = |store: Store, n: usize, email: &'static str| async move {
+        let id = format!("7c000000-0000-4000-8000-{n:012}");
+        let raw = lead_body(&id, if n % 2 == 0 { "ebook" } else { "quiz" }, email);
+        let verdict = Verdict {
+            email: Some(email.to_owned()),
+            ..Verdict::default()
+        };
+        store
+            .insert(&parse_lead(raw.as_bytes()).expect("lead"), &raw, &verdict)
+            .await
+            .expect("insert")
+    };
+    // At once, through both instances: the writers batch them, and race each other.
+    let mut tasks = Vec::new();
+    for (n, email) in [
+        "Ada@Example.com",
+        " ada@example.com",
+        "ADA@EXAMPLE.COM\u{a0}",
+        "bob@example.com",
+        "ada@example.com",
+        "Bob@Example.com",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let store = if n % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(insert(store, n, email)));
+    }
+    for task in tasks {
+        assert_eq!(task.await.expect("task"), Inserted::New);
+    }
+    let contacts = first.contacts(10).await.expect("contacts");
+    let mut counts: Vec<i64> = contacts.iter().map(|c| c.submissions).collect();
+    counts.sort();
+    assert_eq!(counts, [2, 4], "{contacts:?}");
+    // A later lead joins its person.
+    insert(first.clone(), 6, "bob@EXAMPLE.com").await;
+    let listed = second.contacts(10).await.expect("contacts");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        (listed[0].submissions, listed[0].email.as_deref()),
+        (3, Some("bob@EXAMPLE.com")),
+        "the most recently active first, with its latest address"
+    );
+    let (row, leads) = second
+        .contact(&listed[0].contact_id)
+        .await
+        .expect("contact")
+        .expect("found");
+    assert_eq!(row, listed[0]);
+    assert_eq!(leads.len(), 3);
+    assert!(second
+        .contact("no-such-contact")
+        .await
+        .expect("lookup")
+        .is_none());
+    assert_eq!(
+        first.erase_email("ada@example.com").await.expect("erase"),
+        4
+    );
+    assert_eq!(first.contacts(10).await.expect("contacts").len(), 1);
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_contacts_are_people() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    contacts_are_people(&format!(
+        "sqlite://{}",
+        dir.path().join("leads.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_contacts_are_people() {
+    let (url, name, admin) = fresh_postgres().await;
+    contacts_are_people(&url).await;
     drop_postgres(&name, &admin).await;
 }

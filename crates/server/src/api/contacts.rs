@@ -1,0 +1,123 @@
+//! `GET /api/v1/contacts` and `GET /api/v1/contacts/{contact_id}`: people, not
+//! submissions. A contact is every lead with one normalised email address
+//! (`leadmagnet_core::email::key`); what those add up to — the profile, each value with
+//! the submission it came from, and one event history — is the core's rule
+//! (`leadmagnet_core::contact`). The leads stay as they were received, one click away
+//! (`GET /api/v1/leads`).
+
+use super::{admin_query, authorize, ApiError};
+use crate::inbox::ConnectInfoOpt;
+use crate::store::ContactRow;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use leadmagnet_core::contact::Contact;
+use leadmagnet_core::json::Writer;
+use leadmagnet_core::parse_lead;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct ContactsQuery {
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/contacts?limit=` (admin token): the most recently active first, each
+/// with its latest address, number of submissions, first and last seen.
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    query: Result<Query<ContactsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let query = admin_query(&state, peer, &headers, query)?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let contacts = state
+        .store
+        .contacts(limit)
+        .await
+        .map_err(ApiError::unavailable)?;
+    let mut w = Writer::new(false);
+    w.begin_object();
+    w.key("contacts");
+    w.begin_array();
+    for c in &contacts {
+        w.element();
+        w.begin_object();
+        row_fields(&mut w, c);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    Ok(json_response(w.finish()))
+}
+
+/// `GET /api/v1/contacts/{contact_id}` (admin token): the contact with its profile, its
+/// submissions (oldest first; quarantined ones listed, flagged, and left out of the
+/// profile and events: a bot may use anyone's address) and its events.
+pub async fn get_contact(
+    State(state): State<AppState>,
+    Path(contact_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, peer, &headers)?;
+    let Some((row, leads)) = state
+        .store
+        .contact(&contact_id)
+        .await
+        .map_err(ApiError::unavailable)?
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no contact {contact_id}"),
+        ));
+    };
+    let payloads: Vec<_> = leads
+        .iter()
+        .filter(|l| l.quarantine.is_none())
+        .filter_map(|l| parse_lead(l.payload.get().as_bytes()).ok())
+        .collect();
+    let contact = Contact::of(&payloads.iter().collect::<Vec<_>>(), &[]);
+    let mut w = Writer::new(false);
+    w.begin_object();
+    row_fields(&mut w, &row);
+    w.field("profile", &contact.profile);
+    w.key("submissions");
+    w.begin_array();
+    for lead in &leads {
+        w.element();
+        w.begin_object();
+        w.field("lead_id", &lead.lead_id);
+        w.field("offer_id", &lead.offer_id);
+        w.field("submitted_at", &lead.submitted_at);
+        w.field("received_at", &lead.received_at);
+        w.field("stage", &lead.stage);
+        w.field("quarantined", &lead.quarantine.is_some());
+        w.end_object();
+    }
+    w.end_array();
+    w.field("events", &contact.events);
+    w.end_object();
+    Ok(json_response(w.finish()))
+}
+
+fn row_fields(w: &mut Writer, c: &ContactRow) {
+    w.field("contact_id", &c.contact_id);
+    w.field_opt("email", &c.email);
+    w.field("submissions", &c.submissions);
+    w.field("first_seen", &c.first_seen);
+    w.field("last_seen", &c.last_seen);
+}
+
+fn json_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
