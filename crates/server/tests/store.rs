@@ -744,7 +744,11 @@ async fn contacts_are_people(url: &str) {
     let second = Store::open(url).await.expect("a second instance opens");
     let insert = |store: Store, n: usize, email: &'static str| async move {
         let id = format!("7c000000-0000-4000-8000-{n:012}");
-        let raw = lead_body(&id, if n % 2 == 0 { "ebook" } else { "quiz" }, email);
+        let raw = lead_body(
+            &id,
+            if n.is_multiple_of(2) { "ebook" } else { "quiz" },
+            email,
+        );
         let verdict = Verdict {
             email: Some(email.to_owned()),
             ..Verdict::default()
@@ -767,7 +771,7 @@ async fn contacts_are_people(url: &str) {
     .into_iter()
     .enumerate()
     {
-        let store = if n % 2 == 0 {
+        let store = if n.is_multiple_of(2) {
             first.clone()
         } else {
             second.clone()
