@@ -40,6 +40,7 @@
 //! come in as arguments. It therefore cannot fail in ways other than by returning an
 //! error value, and it runs the same in the browser (wasm) and on the server.
 
+pub mod account;
 pub mod config;
 pub mod consent;
 pub mod contact;

@@ -38,12 +38,17 @@ enum Command {
     Serve(ServeArgs),
     /// Check an offer config: prints `ok`, or every problem as `pointer: message` (exit 1).
     Validate {
-        /// The offer config (JSON).
+        /// The offer config (JSON), or the account-wide scoring model (`scoring.json`).
         config: PathBuf,
     },
-    /// Print the JSON Schema of the offer config v1.
-    Schema,
-    /// Score leads with an offer's scoring rules; prints the score as JSON.
+    /// Print the JSON Schema of the offer config v1 (or, with `--model`, of the
+    /// account-wide scoring model v1, `scoring.json`).
+    Schema {
+        #[arg(long)]
+        model: bool,
+    },
+    /// Score leads with an offer's scoring rules, or the account-wide model's (a config
+    /// file named `scoring.json`); prints the score as JSON.
     Score {
         #[arg(long)]
         config: PathBuf,
@@ -131,7 +136,7 @@ pub fn main() -> ExitCode {
     let offline = match &cli.command {
         Command::Serve(_) => None,
         Command::Validate { config } => Some(commands::validate(config)),
-        Command::Schema => Some(commands::schema()),
+        Command::Schema { model } => Some(commands::schema(*model)),
         Command::Score { config, lead, now } => {
             Some(commands::score_leads(config, lead, now.as_deref()))
         }

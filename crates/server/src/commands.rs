@@ -4,7 +4,8 @@
 //! 2 wrong usage (clap's).
 
 use crate::domains::FullLists;
-use leadmagnet_core::config::OfferConfig;
+use leadmagnet_core::account::parse_model;
+use leadmagnet_core::config::{ConfigError, OfferConfig};
 use leadmagnet_core::json::{self, ToJson};
 use leadmagnet_core::profiling::fields_to_show;
 use leadmagnet_core::scoring::{parse_leads, score};
@@ -19,8 +20,23 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
+/// Whether `path` is an account-wide scoring model (`scoring.json`) rather than an offer.
+fn is_model(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == leadmagnet_core::account::MODEL_FILE)
+}
+
+/// An offer config, or a scoring model as an offer with only its fields and scoring.
+fn parse_either(path: &Path, text: &str) -> Result<OfferConfig, Vec<ConfigError>> {
+    if is_model(path) {
+        parse_model(text).map(|m| m.as_offer())
+    } else {
+        parse_offer(text)
+    }
+}
+
 fn load_config(path: &Path) -> Result<OfferConfig, String> {
-    parse_offer(&read(path)?).map_err(|problems| {
+    parse_either(path, &read(path)?).map_err(|problems| {
         let lines: Vec<String> = problems
             .iter()
             .map(|p| format!("{}: {p}", path.display()))
@@ -57,8 +73,9 @@ fn place(path: &Path, problems: &[json::Error]) -> String {
 }
 
 /// `leadmagnet validate CONFIG`: `ok`, or every problem, one per line as `pointer: message`.
+/// A file named `scoring.json` is checked as the account-wide scoring model.
 pub fn validate(config: &Path) -> Outcome {
-    match parse_offer(&read(config)?) {
+    match parse_either(config, &read(config)?) {
         Ok(_) => Ok("ok\n".into()),
         Err(problems) => Err(problems
             .iter()
@@ -69,14 +86,24 @@ pub fn validate(config: &Path) -> Outcome {
     }
 }
 
-/// `leadmagnet schema`: the JSON Schema of the offer config v1.
-pub fn schema() -> Outcome {
-    let mut schema = schemars::schema_for!(OfferConfig);
-    schema.insert(
-        "$id".into(),
-        "https://leadmagnet.dev/schema/offer.v1.json".into(),
-    );
-    schema.insert("title".into(), "Leadmagnet offer config v1".into());
+/// `leadmagnet schema [--model]`: the JSON Schema of the offer config v1, or of the
+/// account-wide scoring model v1.
+pub fn schema(model: bool) -> Outcome {
+    let (mut schema, id, title) = if model {
+        (
+            schemars::schema_for!(leadmagnet_core::account::ScoringModel),
+            "https://leadmagnet.dev/schema/scoring.v1.json",
+            "Leadmagnet scoring model v1",
+        )
+    } else {
+        (
+            schemars::schema_for!(OfferConfig),
+            "https://leadmagnet.dev/schema/offer.v1.json",
+            "Leadmagnet offer config v1",
+        )
+    };
+    schema.insert("$id".into(), id.into());
+    schema.insert("title".into(), title.into());
     serde_json::to_string_pretty(&schema)
         .map(|s| s + "\n")
         .map_err(|e| format!("cannot write the schema: {e}"))

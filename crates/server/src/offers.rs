@@ -1,5 +1,7 @@
 //! The offer configs the collector knows: read from a folder (`--offers`, by default
 //! `www/offers`) at start, and again when a file in it changes (polled) or on SIGHUP.
+//! The same folder's `scoring.json` is the account-wide scoring model
+//! (`leadmagnet_core::account`), read and reloaded with the offers.
 //! Leads are checked and scored against these; a config with problems is left out (its
 //! leads are refused as for an unknown offer) and every problem is printed once per load.
 //!
@@ -9,6 +11,7 @@
 //! not know is answered 503 (retry), never a final 422 — the offer may be the one that
 //! could not be read.
 
+use leadmagnet_core::account::{parse_model, ScoringModel, MODEL_FILE};
 use leadmagnet_core::config::{normalize_origin, OfferConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +26,9 @@ struct Catalogue {
     origins: Vec<String>,
     /// What the folder looked like: (file, modified, length), to notice changes.
     stamp: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    /// The account-wide scoring model (`scoring.json` in the folder), when it is there
+    /// and has no problems.
+    model: Option<Arc<ScoringModel>>,
 }
 
 pub struct Offers {
@@ -63,6 +69,11 @@ impl Offers {
     /// The valid config of offer `id`.
     pub fn get(&self, id: &str) -> Option<Arc<OfferConfig>> {
         self.catalogue().by_id.get(id).cloned()
+    }
+
+    /// The account-wide scoring model, when the folder has a valid `scoring.json`.
+    pub fn model(&self) -> Option<Arc<ScoringModel>> {
+        self.catalogue().model.clone()
     }
 
     /// The ids known, sorted.
@@ -209,6 +220,21 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
             }
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
+        if path.file_name().is_some_and(|n| n == MODEL_FILE) {
+            match parse_model(&text) {
+                Ok(model) => catalogue.model = Some(Arc::new(model)),
+                Err(problems) => {
+                    for problem in problems {
+                        tracing::warn!(
+                            file = %path.display(),
+                            "scoring model {} is left out (contacts are not scored): {problem}",
+                            path.display()
+                        );
+                    }
+                }
+            }
+            continue;
+        }
         let parsed = leadmagnet_core::parse_offer(&text)
             .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>());
         match parsed {

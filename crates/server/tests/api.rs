@@ -1740,6 +1740,32 @@ async fn contacts_are_people_with_one_profile_and_one_history() {
     let events = contact["events"].as_array().cloned().unwrap_or_default();
     assert_eq!(events.len(), 2, "the same page view once: {contact}");
     assert_eq!(events[0]["seconds"], 90, "with its larger figures");
+    assert!(
+        contact.get("score").is_none(),
+        "no account-wide model yet: {contact}"
+    );
+    // With the account-wide model in the offers folder, the person is scored on
+    // everything: the company from the third form, the pricing page from its history.
+    std::fs::write(
+        f.dir.path().join("www/offers/scoring.json"),
+        include_str!("../../../www/offers/scoring.json"),
+    )
+    .expect("model");
+    f.state.offers.reload();
+    assert!(f.state.offers.model().is_some());
+    let (_, contact, _) = send(
+        &f.state,
+        admin("GET", &format!("/api/v1/contacts/{ada}"), None),
+    )
+    .await;
+    let rules: Vec<&str> = contact["score"]["breakdown"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|c| c["rule"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        rules.contains(&"named-company") && rules.contains(&"pricing-visit"),
+        "{contact}"
+    );
     let (status, missing, _) = send(
         &f.state,
         admin("GET", "/api/v1/contacts/no-such-contact", None),

@@ -521,6 +521,93 @@ fn a_fifo_in_the_offer_folder_blocks_neither_start_nor_exit() {
     );
 }
 
+/// The account-wide scoring model (`scoring.json`): its committed schema, `validate` with
+/// every problem located, and `score` against it.
+#[test]
+fn the_scoring_model_has_its_schema_validates_and_scores() {
+    let out = leadmagnet(&["schema", "--model"]);
+    assert_eq!(out.status.code(), Some(0));
+    let committed = std::fs::read_to_string(root().join("www/schema/scoring.v1.json"))
+        .expect("committed schema");
+    assert_eq!(
+        text(&out.stdout),
+        committed,
+        "run `leadmagnet schema --model > www/schema/scoring.v1.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&committed).expect("json");
+    let keys: std::collections::BTreeSet<String> = schema["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .cloned()
+        .collect();
+    let reader: std::collections::BTreeSet<String> =
+        <leadmagnet_core::account::ScoringModel as leadmagnet_core::json::JsonKeys>::KEYS
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+    assert_eq!(keys, reader, "schema (left) vs reader (right)");
+
+    let out = leadmagnet(&["validate", "www/offers/scoring.json"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "ok\n".into())
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = dir.path().join("scoring.json");
+    let model = std::fs::read_to_string(root().join("www/offers/scoring.json")).expect("model");
+    std::fs::write(
+        &broken,
+        model
+            .replace(r#""in": ["50-249", "250+"]"#, r#""in": ["50-249", "251+"]"#)
+            .replace(
+                r#""page_view", "url_contains""#,
+                r#""page_veiw", "url_contains""#,
+            ),
+    )
+    .expect("write");
+    let out = leadmagnet(&["validate", &broken.to_string_lossy()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("/scoring/fit/0/in/1: \"251+\" is not an option"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("/scoring/engagement/0/event: unknown event \"page_veiw\""),
+        "{stdout}"
+    );
+    std::fs::write(&broken, model.replace("\"fields\"", "\"feilds\"")).expect("write");
+    let out = leadmagnet(&["validate", &broken.to_string_lossy()]);
+    assert!(
+        text(&out.stdout).contains("feilds"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let lead = dir.path().join("facts.json");
+    std::fs::write(
+        &lead,
+        r#"{"fields": {"email": "ann@contoso.example", "company_size": "250+", "timeline": "now"},
+            "events": [{"type": "page_view", "at": "2026-11-26T12:00:00Z", "url": "https://x.example/pricing"}]}"#,
+    )
+    .expect("write");
+    let out = leadmagnet(&[
+        "score",
+        "--config",
+        "www/offers/scoring.json",
+        "--lead",
+        &lead.to_string_lossy(),
+        "--now",
+        "2026-11-27T12:00:00Z",
+    ]);
+    let score: serde_json::Value = serde_json::from_slice(&out.stdout).expect("score json");
+    assert_eq!(score["fit"], 40, "{score}");
+    assert_eq!(score["grade"], "A", "{score}");
+    assert_eq!(score["queue"], "enterprise", "{score}");
+}
+
 /// The JSON Schema marketers' editors check against and the reader the collector checks
 /// with know the same keys, type by type: a key only the schema has would be refused on
 /// upload; one only the reader has would be flagged by the editor.

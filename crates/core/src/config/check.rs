@@ -131,6 +131,19 @@ impl OfferConfig {
         p.0
     }
 
+    /// The checks of the fields and the scoring section only: an account-wide scoring
+    /// model ([`crate::account`]) is checked so.
+    pub fn check_fields_and_scoring(&self) -> Vec<ConfigError> {
+        let mut p = Problems::default();
+        for (i, field) in self.fields.iter().enumerate() {
+            self.check_field(i, field, &mut p);
+        }
+        if let Some(scoring) = &self.scoring {
+            scoring.check(self, &mut p);
+        }
+        p.0
+    }
+
     fn check_steps(&self, p: &mut Problems) {
         for (i, step) in self.steps.iter().enumerate() {
             let at = format!("/steps/{i}");

@@ -6,6 +6,7 @@
 //! (`GET /api/v1/leads`).
 
 use super::{admin_query, authorize, ApiError};
+use crate::domains::FullLists;
 use crate::inbox::ConnectInfoOpt;
 use crate::store::ContactRow;
 use crate::AppState;
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use leadmagnet_core::contact::Contact;
 use leadmagnet_core::json::Writer;
 use leadmagnet_core::parse_lead;
+use leadmagnet_core::scoring::{score, LeadFacts};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +63,8 @@ pub async fn list_contacts(
 
 /// `GET /api/v1/contacts/{contact_id}` (admin token): the contact with its profile, its
 /// submissions (oldest first; quarantined ones listed, flagged, and left out of the
-/// profile and events: a bot may use anyone's address) and its events.
+/// profile and events: a bot may use anyone's address), its events, and its score against
+/// the account-wide model (`scoring.json` in the offers folder) when there is one.
 pub async fn get_contact(
     State(state): State<AppState>,
     Path(contact_id): Path<String>,
@@ -87,6 +90,24 @@ pub async fn get_contact(
         .filter_map(|l| parse_lead(l.payload.get().as_bytes()).ok())
         .collect();
     let contact = Contact::of(&payloads.iter().collect::<Vec<_>>(), &[]);
+    // Scored against the account-wide model over everything the person did, each event
+    // decayed by its age now.
+    let score = state.offers.model().map(|model| {
+        let facts = LeadFacts {
+            fields: contact
+                .profile
+                .iter()
+                .map(|(id, s)| (id.clone(), s.value.clone()))
+                .collect(),
+            events: contact.events.clone(),
+        };
+        score(
+            &model.scoring,
+            &facts,
+            super::now_ms() as i64,
+            FullLists::get(),
+        )
+    });
     let mut w = Writer::new(false);
     w.begin_object();
     row_fields(&mut w, &row);
@@ -106,6 +127,7 @@ pub async fn get_contact(
     }
     w.end_array();
     w.field("events", &contact.events);
+    w.field_opt("score", &score);
     w.end_object();
     Ok(json_response(w.finish()))
 }

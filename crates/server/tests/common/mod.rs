@@ -189,10 +189,21 @@ pub async fn fresh_postgres() -> (String, String, sqlx::PgPool) {
 }
 
 pub async fn drop_postgres(name: &str, pool: &sqlx::PgPool) {
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(pool)
-        .await
-        .expect("drop database");
+    // FORCE ends the other sessions, but PostgreSQL waits only 5 s for them to exit; on a
+    // busy machine a closing store's connection can take longer (seen once in a
+    // fresh-toolchain run), so the clean-up tries again before it fails the test.
+    let mut last = None;
+    for _ in 0..5 {
+        match sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(pool)
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    panic!("drop database {name}: {last:?}");
 }
 
 /// Status, headers and body text of a request.
