@@ -142,6 +142,8 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/login", post(inbox::login))
         .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
+        .route("/inbox/contacts", get(inbox::contacts))
+        .route("/inbox/contacts/{contact_id}", get(inbox::contact))
         .route("/inbox/leads/{lead_id}/stage", post(inbox::move_stage))
         .route("/inbox/erase", post(inbox::erase))
         .route("/inbox/export.csv", get(inbox::export))

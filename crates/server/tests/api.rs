@@ -1766,6 +1766,50 @@ async fn contacts_are_people_with_one_profile_and_one_history() {
         rules.contains(&"named-company") && rules.contains(&"pricing-visit"),
         "{contact}"
     );
+
+    // The inbox shows people: one row per person, and a page that says why, in tables.
+    let cookie = inbox_session(&f.state).await;
+    let page = |uri: String| {
+        Request::get(uri)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, _, people) = common::exchange(&f.state, page("/inbox/contacts".into())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(people.matches("/inbox/contacts/").count(), 2, "{people}");
+    assert!(
+        people.contains(&format!(
+            "href=\"/inbox/contacts/{ada}\">ada@example.com</a>"
+        )),
+        "{people}"
+    );
+    let (status, _, person) =
+        common::exchange(&f.state, page(format!("/inbox/contacts/{ada}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        person.contains("<td>named-company</td><td>fit</td><td>5</td>"),
+        "{person}"
+    );
+    assert!(
+        person.contains("<th>company</th><td>New AG</td>"),
+        "{person}"
+    );
+    assert!(person.contains("/pricing.html"), "the timeline: {person}");
+    assert!(!person.contains("{\""), "no raw JSON on the person page");
+    let (status, _, _) =
+        common::exchange(&f.state, page("/inbox/contacts/no-such-person".into())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, login) = common::exchange(
+        &f.state,
+        Request::get("/inbox/contacts")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert!(
+        status == StatusCode::OK && login.contains("name=\"token\"") && !login.contains("ada@")
+    );
     let (status, missing, _) = send(
         &f.state,
         admin("GET", "/api/v1/contacts/no-such-contact", None),
@@ -1790,4 +1834,42 @@ async fn contacts_are_people_with_one_profile_and_one_history() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// An inbox session of the admin: the login form's CSRF cookie and token, then the login.
+async fn inbox_session(state: &AppState) -> String {
+    let (_, headers, _) = common::exchange(
+        state,
+        Request::get("/inbox").body(Body::empty()).expect("request"),
+    )
+    .await;
+    let login_cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let csrf = login_cookie
+        .strip_prefix("lm_login=")
+        .expect("login cookie")
+        .to_owned();
+    let (status, headers, _) = common::exchange(
+        state,
+        Request::post("/inbox/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &login_cookie)
+            .body(Body::from(format!("csrf={csrf}&token={TOKEN}")))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lm_inbox="))
+        .and_then(|v| v.split(';').next())
+        .expect("the session cookie")
+        .to_owned()
 }

@@ -8,7 +8,7 @@
 use super::{admin_query, authorize, ApiError};
 use crate::domains::FullLists;
 use crate::inbox::ConnectInfoOpt;
-use crate::store::ContactRow;
+use crate::store::{ContactRow, StoredLead};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use leadmagnet_core::contact::Contact;
 use leadmagnet_core::json::Writer;
 use leadmagnet_core::parse_lead;
-use leadmagnet_core::scoring::{score, LeadFacts};
+use leadmagnet_core::scoring::{score, LeadFacts, Score};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -72,9 +72,12 @@ pub async fn get_contact(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, peer, &headers)?;
-    let Some((row, leads)) = state
-        .store
-        .contact(&contact_id)
+    let Some(Person {
+        row,
+        leads,
+        contact,
+        score,
+    }) = person(&state, &contact_id)
         .await
         .map_err(ApiError::unavailable)?
     else {
@@ -84,6 +87,47 @@ pub async fn get_contact(
             format!("no contact {contact_id}"),
         ));
     };
+    let mut w = Writer::new(false);
+    w.begin_object();
+    row_fields(&mut w, &row);
+    w.field("profile", &contact.profile);
+    w.key("submissions");
+    w.begin_array();
+    for lead in &leads {
+        w.element();
+        w.begin_object();
+        w.field("lead_id", &lead.lead_id);
+        w.field("offer_id", &lead.offer_id);
+        w.field("submitted_at", &lead.submitted_at);
+        w.field("received_at", &lead.received_at);
+        w.field("stage", &lead.stage);
+        w.field("quarantined", &lead.quarantine.is_some());
+        w.end_object();
+    }
+    w.end_array();
+    w.field("events", &contact.events);
+    w.field_opt("score", &score);
+    w.end_object();
+    Ok(json_response(w.finish()))
+}
+
+/// A contact as the API and the inbox show it.
+pub struct Person {
+    pub row: ContactRow,
+    /// Its leads as stored, oldest first.
+    pub leads: Vec<StoredLead>,
+    /// What the non-quarantined ones add up to.
+    pub contact: Contact,
+    /// Against the account-wide model, when there is one.
+    pub score: Option<Score>,
+}
+
+/// The contact `contact_id`, or `None` when there is no such contact.
+pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>, sqlx::Error> {
+    let Some((row, leads)) = state.store.contact(contact_id).await? else {
+        return Ok(None);
+    };
+    // Quarantined leads are evidence, not facts: a bot may use anyone's address.
     let payloads: Vec<_> = leads
         .iter()
         .filter(|l| l.quarantine.is_none())
@@ -108,28 +152,12 @@ pub async fn get_contact(
             FullLists::get(),
         )
     });
-    let mut w = Writer::new(false);
-    w.begin_object();
-    row_fields(&mut w, &row);
-    w.field("profile", &contact.profile);
-    w.key("submissions");
-    w.begin_array();
-    for lead in &leads {
-        w.element();
-        w.begin_object();
-        w.field("lead_id", &lead.lead_id);
-        w.field("offer_id", &lead.offer_id);
-        w.field("submitted_at", &lead.submitted_at);
-        w.field("received_at", &lead.received_at);
-        w.field("stage", &lead.stage);
-        w.field("quarantined", &lead.quarantine.is_some());
-        w.end_object();
-    }
-    w.end_array();
-    w.field("events", &contact.events);
-    w.field_opt("score", &score);
-    w.end_object();
-    Ok(json_response(w.finish()))
+    Ok(Some(Person {
+        row,
+        leads,
+        contact,
+        score,
+    }))
 }
 
 fn row_fields(w: &mut Writer, c: &ContactRow) {

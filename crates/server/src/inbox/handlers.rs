@@ -353,3 +353,153 @@ pub async fn export(
         Err(e) => e.into_response(),
     }
 }
+
+/// `GET /inbox/contacts`: the people, one row per person however many forms they sent.
+pub async fn contacts(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+) -> Response {
+    let (csrf, _user) = match signed_in(&state, peer, &headers).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return page,
+    };
+    let Ok(contacts) = state.store.contacts(500).await else {
+        return views::message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "People",
+            "The lead store is unavailable.",
+        );
+    };
+    let rows: Vec<views::PersonRow> = contacts
+        .into_iter()
+        .map(|c| views::PersonRow {
+            email: c.email.unwrap_or_else(|| c.contact_id.clone()),
+            contact_id: c.contact_id,
+            submissions: c.submissions.to_string(),
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+        })
+        .collect();
+    views::page(StatusCode::OK, "People", views::people(&csrf, &rows))
+}
+
+/// `GET /inbox/contacts/{contact_id}`: one person — why their score is what it is, rule by
+/// rule, their profile with where each value came from, their submissions and one
+/// timeline of what they did.
+pub async fn contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(contact_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+) -> Response {
+    let (csrf, _user) = match signed_in(&state, peer, &headers).await {
+        Ok(signed_in) => signed_in,
+        Err(page) => return page,
+    };
+    let person = match api::contacts::person(&state, &contact_id).await {
+        Ok(Some(person)) => person,
+        Ok(None) => return views::message(StatusCode::NOT_FOUND, "Person", "No such person."),
+        Err(_) => {
+            return views::message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Person",
+                "The lead store is unavailable.",
+            )
+        }
+    };
+    let offer_of = |lead_id: &str| {
+        person
+            .leads
+            .iter()
+            .find(|l| l.lead_id == lead_id)
+            .map_or_else(String::new, |l| l.offer_id.clone())
+    };
+    let text = |v: &leadmagnet_core::FieldValue| match v {
+        leadmagnet_core::FieldValue::Text(t) => t.clone(),
+        leadmagnet_core::FieldValue::Bool(true) => "yes".into(),
+        leadmagnet_core::FieldValue::Bool(false) => "no".into(),
+        leadmagnet_core::FieldValue::List(items) => items.join(", "),
+    };
+    let number = |n: Option<f64>| n.map_or_else(String::new, leadmagnet_core::config::num);
+    let (score, breakdown) = match &person.score {
+        Some(s) => (
+            Some((
+                s.total.to_string(),
+                s.matrix.clone(),
+                s.stage.name().to_owned(),
+                s.queue.clone().unwrap_or_default(),
+            )),
+            s.breakdown
+                .iter()
+                .map(|c| {
+                    (
+                        c.rule.clone(),
+                        c.kind.name().to_owned(),
+                        leadmagnet_core::config::num(c.points),
+                        c.events.map_or_else(String::new, |n| n.to_string()),
+                    )
+                })
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let heading = person
+        .row
+        .email
+        .clone()
+        .unwrap_or_else(|| person.row.contact_id.clone());
+    let view = views::PersonPage {
+        csrf: &csrf,
+        heading: &heading,
+        profile: person
+            .contact
+            .profile
+            .iter()
+            .map(|(field, s)| {
+                (
+                    field.clone(),
+                    text(&s.value),
+                    s.lead_id.clone(),
+                    offer_of(&s.lead_id),
+                    s.submitted_at.clone(),
+                )
+            })
+            .collect(),
+        submissions: person
+            .leads
+            .iter()
+            .map(|l| {
+                (
+                    l.lead_id.clone(),
+                    l.offer_id.clone(),
+                    l.submitted_at.clone(),
+                    l.stage.clone(),
+                    l.quarantine.is_some(),
+                )
+            })
+            .collect(),
+        score,
+        breakdown,
+        timeline: person
+            .contact
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.at.clone(),
+                    e.kind.clone(),
+                    e.url
+                        .clone()
+                        .or_else(|| e.offer_id.clone())
+                        .unwrap_or_default(),
+                    number(e.seconds),
+                    e.scroll_percent.map_or_else(String::new, |p| {
+                        format!("{} %", leadmagnet_core::config::num(p))
+                    }),
+                )
+            })
+            .collect(),
+    };
+    views::page(StatusCode::OK, "Person", views::person(&view))
+}

@@ -24,7 +24,7 @@ mod handlers;
 mod session;
 mod views;
 
-pub use handlers::{detail, erase, export, list, move_stage};
+pub use handlers::{contact, contacts, detail, erase, export, list, move_stage};
 pub use session::{login, logout, over_https, read_users, user_for, User};
 pub use views::INBOX_CSP;
 

@@ -141,7 +141,7 @@ pub struct List<'a> {
 pub fn list(v: &List) -> Markup {
     html! {
         h1 { "Leads" }
-        p { "Logged in as " (v.user) ". " (logout_form(v.csrf)) }
+        p { "Logged in as " (v.user) ". " a href="/inbox/contacts" { "People" } " · " (logout_form(v.csrf)) }
         form method="get" action="/inbox" {
             label { "Offer " select name="offer_id" {
                 option value="" { "all" }
@@ -260,6 +260,94 @@ pub fn detail(v: &Detail) -> Markup {
     }
 }
 
+/// One person in the people list.
+pub struct PersonRow {
+    pub contact_id: String,
+    pub email: String,
+    pub submissions: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// The people page: one row per person, however many forms they sent.
+pub fn people(csrf: &str, rows: &[PersonRow]) -> Markup {
+    html! {
+        h1 { "People" }
+        p { a href="/inbox" { "Leads" } " · " (logout_form(csrf)) }
+        p { (rows.len()) " person(s), the most recently active first." }
+        table {
+            thead { tr {
+                th { "Email" } th { "Submissions" } th { "First seen" } th { "Last seen" }
+            } }
+            tbody { @for r in rows { tr {
+                td { a href={ "/inbox/contacts/" (r.contact_id) } { (r.email) } }
+                td { (r.submissions) } td { (r.first_seen) } td { (r.last_seen) }
+            } } }
+        }
+    }
+}
+
+/// One person's page.
+pub struct PersonPage<'a> {
+    pub csrf: &'a str,
+    pub heading: &'a str,
+    /// (field, value, lead id, offer id, when)
+    pub profile: Vec<(String, String, String, String, String)>,
+    /// (lead id, offer id, submitted, stage, quarantined)
+    pub submissions: Vec<(String, String, String, String, bool)>,
+    /// The account-wide score in words: (total, grade × level, stage, queue), when there
+    /// is a model.
+    pub score: Option<(String, String, String, String)>,
+    /// (rule, kind, points, events counted)
+    pub breakdown: Vec<(String, String, String, String)>,
+    /// (when, what, page or offer, seconds, scroll)
+    pub timeline: Vec<(String, String, String, String, String)>,
+}
+
+pub fn person(v: &PersonPage) -> Markup {
+    html! {
+        h1 { (v.heading) }
+        p { a href="/inbox/contacts" { "People" } " · " (logout_form(v.csrf)) }
+        h2 { "Score (account-wide model)" }
+        @if let Some((total, matrix, stage, queue)) = &v.score {
+            p { "Total " strong { (total) } " · grade × level " (matrix) " · stage " strong { (stage) } " · queue " (queue) }
+            table {
+                caption { "Why: each rule that counted" }
+                tr { th { "Rule" } th { "Kind" } th { "Points" } th { "Events" } }
+                @for (rule, kind, points, events) in &v.breakdown {
+                    tr { td { (rule) } td { (kind) } td { (points) } td { (events) } }
+                }
+            }
+        } @else {
+            p { "No account-wide scoring model (scoring.json in the offers folder)." }
+        }
+        h2 { "Profile" }
+        table {
+            tr { th { "Field" } th { "Value" } th { "From" } th { "When" } }
+            @for (field, value, lead_id, offer_id, at) in &v.profile {
+                tr { th { (field) } td { (value) } td { a href={ "/inbox/leads/" (lead_id) } { (offer_id) } } td { (at) } }
+            }
+        }
+        h2 { "Submissions" }
+        table {
+            tr { th { "Offer" } th { "Submitted" } th { "Stage" } th { "Quarantined" } }
+            @for (lead_id, offer_id, at, stage, quarantined) in &v.submissions {
+                tr {
+                    td { a href={ "/inbox/leads/" (lead_id) } { (offer_id) } }
+                    td { (at) } td { (stage) } td { @if *quarantined { span.quarantine { "yes" } } }
+                }
+            }
+        }
+        h2 { "Timeline" }
+        table {
+            tr { th { "When" } th { "What" } th { "Where" } th { "Seconds" } th { "Scrolled" } }
+            @for (at, what, place, seconds, scroll) in &v.timeline {
+                tr { td { (at) } td { (what) } td { (place) } td { (seconds) } td { (scroll) } }
+            }
+        }
+    }
+}
+
 /// After an erasure.
 pub fn erased(count: u64, email: &str) -> Markup {
     html! {
@@ -346,9 +434,33 @@ mod tests {
             erase: Some(hostile),
         })
         .into_string();
+        let h = || hostile.to_owned();
+        let people_html = people(
+            hostile,
+            &[PersonRow {
+                contact_id: h(),
+                email: h(),
+                submissions: h(),
+                first_seen: h(),
+                last_seen: h(),
+            }],
+        )
+        .into_string();
+        let person_html = person(&PersonPage {
+            csrf: hostile,
+            heading: hostile,
+            profile: vec![(h(), h(), h(), h(), h())],
+            submissions: vec![(h(), h(), h(), h(), true)],
+            score: Some((h(), h(), h(), h())),
+            breakdown: vec![(h(), h(), h(), h())],
+            timeline: vec![(h(), h(), h(), h(), h())],
+        })
+        .into_string();
         for html in [
             html,
             detail_html,
+            people_html,
+            person_html,
             login(hostile, hostile).into_string(),
             erased(1, hostile).into_string(),
         ] {
