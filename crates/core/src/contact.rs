@@ -4,7 +4,8 @@
 //! The collector keeps every submission unchanged as evidence and groups them by person;
 //! this module is the rule for what the person *is* from them: the profile (the latest
 //! value of each field, with the submission it came from) and one deduplicated event
-//! history. Pure: the submissions come in as read payloads, in any order.
+//! history. Pure: the submissions come in as read payloads with the time the collector
+//! received them, in any order.
 
 use crate::json::{ToJson, Writer};
 use crate::map::SortedMap;
@@ -41,25 +42,42 @@ pub struct Contact {
     pub submissions: Vec<SubmissionRef>,
 }
 
-/// Whether two events are the same happening. A page view keeps growing (seconds
-/// visible, scroll depth) until the visitor leaves, so a later submission may carry the
-/// same page view with larger figures: identity is type, time, page and offer.
-fn same(a: &Event, b: &Event) -> bool {
-    a.kind == b.kind && a.at == b.at && a.url == b.url && a.offer_id == b.offer_id
+// Two reports are the same happening when type, stated time, page and offer agree: a page
+// view keeps growing (seconds visible, scroll depth) until the visitor leaves, so a later
+// submission may carry the same page view with larger figures.
+
+/// One submission as [`Contact::of`] reads it: the payload as sent, and when the
+/// collector received it. The visitor's clock may be wrong (or forged): no time a lead
+/// states counts as later than its arrival.
+pub struct Submission<'a> {
+    pub lead: &'a LeadPayload,
+    /// Milliseconds since the epoch.
+    pub received_ms: i64,
 }
+
+/// At most this many events of a person are kept in the contact (the newest): a bound on
+/// the work of reading and scoring one person, whatever their leads carried.
+pub const MAX_CONTACT_EVENTS: usize = 1000;
 
 impl Contact {
     /// The contact of these submissions (in any order) and of `later` events.
-    pub fn of(submissions: &[&LeadPayload], later: &[Event]) -> Contact {
-        let mut ordered: Vec<&LeadPayload> = submissions.to_vec();
+    pub fn of(submissions: &[Submission], later: &[Event]) -> Contact {
+        // When each lead happened: its stated time, never later than its arrival; an
+        // unreadable stated time counts as the arrival.
+        let when = |s: &Submission| {
+            crate::time::parse_rfc3339(&s.lead.submitted_at)
+                .map_or(s.received_ms, |t| t.min(s.received_ms))
+        };
+        let mut ordered: Vec<(i64, &Submission)> =
+            submissions.iter().map(|s| (when(s), s)).collect();
         // Time order; the lead id (time-ordered too) breaks ties, so the result never
         // depends on the order the store returned them in.
         ordered.sort_by(|a, b| {
-            (a.submitted_at.as_str(), a.lead_id.as_str())
-                .cmp(&(b.submitted_at.as_str(), b.lead_id.as_str()))
+            (a.0, a.1.lead.lead_id.as_str()).cmp(&(b.0, b.1.lead.lead_id.as_str()))
         });
         let mut contact = Contact::default();
-        for lead in &ordered {
+        for (_, s) in &ordered {
+            let lead = s.lead;
             for (id, value) in &lead.fields {
                 contact.profile.insert(
                     id.clone(),
@@ -76,18 +94,51 @@ impl Contact {
                 submitted_at: lead.submitted_at.clone(),
             });
         }
-        for event in ordered.iter().flat_map(|l| &l.events).chain(later) {
-            match contact.events.iter_mut().find(|e| same(e, event)) {
+        // Each happening once (a hash of its identity: linear in the events), with its
+        // time capped at the arrival of the lead that reported it.
+        let mut at_index: std::collections::HashMap<
+            (String, String, Option<String>, Option<String>),
+            usize,
+        > = std::collections::HashMap::new();
+        let reported = ordered
+            .iter()
+            .flat_map(|(_, s)| s.lead.events.iter().map(move |e| (e, Some(s.received_ms))))
+            .chain(later.iter().map(|e| (e, None)));
+        let mut timed: Vec<(i64, Event)> = Vec::new();
+        for (event, received) in reported {
+            let stated = crate::time::parse_rfc3339(&event.at);
+            let at = match (stated, received) {
+                (Some(t), Some(r)) => t.min(r),
+                (Some(t), None) => t,
+                (None, Some(r)) => r,
+                (None, None) => continue,
+            };
+            let key = (
+                event.kind.clone(),
+                event.at.clone(),
+                event.url.clone(),
+                event.offer_id.clone(),
+            );
+            match at_index.get(&key) {
                 // Known: the later report of it has the larger figures.
-                Some(known) => {
+                Some(&i) => {
+                    let known = &mut timed[i].1;
                     known.seconds = max(known.seconds, event.seconds);
                     known.scroll_percent = max(known.scroll_percent, event.scroll_percent);
                 }
-                None => contact.events.push(event.clone()),
+                None => {
+                    at_index.insert(key, timed.len());
+                    let mut event = event.clone();
+                    if stated != Some(at) {
+                        event.at = crate::time::format_rfc3339(at);
+                    }
+                    timed.push((at, event));
+                }
             }
         }
-        // RFC 3339 UTC times as the widget writes them: text order is time order.
-        contact.events.sort_by(|a, b| a.at.cmp(&b.at));
+        timed.sort_by_key(|(at, _)| *at);
+        let skip = timed.len().saturating_sub(MAX_CONTACT_EVENTS);
+        contact.events = timed.into_iter().skip(skip).map(|(_, e)| e).collect();
         contact
     }
 }
@@ -146,6 +197,17 @@ mod tests {
         .expect("lead")
     }
 
+    /// Each lead received a minute after it says it was sent.
+    fn received<'a>(leads: &[&'a LeadPayload]) -> Vec<Submission<'a>> {
+        leads
+            .iter()
+            .map(|l| Submission {
+                lead: l,
+                received_ms: crate::time::parse_rfc3339(&l.submitted_at).expect("time") + 60_000,
+            })
+            .collect()
+    }
+
     /// A UUID v7 ending in the one hex digit `id`.
     fn uid(id: &str) -> String {
         format!("019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3{id}")
@@ -167,7 +229,7 @@ mod tests {
         );
         // Stored in any order: the same person.
         for order in [[&ebook, &quiz], [&quiz, &ebook]] {
-            let c = Contact::of(&order, &[]);
+            let c = Contact::of(&received(&order), &[]);
             let source = |f: &str| c.profile.get(f).map(|s| s.lead_id[35..].to_owned());
             assert_eq!(
                 c.profile.get("company").map(|s| &s.value),
@@ -209,7 +271,7 @@ mod tests {
             false,
         )
         .expect("events");
-        let c = Contact::of(&[&second, &first], &later);
+        let c = Contact::of(&received(&[&second, &first]), &later);
         let kinds: Vec<_> = c.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
             kinds,
@@ -227,6 +289,114 @@ mod tests {
                 uid("a")
             )),
             "{json}"
+        );
+    }
+
+    /// A wrong or forged clock: a lead that says it was sent in 2099 counts as sent when it
+    /// arrived, so it neither pins the profile nor keeps its events from decaying; times
+    /// order as times, not as text.
+    #[test]
+    fn no_time_a_lead_states_is_later_than_its_arrival() {
+        let skewed = lead(
+            "a",
+            "2099-01-01T00:00:00.000Z",
+            r#"{"company":"Skewed GmbH"}"#,
+            r#"[{"type":"page_view","at":"2099-01-01T00:00:00.000Z","url":"https://x.example/pricing"}]"#,
+        );
+        let current = lead(
+            "b",
+            "2026-11-20T10:00:00Z",
+            r#"{"company":"Current AG"}"#,
+            "[]",
+        );
+        let c = Contact::of(
+            &[
+                Submission {
+                    lead: &skewed,
+                    received_ms: crate::time::parse_rfc3339("2026-11-10T00:00:00Z").expect("t"),
+                },
+                Submission {
+                    lead: &current,
+                    received_ms: crate::time::parse_rfc3339("2026-11-20T10:00:05Z").expect("t"),
+                },
+            ],
+            &[],
+        );
+        assert_eq!(
+            c.profile.get("company").map(|s| &s.value),
+            Some(&FieldValue::Text("Current AG".into()))
+        );
+        assert_eq!(
+            c.events[0].at, "2026-11-10T00:00:00.000Z",
+            "capped at its arrival"
+        );
+        // "…10:00:00Z" and "…10:00:00.000Z" are the same instant: the lead id decides.
+        let same_a = lead("c", "2026-11-20T10:00:00Z", r#"{"role":"first"}"#, "[]");
+        let same_b = lead(
+            "d",
+            "2026-11-20T10:00:00.000Z",
+            r#"{"role":"second"}"#,
+            "[]",
+        );
+        let c = Contact::of(&received(&[&same_b, &same_a]), &[]);
+        assert_eq!(
+            c.profile
+                .get("role")
+                .map(|s| s.lead_id[35..].to_owned())
+                .as_deref(),
+            Some("d")
+        );
+    }
+
+    /// Reading one person is linear in their events and bounded: 30 leads of 900
+    /// different events each (a crafted flood) keep the newest MAX_CONTACT_EVENTS.
+    #[test]
+    fn a_flood_of_events_is_bounded() {
+        let events: Vec<String> = (0..900)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"return_visit","at":"2026-11-01T00:{:02}:{:02}.{:03}Z"}}"#,
+                    i / 60 % 60,
+                    i % 60,
+                    i % 1000
+                )
+            })
+            .collect();
+        let leads: Vec<LeadPayload> = (0..10)
+            .map(|i| {
+                lead(
+                    &format!("{i:x}"),
+                    "2026-11-02T00:00:00.000Z",
+                    "{}",
+                    &format!("[{}]", events.join(",")),
+                )
+            })
+            .collect();
+        let refs: Vec<&LeadPayload> = leads.iter().collect();
+        let c = Contact::of(&received(&refs), &[]);
+        assert_eq!(c.events.len(), 900, "each happening once");
+        let many: Vec<String> = (0..1500)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"page_view","at":"2026-11-01T{:02}:{:02}:{:02}.000Z","url":"u"}}"#,
+                    i / 3600,
+                    i / 60 % 60,
+                    i % 60
+                )
+            })
+            .collect();
+        let flood = lead(
+            "f",
+            "2026-11-02T00:00:00.000Z",
+            "{}",
+            &format!("[{}]", many.join(",")),
+        );
+        let c = Contact::of(&received(&[&flood]), &[]);
+        assert_eq!(c.events.len(), MAX_CONTACT_EVENTS);
+        assert_eq!(
+            c.events.last().map(|e| e.at.as_str()),
+            Some("2026-11-01T00:24:59.000Z"),
+            "the newest kept"
         );
     }
 }

@@ -64,7 +64,7 @@ impl ApiError {
     }
 
     fn unavailable(err: sqlx::Error) -> ApiError {
-        tracing::error!(error = %err, "storage error: a lead was answered 503");
+        tracing::error!(error = %err, "storage error: the request was answered 503");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",

@@ -188,8 +188,10 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
             Ok(_) => {
                 tracing::warn!(
                     file = %path.display(),
-                    "offer config {} is left out (its leads are refused): not a regular file",
-                    path.display()
+                    "{} {} is left out ({}): not a regular file",
+                    what(&path),
+                    path.display(),
+                    consequence(&path)
                 );
                 continue;
             }
@@ -213,14 +215,16 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 tracing::warn!(
                     file = %path.display(),
-                    "offer config {} is left out (its leads are refused): not UTF-8 text",
-                    path.display()
+                    "{} {} is left out ({}): not UTF-8 text",
+                    what(&path),
+                    path.display(),
+                    consequence(&path)
                 );
                 continue;
             }
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        if path.file_name().is_some_and(|n| n == MODEL_FILE) {
+        if is_model(&path) {
             match parse_model(&text) {
                 Ok(model) => catalogue.model = Some(Arc::new(model)),
                 Err(problems) => {
@@ -269,4 +273,26 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
         }
     }
     Ok(catalogue)
+}
+
+fn is_model(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == MODEL_FILE)
+}
+
+/// What a file of the folder is, for the log.
+fn what(path: &Path) -> &'static str {
+    if is_model(path) {
+        "scoring model"
+    } else {
+        "offer config"
+    }
+}
+
+/// What leaving a file out means.
+fn consequence(path: &Path) -> &'static str {
+    if is_model(path) {
+        "contacts are not scored"
+    } else {
+        "its leads are refused"
+    }
 }

@@ -52,7 +52,8 @@ macro_rules! with_pool {
     };
 }
 
-/// A contact as the store lists it (what it adds up to is the core's `Contact`).
+/// A contact as the store lists it (what it adds up to is the core's `Contact`), from its
+/// leads that passed the spam checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactRow {
     pub contact_id: String,
@@ -75,7 +76,7 @@ where
         contact_id: row.try_get("contact_id")?,
         email: row.try_get("email")?,
         submissions: row.try_get("submissions")?,
-        first_seen: row.try_get("created_at")?,
+        first_seen: row.try_get("first_seen")?,
         last_seen: row.try_get("last_seen")?,
     })
 }
@@ -479,16 +480,20 @@ impl Store {
     }
 
     /// Contacts, the most recently active first: each with its latest address, how many
-    /// submissions it has, and when it was first and last seen.
+    /// submissions it has, and when it was first and last seen — from its leads that
+    /// passed the spam checks only (a bot can type anyone's address: a contact of
+    /// quarantined leads alone is not listed).
     pub async fn contacts(&self, limit: u32) -> Result<Vec<ContactRow>, sqlx::Error> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT c.contact_id, c.created_at, COUNT(l.seq) AS submissions,
+                "SELECT c.contact_id, MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
                         MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
-                        (SELECT e.email FROM leads e WHERE e.email_key = c.email_key
+                        (SELECT e.email FROM leads e
+                         WHERE e.email_key = c.email_key AND e.quarantine IS NULL
                          ORDER BY e.seq DESC LIMIT 1) AS email
                  FROM contacts c JOIN leads l ON l.email_key = c.email_key
-                 GROUP BY c.contact_id, c.created_at, c.email_key
+                 WHERE l.quarantine IS NULL
+                 GROUP BY c.contact_id, c.email_key
                  ORDER BY last_seq DESC LIMIT $1",
             )
             .bind(i64::from(limit))
@@ -498,21 +503,22 @@ impl Store {
         })
     }
 
-    /// One contact with its submissions (stored leads, oldest first); `None` when there
-    /// is no such contact.
+    /// One contact with its submissions (stored leads, oldest first, the quarantined too,
+    /// as evidence); `None` when there is no such contact or it has only quarantined leads.
     pub async fn contact(
         &self,
         contact_id: &str,
     ) -> Result<Option<(ContactRow, Vec<StoredLead>)>, sqlx::Error> {
         let found = with_pool!(self, |pool| {
             let row = sqlx::query(
-                "SELECT c.contact_id, c.created_at, COUNT(l.seq) AS submissions,
+                "SELECT c.contact_id, MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
                         MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
-                        (SELECT e.email FROM leads e WHERE e.email_key = c.email_key
+                        (SELECT e.email FROM leads e
+                         WHERE e.email_key = c.email_key AND e.quarantine IS NULL
                          ORDER BY e.seq DESC LIMIT 1) AS email
                  FROM contacts c JOIN leads l ON l.email_key = c.email_key
-                 WHERE c.contact_id = $1
-                 GROUP BY c.contact_id, c.created_at, c.email_key",
+                 WHERE c.contact_id = $1 AND l.quarantine IS NULL
+                 GROUP BY c.contact_id, c.email_key",
             )
             .bind(contact_id)
             .fetch_optional(pool)
@@ -721,8 +727,17 @@ impl Store {
         // Rows without a key yet (written by an older collector during a rolling upgrade)
         // get theirs first, so they are found too.
         backfill_email_keys(&self.pool).await?;
+        let postgres = matches!(self.pool, Pool::Postgres(_));
         let erased = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
+            if postgres {
+                // The person's lock (see `write_batch_postgres`): leads of this address
+                // that are being stored commit before the erasure starts, or after it.
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             for erase in [
                 "DELETE FROM forwards WHERE lead_id IN
                  (SELECT lead_id FROM leads WHERE email_key = $1)",
@@ -836,6 +851,17 @@ async fn housekeeping(pool: Pool) {
             }
             Ok(_) => {}
         }
+        // Leads an older collector stored during a rolling upgrade (no email key, no
+        // contact) join their person without waiting for a restart.
+        let grouped = match backfill_email_keys(&pool).await {
+            Ok(()) => group_contacts(&pool).await,
+            Err(e) => Err(e),
+        };
+        match grouped {
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => tracing::warn!(error = %e, "grouping leads into contacts failed"),
+            Ok(()) => {}
+        }
     }
 }
 
@@ -945,6 +971,11 @@ async fn group_contacts(pool: &Pool) -> Result<(), sqlx::Error> {
         });
     }
 }
+
+/// PostgreSQL: locks each person (email key) of `$1`, in the array's order, until the
+/// transaction ends.
+const PERSON_LOCKS: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM UNNEST($1::text[]) AS k";
 
 /// A new lead as the writers store it.
 #[derive(Debug)]
@@ -1133,6 +1164,19 @@ async fn write_batch_postgres(pool: &PgPool, rows: &[&NewLead]) -> Result<Vec<bo
             .collect::<Vec<_>>()
     };
     let mut tx = pool.begin().await?;
+    // The people of this batch, locked until it commits (in one order, so writers never
+    // wait on each other in a circle): an erasure of one of them waits for this batch, or
+    // this batch for it, so a lead never lands half inside an erasure (SQLite has one
+    // writer at a time anyway).
+    let mut keys: Vec<String> = rows.iter().filter_map(|r| r.email_key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    if !keys.is_empty() {
+        sqlx::query(PERSON_LOCKS)
+            .bind(&keys)
+            .execute(&mut *tx)
+            .await?;
+    }
     let spends: Vec<(&Spend, &str)> = rows
         .iter()
         .filter_map(|r| Some((r.spend.as_ref()?, r.lead_id.as_str())))

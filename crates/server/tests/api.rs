@@ -1692,7 +1692,7 @@ async fn contacts_are_people_with_one_profile_and_one_history() {
         .map(|c| {
             (
                 c["email"].as_str().unwrap_or("").to_owned(),
-                c["submissions"].as_i64().unwrap_or(0),
+                c["submission_count"].as_i64().unwrap_or(0),
             )
         })
         .collect();

@@ -806,6 +806,26 @@ async fn contacts_are_people(url: &str) {
         .await
         .expect("lookup")
         .is_none());
+    // A bot can type anyone's address: quarantined leads neither make a person nor
+    // change one's row (count, address, last seen).
+    for (n, email) in [(7, "victim@example.com"), (8, "BOB@EXAMPLE.COM")] {
+        let id = format!("7c000000-0000-4000-8000-{n:012}");
+        let raw = lead_body(&id, "ebook", email);
+        let verdict = Verdict {
+            email: Some(email.to_owned()),
+            quarantine: vec!["honeypot_filled".into()],
+            ..Verdict::default()
+        };
+        first
+            .insert(&parse_lead(raw.as_bytes()).expect("lead"), &raw, &verdict)
+            .await
+            .expect("insert");
+    }
+    assert_eq!(
+        second.contacts(10).await.expect("contacts"),
+        listed,
+        "unchanged by spam"
+    );
     assert_eq!(
         first.erase_email("ada@example.com").await.expect("erase"),
         4
@@ -829,5 +849,68 @@ async fn sqlite_contacts_are_people() {
 async fn postgres_contacts_are_people() {
     let (url, name, admin) = fresh_postgres().await;
     contacts_are_people(&url).await;
+    drop_postgres(&name, &admin).await;
+}
+
+/// An erasure while the same person's leads arrive through another instance: each lead
+/// lands wholly before the erasure (and is erased) or after it (and has its contact):
+/// never a failed erasure, never a lead without its person.
+async fn erasure_races_new_leads(url: &str) {
+    let first = Store::open(url).await.expect("opens");
+    let second = Store::open(url).await.expect("a second instance opens");
+    for round in 0..25 {
+        let mut tasks = Vec::new();
+        for n in 0..3 {
+            let store = second.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = format!("7d000000-0000-4000-8000-{:012}", round * 10 + n);
+                let raw = lead_body(&id, "ebook", "race@example.com");
+                let verdict = Verdict {
+                    email: Some("race@example.com".into()),
+                    ..Verdict::default()
+                };
+                store
+                    .insert(&parse_lead(raw.as_bytes()).expect("lead"), &raw, &verdict)
+                    .await
+                    .map(|_| ())
+            }));
+        }
+        let erased = first.erase_email("RACE@example.com").await;
+        assert!(erased.is_ok(), "round {round}: {erased:?}");
+        for task in tasks {
+            task.await.expect("task").expect("insert");
+        }
+        let stored = first.count().await.expect("count");
+        let in_contacts: i64 = first
+            .contacts(1000)
+            .await
+            .expect("contacts")
+            .iter()
+            .map(|c| c.submissions)
+            .sum();
+        assert_eq!(
+            in_contacts, stored,
+            "round {round}: every lead has its person"
+        );
+        first.erase_email("race@example.com").await.expect("erase");
+    }
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_erasure_races_new_leads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    erasure_races_new_leads(&format!(
+        "sqlite://{}",
+        dir.path().join("leads.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_erasure_races_new_leads() {
+    let (url, name, admin) = fresh_postgres().await;
+    erasure_races_new_leads(&url).await;
     drop_postgres(&name, &admin).await;
 }

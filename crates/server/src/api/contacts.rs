@@ -13,7 +13,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use leadmagnet_core::contact::Contact;
+use leadmagnet_core::contact::{Contact, Submission};
 use leadmagnet_core::json::Writer;
 use leadmagnet_core::parse_lead;
 use leadmagnet_core::scoring::{score, LeadFacts, Score};
@@ -131,9 +131,19 @@ pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>
     let payloads: Vec<_> = leads
         .iter()
         .filter(|l| l.quarantine.is_none())
-        .filter_map(|l| parse_lead(l.payload.get().as_bytes()).ok())
+        .filter_map(|l| {
+            let received_ms = leadmagnet_core::time::parse_rfc3339(&l.received_at)?;
+            Some((parse_lead(l.payload.get().as_bytes()).ok()?, received_ms))
+        })
         .collect();
-    let contact = Contact::of(&payloads.iter().collect::<Vec<_>>(), &[]);
+    let submissions: Vec<Submission> = payloads
+        .iter()
+        .map(|(lead, received_ms)| Submission {
+            lead,
+            received_ms: *received_ms,
+        })
+        .collect();
+    let contact = Contact::of(&submissions, &[]);
     // Scored against the account-wide model over everything the person did, each event
     // decayed by its age now.
     let score = state.offers.model().map(|model| {
@@ -163,7 +173,7 @@ pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>
 fn row_fields(w: &mut Writer, c: &ContactRow) {
     w.field("contact_id", &c.contact_id);
     w.field_opt("email", &c.email);
-    w.field("submissions", &c.submissions);
+    w.field("submission_count", &c.submissions);
     w.field("first_seen", &c.first_seen);
     w.field("last_seen", &c.last_seen);
 }
