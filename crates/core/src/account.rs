@@ -13,6 +13,7 @@
 
 use crate::config::{ConfigError, Field, OfferConfig, CONFIG_VERSION};
 use crate::json::from_json_struct;
+use crate::map::SortedMap;
 use crate::scoring::Scoring;
 use serde::Serialize;
 
@@ -34,13 +35,41 @@ pub struct ScoringModel {
     pub fields: Vec<Field>,
     /// Fit, engagement, decay, grades, levels, MQL criteria, disqualifiers, routing.
     pub scoring: Scoring,
+    /// Who hears of a new MQL, per queue `routing` names: the queue's owners by email,
+    /// and a signed webhook.
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub queues: SortedMap<Queue>,
 }
+
+/// A sales queue's hand-over settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct Queue {
+    /// Email addresses told of each new MQL in this queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+    /// An http(s) URL that gets each new MQL as JSON, signed like forwarding webhooks
+    /// (`Leadmagnet-Signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// The environment variable that holds the webhook's signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+}
+
+from_json_struct!(Queue {
+    owners: or_default "owners",
+    webhook: opt "webhook",
+    secret_env: opt "secret_env",
+});
 
 from_json_struct!(ScoringModel {
     schema: opt "$schema",
     version: req "version",
     fields: req "fields",
     scoring: req "scoring",
+    queues: or_default "queues",
 });
 
 /// Reads a scoring model and checks it: every reading problem (malformed JSON, wrong
@@ -59,6 +88,7 @@ pub fn parse_model(json: &str) -> Result<ScoringModel, Vec<ConfigError>> {
             .collect::<Vec<_>>()
     })?;
     let mut problems = model.as_offer().check_fields_and_scoring();
+    problems.extend(model.check_queues());
     if model.version != CONFIG_VERSION {
         problems.insert(
             0,
@@ -81,6 +111,73 @@ pub fn parse_model(json: &str) -> Result<ScoringModel, Vec<ConfigError>> {
 }
 
 impl ScoringModel {
+    /// The queues' settings: real addresses, http(s) webhooks with their key, and only
+    /// queues the routing can choose.
+    fn check_queues(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        let mut add = |pointer: String, message: String| {
+            problems.push(ConfigError {
+                pointer,
+                line: None,
+                column: None,
+                message,
+            })
+        };
+        let routed: Vec<&str> = self
+            .scoring
+            .routing
+            .iter()
+            .map(|r| r.queue.as_str())
+            .collect();
+        for (name, queue) in &self.queues {
+            let at = format!("/queues/{}", name.replace('~', "~0").replace('/', "~1"));
+            if !routed.contains(&name.as_str()) {
+                add(
+                    at.clone(),
+                    format!(
+                        "no routing entry chooses queue \"{name}\"; routing chooses {}",
+                        routed
+                            .iter()
+                            .map(|q| format!("\"{q}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            for (i, owner) in queue.owners.iter().enumerate() {
+                if !crate::email::is_valid(owner) {
+                    add(
+                        format!("{at}/owners/{i}"),
+                        format!("\"{owner}\" is not an email address"),
+                    );
+                }
+            }
+            match (&queue.webhook, &queue.secret_env) {
+                (Some(url), secret) => {
+                    let absolute = url.starts_with("https://") || url.starts_with("http://");
+                    if !absolute || crate::config::check::check_url(url).is_err() {
+                        add(
+                            format!("{at}/webhook"),
+                            format!("webhook \"{url}\" must be an absolute http(s) URL"),
+                        );
+                    }
+                    if secret.as_deref().is_none_or(str::is_empty) {
+                        add(
+                            format!("{at}/secret_env"),
+                            "a webhook needs \"secret_env\": the environment variable holding its signing key".into(),
+                        );
+                    }
+                }
+                (None, Some(_)) => add(
+                    format!("{at}/secret_env"),
+                    "\"secret_env\" belongs with a \"webhook\"".into(),
+                ),
+                (None, None) => {}
+            }
+        }
+        problems
+    }
+
     /// The model as an offer with only its fields and scoring: what the checks read, and
     /// what a contact is scored against.
     pub fn as_offer(&self) -> OfferConfig {
@@ -118,7 +215,11 @@ mod tests {
     "fit": [{ "id": "mid-size", "field": "company_size", "in": ["50-249", "250+"], "points": 40 }],
     "engagement": [{ "id": "pricing", "event": "page_view", "url_contains": "/pricing", "points": 10 }],
     "fit_grades": [{ "grade": "A", "min": 40 }, { "grade": "B", "min": 20 }],
-    "mql": { "min_total": 40, "min_fit_grade": "B", "sla_hours": 24 }
+    "mql": { "min_total": 40, "min_fit_grade": "B", "sla_hours": 24 },
+    "routing": [{ "queue": "enterprise", "when": { "field": "company_size", "equals": "250+" } }, { "queue": "self-serve" }]
+  },
+  "queues": {
+    "enterprise": { "owners": ["ann@sales.example"], "webhook": "https://crm.example/mql", "secret_env": "MQL_KEY" }
   }
 }"#;
 
@@ -152,6 +253,22 @@ mod tests {
         assert!(pointers.contains(&"/scoring/fit/0/in/0"), "{problems:?}");
         assert!(
             pointers.contains(&"/scoring/engagement/0/event"),
+            "{problems:?}"
+        );
+        // Queues: only those routing chooses, real owners, a signed webhook.
+        let queues = MODEL
+            .replace(r#""enterprise": { "owners""#, r#""enterprize": { "owners""#)
+            .replace("ann@sales.example", "ann at sales")
+            .replace(r#", "secret_env": "MQL_KEY""#, "");
+        let problems = parse_model(&queues).expect_err("problems");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/queues/enterprize",
+                "/queues/enterprize/owners/0",
+                "/queues/enterprize/secret_env"
+            ],
             "{problems:?}"
         );
         // A rule on a field the model does not declare.

@@ -40,9 +40,11 @@
 //! come in as arguments. It therefore cannot fail in ways other than by returning an
 //! error value, and it runs the same in the browser (wasm) and on the server.
 
+#[cfg(feature = "collector")]
 pub mod account;
 pub mod config;
 pub mod consent;
+#[cfg(feature = "collector")]
 pub mod contact;
 pub mod display;
 pub mod domains;
@@ -51,6 +53,8 @@ pub mod facts;
 pub mod form;
 pub mod formats;
 pub mod formula;
+#[cfg(feature = "collector")]
+pub mod handover;
 pub mod json;
 pub mod map;
 pub mod math;

@@ -239,6 +239,18 @@ pub async fn create_lead(
             .map_err(ApiError::unavailable)?
             .ok_or(refusal)?,
     };
+    if inserted == Inserted::New {
+        // The person may have become an MQL: scored, and handed over once, after the
+        // answer (a failure here is logged and the next lead or event tries again).
+        if let Some(email) = handed_over_email(&state, &lead) {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::handover::after_lead(&state, &email, now_ms() as i64).await {
+                    tracing::warn!(error = %e, "scoring a contact after a lead failed");
+                }
+            });
+        }
+    }
     match inserted {
         Inserted::New => Ok((StatusCode::CREATED, answer).into_response()),
         Inserted::Replay => Ok((
@@ -907,6 +919,19 @@ pub async fn not_found() -> ApiError {
         "not_found",
         "no such API endpoint; leads are at /api/v1/leads",
     )
+}
+
+/// The address of a stored lead whose person the account-wide model may hand over: a
+/// model exists, and the lead has an email field (its quarantine is checked by the contact,
+/// which leaves quarantined leads out).
+fn handed_over_email(state: &AppState, lead: &LeadPayload) -> Option<String> {
+    state.offers.model()?;
+    let offer = state.offers.get(&lead.offer_id)?;
+    let field = offer.fields.iter().find(|f| f.kind == FieldType::Email)?;
+    match lead.fields.get(&field.id) {
+        Some(leadmagnet_core::FieldValue::Text(email)) => Some(email.clone()),
+        _ => None,
+    }
 }
 
 /// The admin's query string: the token first, then the parameters (400 naming the problem).

@@ -285,6 +285,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         state.offers.ids().join(", ")
     );
     crate::forward::spawn(state.clone(), crate::forward::Forwarder::from_env());
+    crate::handover::spawn(state.clone(), crate::handover::Notifier::from_env()?);
     let mut limits = ServeLimits {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
         ..ServeLimits::default()

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod commands;
 pub mod domains;
 pub mod forward;
+pub mod handover;
 pub mod inbox;
 pub mod limits;
 pub mod offers;

@@ -63,6 +63,10 @@ pub struct ContactRow {
     /// When the collector received its first lead, and its latest.
     pub first_seen: String,
     pub last_seen: String,
+    /// Where the person stands (`inquiry` until the account's model makes them an MQL).
+    pub stage: String,
+    pub mql_at: Option<String>,
+    pub queue: Option<String>,
 }
 
 fn contact_row<R: Row>(row: &R) -> Result<ContactRow, sqlx::Error>
@@ -78,7 +82,38 @@ where
         submissions: row.try_get("submissions")?,
         first_seen: row.try_get("first_seen")?,
         last_seen: row.try_get("last_seen")?,
+        stage: row.try_get("stage")?,
+        mql_at: row.try_get("mql_at")?,
+        queue: row.try_get("queue")?,
     })
+}
+
+/// A notification of a hand-over, as queued with it.
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    /// `webhook` or `email`.
+    pub channel: &'static str,
+    /// The URL, or the address.
+    pub target: String,
+    /// An email's subject.
+    pub subject: Option<String>,
+    pub body: String,
+    /// A webhook's signing key's environment variable.
+    pub secret_env: Option<String>,
+}
+
+/// A queued notification, due.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueNotice {
+    pub id: i64,
+    pub contact_id: String,
+    pub channel: String,
+    pub target: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub secret_env: Option<String>,
+    pub attempts: i64,
+    pub next_at: i64,
 }
 
 /// What happened to a lead handed to [`Store::insert`].
@@ -486,14 +521,15 @@ impl Store {
     pub async fn contacts(&self, limit: u32) -> Result<Vec<ContactRow>, sqlx::Error> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT c.contact_id, MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
+                "SELECT c.contact_id, c.stage, c.mql_at, c.queue,
+                        MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
                         MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
                         (SELECT e.email FROM leads e
                          WHERE e.email_key = c.email_key AND e.quarantine IS NULL
                          ORDER BY e.seq DESC LIMIT 1) AS email
                  FROM contacts c JOIN leads l ON l.email_key = c.email_key
                  WHERE l.quarantine IS NULL
-                 GROUP BY c.contact_id, c.email_key
+                 GROUP BY c.contact_id, c.email_key, c.stage, c.mql_at, c.queue
                  ORDER BY last_seq DESC LIMIT $1",
             )
             .bind(i64::from(limit))
@@ -511,14 +547,15 @@ impl Store {
     ) -> Result<Option<(ContactRow, Vec<StoredLead>)>, sqlx::Error> {
         let found = with_pool!(self, |pool| {
             let row = sqlx::query(
-                "SELECT c.contact_id, MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
+                "SELECT c.contact_id, c.stage, c.mql_at, c.queue,
+                        MIN(l.received_at) AS first_seen, COUNT(l.seq) AS submissions,
                         MAX(l.received_at) AS last_seen, MAX(l.seq) AS last_seq,
                         (SELECT e.email FROM leads e
                          WHERE e.email_key = c.email_key AND e.quarantine IS NULL
                          ORDER BY e.seq DESC LIMIT 1) AS email
                  FROM contacts c JOIN leads l ON l.email_key = c.email_key
                  WHERE c.contact_id = $1 AND l.quarantine IS NULL
-                 GROUP BY c.contact_id, c.email_key",
+                 GROUP BY c.contact_id, c.email_key, c.stage, c.mql_at, c.queue",
             )
             .bind(contact_id)
             .fetch_optional(pool)
@@ -543,6 +580,142 @@ impl Store {
             Some((contact, leads))
         });
         Ok(found)
+    }
+
+    /// The contact of an address (compared by its email key): its id and stage.
+    pub async fn contact_of(&self, email: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+        let key = leadmagnet_core::email::key(email);
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT contact_id, stage FROM contacts WHERE email_key = $1"
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+    }
+
+    /// Records the MQL moment once: the contact moves from `inquiry` to `mql` with its
+    /// queue and cause, and the notifications are queued, in one transaction. Only from
+    /// `inquiry`: a second collector, a retry or a later lead finds it moved and records
+    /// nothing. Returns whether this call made the move.
+    pub async fn hand_over(
+        &self,
+        contact_id: &str,
+        at: &str,
+        queue: Option<&str>,
+        cause: &str,
+        notices: &[NewNotice],
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE contacts SET stage = 'mql', stage_at = $1, mql_at = $1, queue = $2,
+                        reminded_at = NULL
+                 WHERE contact_id = $3 AND stage = 'inquiry'",
+            )
+            .bind(at)
+            .bind(queue)
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO contact_moves (contact_id, stage, cause, by_whom, at)
+                 VALUES ($1, 'mql', $2, 'scoring', $3)",
+            )
+            .bind(contact_id)
+            .bind(cause)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            for n in notices {
+                sqlx::query(
+                    "INSERT INTO notifications (contact_id, channel, target, subject, body, secret_env)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(contact_id)
+                .bind(n.channel)
+                .bind(&n.target)
+                .bind(n.subject.as_deref())
+                .bind(&n.body)
+                .bind(n.secret_env.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// A contact's moves, oldest first: (stage, cause, by, at).
+    pub async fn contact_moves(
+        &self,
+        contact_id: &str,
+    ) -> Result<Vec<(String, Option<String>, String, String)>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT stage, cause, by_whom, at FROM contact_moves WHERE contact_id = $1 ORDER BY at"
+        )
+        .bind(contact_id)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// Notifications due at `now_ms`, oldest first.
+    pub async fn due_notices(&self, now_ms: i64, max: i64) -> Result<Vec<DueNotice>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, contact_id, channel, target, subject, body, secret_env, attempts, next_at
+             FROM notifications WHERE status = 'pending' AND next_at <= $1
+             ORDER BY id LIMIT $2"
+        )
+        .bind(now_ms)
+        .bind(max)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// Takes a due notification for one attempt (until `lease_until_ms`); `false` when
+    /// another collector took it first.
+    pub async fn claim_notice(
+        &self,
+        due: &DueNotice,
+        lease_until_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self, |pool| Ok(sqlx::query(
+            "UPDATE notifications SET next_at = $1
+             WHERE id = $2 AND status = 'pending' AND next_at = $3",
+        )
+        .bind(lease_until_ms)
+        .bind(due.id)
+        .bind(due.next_at)
+        .execute(pool)
+        .await?
+        .rows_affected()
+            == 1))
+    }
+
+    /// Records an attempt's outcome: `sent`, `failed`, or `pending` again at `next_at_ms`.
+    pub async fn record_notice(
+        &self,
+        due: &DueNotice,
+        status: &str,
+        next_at_ms: i64,
+        error: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE notifications SET status = $1, attempts = $2, next_at = $3, last_error = $4
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(due.attempts + 1)
+        .bind(next_at_ms)
+        .bind(error)
+        .bind(due.id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
     }
 
     /// Forwardings due at `now_ms` (pending, their time come), oldest first.
@@ -743,6 +916,14 @@ impl Store {
                  (SELECT lead_id FROM leads WHERE email_key = $1)",
                 "DELETE FROM stage_changes WHERE lead_seq IN
                  (SELECT seq FROM leads WHERE email_key = $1)",
+            ] {
+                sqlx::query(erase).bind(&key).execute(&mut *tx).await?;
+            }
+            for erase in [
+                "DELETE FROM contact_moves WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+                "DELETE FROM notifications WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
             ] {
                 sqlx::query(erase).bind(&key).execute(&mut *tx).await?;
             }

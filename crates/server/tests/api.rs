@@ -1873,3 +1873,235 @@ async fn inbox_session(state: &AppState) -> String {
         .expect("the session cookie")
         .to_owned()
 }
+
+// ---- Issue 16: the MQL moment --------------------------------------------------------------
+
+/// A real SMTP receiver on 127.0.0.1 (plain SMTP, as a local relay speaks it): every
+/// message's envelope recipients and data.
+/// Each message the SMTP receiver got: its envelope recipients and its data.
+type Received = Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>;
+
+async fn smtp_receiver() -> (u16, Received) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mail: Received = Arc::default();
+    let store = mail.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 test.example ESMTP\r\n").await;
+                let (mut to, mut data, mut in_data) = (Vec::new(), String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            store
+                                .lock()
+                                .expect("lock")
+                                .push((std::mem::take(&mut to), std::mem::take(&mut data)));
+                            in_data = false;
+                            let _ = write.write_all(b"250 2.0.0 queued\r\n").await;
+                        } else {
+                            data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-test.example\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                        b"250 2.1.5 ok\r\n"
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, mail)
+}
+
+#[tokio::test]
+async fn a_person_who_meets_the_mql_criteria_is_handed_over_once_with_the_cause() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let (hooks, seen) = receiver().await;
+    let (smtp, mail) = smtp_receiver().await;
+    // The demo's account-wide model, with the enterprise queue's webhook and owner.
+    let model = include_str!("../../../www/offers/scoring.json").replace(
+        r#"  "scoring": {"#,
+        &format!(
+            r#"  "queues": {{ "enterprise": {{ "owners": ["ann@sales.example"], "webhook": "{hooks}/mql", "secret_env": "MQL_KEY" }} }},
+  "scoring": {{"#
+        ),
+    );
+    std::fs::write(f.dir.path().join("www/offers/scoring.json"), model).expect("model");
+    f.state.offers.reload();
+    assert!(f.state.offers.model().is_some_and(|m| m.queues.len() == 1));
+    let notifier = leadmagnet_server::handover::Notifier::new(
+        Some(&format!("smtp://127.0.0.1:{smtp}")),
+        Some("Leadmagnet <leads@collector.example>"),
+        |name| (name == "MQL_KEY").then(|| "mql-signing-key".to_owned()),
+    )
+    .expect("notifier");
+    let post_lead = |n: u32, fields: Value| {
+        let state = f.state.clone();
+        async move {
+            let mut body: Value = serde_json::from_str(&lead_at(
+                &format!("019cc3f2-8b1e-7a4d-8f6b-{n:012}"),
+                "ebook-lead-scoring",
+                &leadmagnet_core::time::format_rfc3339(now() - 60_000),
+                fields,
+                json!([]),
+            ))
+            .expect("json");
+            body["challenge"] = solved(&state).await;
+            let (status, answer, _) = send(&state, post(body.to_string())).await;
+            assert_eq!(status, StatusCode::CREATED, "{answer}");
+        }
+    };
+    let stage = || async {
+        f.state
+            .store
+            .contact_of("ann@contoso.example")
+            .await
+            .expect("store")
+            .map(|(_, stage)| stage)
+    };
+    // Below the line: a big company (fit 15, grade C).
+    post_lead(
+        1,
+        json!({ "email": "ann@contoso.example", "company_size": "250+", "consent": true }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(stage().await.as_deref(), Some("inquiry"));
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 0);
+    // A second form tells the timeline: the person (not the form) now meets the criteria.
+    post_lead(
+        2,
+        json!({ "email": "Ann@Contoso.example", "timeline": "now", "consent": true }),
+    )
+    .await;
+    let mut waited = 0;
+    while stage().await.as_deref() != Some("mql") && waited < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        stage().await.as_deref(),
+        Some("mql"),
+        "handed over within seconds"
+    );
+    // One webhook and one email, each naming the cause.
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 2);
+    let hooks_seen = seen.lock().expect("lock").clone();
+    assert_eq!(hooks_seen.len(), 1, "{hooks_seen:?}");
+    let (path, headers, body) = &hooks_seen[0];
+    assert_eq!(path, "/mql");
+    let notice: Value = serde_json::from_str(body).expect("json");
+    assert_eq!(notice["event"], "mql");
+    assert_eq!(notice["queue"], "enterprise");
+    assert_eq!(notice["email"], "Ann@contoso.example", "as validated");
+    assert!(
+        notice["cause"].to_string().contains("fit buying-now +25"),
+        "{notice}"
+    );
+    assert!(notice["sla_due_at"].is_string(), "{notice}");
+    let signature = headers["leadmagnet-signature"].to_str().expect("ascii");
+    let (t, v1) = signature
+        .strip_prefix("t=")
+        .and_then(|s| s.split_once(",v1="))
+        .expect("t=…,v1=…");
+    assert_eq!(
+        v1,
+        leadmagnet_core::pow::hex(&leadmagnet_core::pow::hmac_sha256(
+            b"mql-signing-key",
+            format!("{t}.{body}").as_bytes()
+        )),
+        "signed with the queue's key"
+    );
+    let mails = mail.lock().expect("lock").clone();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].0, ["ann@sales.example"]);
+    assert!(
+        mails[0]
+            .1
+            .contains("Subject: New MQL in enterprise: Ann@contoso.example (A"),
+        "{}",
+        mails[0].1
+    );
+    assert!(mails[0].1.contains("fit buying-now +25"), "{}", mails[0].1);
+    // Still an MQL after another form: no second hand-over.
+    post_lead(
+        3,
+        json!({ "email": "ann@contoso.example", "company": "Contoso", "consent": true }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 0);
+    assert_eq!(
+        (
+            seen.lock().expect("lock").len(),
+            mail.lock().expect("lock").len()
+        ),
+        (1, 1)
+    );
+    // The move is recorded once, with its cause.
+    let (contact_id, _) = f
+        .state
+        .store
+        .contact_of("ann@contoso.example")
+        .await
+        .expect("store")
+        .expect("contact");
+    let moves = f
+        .state
+        .store
+        .contact_moves(&contact_id)
+        .await
+        .expect("moves");
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(
+        (moves[0].0.as_str(), moves[0].2.as_str()),
+        ("mql", "scoring")
+    );
+    assert!(moves[0]
+        .1
+        .as_deref()
+        .is_some_and(|c| c.contains("buying-now")));
+    let (_, contact, _) = send(
+        &f.state,
+        admin("GET", &format!("/api/v1/contacts/{contact_id}"), None),
+    )
+    .await;
+    assert_eq!(
+        (contact["stage"].as_str(), contact["queue"].as_str()),
+        (Some("mql"), Some("enterprise")),
+        "{contact}"
+    );
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -133,6 +133,7 @@ impl OfferConfig {
 
     /// The checks of the fields and the scoring section only: an account-wide scoring
     /// model ([`crate::account`]) is checked so.
+    #[cfg(feature = "collector")]
     pub fn check_fields_and_scoring(&self) -> Vec<ConfigError> {
         let mut p = Problems::default();
         for (i, field) in self.fields.iter().enumerate() {
@@ -738,7 +739,7 @@ fn check_format(e: &Endpoint, at: &str, p: &mut Problems) {
     }
 }
 
-fn check_url(url: &str) -> Result<(), String> {
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let url = url.trim();
     if url.is_empty() {
         return Err("URL must not be empty, e.g. \"/api/v1/leads\"".into());

@@ -176,6 +176,9 @@ fn row_fields(w: &mut Writer, c: &ContactRow) {
     w.field("submission_count", &c.submissions);
     w.field("first_seen", &c.first_seen);
     w.field("last_seen", &c.last_seen);
+    w.field("stage", &c.stage);
+    w.field_opt("mql_at", &c.mql_at);
+    w.field_opt("queue", &c.queue);
 }
 
 fn json_response(body: String) -> Response {
