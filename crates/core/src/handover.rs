@@ -46,6 +46,9 @@ pub struct Notice<'a> {
     /// When the SLA wants sales to have accepted them.
     pub sla_due_at: Option<&'a str>,
     pub score: &'a Score,
+    /// The one reminder that the SLA passed with the person still an MQL (event
+    /// `sla_overdue`), not the hand-over (`mql`).
+    pub overdue: bool,
 }
 
 impl ToJson for Notice<'_> {
@@ -53,7 +56,7 @@ impl ToJson for Notice<'_> {
     /// cause: [...], score}`.
     fn to_json(&self, w: &mut Writer) {
         w.begin_object();
-        w.field("event", "mql");
+        w.field("event", if self.overdue { "sla_overdue" } else { "mql" });
         w.field("contact_id", self.contact_id);
         w.field("email", self.email);
         w.field("queue", self.queue);
@@ -71,14 +74,29 @@ impl Notice<'_> {
     /// The email to the queue's owners: subject and plain text.
     pub fn email(&self, inbox_url: &str) -> (String, String) {
         let s = self.score;
-        let subject = format!(
-            "New MQL in {}: {} ({}, {} points)",
-            self.queue, self.email, s.matrix, s.total
-        );
-        let mut body = format!(
-            "{} became a marketing-qualified lead at {} and is yours in queue \"{}\".\n",
-            self.email, self.at, self.queue
-        );
+        let (subject, mut body) = if self.overdue {
+            (
+                format!(
+                    "SLA overdue in {}: {} is still waiting",
+                    self.queue, self.email
+                ),
+                format!(
+                    "{} became a marketing-qualified lead at {} in queue \"{}\" and has not been accepted or rejected yet.\n",
+                    self.email, self.at, self.queue
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "New MQL in {}: {} ({}, {} points)",
+                    self.queue, self.email, s.matrix, s.total
+                ),
+                format!(
+                    "{} became a marketing-qualified lead at {} and is yours in queue \"{}\".\n",
+                    self.email, self.at, self.queue
+                ),
+            )
+        };
         if let Some(due) = self.sla_due_at {
             body.push_str(&format!("Please accept or reject them by {due} (SLA).\n"));
         }
@@ -175,6 +193,7 @@ mod tests {
             at: "2026-11-27T12:00:00.000Z",
             sla_due_at: Some("2026-11-27T16:00:00.000Z"),
             score: &s,
+            overdue: false,
         };
         let json = notice.to_json_string();
         assert!(json.starts_with(r#"{"event":"mql","contact_id":"c-1","email":"ann@contoso.example","queue":"enterprise""#), "{json}");
@@ -192,6 +211,17 @@ mod tests {
         assert!(
             body.contains("https://leads.example/inbox/contacts/c-1"),
             "{body}"
+        );
+        let reminder = Notice {
+            overdue: true,
+            ..notice
+        };
+        assert!(reminder
+            .to_json_string()
+            .starts_with(r#"{"event":"sla_overdue""#));
+        assert_eq!(
+            reminder.email("").0,
+            "SLA overdue in enterprise: ann@contoso.example is still waiting"
         );
     }
 }

@@ -531,23 +531,16 @@ pub fn with_sla(state: &AppState, lead: &mut StoredLead, now_ms: i64) {
 
 #[derive(Debug, Deserialize)]
 pub struct StageMove {
-    stage: String,
-    reason: Option<String>,
+    pub(crate) stage: String,
+    pub(crate) reason: Option<String>,
     /// Who made the move (a name or email of the salesperson), kept with it.
-    by: String,
+    pub(crate) by: String,
 }
 
-/// `POST /api/v1/leads/{lead_id}/stage` `{"stage", "reason"?, "by"}` (admin token): moves
-/// a lead along the waterfall (MQL → SAL → SQL → opportunity → won/lost, or rejected with
-/// a reason), timestamped and signed with `by`.
-pub async fn move_stage(
-    State(state): State<AppState>,
-    Path(lead_id): Path<String>,
-    ConnectInfoOpt(peer): ConnectInfoOpt,
-    headers: HeaderMap,
+/// A stage move's body, checked: JSON of the right shape and size, no NUL, and who.
+pub(crate) fn checked_move(
     body: Result<Json<StageMove>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
-    authorize(&state, peer, &headers)?;
+) -> Result<StageMove, ApiError> {
     let Json(step) = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::new(
@@ -591,6 +584,21 @@ pub async fn move_stage(
             )
         });
     }
+    Ok(step)
+}
+
+/// `POST /api/v1/leads/{lead_id}/stage` `{"stage", "reason"?, "by"}` (admin token): moves
+/// a lead along the waterfall (MQL → SAL → SQL → opportunity → won/lost, or rejected with
+/// a reason), timestamped and signed with `by`.
+pub async fn move_stage(
+    State(state): State<AppState>,
+    Path(lead_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    body: Result<Json<StageMove>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, peer, &headers)?;
+    let step = checked_move(body)?;
     let at = leadmagnet_core::time::format_rfc3339(now_ms() as i64);
     let moved = state
         .store

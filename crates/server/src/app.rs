@@ -131,6 +131,10 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/contacts/{contact_id}",
             get(api::contacts::get_contact),
         )
+        .route(
+            "/api/v1/contacts/{contact_id}/stage",
+            post(api::contacts::move_contact),
+        )
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/{*rest}", any(api::not_found))

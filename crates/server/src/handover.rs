@@ -10,6 +10,8 @@
 //!   queue, at, sla_due_at, cause, score}`), `Idempotency-Key: mql-<contact_id>-<at>` and
 //!   `Leadmagnet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA-256(key, "<t>.<body>")>` as
 //!   forwarding webhooks are signed; the key is read from the queue's `secret_env`.
+//! - A person still an MQL when the SLA (`mql.sla_hours`) has passed gets one reminder
+//!   (event `sla_overdue`) the same two ways.
 //! - Email: plain text over SMTP (`LEADMAGNET_SMTP_URL`, e.g. `smtp://127.0.0.1:25` or
 //!   `smtp://user:pass@relay:587?tls=required`), from `LEADMAGNET_MAIL_FROM`; the link to
 //!   the person uses `LEADMAGNET_PUBLIC_URL`.
@@ -17,6 +19,7 @@
 use crate::forward::{backoff_ms, MAX_ATTEMPTS};
 use crate::store::{DueNotice, NewNotice};
 use crate::AppState;
+use leadmagnet_core::account::ScoringModel;
 use leadmagnet_core::handover::{cause, is_mql_moment, Notice};
 use leadmagnet_core::json::ToJson;
 use leadmagnet_core::pow::{hex, hmac_sha256};
@@ -66,30 +69,9 @@ pub async fn after_lead(state: &AppState, email: &str, now_ms: i64) -> Result<bo
         at: &at,
         sla_due_at: sla_due_at.as_deref(),
         score: &score,
+        overdue: false,
     };
-    let mut notices = Vec::new();
-    if let Some(settings) = queue.as_deref().and_then(|q| model.queues.get(q)) {
-        if let Some(url) = &settings.webhook {
-            notices.push(NewNotice {
-                channel: "webhook",
-                target: url.clone(),
-                subject: None,
-                body: notice.to_json_string(),
-                secret_env: settings.secret_env.clone(),
-            });
-        }
-        let public = std::env::var("LEADMAGNET_PUBLIC_URL").unwrap_or_default();
-        let (subject, body) = notice.email(public.trim_end_matches('/'));
-        for owner in &settings.owners {
-            notices.push(NewNotice {
-                channel: "email",
-                target: owner.clone(),
-                subject: Some(subject.clone()),
-                body: body.clone(),
-                secret_env: None,
-            });
-        }
-    }
+    let notices = notices_for(&model, &notice);
     let cause = cause(&score).to_json_string();
     let moved = state
         .store
@@ -99,6 +81,76 @@ pub async fn after_lead(state: &AppState, email: &str, now_ms: i64) -> Result<bo
         tracing::info!(contact = %contact_id, queue = ?queue, "a new MQL, handed over");
     }
     Ok(moved)
+}
+
+/// What `notice` becomes for its queue: the webhook's request and an email per owner.
+fn notices_for(model: &ScoringModel, notice: &Notice) -> Vec<NewNotice> {
+    let mut notices = Vec::new();
+    let Some(settings) = model.queues.get(notice.queue) else {
+        return notices;
+    };
+    if let Some(url) = &settings.webhook {
+        notices.push(NewNotice {
+            channel: "webhook",
+            target: url.clone(),
+            subject: None,
+            body: notice.to_json_string(),
+            secret_env: settings.secret_env.clone(),
+        });
+    }
+    let public = std::env::var("LEADMAGNET_PUBLIC_URL").unwrap_or_default();
+    let (subject, body) = notice.email(public.trim_end_matches('/'));
+    for owner in &settings.owners {
+        notices.push(NewNotice {
+            channel: "email",
+            target: owner.clone(),
+            subject: Some(subject.clone()),
+            body: body.clone(),
+            secret_env: None,
+        });
+    }
+    notices
+}
+
+/// Queues the one reminder for each person still an MQL past the SLA (`mql.sla_hours`).
+/// Returns how many were reminded.
+pub async fn remind_overdue(state: &AppState, now_ms: i64) -> Result<usize, sqlx::Error> {
+    let Some(model) = state.offers.model() else {
+        return Ok(0);
+    };
+    let Some(hours) = model.scoring.mql.as_ref().and_then(|m| m.sla_hours) else {
+        return Ok(0);
+    };
+    let before = format_rfc3339(now_ms - (hours * 3_600_000.0) as i64);
+    let mut reminded = 0;
+    for (contact_id, email, queue, mql_at) in state.store.overdue_mqls(&before).await? {
+        let Some(person) = crate::api::contacts::person(state, &contact_id).await? else {
+            continue;
+        };
+        let Some(score) = person.score else {
+            continue;
+        };
+        let due = leadmagnet_core::time::parse_rfc3339(&mql_at)
+            .map(|t| format_rfc3339(t + (hours * 3_600_000.0) as i64));
+        let notice = Notice {
+            contact_id: &contact_id,
+            email: email.as_deref().unwrap_or(""),
+            queue: queue.as_deref().unwrap_or(""),
+            at: &mql_at,
+            sla_due_at: due.as_deref(),
+            score: &score,
+            overdue: true,
+        };
+        let notices = notices_for(&model, &notice);
+        if state
+            .store
+            .remind(&contact_id, &format_rfc3339(now_ms), &notices)
+            .await?
+        {
+            reminded += 1;
+        }
+    }
+    Ok(reminded)
 }
 
 type Secrets = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -264,6 +316,9 @@ pub fn spawn(state: AppState, notifier: Notifier) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
+            if let Err(e) = remind_overdue(&state, now).await {
+                tracing::error!(error = %e, "SLA reminders: storage error");
+            }
             if let Err(e) = notifier.run_once(&state, now).await {
                 tracing::error!(error = %e, "hand-over notifications: storage error");
             }

@@ -116,6 +116,26 @@ pub struct DueNotice {
     pub next_at: i64,
 }
 
+/// Queues `notices` of `contact_id` in the transaction `tx` (either database's).
+macro_rules! insert_notices {
+    ($tx:expr, $contact_id:expr, $notices:expr) => {
+        for n in $notices {
+            sqlx::query(
+                "INSERT INTO notifications (contact_id, channel, target, subject, body, secret_env)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind($contact_id)
+            .bind(n.channel)
+            .bind(&n.target)
+            .bind(n.subject.as_deref())
+            .bind(&n.body)
+            .bind(n.secret_env.as_deref())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 /// What happened to a lead handed to [`Store::insert`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Inserted {
@@ -631,20 +651,113 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            for n in notices {
-                sqlx::query(
-                    "INSERT INTO notifications (contact_id, channel, target, subject, body, secret_env)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(contact_id)
-                .bind(n.channel)
-                .bind(&n.target)
-                .bind(n.subject.as_deref())
-                .bind(&n.body)
-                .bind(n.secret_env.as_deref())
-                .execute(&mut *tx)
-                .await?;
+            insert_notices!(tx, contact_id, notices);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Moves a contact along the waterfall (`leadmagnet_core::waterfall`), recording who and
+    /// why; only from the stage it is in now. Rejected and recycled to `inquiry`, the
+    /// person can become an MQL again.
+    pub async fn move_contact(
+        &self,
+        contact_id: &str,
+        to: &str,
+        reason: Option<&str>,
+        by: &str,
+        at: &str,
+    ) -> Result<Moved, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let from: Option<String> =
+                sqlx::query_scalar("SELECT stage FROM contacts WHERE contact_id = $1")
+                    .bind(contact_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(from) = from else {
+                return Ok(Moved::NoSuchLead);
+            };
+            if let Err(why) = leadmagnet_core::waterfall::check_move(&from, to, reason) {
+                return Ok(Moved::Refused(why.replace("a lead in", "a person in")));
             }
+            let changed = sqlx::query(
+                "UPDATE contacts SET stage = $1, stage_at = $2,
+                                     mql_at = CASE WHEN $1 = 'mql' THEN $2 ELSE mql_at END
+                 WHERE contact_id = $3 AND stage = $4",
+            )
+            .bind(to)
+            .bind(at)
+            .bind(contact_id)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Ok(Moved::Refused(format!(
+                    "the person left \"{from}\" meanwhile; reload them"
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO contact_moves (contact_id, stage, cause, by_whom, at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(contact_id)
+            .bind(to)
+            .bind(reason)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Moved::Done)
+        })
+    }
+
+    /// Contacts still MQLs whose hand-over was before `mql_before` and who have had no
+    /// reminder: (contact id, email, queue, mql_at).
+    pub async fn overdue_mqls(
+        &self,
+        mql_before: &str,
+    ) -> Result<Vec<(String, Option<String>, Option<String>, String)>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT c.contact_id,
+                    (SELECT e.email FROM leads e WHERE e.email_key = c.email_key
+                     AND e.quarantine IS NULL ORDER BY e.seq DESC LIMIT 1),
+                    c.queue, c.mql_at
+             FROM contacts c
+             WHERE c.stage = 'mql' AND c.reminded_at IS NULL AND c.mql_at < $1
+             ORDER BY c.mql_at LIMIT 100"
+        )
+        .bind(mql_before)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// Queues the one SLA reminder of a contact (once: only while it has none), in one
+    /// transaction with marking it reminded. Returns whether this call did.
+    pub async fn remind(
+        &self,
+        contact_id: &str,
+        at: &str,
+        notices: &[NewNotice],
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let marked = sqlx::query(
+                "UPDATE contacts SET reminded_at = $1
+                 WHERE contact_id = $2 AND stage = 'mql' AND reminded_at IS NULL",
+            )
+            .bind(at)
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !marked {
+                return Ok(false);
+            }
+            insert_notices!(tx, contact_id, notices);
             tx.commit().await?;
             Ok(true)
         })

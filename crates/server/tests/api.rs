@@ -2098,6 +2098,95 @@ async fn a_person_who_meets_the_mql_criteria_is_handed_over_once_with_the_cause(
         (Some("mql"), Some("enterprise")),
         "{contact}"
     );
+    // The SLA (4 h in the demo model) passes with the person still an MQL: one reminder.
+    let later = now() + 5 * 3_600_000;
+    assert_eq!(
+        leadmagnet_server::handover::remind_overdue(&f.state, later)
+            .await
+            .expect("remind"),
+        1
+    );
+    assert_eq!(
+        leadmagnet_server::handover::remind_overdue(&f.state, later)
+            .await
+            .expect("remind"),
+        0,
+        "only one"
+    );
+    assert_eq!(notifier.run_once(&f.state, later).await.expect("run"), 2);
+    let last_hook = seen.lock().expect("lock").last().cloned().expect("hook");
+    assert!(
+        last_hook.2.starts_with(r#"{"event":"sla_overdue""#),
+        "{}",
+        last_hook.2
+    );
+    let last_mail = mail.lock().expect("lock").last().cloned().expect("mail");
+    assert!(
+        last_mail.1.contains("SLA overdue in enterprise"),
+        "{:?}",
+        mail.lock()
+            .expect("lock")
+            .iter()
+            .map(|m| m.1.lines().nth(2).unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    );
+    // Sales rejects, then recycles the person to marketing: the next form makes them an
+    // MQL again, and that is told again.
+    for (stage, reason) in [
+        ("rejected", Some("no budget this quarter")),
+        ("inquiry", None),
+    ] {
+        let (status, moved, _) = send(
+            &f.state,
+            admin(
+                "POST",
+                &format!("/api/v1/contacts/{contact_id}/stage"),
+                Some(json!({ "stage": stage, "reason": reason, "by": "bob@sales" })),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+    }
+    let (status, refused, _) = send(
+        &f.state,
+        admin(
+            "POST",
+            &format!("/api/v1/contacts/{contact_id}/stage"),
+            Some(json!({ "stage": "won", "by": "bob@sales" })),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+    post_lead(
+        4,
+        json!({ "email": "ann@contoso.example", "consent": true }),
+    )
+    .await;
+    let mut waited = 0;
+    while stage().await.as_deref() != Some("mql") && waited < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(stage().await.as_deref(), Some("mql"), "an MQL again");
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 2);
+    assert_eq!(
+        (
+            seen.lock().expect("lock").len(),
+            mail.lock().expect("lock").len()
+        ),
+        (3, 3)
+    );
+    let moves = f
+        .state
+        .store
+        .contact_moves(&contact_id)
+        .await
+        .expect("moves");
+    let stages: Vec<&str> = moves.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(stages, ["mql", "rejected", "inquiry", "mql"]);
 }
 
 fn now() -> i64 {

@@ -8,7 +8,7 @@
 use super::{admin_query, authorize, ApiError};
 use crate::domains::FullLists;
 use crate::inbox::ConnectInfoOpt;
-use crate::store::{ContactRow, StoredLead};
+use crate::store::{ContactRow, Moved, StoredLead};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -183,4 +183,52 @@ fn row_fields(w: &mut Writer, c: &ContactRow) {
 
 fn json_response(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /api/v1/contacts/{contact_id}/stage` `{"stage", "reason"?, "by"}` (admin token):
+/// moves a person along the waterfall as leads are moved (sales accepts an MQL, rejects it
+/// with a reason, recycles a rejected person to `inquiry`, from where the model can make
+/// them an MQL again).
+pub async fn move_contact(
+    State(state): State<AppState>,
+    Path(contact_id): Path<String>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    body: Result<axum::Json<super::StageMove>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, peer, &headers)?;
+    let step = super::checked_move(body)?;
+    let at = leadmagnet_core::time::format_rfc3339(super::now_ms() as i64);
+    let moved = state
+        .store
+        .move_contact(
+            &contact_id,
+            &step.stage,
+            step.reason.as_deref(),
+            step.by.trim(),
+            &at,
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+    match moved {
+        Moved::Done => {
+            let mut w = Writer::new(false);
+            w.begin_object();
+            w.field("contact_id", &contact_id);
+            w.field("stage", &step.stage);
+            w.field("at", &at);
+            w.end_object();
+            Ok(json_response(w.finish()))
+        }
+        Moved::NoSuchLead => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no contact {contact_id}"),
+        )),
+        Moved::Refused(why) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            why,
+        )),
+    }
 }
