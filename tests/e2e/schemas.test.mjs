@@ -12,14 +12,22 @@ const offerSchema = JSON.parse(readFileSync(join(ROOT, 'www/schema/offer.v1.json
 // schemars writes number formats (`double`, `uint32`) that are annotations, not checks.
 const validateOffer = new Ajv2020({ allErrors: true, validateFormats: false }).compile(offerSchema);
 
-test('every demo offer config matches www/schema/offer.v1.json', () => {
-  const offers = readdirSync(join(ROOT, 'www/offers')).filter((f) => f.endsWith('.json'));
+const modelSchema = JSON.parse(readFileSync(join(ROOT, 'www/schema/scoring.v1.json'), 'utf8'));
+const validateModel = new Ajv2020({ allErrors: true, validateFormats: false }).compile(modelSchema);
+
+test('every demo offer config matches www/schema/offer.v1.json, the scoring model scoring.v1.json', () => {
+  // scoring.json beside the offers is the account-wide scoring model (README).
+  const offers = readdirSync(join(ROOT, 'www/offers')).filter((f) => f.endsWith('.json') && f !== 'scoring.json');
   assert.ok(offers.length >= 5);
   for (const file of offers) {
     const config = JSON.parse(readFileSync(join(ROOT, 'www/offers', file), 'utf8'));
     assert.ok(validateOffer(config), `${file}: ${JSON.stringify(validateOffer.errors)}`);
   }
   assert.equal(validateOffer({ version: 1, id: 'x' }), false, 'a config without offer, fields, endpoint');
+  const model = JSON.parse(readFileSync(join(ROOT, 'www/offers/scoring.json'), 'utf8'));
+  assert.ok(validateModel(model), `scoring.json: ${JSON.stringify(validateModel.errors)}`);
+  assert.equal(validateModel({ ...model, feilds: [] }), false, 'a misspelt key');
+  assert.equal(validateModel({ version: 1, fields: [] }), false, 'a model without scoring');
 });
 
 const good = {

@@ -266,7 +266,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     println!("  admin token: {shown_token}");
     println!(
         "  database:    {} ({} leads)",
-        args.database_url,
+        crate::store::redact(&args.database_url),
         store.count().await.unwrap_or(0)
     );
     println!("  try:         curl -H \"Authorization: Bearer {curl_token}\" {url}api/v1/leads");
