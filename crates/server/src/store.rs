@@ -295,6 +295,14 @@ impl Store {
             .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(5));
         let file = options.get_filename();
+        // An in-memory database (an empty path, e.g. from an unset variable, or `:memory:`)
+        // is one per connection and gone at exit: leads would be lost. Refused.
+        let name = file.to_string_lossy();
+        if name.is_empty() || url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(format!(
+                "DATABASE_URL `{url}` names no database file (an in-memory database would lose every lead): use a path such as {DEFAULT_DATABASE_URL}"
+            ));
+        }
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;

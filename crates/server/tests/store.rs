@@ -914,3 +914,21 @@ async fn postgres_erasure_races_new_leads() {
     erasure_races_new_leads(&url).await;
     drop_postgres(&name, &admin).await;
 }
+
+/// A URL that names no file (an unset variable, `:memory:`) is refused with the fix, never
+/// opened as a database that forgets every lead at exit.
+#[tokio::test]
+async fn an_in_memory_sqlite_url_is_refused() {
+    for url in [
+        "sqlite://",
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://x.db?mode=memory",
+    ] {
+        let err = Store::open(url).await.expect_err(url);
+        assert!(
+            err.contains("names no database file") && err.contains("sqlite://./data/leads.db"),
+            "{url}: {err}"
+        );
+    }
+}
