@@ -463,6 +463,20 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
+/// A list's `limit`: 1–1000, 100 when absent; 400 otherwise.
+pub(crate) fn checked_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if (1..=1000).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 1000",
+        ))
+    }
+}
+
 /// `GET /api/v1/leads?offer_id=&quarantined=&limit=`: stored leads, newest first (admin
 /// token only).
 pub async fn list_leads(
@@ -472,14 +486,7 @@ pub async fn list_leads(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = admin_query(&state, peer, &headers, query)?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 1000",
-        ));
-    }
+    let limit = checked_limit(query.limit)?;
     let leads = listed(&state, &query, limit).await?;
     // Serialized as they are (not through a `Value`): each payload goes out byte for byte.
     #[derive(serde::Serialize)]

@@ -169,8 +169,8 @@ impl Forwarder {
     }
 }
 
-/// Why an attempt did not deliver.
-enum Attempt {
+/// Why an attempt did not deliver (forwarding and hand-over notifications alike).
+pub(crate) enum Attempt {
     /// Worth trying again later (network, timeouts, 408, 429, 5xx, a missing secret).
     Retry(String),
     /// The receiver refused the lead itself (another 4xx): kept as failed with the answer.
@@ -216,6 +216,23 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 
 /// Runs the forwarder every second for as long as the collector runs.
 pub fn spawn(state: AppState, forwarder: Forwarder) {
+    every_second(state, move |state, now| {
+        let forwarder = forwarder.clone();
+        async move {
+            if let Err(e) = forwarder.run_once(&state, now).await {
+                tracing::error!(error = %e, "forwarding: storage error");
+            }
+        }
+    });
+}
+
+/// Runs `job(state, now_ms)` every second for as long as the collector runs: the
+/// collector's outboxes (forwarding, hand-over notifications) are sent so.
+pub fn every_second<F, Fut>(state: AppState, job: F)
+where
+    F: Fn(AppState, i64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -223,9 +240,7 @@ pub fn spawn(state: AppState, forwarder: Forwarder) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
-            if let Err(e) = forwarder.run_once(&state, now).await {
-                tracing::error!(error = %e, "forwarding: storage error");
-            }
+            job(state.clone(), now).await;
         }
     });
 }

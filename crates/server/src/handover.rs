@@ -16,7 +16,7 @@
 //!   `smtp://user:pass@relay:587?tls=required`), from `LEADMAGNET_MAIL_FROM`; the link to
 //!   the person uses `LEADMAGNET_PUBLIC_URL`.
 
-use crate::forward::{backoff_ms, MAX_ATTEMPTS};
+use crate::forward::{backoff_ms, Attempt, MAX_ATTEMPTS};
 use crate::store::{DueNotice, NewNotice};
 use crate::AppState;
 use leadmagnet_core::account::ScoringModel;
@@ -224,7 +224,7 @@ impl Notifier {
             };
             let (status, next_at, error) = match outcome {
                 Ok(()) => ("sent", now_ms, None),
-                Err(Attempt::Final(why)) => ("failed", now_ms, Some(why)),
+                Err(Attempt::Refused(why)) => ("failed", now_ms, Some(why)),
                 Err(Attempt::Retry(why)) if due.attempts + 1 >= MAX_ATTEMPTS => {
                     ("failed", now_ms, Some(why))
                 }
@@ -273,7 +273,10 @@ impl Notifier {
         } else if status.is_server_error() || status == 408 || status == 429 {
             Err(Attempt::Retry(format!("{} answered {status}", due.target)))
         } else {
-            Err(Attempt::Final(format!("{} answered {status}", due.target)))
+            Err(Attempt::Refused(format!(
+                "{} answered {status}",
+                due.target
+            )))
         }
     }
 
@@ -286,36 +289,29 @@ impl Notifier {
         let to = due
             .target
             .parse()
-            .map_err(|e| Attempt::Final(format!("{} is not an address: {e}", due.target)))?;
+            .map_err(|e| Attempt::Refused(format!("{} is not an address: {e}", due.target)))?;
         let message = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(due.subject.clone().unwrap_or_default())
             .header(ContentType::TEXT_PLAIN)
             .body(due.body.clone())
-            .map_err(|e| Attempt::Final(format!("cannot write the email: {e}")))?;
+            .map_err(|e| Attempt::Refused(format!("cannot write the email: {e}")))?;
         match mailer.send(message).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(Attempt::Final(format!("the relay refused it: {e}"))),
+            Err(e) if e.is_permanent() => {
+                Err(Attempt::Refused(format!("the relay refused it: {e}")))
+            }
             Err(e) => Err(Attempt::Retry(format!("sending mail: {e}"))),
         }
     }
 }
 
-enum Attempt {
-    Retry(String),
-    Final(String),
-}
-
-/// Runs the notifier every second for as long as the collector runs.
+/// Runs the SLA reminders and the notifier every second for as long as the collector runs.
 pub fn spawn(state: AppState, notifier: Notifier) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
+    crate::forward::every_second(state, move |state, now| {
+        let notifier = notifier.clone();
+        async move {
             if let Err(e) = remind_overdue(&state, now).await {
                 tracing::error!(error = %e, "SLA reminders: storage error");
             }

@@ -33,14 +33,7 @@ pub async fn list_contacts(
     query: Result<Query<ContactsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = admin_query(&state, peer, &headers, query)?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 1000",
-        ));
-    }
+    let limit = super::checked_limit(query.limit)?;
     let contacts = state
         .store
         .contacts(limit)
