@@ -130,6 +130,9 @@ import { PREFIX } from "./js/failures.mjs";
       signal: controller.signal,
     }).then(function (response) {
       clearTimeout(timer);
+      // The answer is in: from here a closing page's last attempt may resend this lead
+      // (an attempt still waiting for its answer is itself a keepalive request).
+      settled();
       // `no-cors` (Salesforce Web-to-Lead) answers opaquely: sent is all anyone can know.
       var status = response.status;
       var outcome = outcomeOf(status, response.type === "opaque");
@@ -148,13 +151,16 @@ import { PREFIX } from "./js/failures.mjs";
       });
     }, function (error) {
       clearTimeout(timer);
+      settled();
       return retryLater(entry, null, controller.signal.aborted
         ? "no answer from " + entry.url + " within " + entry.timeout_ms / 1000 + " s"
         : "could not reach " + entry.url + " (" + error.message + ")");
-    }).then(function (outcome) {
-      delete inFlight[entry.id];
-      return outcome;
     });
+    function settled() {
+      if (inFlight[entry.id] === sending) {
+        delete inFlight[entry.id];
+      }
+    }
     inFlight[entry.id] = sending;
     return sending;
   }

@@ -355,8 +355,11 @@ test("the page's last keepalive request reaches the endpoint as text/plain, with
         endpoint: { url } });
     }, [url]);
     await page.locator('#kept >> #lm-f-email').fill(email);
+    // The widget has the endpoint's 503 (not merely sent the request) when it says the lead waits.
+    const queued = page.waitForEvent('console', { predicate: (m) => /is queued on this device/.test(m.text()), timeout: 15000 });
     await page.locator('#kept >> button[type=submit]').click();
-    await until(async () => got.some((r) => r.method === 'POST'), 10000, 'the first attempt');
+    await queued;
+    assert.ok(got.some((r) => r.method === 'POST'), 'the first attempt reached the endpoint');
     const whileOpen = got.length;
     await page.close({ runBeforeUnload: true });
     const last = await until(async () => got.slice(whileOpen).find((r) => r.method === 'POST'), 10000, 'the keepalive request');
