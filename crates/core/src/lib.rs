@@ -49,6 +49,8 @@ pub mod contact;
 pub mod display;
 pub mod domains;
 pub mod email;
+#[cfg(feature = "collector")]
+pub mod engagement;
 pub mod facts;
 pub mod form;
 pub mod formats;

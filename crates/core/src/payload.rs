@@ -245,8 +245,33 @@ pub struct PayloadError {
     pub syntax: bool,
 }
 
+/// Reads a request body of JSON into `T`: the first problem, with its line and column
+/// (400 when the body is not JSON at all, 422 for a wrong value). Unknown keys are
+/// accepted: a newer browser build may send more than this collector knows.
+pub(crate) fn read_body<T: crate::json::FromJson>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, PayloadError> {
+    let text = std::str::from_utf8(body).map_err(|e| PayloadError {
+        pointer: String::new(),
+        message: format!("the body is not UTF-8 text: {e}"),
+        syntax: true,
+    })?;
+    crate::json::read(text, false).map_err(|problems| {
+        let syntax = problems.iter().any(|e| e.syntax);
+        match problems.into_iter().next() {
+            Some(err) => PayloadError {
+                message: format!("{} (line {}, column {})", err.message, err.line, err.column),
+                pointer: err.pointer,
+                syntax,
+            },
+            None => PayloadError::at("", &format!("unreadable {what}")),
+        }
+    })
+}
+
 impl PayloadError {
-    fn at(pointer: &str, message: &str) -> PayloadError {
+    pub(crate) fn at(pointer: &str, message: &str) -> PayloadError {
         PayloadError {
             pointer: pointer.into(),
             message: message.into(),
@@ -273,24 +298,7 @@ impl fmt::Display for PayloadError {
 /// Reads a lead payload as the collector receives it and checks its envelope (version,
 /// lead id, offer id, time). The field values are checked against the offer separately.
 pub fn parse_lead(body: &[u8]) -> Result<LeadPayload, PayloadError> {
-    let text = std::str::from_utf8(body).map_err(|e| PayloadError {
-        pointer: String::new(),
-        message: format!("the body is not UTF-8 text: {e}"),
-        syntax: true,
-    })?;
-    // Unknown keys are accepted: a newer widget may send more than this collector knows.
-    let mut lead: LeadPayload = crate::json::read(text, false).map_err(|problems| {
-        let syntax = problems.iter().any(|e| e.syntax);
-        let first = problems.into_iter().next();
-        match first {
-            Some(err) => PayloadError {
-                message: format!("{} (line {}, column {})", err.message, err.line, err.column),
-                pointer: err.pointer,
-                syntax,
-            },
-            None => PayloadError::at("", "unreadable lead"),
-        }
-    })?;
+    let mut lead: LeadPayload = read_body(body, "lead")?;
     if lead.version != PAYLOAD_VERSION {
         return Err(PayloadError {
             pointer: "/version".into(),

@@ -3,10 +3,11 @@
 //! error is JSON naming the problem and its place.
 
 pub mod contacts;
+pub mod engagement;
 
 use crate::domains::FullLists;
 use crate::inbox::ConnectInfoOpt;
-use crate::limits::{client_ip, InFlight};
+use crate::limits::{client_ip, InFlight, RateLimit};
 use crate::spam;
 use crate::store::{Inserted, Moved, StoredLead, Verdict};
 use crate::AppState;
@@ -103,6 +104,76 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON body as received: `application/json`, or `text/plain` (a closing page's last
+/// attempt is a keepalive request, which may not wait for a CORS preflight, and text/plain
+/// needs none). A body that did not arrive whole is a transient failure (408), which the
+/// outbox retries, never a final 4xx.
+fn received_json(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<Bytes, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json") || mime.eq_ignore_ascii_case("text/plain")
+        });
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "send the {what} as JSON with the header Content-Type: application/json (or text/plain)"
+            ),
+        ));
+    }
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the {what} is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_not_received",
+                format!(
+                    "the {what}'s body did not arrive whole; send it again ({})",
+                    rejection.body_text()
+                ),
+            )
+        }
+    })
+}
+
+/// 429 with `Retry-After` when the client has used up `limit`.
+fn throttle(
+    limit: &RateLimit,
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<(), ApiError> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if let Some(client) = client_ip(peer, headers, &state.trusted_proxies) {
+        if let Err(wait) = limit.check(client, Instant::now()) {
+            return Err(ApiError {
+                retry_after: Some(wait),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("too many {what} from this address; retry in {wait} s"),
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/leads`: the collector's checks, then one row.
 ///
 /// In order: the media type and size; the client's rate limit (429); the envelope
@@ -120,56 +191,8 @@ pub async fn create_lead(
     extensions: Extensions,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    // `text/plain` too: the widget's last attempt while a page closes is a keepalive
-    // request, which may not wait for a CORS preflight, and text/plain needs none.
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim();
-            mime.eq_ignore_ascii_case("application/json") || mime.eq_ignore_ascii_case("text/plain")
-        });
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the lead as JSON with the header Content-Type: application/json (or text/plain)",
-        ));
-    }
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the lead is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        } else {
-            // The body did not arrive whole (too slow, or the connection broke): a
-            // transient failure the widget's outbox retries, never a final 4xx.
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_not_received",
-                format!(
-                    "the lead's body did not arrive whole; send it again ({})",
-                    rejection.body_text()
-                ),
-            )
-        }
-    })?;
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    if let Some(client) = client_ip(peer, &headers, &state.trusted_proxies) {
-        if let Err(wait) = state.rate_limit.check(client, Instant::now()) {
-            return Err(ApiError {
-                retry_after: Some(wait),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("too many leads from this address; retry in {wait} s"),
-                )
-            });
-        }
-    }
+    let body = received_json(&headers, body, "lead")?;
+    throttle(&state.rate_limit, &state, &extensions, &headers, "leads")?;
     let lead = parse_lead(body.as_ref()).map_err(|e| {
         // Not JSON at all is 400; a JSON lead with a wrong value is 422.
         let (status, code) = if e.syntax {
@@ -239,6 +262,19 @@ pub async fn create_lead(
             .map_err(ApiError::unavailable)?
             .ok_or(refusal)?,
     };
+    if matches!(inserted, Inserted::New | Inserted::Replay)
+        && !lead.consent.as_ref().is_some_and(|c| c.allows_history())
+    {
+        // A lead without marketing consent (or under GPC) withdraws it: from this answer
+        // on, the person's browsers may send no more events (api::engagement).
+        if let Some(email) = lead_email(&state, &lead) {
+            state
+                .store
+                .drop_devices_of(&email)
+                .await
+                .map_err(ApiError::unavailable)?;
+        }
+    }
     if inserted == Inserted::New {
         // The person may have become an MQL: scored, and handed over once, after the
         // answer (a failure here is logged and the next lead or event tries again).
@@ -941,6 +977,11 @@ pub async fn not_found() -> ApiError {
 /// which leaves quarantined leads out).
 fn handed_over_email(state: &AppState, lead: &LeadPayload) -> Option<String> {
     state.offers.model()?;
+    lead_email(state, lead)
+}
+
+/// The address a lead gave in its offer's email field.
+fn lead_email(state: &AppState, lead: &LeadPayload) -> Option<String> {
     let offer = state.offers.get(&lead.offer_id)?;
     let field = offer.fields.iter().find(|f| f.kind == FieldType::Email)?;
     match lead.fields.get(&field.id) {

@@ -32,6 +32,8 @@ pub struct AppState {
     pub offers: Arc<Offers>,
     /// Lead submissions per client and minute.
     pub rate_limit: Arc<RateLimit>,
+    /// Event batches per client and minute (`EVENT_BATCHES_PER_LEAD` × the lead limit).
+    pub event_rate_limit: Arc<RateLimit>,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Arc<[IpAddr]>,
     /// Leads being stored right now, by `lead_id`.
@@ -50,6 +52,9 @@ pub const AUTH_FAILURE_WINDOW_SECONDS: u64 = 300;
 
 /// Submissions per client and minute when `--rate-limit` is not given.
 pub const DEFAULT_RATE_LIMIT: u32 = 60;
+/// A browser sends about two event batches per page view (one as it opens, one as it
+/// closes): event batches may come this many times as often as leads.
+pub const EVENT_BATCHES_PER_LEAD: u32 = 4;
 /// The proof of work's range (`--proof-of-work`): ~50,000 hashes on average, a few tens of
 /// milliseconds in the widget.
 pub const DEFAULT_POW_MAX_NUMBER: u32 = 100_000;
@@ -81,6 +86,7 @@ impl AppState {
             www,
             offers,
             rate_limit: Arc::new(RateLimit::new(DEFAULT_RATE_LIMIT)),
+            event_rate_limit: Arc::new(RateLimit::new(DEFAULT_RATE_LIMIT * EVENT_BATCHES_PER_LEAD)),
             trusted_proxies: Arc::from(Vec::new()),
             in_flight: Arc::default(),
             challenges: Arc::new(Challenges::new(
@@ -135,6 +141,7 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/contacts/{contact_id}/stage",
             post(api::contacts::move_contact),
         )
+        .route("/api/v1/events", post(api::engagement::add_events))
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/{*rest}", any(api::not_found))

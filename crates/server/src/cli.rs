@@ -95,7 +95,8 @@ struct ServeArgs {
     /// read again when a file changes, or on SIGHUP.
     #[arg(long, env = "LEADMAGNET_OFFERS")]
     offers: Option<PathBuf>,
-    /// Lead submissions allowed per client address and minute (0: no limit).
+    /// Lead submissions allowed per client address and minute (0: no limit); event
+    /// batches (`POST /api/v1/events`) four times as many.
     #[arg(long, env = "LEADMAGNET_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
     rate_limit: u32,
     /// A proxy (IP address) in front of the collector whose X-Forwarded-For names the
@@ -272,6 +273,10 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     println!("  try:         curl -H \"Authorization: Bearer {curl_token}\" {url}api/v1/leads");
     let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
     state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
+    state.event_rate_limit = Arc::new(RateLimit::new(
+        args.rate_limit
+            .saturating_mul(crate::EVENT_BATCHES_PER_LEAD),
+    ));
     state.users = Arc::from(users);
     state.challenges = Arc::new(Challenges::new(
         &challenge_key,

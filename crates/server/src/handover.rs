@@ -34,9 +34,9 @@ const LEASE_MS: i64 = 60 * 1000;
 /// Scores the person of `email` after one of their leads was stored, and hands them over
 /// if this made them an MQL. Returns whether it did.
 pub async fn after_lead(state: &AppState, email: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
-    let Some(model) = state.offers.model() else {
+    if state.offers.model().is_none() {
         return Ok(false);
-    };
+    }
     let Some((contact_id, stage)) = state.store.contact_of(email).await? else {
         return Ok(false);
     };
@@ -44,9 +44,23 @@ pub async fn after_lead(state: &AppState, email: &str, now_ms: i64) -> Result<bo
         // Only forward: sales has them (or has closed them).
         return Ok(false);
     }
-    let Some(person) = crate::api::contacts::person(state, &contact_id).await? else {
+    consider(state, &contact_id, now_ms).await
+}
+
+/// Scores the person `contact_id` now (after a lead, or after their browser sent events)
+/// and hands them over if they have just become an MQL. Returns whether it did.
+pub async fn consider(
+    state: &AppState,
+    contact_id: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some(model) = state.offers.model() else {
         return Ok(false);
     };
+    let Some(person) = crate::api::contacts::person(state, contact_id).await? else {
+        return Ok(false);
+    };
+    let contact_id = contact_id.to_owned();
     let Some(score) = person.score else {
         return Ok(false);
     };

@@ -34,5 +34,5 @@ mod app;
 pub use app::{
     app, default_max_connections, open_files_limit, random_key, serve, serve_with, AppState,
     ServeLimits, AUTH_FAILURES, AUTH_FAILURE_WINDOW_SECONDS, DEFAULT_MIN_FILL_SECONDS,
-    DEFAULT_POW_MAX_NUMBER, DEFAULT_RATE_LIMIT,
+    DEFAULT_POW_MAX_NUMBER, DEFAULT_RATE_LIMIT, EVENT_BATCHES_PER_LEAD,
 };

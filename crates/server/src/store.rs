@@ -4,6 +4,7 @@
 //! too) and equivalent migrations: `migrations/` and `migrations-postgres/`.
 
 use crate::spam::Spend;
+use leadmagnet_core::scoring::Event;
 use leadmagnet_core::LeadPayload;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -771,6 +772,142 @@ impl Store {
         })
     }
 
+    /// The person a device id is tied to, if it is.
+    pub async fn device_contact(&self, device_id: &str) -> Result<Option<String>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT contact_id FROM devices WHERE device_id = $1"
+        )
+        .bind(device_id)
+        .fetch_optional(pool)
+        .await)
+    }
+
+    /// Ties a device to a person, once: a device already tied keeps its person (a second
+    /// collector binding the same device at the same moment finds it done). Returns the
+    /// person it is tied to now.
+    pub async fn bind_device(
+        &self,
+        device_id: &str,
+        contact_id: &str,
+        lead_id: &str,
+        at: &str,
+    ) -> Result<String, sqlx::Error> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO devices (device_id, contact_id, lead_id, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (device_id) DO NOTHING",
+            )
+            .bind(device_id)
+            .bind(contact_id)
+            .bind(lead_id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+            sqlx::query_scalar("SELECT contact_id FROM devices WHERE device_id = $1")
+                .bind(device_id)
+                .fetch_one(pool)
+                .await
+        })
+    }
+
+    /// Unties every device of the person of `email` (their latest lead withdrew marketing
+    /// consent): what those browsers send from now on is refused. Returns how many.
+    pub async fn drop_devices_of(&self, email: &str) -> Result<u64, sqlx::Error> {
+        let key = leadmagnet_core::email::key(email);
+        with_pool!(self, |pool| Ok(sqlx::query(
+            "DELETE FROM devices WHERE contact_id IN
+             (SELECT contact_id FROM contacts WHERE email_key = $1)"
+        )
+        .bind(key)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+
+    /// Adds the events a device sent to its person in one transaction, each once: an event
+    /// already stored (same type, time, page and offer) keeps the larger seconds and
+    /// scroll depth. Returns the person, or `None` when the device is no longer tied to one
+    /// (an erasure or a withdrawal came first; on PostgreSQL the device's row is locked, so
+    /// an erasure waits for this transaction or this one finds the device gone).
+    pub async fn add_events(
+        &self,
+        device_id: &str,
+        events: &[Event],
+        received_at: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let lock = match self.pool {
+            Pool::Sqlite(_) => "SELECT contact_id FROM devices WHERE device_id = $1",
+            Pool::Postgres(_) => "SELECT contact_id FROM devices WHERE device_id = $1 FOR UPDATE",
+        };
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let contact: Option<String> = sqlx::query_scalar(lock)
+                .bind(device_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(contact_id) = contact else {
+                return Ok(None);
+            };
+            for e in events {
+                sqlx::query(
+                    "INSERT INTO contact_events
+                        (contact_id, kind, at, url, offer_id, seconds, scroll_percent, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (contact_id, kind, at, url, offer_id) DO UPDATE SET
+                        seconds = CASE WHEN contact_events.seconds IS NULL
+                            OR excluded.seconds > contact_events.seconds
+                            THEN excluded.seconds ELSE contact_events.seconds END,
+                        scroll_percent = CASE WHEN contact_events.scroll_percent IS NULL
+                            OR excluded.scroll_percent > contact_events.scroll_percent
+                            THEN excluded.scroll_percent ELSE contact_events.scroll_percent END,
+                        received_at = excluded.received_at",
+                )
+                .bind(&contact_id)
+                .bind(&e.kind)
+                .bind(&e.at)
+                .bind(e.url.as_deref().unwrap_or(""))
+                .bind(e.offer_id.as_deref().unwrap_or(""))
+                .bind(e.seconds)
+                .bind(e.scroll_percent)
+                .bind(received_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(contact_id))
+        })
+    }
+
+    /// The newest `limit` events a person's browsers sent after their submissions, oldest
+    /// first: what re-scoring reads (bounded, whatever the person's history).
+    pub async fn contact_events(
+        &self,
+        contact_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Event>, sqlx::Error> {
+        type Row = (String, String, String, String, Option<f64>, Option<f64>);
+        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT kind, at, url, offer_id, seconds, scroll_percent FROM contact_events
+             WHERE contact_id = $1 ORDER BY at DESC LIMIT $2"
+        )
+        .bind(contact_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(|(kind, at, url, offer_id, seconds, scroll_percent)| Event {
+                kind,
+                at,
+                url: (!url.is_empty()).then_some(url),
+                offer_id: (!offer_id.is_empty()).then_some(offer_id),
+                seconds,
+                scroll_percent,
+            })
+            .collect())
+    }
+
     /// A contact's moves, oldest first: (stage, cause, by, at).
     pub async fn contact_moves(
         &self,
@@ -1044,6 +1181,10 @@ impl Store {
                 "DELETE FROM contact_moves WHERE contact_id IN
                  (SELECT contact_id FROM contacts WHERE email_key = $1)",
                 "DELETE FROM notifications WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+                "DELETE FROM contact_events WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+                "DELETE FROM devices WHERE contact_id IN
                  (SELECT contact_id FROM contacts WHERE email_key = $1)",
             ] {
                 sqlx::query(erase).bind(&key).execute(&mut *tx).await?;

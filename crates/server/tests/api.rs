@@ -2194,3 +2194,267 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+fn events(device: &str, lead_id: &str, events: Value) -> Request<Body> {
+    Request::post("/api/v1/events")
+        // What a closing page's keepalive request sends (no preflight).
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .body(Body::from(
+            json!({ "version": 1, "device": device, "lead_id": lead_id, "events": events })
+                .to_string(),
+        ))
+        .expect("request")
+}
+
+/// A page view of the pricing page `days_ago` days before the test's start (the same
+/// moment each call: a page view reported again is the same page view).
+fn pricing_view(days_ago: i64, seconds: u32) -> Value {
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(now);
+    json!({ "type": "page_view", "url": "https://www.example.com/pricing.html",
+            "at": leadmagnet_core::time::format_rfc3339(start - days_ago * 86_400_000),
+            "seconds": seconds, "scroll_percent": 40 })
+}
+
+#[tokio::test]
+async fn a_consenting_persons_later_page_views_make_them_an_mql_without_another_form() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let (hooks, seen) = receiver().await;
+    let model = include_str!("../../../www/offers/scoring.json").replace(
+        r#"  "scoring": {"#,
+        &format!(
+            r#"  "queues": {{ "enterprise": {{ "owners": [], "webhook": "{hooks}/mql", "secret_env": "MQL_KEY" }} }},
+  "scoring": {{"#
+        ),
+    );
+    std::fs::write(f.dir.path().join("www/offers/scoring.json"), model).expect("model");
+    f.state.offers.reload();
+    assert!(f.state.offers.model().is_some(), "the model loads");
+    let notifier = leadmagnet_server::handover::Notifier::new(None, None, |name| {
+        (name == "MQL_KEY").then(|| "mql-signing-key".to_owned())
+    })
+    .expect("notifier");
+    let marketing = |granted: bool, gpc: bool| {
+        json!({ "purposes": [
+            { "purpose": "processing", "field": "consent", "granted": true },
+            { "purpose": "marketing", "field": "newsletter", "granted": granted }],
+          "gpc": gpc })
+    };
+    let post_lead = |n: u32, email: &'static str, newsletter: bool, gpc: bool| {
+        let state = f.state.clone();
+        let consent = marketing(newsletter, gpc);
+        async move {
+            let lead_id = format!("019cc3f2-8b1e-7a4d-8f6b-{n:012}");
+            let mut body: Value = serde_json::from_str(&lead_at(
+                &lead_id,
+                "ebook-lead-scoring",
+                &leadmagnet_core::time::format_rfc3339(now() - 60_000),
+                json!({ "email": email, "company_size": "250+", "company": "Contoso",
+                        "newsletter": newsletter, "consent": true }),
+                json!([]),
+            ))
+            .expect("json");
+            body["consent"] = consent;
+            body["challenge"] = solved(&state).await;
+            let (status, answer, _) = send(&state, post(body.to_string())).await;
+            assert_eq!(status, StatusCode::CREATED, "{answer}");
+            lead_id
+        }
+    };
+    let stage_of = |email: &'static str| {
+        let state = f.state.clone();
+        async move {
+            state
+                .store
+                .contact_of(email)
+                .await
+                .expect("store")
+                .map(|(_, stage)| stage)
+        }
+    };
+    // The eBook with marketing consent: fit 20 (grade B), nothing engaged yet: below 40.
+    let lead = post_lead(1, "ann@contoso.example", true, false).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        stage_of("ann@contoso.example").await.as_deref(),
+        Some("inquiry")
+    );
+    let device = "5f0c2a8e-3b1d-4c6e-9a7b-2d4e6f8a0b1c";
+    // A batch before its submission is stored is retried, never refused.
+    let (status, answer, response) = send(
+        &f.state,
+        events(
+            device,
+            "019cc3f2-8b1e-7a4d-8f6b-000000000099",
+            json!([pricing_view(3, 20)]),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("lead_not_stored")),
+        "{answer}"
+    );
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    // The pricing page on three later days (10 points each): an MQL at the third.
+    for (day, expected) in [(3, "inquiry"), (2, "inquiry")] {
+        let (status, answer, _) = send(
+            &f.state,
+            events(device, &lead, json!([pricing_view(day, 20)])),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        assert_eq!(answer["accepted"], 1);
+        assert_eq!(
+            stage_of("ann@contoso.example").await.as_deref(),
+            Some(expected)
+        );
+    }
+    // The same page view reported again as the page closes (more seconds): one event.
+    let (status, _, _) = send(
+        &f.state,
+        events(
+            device,
+            &lead,
+            json!([pricing_view(2, 95), pricing_view(1, 40)]),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        stage_of("ann@contoso.example").await.as_deref(),
+        Some("mql"),
+        "re-scored at the event: an MQL without another form"
+    );
+    let (contact_id, _) = f
+        .state
+        .store
+        .contact_of("ann@contoso.example")
+        .await
+        .expect("store")
+        .expect("contact");
+    let (_, person, _) = send(
+        &f.state,
+        admin("GET", &format!("/api/v1/contacts/{contact_id}"), None),
+    )
+    .await;
+    let pricing: Vec<&Value> = person["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| {
+            e["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/pricing.html"))
+        })
+        .collect();
+    assert_eq!(pricing.len(), 3, "{person}");
+    assert_eq!(pricing[1]["seconds"], 95.0, "the larger figure kept");
+    assert_eq!(person["queue"], "enterprise");
+    // One webhook naming the cause: the pricing visits.
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 1);
+    let hooks_seen = seen.lock().expect("lock").clone();
+    assert_eq!(hooks_seen.len(), 1, "{hooks_seen:?}");
+    assert!(
+        hooks_seen[0].2.contains("pricing-visit"),
+        "{}",
+        hooks_seen[0].2
+    );
+    // More events of an MQL: no second hand-over.
+    let (status, _, _) = send(&f.state, events(device, &lead, json!([pricing_view(0, 5)]))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 0);
+
+    // Without marketing consent, or with GPC: a device is refused (410), nothing stored.
+    for (n, email, newsletter, gpc) in [
+        (2, "bob@contoso.example", false, false),
+        (3, "cy@contoso.example", true, true),
+    ] {
+        let lead = post_lead(n, email, newsletter, gpc).await;
+        let device = format!("5f0c2a8e-3b1d-4c6e-9a7b-{n:012}");
+        let (status, answer, _) = send(
+            &f.state,
+            events(&device, &lead, json!([pricing_view(0, 5)])),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::GONE, Some("device_not_allowed")),
+            "{email}: {answer}"
+        );
+        assert_eq!(
+            f.state.store.device_contact(&device).await.expect("store"),
+            None
+        );
+    }
+    // Withdrawal: a later lead without marketing consent unties the device; binding it again
+    // through the earlier lead is refused too.
+    let dee = post_lead(4, "dee@contoso.example", true, false).await;
+    let dee_device = "5f0c2a8e-3b1d-4c6e-9a7b-00000000d0d0";
+    let (status, _, _) = send(
+        &f.state,
+        events(dee_device, &dee, json!([pricing_view(1, 5)])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    post_lead(5, "Dee@contoso.example", false, false).await;
+    let (status, answer, _) = send(
+        &f.state,
+        events(dee_device, &dee, json!([pricing_view(0, 5)])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE, "{answer}");
+    assert_eq!(
+        f.state
+            .store
+            .device_contact(dee_device)
+            .await
+            .expect("store"),
+        None
+    );
+    // A crafted batch is refused with the place of its problem.
+    let (status, answer, _) = send(
+        &f.state,
+        events(
+            device,
+            &lead,
+            json!([{ "type": "purchase", "at": "2026-12-01T00:00:00.000Z" }]),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/events/0/type")),
+        "{answer}"
+    );
+    // Erasure leaves none of the person's events or devices behind; the device is refused.
+    let (status, _, _) = send(
+        &f.state,
+        admin("DELETE", "/api/v1/leads?email=ann@contoso.example", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        f.state.store.device_contact(device).await.expect("store"),
+        None
+    );
+    assert!(f
+        .state
+        .store
+        .contact_events(&contact_id, 1000)
+        .await
+        .expect("store")
+        .is_empty());
+    let (status, answer, _) =
+        send(&f.state, events(device, &lead, json!([pricing_view(0, 5)]))).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("lead_not_stored")),
+        "the erased lead is unknown: the loader's outbox lets such a batch expire"
+    );
+}

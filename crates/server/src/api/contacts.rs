@@ -13,7 +13,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use leadmagnet_core::contact::{Contact, Submission};
+use leadmagnet_core::contact::{Contact, Submission, MAX_CONTACT_EVENTS};
 use leadmagnet_core::json::Writer;
 use leadmagnet_core::parse_lead;
 use leadmagnet_core::scoring::{score, LeadFacts, Score};
@@ -136,7 +136,13 @@ pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>
             received_ms: *received_ms,
         })
         .collect();
-    let contact = Contact::of(&submissions, &[]);
+    // What their browsers sent since (bounded: the newest MAX_CONTACT_EVENTS), so
+    // re-scoring after an event reads at most that many, however long the history.
+    let later = state
+        .store
+        .contact_events(contact_id, MAX_CONTACT_EVENTS)
+        .await?;
+    let contact = Contact::of(&submissions, &later);
     // Scored against the account-wide model over everything the person did, each event
     // decayed by its age now.
     let score = state.offers.model().map(|model| {
