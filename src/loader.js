@@ -1,10 +1,10 @@
 import wasm_bindgen from "leadmagnet-glue";
-import { deliver, flushOutbox, forgetOutbox } from "./outbox.js";
+import { deliver, dropEvents, flushOutbox, forgetOutbox, onRefused, sendEvents } from "./outbox.js";
 import * as failures from "./js/failures.mjs";
 import { PREFIX } from "./js/failures.mjs";
 import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./js/record.mjs";
 // The keys of the visitor memory and the behaviour record, the core's (generated).
-import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
+import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js/contract.mjs";
 
   // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
   // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
@@ -397,6 +397,7 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
   function erase() {
     keeping = false;
     storage(function (s) { s.removeItem(ACTIVITY_KEY); });
+    dropEvents();
   }
   function kept() {
     return storage(function (s) { return readRecord(s.getItem(ACTIVITY_KEY)); });
@@ -428,7 +429,43 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
       pageEvents.splice(pageEvents.indexOf(pageView) + 1, 1);
     }
     save();
+    soon();
   }
+
+  // ---- Engagement after the form: this page view's events to the collector -------------
+  // A lead with marketing consent (and no GPC) to the collector gives the record a random
+  // device id, the lead's id and the collector's `events` address (beside its leads). From
+  // then on each page view sends its events there (crates/core/src/engagement.rs): a second
+  // after each one, and as a keepalive request when the page is hidden or closes, through
+  // the outbox. Nothing else names the visitor. The collector answers 410 when the device
+  // may send no more (consent withdrawn elsewhere, erased): the record forgets the device.
+  // Erasing the record (a lead without consent, GPC, Leadmagnet.forget) ends the sending.
+  var batchTimer = 0;
+  function soon() {
+    clearTimeout(batchTimer);
+    batchTimer = setTimeout(send, 1000);
+  }
+  function send(closing) {
+    clearTimeout(batchTimer);
+    var record = keeping && !gpc && kept();
+    if (record && typeof record.device === "string" && typeof record.events_url === "string") {
+      measure();
+      sendEvents({
+        url: record.events_url, mode: "cors", headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          version: BATCH_VERSION, device: record.device, lead_id: record.lead_id,
+          events: pageEvents.slice(-MAX_BATCH_EVENTS),
+        }, function (key, value) { return key === "page" ? undefined : value; }),
+      }, "events:" + PAGE, closing === true);
+    }
+  }
+  onRefused(function (status) {
+    var record = status === 410 && kept();
+    if (record) {
+      delete record.device;
+      storage(function (s) { s.setItem(ACTIVITY_KEY, JSON.stringify(record)); });
+    }
+  });
 
   if (gpc) {
     erase();
@@ -442,10 +479,14 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
         pageEvents.unshift({ type: "return_visit", at: arrival.at, url: pagePath, page: PAGE });
       }
       save(record);
+      soon();
     }
   }
   addEventListener("scroll", measure, { passive: true });
-  addEventListener("pagehide", function () { save(); });
+  addEventListener("pagehide", function () {
+    save();
+    send(true);
+  });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       visibleSince = visibleSince || Date.now();
@@ -454,6 +495,7 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
       visibleMs += visibleSince && Date.now() - visibleSince;
       visibleSince = 0;
       save();
+      send(true);
     }
   });
 
@@ -461,15 +503,21 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
   // withdrew it), as the core decided (`keep`: Consent::allows_history). GPC is checked here
   // too: should the facts not have reached the core (a page broke a browser API), its
   // decision was made without the signal, and GPC must still win.
-  function remember(lead, keep) {
-    note("offer_completed", lead.offer_id, lead.submitted_at);
+  function remember(lead, keep, leadId, eventsUrl) {
     if (!keep || gpc) {
       erase();
     } else {
       var touch = pageTouch;
+      var record = kept() || { first_touch: touch, last_touch: touch, events: [] };
+      if (!record.device && eventsUrl && window.crypto && crypto.randomUUID) {
+        record.device = crypto.randomUUID();
+        record.lead_id = leadId;
+        record.events_url = eventsUrl;
+      }
       keeping = true;
-      save(kept() || { first_touch: touch, last_touch: touch, events: [] });
+      save(record);
     }
+    note("offer_completed", lead.offer_id, lead.submitted_at);
   }
 
   // ---- Browser facts: what only the page knows at a submit ------------------------------
@@ -530,14 +578,21 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
   // one (a collector without the check, or not solved yet) the lead goes all the same:
   // the collector quarantines rather than loses it.
   var proofs = new WeakMap();
-  function prove(host, wasm, config, configUrl) {
+  // `name` beside the offer's leads endpoint when that is a Leadmagnet collector; else "".
+  function collector(config, configUrl, name) {
     var endpoint = config.endpoint || {};
+    return endpoint.format && endpoint.format !== "leadmagnet" ? ""
+      : new URL(name, new URL(endpoint.url || "", configUrl)).href;
+  }
+
+  function prove(host, wasm, config, configUrl) {
     var state = { solution: null };
     proofs.set(host, state);
-    if (endpoint.format && endpoint.format !== "leadmagnet") {
+    var url = collector(config, configUrl, "challenge");
+    if (!url) {
       return;
     }
-    fetch(new URL("challenge", new URL(endpoint.url || "", configUrl)).href, { credentials: "omit" })
+    fetch(url, { credentials: "omit" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (c) {
         var from = 0;
@@ -567,7 +622,7 @@ import { ACTIVITY_KEY, STORAGE_KEY } from "./js/contract.mjs";
     // then each of also_send_to.
     var requests = JSON.parse(requestsJson);
     ready.then(function (wasm) { prove(host, wasm, config, configUrl); });
-    remember(lead, keepHistory);
+    remember(lead, keepHistory, leadId, collector(config, configUrl, "events"));
     var analytics = config.analytics;
     var stage = lead.score && lead.score.stage || "inquiry";
     var detail = { offer_id: lead.offer_id, lead_id: leadId, lead_stage: stage };

@@ -2,6 +2,7 @@ import {
   KEEPALIVE_BUDGET, backoffMs, keepaliveBatch, keepaliveHeaders, outcomeOf, retryAfterMs, utf8Length,
 } from "./js/delivery.mjs";
 import { PREFIX } from "./js/failures.mjs";
+import { BATCH_TTL_MS } from "./js/contract.mjs";
 
   // Leadmagnet outbox (src/outbox.js): no lead a visitor typed is lost. An ES module the
   // build bundles with the loader, which hands `deliver` to the widget; its rules (what an
@@ -82,6 +83,10 @@ import { PREFIX } from "./js/failures.mjs";
   }
 
   function removeEntry(entry) {
+    // A newer batch of the same page view took this one's place: it stays.
+    if (entry.kind && waiting[entry.id] && waiting[entry.id] !== entry) {
+      return Promise.resolve();
+    }
     delete waiting[entry.id];
     if (entry.memoryOnly) {
       return Promise.resolve();
@@ -142,6 +147,12 @@ import { PREFIX } from "./js/failures.mjs";
       if (outcome === "retry") {
         return retryLater(entry, retryAfterMs(response.headers.get("retry-after"), Date.now()), entry.url + " answered HTTP " + status);
       }
+      if (entry.kind) {
+        // An event batch refused: dropped (it names no lead to inspect); 410 tells the
+        // loader this device may send no more.
+        refused(status);
+        return removeEntry(entry).then(function () { return { status: "failed" }; });
+      }
       return response.text().then(function (text) {
         entry.status = "failed";
         entry.response = { status: status, body: text.slice(0, 4000), at: new Date().toISOString() };
@@ -195,12 +206,47 @@ import { PREFIX } from "./js/failures.mjs";
     });
   }
 
+  // Event batches (engagement after the form, src/loader.js) travel the same way, except:
+  // a refusal drops them (`onRefused(status)` is told), they expire BATCH_TTL_MS after
+  // they were made, and a closing page sends its last one at once as a keepalive request.
+  var refused = function () {};
+  export function onRefused(handler) {
+    refused = handler;
+  }
+  export function sendEvents(request, id, closing) {
+    var entry = {
+      id: id, url: request.url, body: request.body, headers: request.headers, mode: request.mode,
+      timeout_ms: 10000, attempts: 0, next_at: 0, status: "pending", created_at: new Date().toISOString(),
+      kind: "events",
+    };
+    waiting[id] = entry;
+    var saved = saveEntry(entry).catch(function () { entry.memoryOnly = true; });
+    if (closing) {
+      keepalive(entry);
+    } else {
+      saved.then(function () { attempt(entry); });
+    }
+  }
+  // Withdrawal: the batches not sent yet go.
+  export function dropEvents() {
+    Object.keys(waiting).forEach(function (id) {
+      if (waiting[id].kind) {
+        delete waiting[id];
+      }
+    });
+    return deleteWhere(function (entry) { return entry.kind; });
+  }
+
   // Sends what waits in the outbox (of any page of this site): due entries now, the rest
   // when their time comes.
   export function flushOutbox() {
     outboxTx(false, function (store) { return store.getAll(); }).then(function (entries) {
       (entries || []).forEach(function (entry) {
         if (entry.status !== "pending" || inFlight[entry.id]) {
+          return;
+        }
+        if (entry.kind && !(Date.now() - Date.parse(entry.created_at) < BATCH_TTL_MS)) {
+          removeEntry(entry);
           return;
         }
         if (entry.next_at <= Date.now()) {
@@ -223,28 +269,40 @@ import { PREFIX } from "./js/failures.mjs";
   function lastAttempt() {
     var entries = Object.keys(waiting).filter(function (id) { return !inFlight[id]; })
       .map(function (id) { return waiting[id]; });
-    keepaliveBatch(entries, KEEPALIVE_BUDGET).forEach(function (entry) {
-      try {
-        fetch(entry.url, {
-          method: "POST", mode: entry.mode, credentials: "omit", keepalive: true,
-          headers: keepaliveHeaders(entry.headers), body: entry.body,
-        }).catch(function () {});
-      } catch (error) {
-        if (navigator.sendBeacon) {
-          navigator.sendBeacon(entry.url, entry.body);
+    keepaliveBatch(entries, KEEPALIVE_BUDGET).forEach(keepalive);
+  }
+  function keepalive(entry) {
+    try {
+      fetch(entry.url, {
+        method: "POST", mode: entry.mode, credentials: "omit", keepalive: true,
+        headers: keepaliveHeaders(entry.headers), body: entry.body,
+      }).then(function (response) {
+        if (entry.kind && response.ok) {
+          removeEntry(entry);
         }
+      }, function () {});
+    } catch (error) {
+      if (navigator.sendBeacon) {
+        navigator.sendBeacon(entry.url, entry.body);
       }
+    }
+  }
+
+  // Leadmagnet.forget(): the kept failures and the event batches go; waiting leads stay
+  // until they are sent.
+  export function forgetOutbox() {
+    return dropEvents().then(function () {
+      return deleteWhere(function (entry) { return entry.status !== "pending"; });
     });
   }
 
-  // Leadmagnet.forget(): the kept failures go; waiting leads stay until they are sent.
-  export function forgetOutbox() {
+  function deleteWhere(test) {
     return outboxTx(false, function (store) {
       var cursor = store.openCursor();
       cursor.onsuccess = function () {
         var c = cursor.result;
         if (c) {
-          if (c.value.status !== "pending") {
+          if (test(c.value)) {
             c.delete();
           }
           c.continue();

@@ -26,6 +26,9 @@ pub const BATCH_VERSION: u32 = 1;
 /// At most this many events in one batch (one page view has a page view, a return visit
 /// and its offers' views and completions; the loader bounds its own to the same number).
 pub const MAX_BATCH_EVENTS: usize = 50;
+/// How long a browser's outbox keeps a batch it could not deliver before dropping it (a
+/// batch whose submission was erased meanwhile is answered 409 for ever).
+pub const BATCH_TTL_DAYS: u64 = 7;
 /// Longest `url` or `offer_id` kept, in bytes.
 const MAX_TEXT: usize = 2048;
 /// A page view lasting longer than a day is a page left open: counted as a day.

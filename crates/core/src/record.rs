@@ -21,18 +21,25 @@ pub const MAX_AGE_DAYS: u64 = 90;
 pub const VISIT_GAP_MINUTES: u64 = 30;
 
 /// The text of `src/js/contract.mjs`: the values above (and the visitor memory's key) as
-/// the loader's JavaScript imports them.
+/// the loader's JavaScript imports them, with the event batches' version and bounds
+/// ([`crate::engagement`]).
+#[cfg(feature = "collector")]
 pub fn loader_contract() -> String {
+    use crate::engagement::{BATCH_TTL_DAYS, BATCH_VERSION, MAX_BATCH_EVENTS};
     format!(
-        "// Generated from the core (crates/core/src/record.rs, profile.rs): do not edit.\n\
+        "// Generated from the core (crates/core/src/record.rs, profile.rs, engagement.rs): do not edit.\n\
          // After changing those: cargo xtask contract (a test compares this file).\n\
          export var STORAGE_KEY = \"{}\";\n\
          export var ACTIVITY_KEY = \"{ACTIVITY_KEY}\";\n\
          export var MAX_EVENTS = {MAX_EVENTS};\n\
          export var MAX_AGE_MS = {};\n\
-         export var VISIT_GAP_MS = {};\n",
+         export var VISIT_GAP_MS = {};\n\
+         export var BATCH_VERSION = {BATCH_VERSION};\n\
+         export var MAX_BATCH_EVENTS = {MAX_BATCH_EVENTS};\n\
+         export var BATCH_TTL_MS = {};\n",
         crate::profile::STORAGE_KEY,
         MAX_AGE_DAYS * 86_400_000,
         VISIT_GAP_MINUTES * 60_000,
+        BATCH_TTL_DAYS * 86_400_000,
     )
 }

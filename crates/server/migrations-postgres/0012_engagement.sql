@@ -7,7 +7,9 @@ CREATE TABLE devices (
     device_id  TEXT PRIMARY KEY,
     contact_id TEXT NOT NULL,
     lead_id    TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- When it last sent a batch.
+    last_seen_at TEXT
 );
 CREATE INDEX devices_by_contact ON devices (contact_id);
 

@@ -827,24 +827,25 @@ impl Store {
     /// Adds the events a device sent to its person in one transaction, each once: an event
     /// already stored (same type, time, page and offer) keeps the larger seconds and
     /// scroll depth. Returns the person, or `None` when the device is no longer tied to one
-    /// (an erasure or a withdrawal came first; on PostgreSQL the device's row is locked, so
-    /// an erasure waits for this transaction or this one finds the device gone).
+    /// (an erasure or a withdrawal came first). The transaction starts by writing the
+    /// device's row: PostgreSQL locks it (an erasure waits for this transaction, or this
+    /// one finds the device gone) and SQLite takes its write lock at once (a transaction
+    /// that read first could not write after another's commit: "database is locked").
     pub async fn add_events(
         &self,
         device_id: &str,
         events: &[Event],
         received_at: &str,
     ) -> Result<Option<String>, sqlx::Error> {
-        let lock = match self.pool {
-            Pool::Sqlite(_) => "SELECT contact_id FROM devices WHERE device_id = $1",
-            Pool::Postgres(_) => "SELECT contact_id FROM devices WHERE device_id = $1 FOR UPDATE",
-        };
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let contact: Option<String> = sqlx::query_scalar(lock)
-                .bind(device_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let contact: Option<String> = sqlx::query_scalar(
+                "UPDATE devices SET last_seen_at = $1 WHERE device_id = $2 RETURNING contact_id",
+            )
+            .bind(received_at)
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some(contact_id) = contact else {
                 return Ok(None);
             };

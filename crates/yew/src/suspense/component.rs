@@ -29,7 +29,9 @@ mod feat_csr_ssr {
         pub fallback: Option<Html>,
     }
 
+    // Leadmagnet trim: never sent, as no component suspends (html/component/lifecycle.rs).
     #[derive(Debug)]
+    #[allow(dead_code)]
     pub(crate) enum BaseSuspenseMsg {
         Suspend(Suspension),
         Resume(Suspension),
@@ -136,6 +138,8 @@ mod feat_csr_ssr {
         }
     }
 
+    // Leadmagnet trim: unused, as no component suspends (html/component/lifecycle.rs).
+    #[allow(dead_code)]
     impl BaseSuspense {
         pub(crate) fn suspend(scope: &Scope<Self>, s: Suspension) {
             scope.send_message(BaseSuspenseMsg::Suspend(s));

@@ -16,8 +16,8 @@ use crate::dom_bundle::{BSubtree, Bundle, DomSlot, DynamicDomSlot};
 use crate::html::RenderMode;
 use crate::html::{Html, RenderError};
 use crate::scheduler::{self, Runnable, Shared};
-use crate::suspense::{BaseSuspense, Suspension};
-use crate::{Callback, Context, HtmlResult};
+use crate::suspense::Suspension;
+use crate::{Context, HtmlResult};
 
 pub(crate) enum ComponentRenderState {
     #[cfg(feature = "csr")]
@@ -301,13 +301,9 @@ impl ComponentState {
             .map(|m| &m.component)
     }
 
+    // Leadmagnet trim: nothing to resume, as nothing suspends (see `suspend`).
     fn resume_existing_suspension(&mut self) {
-        if let Some(m) = self.suspension.take() {
-            let comp_scope = self.inner.any_scope();
-
-            let suspense_scope = comp_scope.find_parent_scope::<BaseSuspense>().unwrap();
-            BaseSuspense::resume(&suspense_scope, m);
-        }
+        self.suspension = None;
     }
 }
 
@@ -440,49 +436,11 @@ impl ComponentState {
         };
     }
 
-    fn suspend(&mut self, shared_state: &Shared<Option<ComponentState>>, suspension: Suspension) {
-        // Currently suspended, we re-use previous root node and send
-        // suspension to parent element.
-
-        if suspension.resumed() {
-            // schedule a render immediately if suspension is resumed.
-            scheduler::push_component_render(
-                self.comp_id,
-                Box::new(RenderRunner {
-                    state: shared_state.clone(),
-                }),
-            );
-        } else {
-            // We schedule a render after current suspension is resumed.
-            let comp_scope = self.inner.any_scope();
-
-            let suspense_scope = comp_scope
-                .find_parent_scope::<BaseSuspense>()
-                .expect("To suspend rendering, a <Suspense /> component is required.");
-
-            let comp_id = self.comp_id;
-            let shared_state = shared_state.clone();
-            suspension.listen(Callback::from(move |_| {
-                scheduler::push_component_render(
-                    comp_id,
-                    Box::new(RenderRunner {
-                        state: shared_state.clone(),
-                    }),
-                );
-                scheduler::start();
-            }));
-
-            if let Some(ref last_suspension) = self.suspension {
-                if &suspension != last_suspension {
-                    // We remove previous suspension from the suspense.
-                    BaseSuspense::resume(&suspense_scope, last_suspension.clone());
-                }
-            }
-            self.suspension = Some(suspension.clone());
-
-            BaseSuspense::suspend(&suspense_scope, suspension);
-        }
-    }
+    // Leadmagnet trim: the widget never suspends (no `<Suspense>`, no suspense hooks), so
+    // yew's suspend/resume machinery (~3.5 KB of wasm) is left out. A component that did
+    // suspend would keep its previous render instead of handing the suspension to a
+    // `<Suspense>` parent (which yew requires and panics without).
+    fn suspend(&mut self, _shared_state: &Shared<Option<ComponentState>>, _suspension: Suspension) {}
 
     fn commit_render(&mut self, shared_state: &Shared<Option<ComponentState>>, new_vdom: Html) {
         // Currently not suspended, we remove any previous suspension and update
