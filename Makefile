@@ -3,7 +3,7 @@
 #   make test   every test: format, lints, native, wasm in Chromium, end-to-end
 # The work itself is in `cargo xtask` (xtask/src/main.rs); these targets only name it.
 
-.PHONY: demo test size bench bench-ingest widget bootstrap toolchain clean
+.PHONY: demo test size bench bench-ingest bench-events widget bootstrap toolchain clean
 
 demo: widget
 	cargo run --quiet -p leadmagnet-server --bin leadmagnet -- serve --demo \
@@ -23,6 +23,10 @@ bench: widget
 # Figures, not tests: leads/s and latency of POST /api/v1/leads on SQLite and PostgreSQL.
 bench-ingest: bootstrap
 	cargo xtask bench-ingest
+
+# Figures, not tests: event batches/s and latency of POST /api/v1/events (people of 1,000 events).
+bench-events: bootstrap
+	cargo xtask bench-events
 
 widget: bootstrap
 	cargo xtask widget

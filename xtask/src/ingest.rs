@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 
 /// One lead as the widget sends it for the demo eBook (about 1.4 KB). `%s` is the lead id,
 /// `%d` a running number (a distinct email).
-const TEMPLATE: &str = r#"{"version":1,"lead_id":"%s","offer_id":"ebook-lead-scoring","submitted_at":"2026-11-27T08:30:00.000Z","fields":{"email":"bench-%d@contoso.example","first_name":"Ada","company":"Contoso","company_size":"250+","timeline":"now","newsletter":true,"consent":true},"context":{"page_url":"https://www.example.com/ebook?utm_source=newsletter","page_title":"The Lead Scoring Playbook","referrer":"https://search.example/","locale":"en","widget_version":"0.1.0","device":"desktop","config_hash":"9c1e02ab","time_zone":"Europe/Berlin","viewport":"large"},"events":[{"type":"page_view","at":"2026-11-27T08:28:41.000Z","url":"https://www.example.com/pricing","seconds":75,"scroll_percent":90},{"type":"page_view","at":"2026-11-27T08:29:41.000Z","url":"https://www.example.com/ebook","seconds":40,"scroll_percent":64},{"type":"offer_view","at":"2026-11-27T08:29:42.000Z","url":"https://www.example.com/ebook","offer_id":"ebook-lead-scoring"}],"form":{"seconds":41,"validation_errors":1,"refused_attempts":1,"asked":["email","first_name","company","company_size","timeline","newsletter","consent"],"known":[]},"email_domain_class":"business","attribution":{"last_touch":{"landing_page":"https://www.example.com/ebook?utm_source=newsletter","at":"2026-11-27T08:28:41.000Z","utm_source":"newsletter"}},"consent":{"purposes":[{"purpose":"marketing","field":"newsletter","granted":true,"text_hash":"0be41c77","text_version":"2026-11"},{"purpose":"processing","field":"consent","granted":true,"text_hash":"5d2f9a10","text_version":"2026-11"}],"locale":"en","page_url":"https://www.example.com/ebook","at":"2026-11-27T08:30:00.000Z","gpc":false},"score":{"fit":40,"engagement":15,"total":55,"grade":"A","level":3,"matrix":"A3","stage":"mql","queue":"enterprise","breakdown":[]}}"#;
+pub(crate) const TEMPLATE: &str = r#"{"version":1,"lead_id":"%s","offer_id":"ebook-lead-scoring","submitted_at":"2026-11-27T08:30:00.000Z","fields":{"email":"bench-%d@contoso.example","first_name":"Ada","company":"Contoso","company_size":"250+","timeline":"now","newsletter":true,"consent":true},"context":{"page_url":"https://www.example.com/ebook?utm_source=newsletter","page_title":"The Lead Scoring Playbook","referrer":"https://search.example/","locale":"en","widget_version":"0.1.0","device":"desktop","config_hash":"9c1e02ab","time_zone":"Europe/Berlin","viewport":"large"},"events":[{"type":"page_view","at":"2026-11-27T08:28:41.000Z","url":"https://www.example.com/pricing","seconds":75,"scroll_percent":90},{"type":"page_view","at":"2026-11-27T08:29:41.000Z","url":"https://www.example.com/ebook","seconds":40,"scroll_percent":64},{"type":"offer_view","at":"2026-11-27T08:29:42.000Z","url":"https://www.example.com/ebook","offer_id":"ebook-lead-scoring"}],"form":{"seconds":41,"validation_errors":1,"refused_attempts":1,"asked":["email","first_name","company","company_size","timeline","newsletter","consent"],"known":[]},"email_domain_class":"business","attribution":{"last_touch":{"landing_page":"https://www.example.com/ebook?utm_source=newsletter","at":"2026-11-27T08:28:41.000Z","utm_source":"newsletter"}},"consent":{"purposes":[{"purpose":"marketing","field":"newsletter","granted":true,"text_hash":"0be41c77","text_version":"2026-11"},{"purpose":"processing","field":"consent","granted":true,"text_hash":"5d2f9a10","text_version":"2026-11"}],"locale":"en","page_url":"https://www.example.com/ebook","at":"2026-11-27T08:30:00.000Z","gpc":false},"score":{"fit":40,"engagement":15,"total":55,"grade":"A","level":3,"matrix":"A3","stage":"mql","queue":"enterprise","breakdown":[]}}"#;
 
 /// The saturation run: this many connections, for this long.
 const SATURATION_LANES: u32 = 32;
@@ -204,6 +204,7 @@ fn measure(database_url: &str, dir: &Path) -> Result<(Run, Run)> {
     let saturated = watched(dir, || {
         load::drive(
             addr,
+            load::LEADS,
             None,
             SATURATION_SECONDS,
             SATURATION_LANES,
@@ -213,6 +214,7 @@ fn measure(database_url: &str, dir: &Path) -> Result<(Run, Run)> {
     let paced = watched(dir, || {
         load::drive(
             addr,
+            load::LEADS,
             Some(PACED_RATE),
             PACED_SECONDS,
             PACED_LANES,

@@ -21,22 +21,36 @@ use tokio::time::Instant;
 
 /// What a run came to.
 pub struct Figures {
-    /// Leads answered 201 per second of the run.
+    /// Requests answered as taken (201 or 202) per second of the run.
     pub achieved: f64,
     pub p50: Duration,
     pub p99: Duration,
     pub max: Duration,
-    /// Answers other than 201, and requests that got no answer.
+    /// Other answers, and requests that got no answer.
     pub errors: usize,
     pub sent: usize,
 }
 
-/// Sends leads to `POST {addr}/api/v1/leads` over `lanes` connections for `seconds`;
-/// `body(n)` makes the n-th lead. With a `rate`, open loop: that many leads a second, each
-/// latency from its request's due time. Without, closed loop (saturation): each lane sends
-/// its next lead when the last answer arrives, each latency from its sending.
+/// Where a run sends and what counts as taken: `POST /api/v1/leads` answered 201, or
+/// `POST /api/v1/events` answered 202.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    pub path: &'static str,
+    pub ok: u16,
+}
+
+pub const LEADS: Endpoint = Endpoint {
+    path: "/api/v1/leads",
+    ok: 201,
+};
+
+/// Sends requests to `POST {addr}{endpoint.path}` over `lanes` connections for `seconds`;
+/// `body(n)` makes the n-th body. With a `rate`, open loop: that many requests a second,
+/// each latency from its request's due time. Without, closed loop (saturation): each lane
+/// sends its next request when the last answer arrives, each latency from its sending.
 pub fn drive(
     addr: &str,
+    endpoint: Endpoint,
     rate: Option<u32>,
     seconds: u32,
     lanes: u32,
@@ -58,7 +72,7 @@ pub fn drive(
                     rate,
                     lanes,
                 };
-                tokio::spawn(async move { lane_run(&addr, schedule, lane, body).await })
+                tokio::spawn(async move { lane_run(&addr, endpoint, schedule, lane, body).await })
             })
             .collect();
         let mut latencies = Vec::new();
@@ -83,6 +97,56 @@ pub fn drive(
     })
 }
 
+/// Sends every one of `bodies` to `POST {addr}{endpoint.path}` over `lanes` connections
+/// (setting up a run, not measuring one); returns how many were not answered as taken.
+pub fn send_all(
+    addr: &str,
+    endpoint: Endpoint,
+    bodies: Vec<String>,
+    lanes: usize,
+) -> Result<usize, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let bodies = std::sync::Arc::new(bodies);
+    runtime.block_on(async {
+        let runs: Vec<_> = (0..lanes)
+            .map(|lane| {
+                let (addr, bodies) = (addr.to_owned(), bodies.clone());
+                tokio::spawn(async move {
+                    let stream = TcpStream::connect(&addr)
+                        .await
+                        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+                    let (reader, mut writer) = stream.into_split();
+                    let mut reader = BufReader::new(reader);
+                    let mut errors = 0;
+                    for body in bodies.iter().skip(lane).step_by(lanes) {
+                        let request = format!(
+                            "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            endpoint.path,
+                            body.len()
+                        );
+                        writer
+                            .write_all(request.as_bytes())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        if read_response(&mut reader).await? != endpoint.ok {
+                            errors += 1;
+                        }
+                    }
+                    Ok::<usize, String>(errors)
+                })
+            })
+            .collect();
+        let mut errors = 0;
+        for run in runs {
+            errors += run.await.map_err(|e| format!("a setup lane failed: {e}"))??;
+        }
+        Ok(errors)
+    })
+}
+
 /// The `q` quantile (0 to 1) of `sorted` durations; zero for none.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     let i = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
@@ -104,6 +168,7 @@ struct Schedule {
 /// until the end. Returns every latency (due or sent → answered) and the error count.
 async fn lane_run(
     addr: &str,
+    endpoint: Endpoint,
     schedule: Schedule,
     lane: u32,
     body: fn(u64) -> String,
@@ -131,7 +196,8 @@ async fn lane_run(
         tokio::time::sleep_until(due).await;
         let lead = body(n);
         let request = format!(
-            "POST /api/v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{lead}",
+            "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{lead}",
+            endpoint.path,
             lead.len()
         );
         let status = match writer.write_all(request.as_bytes()).await {
@@ -140,7 +206,7 @@ async fn lane_run(
         };
         latencies.push(due.elapsed());
         match status {
-            Ok(201) => {}
+            Ok(status) if status == endpoint.ok => {}
             Ok(_) => errors += 1,
             Err(_) => {
                 errors += 1;

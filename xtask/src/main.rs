@@ -9,6 +9,7 @@
 //! - `test`: everything `make test` runs, with a summary of what ran.
 //! - `yew check | patches | apply`: the vendored yew as upstream + patch files (`yew.rs`).
 //! - `contract`: writes `src/js/contract.mjs`, the core's keys and bounds for the loader.
+//! - `bench-ingest`, `bench-events`: figures for docs/benchmarks.md (`ingest.rs`, `events.rs`).
 //!
 //! Plain `std::process::Command`, no dependencies: xtask must build in seconds on a bare
 //! machine.
@@ -25,6 +26,7 @@ use std::time::Instant;
 
 mod bootstrap;
 mod disk;
+mod events;
 mod glue;
 mod ingest;
 mod load;
@@ -87,8 +89,9 @@ fn main() -> ExitCode {
         Some("yew") => yew::yew(&args[1..]),
         Some("contract") => contract(),
         Some("bench-ingest") => ingest::bench(args.get(1).map(String::as_str)),
+        Some("bench-events") => events::bench(args.get(1).map(String::as_str)),
         _ => Err(
-            "usage: cargo xtask <bootstrap | widget | size [--check] | test | yew <check | patches | apply> | contract | bench-ingest [sqlite | postgres]>"
+            "usage: cargo xtask <bootstrap | widget | size [--check] | test | yew <check | patches | apply> | contract | bench-ingest [sqlite | postgres] | bench-events [sqlite | postgres]>"
                 .into(),
         ),
     };

@@ -154,10 +154,16 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/contacts", get(inbox::contacts))
+        .route("/inbox/contacts.csv", get(inbox::export_contacts))
         .route("/inbox/contacts/{contact_id}", get(inbox::contact))
+        .route(
+            "/inbox/contacts/{contact_id}/stage",
+            post(inbox::move_contact),
+        )
         .route("/inbox/leads/{lead_id}/stage", post(inbox::move_stage))
         .route("/inbox/erase", post(inbox::erase))
         .route("/inbox/export.csv", get(inbox::export))
+        .layer(axum::middleware::from_fn(inbox::with_lang))
         .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -1346,7 +1346,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     );
     assert_eq!(
         headers[header::CONTENT_SECURITY_POLICY],
-        leadmagnet_server::inbox::INBOX_CSP
+        leadmagnet_server::inbox::INBOX_CSP.as_str()
     );
     // The login form's CSRF token, and the cookie it must match.
     let login_cookie = headers[header::SET_COOKIE]
@@ -1436,7 +1436,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     )
     .await;
     assert!(list.contains("ann@contoso.example"), "{list}");
-    assert!(list.contains(">mql<"), "the stage");
+    assert!(list.contains(">MQL<"), "the stage");
     assert!(list.contains("Logged in as ann@sales."));
     let (_, _, detail) = text(
         &f.state,
@@ -1447,14 +1447,14 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         detail.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"),
         "escaped as text"
     );
-    assert!(!detail.contains("<script>"), "never markup");
+    assert!(!detail.contains("<script>alert"), "never markup");
     let csrf = detail
         .split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("a CSRF token in the form")
         .to_owned();
-    assert!(detail.contains("Move to sal") && detail.contains("Move to rejected"));
+    assert!(detail.contains("Move to SAL") && detail.contains("Move to rejected"));
 
     let stage_uri = format!("/inbox/leads/{LEAD_ID}/stage");
     let (status, _, _) = text(
@@ -1496,7 +1496,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         get(&format!("/inbox/leads/{LEAD_ID}"), Some(&cookie)),
     )
     .await;
-    assert!(detail.contains("stage <strong>sal</strong>"), "moved");
+    assert!(detail.contains("stage <strong>SAL</strong>"), "moved");
     assert!(
         detail.contains("<td>ann@sales</td>"),
         "who moved it: the logged-in user"
@@ -2365,7 +2365,81 @@ async fn a_consenting_persons_later_page_views_make_them_an_mql_without_another_
         "{}",
         hooks_seen[0].2
     );
-    // More events of an MQL: no second hand-over.
+    // The inbox shows one person, in the reader's language: the score rising this week, the
+    // MQL moment with its cause in one timeline with the page views, and the moves open.
+    let session = inbox_session(&f.state).await;
+    let page = |uri: String, lang: &'static str| {
+        let (state, session) = (f.state.clone(), session.clone());
+        async move {
+            let (status, _, html) = common::exchange(
+                &state,
+                Request::get(uri)
+                    .header(header::COOKIE, &session)
+                    .header(header::ACCEPT_LANGUAGE, lang)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            html
+        }
+    };
+    let people = page("/inbox/contacts".into(), "de-DE,de;q=0.9").await;
+    assert!(people.contains("Personen je Phase"), "German: {people}");
+    assert!(
+        people.contains("ann@contoso.example") && people.contains(">MQL<"),
+        "{people}"
+    );
+    assert!(people.contains("▲ +"), "the score rose this week: {people}");
+    assert!(people.contains("fällig"), "the SLA clock runs: {people}");
+    let person_page = page(format!("/inbox/contacts/{contact_id}"), "en").await;
+    for expected in [
+        "read a page",
+        "→ MQL",
+        "pricing-visit",
+        "sent a form",
+        "Move to SAL",
+        "pricing.html",
+    ] {
+        assert!(person_page.contains(expected), "{expected}: {person_page}");
+    }
+    assert!(
+        person_page.contains("<time datetime=\""),
+        "times for the reader's zone: {person_page}"
+    );
+    let csrf = person_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token")
+        .to_owned();
+    let (status, _, _) = common::exchange(
+        &f.state,
+        Request::post(format!("/inbox/contacts/{contact_id}/stage"))
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={csrf}&stage=sal")))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "moved from the inbox");
+    assert_eq!(
+        stage_of("ann@contoso.example").await.as_deref(),
+        Some("sal")
+    );
+    let csv = page("/inbox/contacts.csv".into(), "en").await;
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with(r#""contact_id","email","stage","queue""#)),
+        "{csv}"
+    );
+    assert!(
+        lines.any(|l| l.contains("ann@contoso.example") && l.contains(r#","sal","enterprise","#)),
+        "{csv}"
+    );
+    // More events of a person sales has: no second hand-over.
     let (status, _, _) = send(&f.state, events(device, &lead, json!([pricing_view(0, 5)]))).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(notifier.run_once(&f.state, now()).await.expect("run"), 0);

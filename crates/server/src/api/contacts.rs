@@ -65,12 +65,7 @@ pub async fn get_contact(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, peer, &headers)?;
-    let Some(Person {
-        row,
-        leads,
-        contact,
-        score,
-    }) = person(&state, &contact_id)
+    let Some(person) = person(&state, &contact_id)
         .await
         .map_err(ApiError::unavailable)?
     else {
@@ -80,13 +75,25 @@ pub async fn get_contact(
             format!("no contact {contact_id}"),
         ));
     };
-    let mut w = Writer::new(false);
+    Ok(json_response(person_json(&person, false)))
+}
+
+/// A person as `GET /api/v1/contacts/{id}` answers (`pretty` for the inbox's raw view).
+pub fn person_json(person: &Person, pretty: bool) -> String {
+    let Person {
+        row,
+        leads,
+        contact,
+        score,
+        ..
+    } = person;
+    let mut w = Writer::new(pretty);
     w.begin_object();
-    row_fields(&mut w, &row);
+    row_fields(&mut w, row);
     w.field("profile", &contact.profile);
     w.key("submissions");
     w.begin_array();
-    for lead in &leads {
+    for lead in leads {
         w.element();
         w.begin_object();
         w.field("lead_id", &lead.lead_id);
@@ -99,9 +106,9 @@ pub async fn get_contact(
     }
     w.end_array();
     w.field("events", &contact.events);
-    w.field_opt("score", &score);
+    w.field_opt("score", score);
     w.end_object();
-    Ok(json_response(w.finish()))
+    w.finish()
 }
 
 /// A contact as the API and the inbox show it.
@@ -113,7 +120,13 @@ pub struct Person {
     pub contact: Contact,
     /// Against the account-wide model, when there is one.
     pub score: Option<Score>,
+    /// How the total changed over the last 7 days (the score then, over what the
+    /// collector had received by then), when there is a model.
+    pub trend: Option<f64>,
 }
+
+/// Days [`Person::trend`] looks back.
+pub const TREND_DAYS: i64 = 7;
 
 /// The contact `contact_id`, or `None` when there is no such contact.
 pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>, sqlx::Error> {
@@ -144,29 +157,52 @@ pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>
         .await?;
     let contact = Contact::of(&submissions, &later);
     // Scored against the account-wide model over everything the person did, each event
-    // decayed by its age now.
-    let score = state.offers.model().map(|model| {
-        let facts = LeadFacts {
-            fields: contact
-                .profile
+    // decayed by its age now; and as it stood a week ago, over what had arrived by then.
+    let now = super::now_ms() as i64;
+    let model = state.offers.model();
+    let score = model.as_ref().map(|m| score_of(&m.scoring, &contact, now));
+    let trend = model.as_ref().zip(score.as_ref()).map(|(m, now_score)| {
+        let then = now - TREND_DAYS * 86_400_000;
+        let earlier: Vec<Submission> = submissions
+            .iter()
+            .filter(|s| s.received_ms <= then)
+            .map(|s| Submission {
+                lead: s.lead,
+                received_ms: s.received_ms,
+            })
+            .collect();
+        let before = if earlier.is_empty() {
+            0
+        } else {
+            let events: Vec<_> = later
                 .iter()
-                .map(|(id, s)| (id.clone(), s.value.clone()))
-                .collect(),
-            events: contact.events.clone(),
+                .filter(|e| leadmagnet_core::time::parse_rfc3339(&e.at).is_some_and(|t| t <= then))
+                .cloned()
+                .collect();
+            score_of(&m.scoring, &Contact::of(&earlier, &events), then).total
         };
-        score(
-            &model.scoring,
-            &facts,
-            super::now_ms() as i64,
-            FullLists::get(),
-        )
+        (now_score.total - before) as f64
     });
     Ok(Some(Person {
         row,
         leads,
         contact,
         score,
+        trend,
     }))
+}
+
+/// The score of a contact's profile and events at `at_ms`.
+fn score_of(scoring: &leadmagnet_core::scoring::Scoring, contact: &Contact, at_ms: i64) -> Score {
+    let facts = LeadFacts {
+        fields: contact
+            .profile
+            .iter()
+            .map(|(id, s)| (id.clone(), s.value.clone()))
+            .collect(),
+        events: contact.events.clone(),
+    };
+    score(scoring, &facts, at_ms, FullLists::get())
 }
 
 fn row_fields(w: &mut Writer, c: &ContactRow) {

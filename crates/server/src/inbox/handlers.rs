@@ -4,11 +4,13 @@
 use super::session::{posted_by, signed_in, ADMIN};
 use super::views::{self, Sla};
 use super::ConnectInfoOpt;
+use crate::api::contacts::Person;
 use crate::api::{self, ListQuery};
 use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use leadmagnet_core::waterfall::STAGES;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -204,6 +206,21 @@ pub async fn detail(
     let forwards = serde_json::to_value(&lead.forwards).unwrap_or(Value::Null);
     let email = lead.parsed["fields"]["email"].as_str();
     let moves = leadmagnet_core::waterfall::next_stages(&lead.stage);
+    let payload = leadmagnet_core::parse_lead(lead.payload.get().as_bytes()).ok();
+    let server_score = lead.server_score.as_ref().and_then(|v| {
+        leadmagnet_core::json::read::<leadmagnet_core::scoring::Score>(&v.to_string(), false).ok()
+    });
+    let contact_id = match email {
+        Some(email) => state
+            .store
+            .contact_of(email)
+            .await
+            .ok()
+            .flatten()
+            .map(|(id, _)| id),
+        None => None,
+    };
+    let browser = &lead.parsed["score"];
     let view = views::Detail {
         csrf: &csrf,
         lead_id: &lead.lead_id,
@@ -213,9 +230,13 @@ pub async fn detail(
         overdue: lead.overdue,
         received_at: &lead.received_at,
         moves,
+        contact_id,
         fields,
-        server_score: json(lead.server_score.as_ref().unwrap_or(&Value::Null)),
-        browser_score: json(&lead.parsed["score"]),
+        score: server_score.as_ref().map(score_view),
+        browser_score: match (browser["total"].as_i64(), browser["matrix"].as_str()) {
+            (Some(total), Some(matrix)) => format!("{total} · {matrix}"),
+            _ => "–".into(),
+        },
         flags: lead.flags.join(", "),
         quarantine: lead.quarantine.clone().unwrap_or_default().join(", "),
         history: history
@@ -223,14 +244,114 @@ pub async fn detail(
             .map(|(stage, reason, by, at)| (at, stage, by, reason.unwrap_or_default()))
             .collect(),
         forwards: json(&forwards),
-        attribution: json(&lead.parsed["attribution"]),
-        events: json(&lead.parsed["events"]),
-        consent: json(&lead.parsed["consent"]),
+        attribution: payload
+            .as_ref()
+            .map_or_else(Vec::new, attribution_sentences),
+        events: payload
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.events.iter().map(happening).collect()),
+        consent: payload.as_ref().map_or_else(Vec::new, consent_sentences),
+        raw: json(&lead.parsed),
         // Erasure cannot be undone: only the admin gets the form, and it wants the address
         // typed again.
         erase: email.filter(|_| user == ADMIN),
     };
     views::page(StatusCode::OK, "Lead", views::detail(&view))
+}
+
+/// Where a lead's visitor came from, in sentences.
+fn attribution_sentences(lead: &leadmagnet_core::LeadPayload) -> Vec<String> {
+    let touch = |t: &leadmagnet_core::consent::Touch| {
+        let get = |k: &str| t.get(k).map(String::as_str);
+        let mut s = get("landing_page").unwrap_or("?").to_owned();
+        if let Some(source) = get("utm_source") {
+            s += &format!(
+                " ({} {source}",
+                views::t("campaign source", "Kampagnenquelle")
+            );
+            if let Some(campaign) = get("utm_campaign") {
+                s += &format!(", {campaign}");
+            }
+            s += ")";
+        }
+        if let Some(referrer) = get("referrer") {
+            s += &format!(", {} {referrer}", views::t("referred by", "verwiesen von"));
+        }
+        if let Some(at) = get("at") {
+            s += &format!(", {at}");
+        }
+        s
+    };
+    let mut out = Vec::new();
+    if let Some(a) = &lead.attribution {
+        if let Some(first) = &a.first_touch {
+            out.push(format!(
+                "{} {}",
+                views::t("First came to", "Kam zuerst auf"),
+                touch(first)
+            ));
+        }
+        if let Some(last) = &a.last_touch {
+            out.push(format!(
+                "{} {}",
+                views::t("This visit came to", "Dieser Besuch kam auf"),
+                touch(last)
+            ));
+        }
+    }
+    if out.is_empty() {
+        out.push(views::t("Not known.", "Nicht bekannt.").to_owned());
+    }
+    out
+}
+
+/// What a lead's visitor agreed to, in sentences.
+fn consent_sentences(lead: &leadmagnet_core::LeadPayload) -> Vec<String> {
+    let Some(c) = &lead.consent else {
+        return vec![views::t("No consent record.", "Kein Einwilligungsnachweis.").to_owned()];
+    };
+    let mut out: Vec<String> = c
+        .purposes
+        .iter()
+        .map(|p| {
+            let purpose = match p.purpose.as_str() {
+                "marketing" => views::t("marketing", "Marketing"),
+                "processing" => views::t("processing their details", "Verarbeitung der Angaben"),
+                other => other,
+            };
+            let (verb, version) = (
+                if p.granted {
+                    views::t("Agreed to", "Eingewilligt in")
+                } else {
+                    views::t("Did not agree to", "Nicht eingewilligt in")
+                },
+                p.text_version.as_deref().map_or_else(String::new, |v| {
+                    format!(" ({} {v})", views::t("wording version", "Textversion"))
+                }),
+            );
+            format!(
+                "{verb} {purpose}: {} „{}“{version}.",
+                views::t("field", "Feld"),
+                p.field
+            )
+        })
+        .collect();
+    if c.gpc {
+        out.push(
+            views::t(
+                "The browser sent Global Privacy Control: nothing beyond this page view was kept or sent.",
+                "Der Browser sendete Global Privacy Control: nichts über diesen Seitenaufruf hinaus wurde gespeichert oder gesendet.",
+            )
+            .to_owned(),
+        );
+    }
+    if let (Some(at), Some(page)) = (&c.at, &c.page_url) {
+        out.push(format!(
+            "{} {at}, {page}.",
+            views::t("Given at", "Erteilt am")
+        ));
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -354,7 +475,75 @@ pub async fn export(
     }
 }
 
-/// `GET /inbox/contacts`: the people, one row per person however many forms they sent.
+/// How many people the people page and its CSV show (each is scored on the page).
+const PEOPLE_SHOWN: u32 = 200;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Where a person stands against the SLA: an MQL must be accepted within the model's
+/// `mql.sla_hours` of becoming one.
+fn person_sla(state: &AppState, person: &Person, now: i64) -> views::Sla {
+    let hours = state
+        .offers
+        .model()
+        .and_then(|m| m.scoring.mql.as_ref().and_then(|mql| mql.sla_hours));
+    let since = person
+        .row
+        .mql_at
+        .as_deref()
+        .and_then(leadmagnet_core::time::parse_rfc3339);
+    match (person.row.stage.as_str(), hours, since) {
+        ("mql", Some(hours), Some(since)) => {
+            let due = since + (hours * 3_600_000.0) as i64;
+            let at = leadmagnet_core::time::format_rfc3339(due);
+            if due < now {
+                views::Sla::Overdue(at)
+            } else {
+                views::Sla::Due(at)
+            }
+        }
+        _ => views::Sla::None,
+    }
+}
+
+/// When the person last did something: their latest submission or event.
+fn last_activity(person: &Person) -> String {
+    let last_event = person.contact.events.last().map(|e| e.at.clone());
+    match last_event {
+        Some(at) if at > person.row.last_seen => at,
+        _ => person.row.last_seen.clone(),
+    }
+}
+
+/// The people the page shows, each with their score (the most recently active first).
+async fn people_of(state: &AppState) -> Result<Vec<Person>, sqlx::Error> {
+    let mut people = Vec::new();
+    for row in state.store.contacts(PEOPLE_SHOWN).await? {
+        if let Some(p) = api::contacts::person(state, &row.contact_id).await? {
+            people.push(p);
+        }
+    }
+    Ok(people)
+}
+
+fn unavailable(title: &str) -> Response {
+    views::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        title,
+        views::t(
+            "The lead store is unavailable; try again in a moment.",
+            "Der Lead-Speicher ist nicht erreichbar; versuchen Sie es gleich noch einmal.",
+        ),
+    )
+}
+
+/// `GET /inbox/contacts`: the people, one row per person however many forms they sent,
+/// with their score now and its 7-day trend, grade × level, stage, queue, SLA state,
+/// submissions and last activity; and how many people are in each stage.
 pub async fn contacts(
     State(state): State<AppState>,
     ConnectInfoOpt(peer): ConnectInfoOpt,
@@ -364,49 +553,217 @@ pub async fn contacts(
         Ok(signed_in) => signed_in,
         Err(page) => return page,
     };
-    let Ok(contacts) = state.store.contacts(500).await else {
-        return views::message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "People",
-            "The lead store is unavailable.",
-        );
+    let title = views::t("People", "Personen");
+    let Ok(people) = people_of(&state).await else {
+        return unavailable(title);
     };
-    let rows: Vec<views::PersonRow> = contacts
-        .into_iter()
-        .map(|c| views::PersonRow {
-            email: c.email.unwrap_or_else(|| c.contact_id.clone()),
-            contact_id: c.contact_id,
-            submissions: c.submissions.to_string(),
-            first_seen: c.first_seen,
-            last_seen: c.last_seen,
+    let now = now_ms();
+    let in_stage = STAGES
+        .iter()
+        .map(|s| {
+            people
+                .iter()
+                .filter(|p| p.row.stage == *s)
+                .count()
+                .to_string()
         })
         .collect();
-    views::page(StatusCode::OK, "People", views::people(&csrf, &rows))
+    let rows = people
+        .iter()
+        .map(|p| views::PersonRow {
+            contact_id: p.row.contact_id.clone(),
+            email: p
+                .row
+                .email
+                .clone()
+                .unwrap_or_else(|| p.row.contact_id.clone()),
+            total: p
+                .score
+                .as_ref()
+                .map_or_else(String::new, |s| s.total.to_string()),
+            trend: p.trend,
+            matrix: p
+                .score
+                .as_ref()
+                .map_or_else(String::new, |s| s.matrix.clone()),
+            stage: p.row.stage.clone(),
+            queue: p.row.queue.clone().unwrap_or_default(),
+            sla: person_sla(&state, p, now),
+            submissions: p.row.submissions.to_string(),
+            last_activity: last_activity(p),
+        })
+        .collect();
+    views::page(
+        StatusCode::OK,
+        title,
+        views::people(&views::People {
+            csrf: &csrf,
+            rows,
+            in_stage,
+        }),
+    )
+}
+
+/// `GET /inbox/contacts.csv`: the people page as CSV (one row per person).
+pub async fn export_contacts(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(page) = signed_in(&state, peer, &headers).await {
+        return page;
+    }
+    let Ok(people) = people_of(&state).await else {
+        return unavailable("CSV");
+    };
+    let now = now_ms();
+    let mut out = String::new();
+    api::csv_row(
+        &mut out,
+        &[
+            "contact_id",
+            "email",
+            "stage",
+            "queue",
+            "mql_at",
+            "sla_due_at",
+            "total",
+            "trend_7d",
+            "grade",
+            "level",
+            "matrix",
+            "submissions",
+            "first_seen",
+            "last_activity",
+        ]
+        .map(String::from),
+    );
+    for p in &people {
+        let score = p.score.as_ref();
+        let due = match person_sla(&state, p, now) {
+            views::Sla::Overdue(at) | views::Sla::Due(at) => at,
+            views::Sla::None => String::new(),
+        };
+        api::csv_row(
+            &mut out,
+            &[
+                p.row.contact_id.clone(),
+                p.row.email.clone().unwrap_or_default(),
+                p.row.stage.clone(),
+                p.row.queue.clone().unwrap_or_default(),
+                p.row.mql_at.clone().unwrap_or_default(),
+                due,
+                score.map_or_else(String::new, |s| s.total.to_string()),
+                p.trend
+                    .map_or_else(String::new, leadmagnet_core::config::num),
+                score.map_or_else(String::new, |s| s.grade.clone()),
+                score.map_or_else(String::new, |s| s.level.to_string()),
+                score.map_or_else(String::new, |s| s.matrix.clone()),
+                p.row.submissions.to_string(),
+                p.row.first_seen.clone(),
+                last_activity(p),
+            ],
+        );
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// A score in words for the page: the rule-by-rule breakdown.
+fn score_view(s: &leadmagnet_core::scoring::Score) -> views::ScoreView {
+    views::ScoreView {
+        total: s.total.to_string(),
+        matrix: s.matrix.clone(),
+        stage: s.stage.name().to_owned(),
+        queue: s.queue.clone().unwrap_or_default(),
+        breakdown: s
+            .breakdown
+            .iter()
+            .map(|c| {
+                (
+                    c.rule.clone(),
+                    c.kind.name().to_owned(),
+                    leadmagnet_core::config::num(c.points),
+                    c.events.map_or_else(String::new, |n| n.to_string()),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// An event in words: (when, what, where, detail).
+fn happening(e: &leadmagnet_core::scoring::Event) -> views::Happening {
+    let what = match e.kind.as_str() {
+        "page_view" => views::t("read a page", "Seite gelesen"),
+        "offer_view" => views::t("saw an offer", "Angebot gesehen"),
+        "offer_completed" => views::t("completed an offer", "Angebot abgeschlossen"),
+        "return_visit" => views::t("came back", "kam wieder"),
+        _ => "",
+    };
+    let mut detail = Vec::new();
+    if let Some(seconds) = e.seconds {
+        detail.push(format!("{} s", leadmagnet_core::config::num(seconds)));
+    }
+    if let Some(scroll) = e.scroll_percent {
+        detail.push(format!(
+            "{} {} %",
+            views::t("scrolled", "gescrollt"),
+            leadmagnet_core::config::num(scroll)
+        ));
+    }
+    (
+        e.at.clone(),
+        if what.is_empty() {
+            e.kind.clone()
+        } else {
+            what.to_owned()
+        },
+        e.url
+            .clone()
+            .or_else(|| e.offer_id.clone())
+            .unwrap_or_default(),
+        detail.join(", "),
+    )
 }
 
 /// `GET /inbox/contacts/{contact_id}`: one person — why their score is what it is, rule by
-/// rule, their profile with where each value came from, their submissions and one
-/// timeline of what they did.
+/// rule, their profile with where each value came from, their submissions, one timeline
+/// of submissions, events and stage moves (with the cause of the MQL moment), the moves
+/// open to them, and their raw record.
 pub async fn contact(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(contact_id): Path<String>,
     ConnectInfoOpt(peer): ConnectInfoOpt,
 ) -> Response {
-    let (csrf, _user) = match signed_in(&state, peer, &headers).await {
+    let (csrf, user) = match signed_in(&state, peer, &headers).await {
         Ok(signed_in) => signed_in,
         Err(page) => return page,
     };
-    let person = match api::contacts::person(&state, &contact_id).await {
-        Ok(Some(person)) => person,
-        Ok(None) => return views::message(StatusCode::NOT_FOUND, "Person", "No such person."),
-        Err(_) => {
+    let title = views::t("Person", "Person");
+    let (person, moves) = match api::contacts::person(&state, &contact_id).await {
+        Ok(Some(person)) => match state.store.contact_moves(&contact_id).await {
+            Ok(moves) => (person, moves),
+            Err(_) => return unavailable(title),
+        },
+        Ok(None) => {
             return views::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Person",
-                "The lead store is unavailable.",
+                StatusCode::NOT_FOUND,
+                title,
+                views::t("No such person.", "Diese Person gibt es nicht."),
             )
         }
+        Err(_) => return unavailable(title),
     };
     let offer_of = |lead_id: &str| {
         person
@@ -417,33 +774,33 @@ pub async fn contact(
     };
     let text = |v: &leadmagnet_core::FieldValue| match v {
         leadmagnet_core::FieldValue::Text(t) => t.clone(),
-        leadmagnet_core::FieldValue::Bool(true) => "yes".into(),
-        leadmagnet_core::FieldValue::Bool(false) => "no".into(),
+        leadmagnet_core::FieldValue::Bool(true) => views::t("yes", "ja").into(),
+        leadmagnet_core::FieldValue::Bool(false) => views::t("no", "nein").into(),
         leadmagnet_core::FieldValue::List(items) => items.join(", "),
     };
-    let number = |n: Option<f64>| n.map_or_else(String::new, leadmagnet_core::config::num);
-    let (score, breakdown) = match &person.score {
-        Some(s) => (
-            Some((
-                s.total.to_string(),
-                s.matrix.clone(),
-                s.stage.name().to_owned(),
-                s.queue.clone().unwrap_or_default(),
-            )),
-            s.breakdown
-                .iter()
-                .map(|c| {
-                    (
-                        c.rule.clone(),
-                        c.kind.name().to_owned(),
-                        leadmagnet_core::config::num(c.points),
-                        c.events.map_or_else(String::new, |n| n.to_string()),
-                    )
-                })
-                .collect(),
-        ),
-        None => (None, Vec::new()),
-    };
+    let mut timeline: Vec<views::Happening> = person.contact.events.iter().map(happening).collect();
+    for l in &person.leads {
+        timeline.push((
+            l.received_at.clone(),
+            views::t("sent a form", "Formular gesendet").to_owned(),
+            l.offer_id.clone(),
+            if l.quarantine.is_some() {
+                views::t("quarantined", "in Quarantäne").to_owned()
+            } else {
+                String::new()
+            },
+        ));
+    }
+    for (to, cause, by, at) in &moves {
+        timeline.push((
+            at.clone(),
+            format!("→ {}", views::stage(to)),
+            by.clone(),
+            cause.clone().unwrap_or_default(),
+        ));
+    }
+    // Newest first; equal times keep submissions before what followed from them.
+    timeline.sort_by(|a, b| b.0.cmp(&a.0));
     let heading = person
         .row
         .email
@@ -451,7 +808,12 @@ pub async fn contact(
         .unwrap_or_else(|| person.row.contact_id.clone());
     let view = views::PersonPage {
         csrf: &csrf,
+        contact_id: &person.row.contact_id,
         heading: &heading,
+        stage: &person.row.stage,
+        queue: person.row.queue.as_deref().unwrap_or(""),
+        sla: person_sla(&state, &person, now_ms()),
+        moves: leadmagnet_core::waterfall::next_stages(&person.row.stage),
         profile: person
             .contact
             .profile
@@ -479,27 +841,54 @@ pub async fn contact(
                 )
             })
             .collect(),
-        score,
-        breakdown,
-        timeline: person
-            .contact
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    e.at.clone(),
-                    e.kind.clone(),
-                    e.url
-                        .clone()
-                        .or_else(|| e.offer_id.clone())
-                        .unwrap_or_default(),
-                    number(e.seconds),
-                    e.scroll_percent.map_or_else(String::new, |p| {
-                        format!("{} %", leadmagnet_core::config::num(p))
-                    }),
-                )
-            })
-            .collect(),
+        score: person.score.as_ref().map(score_view),
+        timeline,
+        raw: api::contacts::person_json(&person, true),
+        // Erasure cannot be undone: only the admin gets the form, and it wants the address
+        // typed again.
+        erase: person.row.email.as_deref().filter(|_| user == ADMIN),
     };
-    views::page(StatusCode::OK, "Person", views::person(&view))
+    views::page(StatusCode::OK, title, views::person(&view))
+}
+
+/// `POST /inbox/contacts/{contact_id}/stage`: a move from the person's page (CSRF-checked),
+/// as `POST /api/v1/contacts/{id}/stage` makes it.
+pub async fn move_contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(contact_id): Path<String>,
+    Form(form): Form<StageForm>,
+) -> Response {
+    // Who made the move is who is logged in, never what a form says.
+    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move").await {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
+    if let Some(refused) = refuse_nul(&[&form.stage, form.reason.as_deref().unwrap_or("")]) {
+        return refused;
+    }
+    let at = leadmagnet_core::time::format_rfc3339(now_ms());
+    let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
+    let back = format!("/inbox/contacts/{contact_id}");
+    let title = views::t("Person", "Person");
+    match state
+        .store
+        .move_contact(&contact_id, &form.stage, reason, &user, &at)
+        .await
+    {
+        Ok(crate::store::Moved::Done) => Redirect::to(&back).into_response(),
+        Ok(crate::store::Moved::NoSuchLead) => views::message(
+            StatusCode::NOT_FOUND,
+            title,
+            views::t("No such person.", "Diese Person gibt es nicht."),
+        ),
+        Ok(crate::store::Moved::Refused(why)) => views::message_with_link(
+            StatusCode::CONFLICT,
+            views::t("Refused", "Abgelehnt"),
+            &why,
+            &back,
+            views::t("Back to the person", "Zurück zur Person"),
+        ),
+        Err(_) => unavailable(title),
+    }
 }

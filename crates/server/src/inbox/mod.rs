@@ -24,9 +24,11 @@ mod handlers;
 mod session;
 mod views;
 
-pub use handlers::{contact, contacts, detail, erase, export, list, move_stage};
+pub use handlers::{
+    contact, contacts, detail, erase, export, export_contacts, list, move_contact, move_stage,
+};
 pub use session::{login, logout, over_https, read_users, user_for, User};
-pub use views::INBOX_CSP;
+pub use views::{with_lang, INBOX_CSP};
 
 use std::net::SocketAddr;
 
