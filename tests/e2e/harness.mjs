@@ -31,17 +31,19 @@ export function checkLead(payload) {
  * Starts `leadmagnet serve` on a free port with its own database and its own offer folder
  * (a copy of www/offers; `addOffer` adds a config, since leads for unknown offers are refused).
  */
-export async function startCollector({ allowOrigins = [], flags = [] } = {}) {
+export async function startCollector({ allowOrigins = [], flags = [], env = {}, files = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-e2e-'));
   const offers = join(dir, 'offers');
   mkdirSync(offers);
   for (const file of readdirSync(join(ROOT, 'www/offers'))) copyFileSync(join(ROOT, 'www/offers', file), join(offers, file));
+  // Files of the offer folder to replace (e.g. a scoring.json of the test's own).
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(offers, name), text);
   const bin = resolve(ROOT, process.env.LEADMAGNET_BIN || 'target/debug/leadmagnet');
   const args = ['serve', '--port', '0', '--www', join(ROOT, 'www'), '--offers', offers, '--rate-limit', '0'];
   for (const origin of allowOrigins) args.push('--allow-origin', origin);
   args.push(...flags);
   const child = spawn(bin, args, {
-    env: { ...process.env, LEADMAGNET_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${dir}/leads.db` },
+    env: { ...process.env, LEADMAGNET_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${dir}/leads.db`, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

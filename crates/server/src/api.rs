@@ -26,7 +26,7 @@ use leadmagnet_core::{parse_lead, LeadPayload};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 /// Largest lead body accepted: the browser's keepalive/sendBeacon budget.
@@ -451,9 +451,35 @@ fn check_against_offer(
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    u64::try_from(crate::clock::now_ms()).unwrap_or(0)
+}
+
+#[derive(Deserialize)]
+pub struct ClockMove {
+    advance_ms: i64,
+}
+
+/// `POST /api/v1/test/clock` `{"advance_ms": n}` (admin token): moves the collector's clock
+/// on, for end-to-end tests; 404 unless the collector was started with `--test-clock`.
+pub async fn move_clock(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    body: Result<Json<ClockMove>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, peer, &headers)?;
+    let Json(step) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))?;
+    match crate::clock::advance(step.advance_ms) {
+        Some(now) => {
+            Ok(Json(json!({ "now": leadmagnet_core::time::format_rfc3339(now) })).into_response())
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the clock moves only on a collector started with --test-clock",
+        )),
+    }
 }
 
 /// `GET /api/v1/challenge`: a fresh proof-of-work challenge for the widget (see

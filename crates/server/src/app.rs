@@ -144,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/events", post(api::engagement::add_events))
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
+        .route("/api/v1/test/clock", post(api::move_clock))
         .route("/api/{*rest}", any(api::not_found))
         .layer(api::body_limit())
         .layer(cors)

@@ -122,6 +122,10 @@ struct ServeArgs {
     /// Demo mode: without LEADMAGNET_ADMIN_TOKEN, make a throwaway token and print it.
     #[arg(long)]
     demo: bool,
+    /// For end-to-end tests, never in production: lets `POST /api/v1/test/clock` (admin
+    /// token) move this collector's clock on, so days can pass in a test.
+    #[arg(long)]
+    test_clock: bool,
     /// Connections served at once; more wait unaccepted (default: the open-file limit
     /// less 256 kept for the database and files, at most 10,000).
     #[arg(long, env = "LEADMAGNET_MAX_CONNECTIONS")]
@@ -272,6 +276,10 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     );
     println!("  try:         curl -H \"Authorization: Bearer {curl_token}\" {url}api/v1/leads");
     let mut state = AppState::new(store, &admin_token, origins, args.www, offers);
+    if args.test_clock {
+        crate::clock::make_movable();
+        println!("  test clock:  POST /api/v1/test/clock may move this collector's clock on");
+    }
     state.rate_limit = Arc::new(RateLimit::new(args.rate_limit));
     state.event_rate_limit = Arc::new(RateLimit::new(
         args.rate_limit

@@ -237,10 +237,7 @@ where
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            job(state.clone(), now).await;
+            job(state.clone(), crate::clock::now_ms()).await;
         }
     });
 }

@@ -57,6 +57,10 @@ pub async fn consider(
     let Some(model) = state.offers.model() else {
         return Ok(false);
     };
+    if !state.store.contact_stage_is(contact_id, "inquiry").await? {
+        // Only forward: sales has them (or has closed them); nothing to score for.
+        return Ok(false);
+    }
     let Some(person) = crate::api::contacts::person(state, contact_id).await? else {
         return Ok(false);
     };

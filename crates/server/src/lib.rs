@@ -20,6 +20,7 @@
 pub mod api;
 pub mod assets;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod domains;
 pub mod forward;

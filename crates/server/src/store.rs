@@ -772,6 +772,21 @@ impl Store {
         })
     }
 
+    /// Whether the contact `contact_id` is in `stage` now.
+    pub async fn contact_stage_is(
+        &self,
+        contact_id: &str,
+        stage: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let found: Option<String> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT stage FROM contacts WHERE contact_id = $1"
+        )
+        .bind(contact_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.as_deref() == Some(stage))
+    }
+
     /// The person a device id is tied to, if it is.
     pub async fn device_contact(&self, device_id: &str) -> Result<Option<String>, sqlx::Error> {
         with_pool!(self, |pool| sqlx::query_scalar(

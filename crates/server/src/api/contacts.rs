@@ -121,15 +121,32 @@ pub struct Person {
     /// Against the account-wide model, when there is one.
     pub score: Option<Score>,
     /// How the total changed over the last 7 days (the score then, over what the
-    /// collector had received by then), when there is a model.
+    /// collector had received by then), when there is a model and it was asked for.
     pub trend: Option<f64>,
 }
 
 /// Days [`Person::trend`] looks back.
 pub const TREND_DAYS: i64 = 7;
 
-/// The contact `contact_id`, or `None` when there is no such contact.
+/// The contact `contact_id`, or `None` when there is no such contact (without the trend:
+/// what scoring after a lead or an event needs).
 pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>, sqlx::Error> {
+    person_as(state, contact_id, false).await
+}
+
+/// The contact with its 7-day trend too (what the people page shows).
+pub async fn person_with_trend(
+    state: &AppState,
+    contact_id: &str,
+) -> Result<Option<Person>, sqlx::Error> {
+    person_as(state, contact_id, true).await
+}
+
+async fn person_as(
+    state: &AppState,
+    contact_id: &str,
+    with_trend: bool,
+) -> Result<Option<Person>, sqlx::Error> {
     let Some((row, leads)) = state.store.contact(contact_id).await? else {
         return Ok(None);
     };
@@ -161,28 +178,34 @@ pub async fn person(state: &AppState, contact_id: &str) -> Result<Option<Person>
     let now = super::now_ms() as i64;
     let model = state.offers.model();
     let score = model.as_ref().map(|m| score_of(&m.scoring, &contact, now));
-    let trend = model.as_ref().zip(score.as_ref()).map(|(m, now_score)| {
-        let then = now - TREND_DAYS * 86_400_000;
-        let earlier: Vec<Submission> = submissions
-            .iter()
-            .filter(|s| s.received_ms <= then)
-            .map(|s| Submission {
-                lead: s.lead,
-                received_ms: s.received_ms,
-            })
-            .collect();
-        let before = if earlier.is_empty() {
-            0
-        } else {
-            let events: Vec<_> = later
+    let trend = model
+        .as_ref()
+        .zip(score.as_ref())
+        .filter(|_| with_trend)
+        .map(|(m, now_score)| {
+            let then = now - TREND_DAYS * 86_400_000;
+            let earlier: Vec<Submission> = submissions
                 .iter()
-                .filter(|e| leadmagnet_core::time::parse_rfc3339(&e.at).is_some_and(|t| t <= then))
-                .cloned()
+                .filter(|s| s.received_ms <= then)
+                .map(|s| Submission {
+                    lead: s.lead,
+                    received_ms: s.received_ms,
+                })
                 .collect();
-            score_of(&m.scoring, &Contact::of(&earlier, &events), then).total
-        };
-        (now_score.total - before) as f64
-    });
+            let before = if earlier.is_empty() {
+                0
+            } else {
+                let events: Vec<_> = later
+                    .iter()
+                    .filter(|e| {
+                        leadmagnet_core::time::parse_rfc3339(&e.at).is_some_and(|t| t <= then)
+                    })
+                    .cloned()
+                    .collect();
+                score_of(&m.scoring, &Contact::of(&earlier, &events), then).total
+            };
+            (now_score.total - before) as f64
+        });
     Ok(Some(Person {
         row,
         leads,

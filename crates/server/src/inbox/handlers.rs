@@ -176,13 +176,7 @@ pub async fn detail(
             )
         }
     };
-    api::with_sla(
-        &state,
-        &mut lead,
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64),
-    );
+    api::with_sla(&state, &mut lead, now_ms());
     let history = state
         .store
         .stage_history(&lead_id)
@@ -426,11 +420,7 @@ pub async fn move_stage(
     if let Some(refused) = refuse_nul(&[&form.stage, form.reason.as_deref().unwrap_or("")]) {
         return refused;
     }
-    let at = leadmagnet_core::time::format_rfc3339(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64),
-    );
+    let at = leadmagnet_core::time::format_rfc3339(now_ms());
     let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
     match state
         .store
@@ -479,9 +469,7 @@ pub async fn export(
 const PEOPLE_SHOWN: u32 = 200;
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    crate::clock::now_ms()
 }
 
 /// Where a person stands against the SLA: an MQL must be accepted within the model's
@@ -523,7 +511,7 @@ fn last_activity(person: &Person) -> String {
 async fn people_of(state: &AppState) -> Result<Vec<Person>, sqlx::Error> {
     let mut people = Vec::new();
     for row in state.store.contacts(PEOPLE_SHOWN).await? {
-        if let Some(p) = api::contacts::person(state, &row.contact_id).await? {
+        if let Some(p) = api::contacts::person_with_trend(state, &row.contact_id).await? {
             people.push(p);
         }
     }
