@@ -619,6 +619,58 @@ fn scores_a_generated_batch_byte_for_byte_like_the_native_build() {
     );
 }
 
+/// The core's people compiled to wasm and run in Chromium make of each contact fixture
+/// (several submissions and later events, decay, the MQL moment, only forward, a rejected
+/// person) exactly what the native build makes (crates/core/tests/fixtures.rs).
+#[wasm_bindgen_test]
+fn assesses_the_contact_fixtures_byte_for_byte_like_the_native_build() {
+    use leadmagnet_core::contact::PersonFacts;
+    use leadmagnet_core::domains::CompactLists;
+    use leadmagnet_core::json::ToJson;
+    macro_rules! case {
+        ($name:literal) => {
+            (
+                $name,
+                include_str!(concat!(
+                    "../crates/core/tests/fixtures/contact/",
+                    $name,
+                    "/person.json"
+                )),
+                include_str!(concat!(
+                    "../crates/core/tests/fixtures/contact/",
+                    $name,
+                    "/now"
+                )),
+                include_str!(concat!(
+                    "../crates/core/tests/fixtures/contact/",
+                    $name,
+                    "/expected.json"
+                )),
+            )
+        };
+    }
+    let scoring = leadmagnet_core::parse_offer(include_str!(
+        "../crates/core/tests/fixtures/score/config.json"
+    ))
+    .expect("config")
+    .scoring
+    .expect("scoring");
+    for (name, person, now, expected) in [
+        case!("mql-at-a-later-event"),
+        case!("below-the-line-before-the-events"),
+        case!("only-forward-after-decay"),
+        case!("rejected-is-not-handed-over"),
+    ] {
+        let person: PersonFacts = leadmagnet_core::json::read(person, false).expect(name);
+        let now = leadmagnet_core::time::parse_rfc3339(now.trim()).expect(name);
+        let assessment = person.assess(&scoring, now, &CompactLists).expect(name);
+        assert!(
+            assessment.to_json_pretty() + "\n" == expected,
+            "{name}: wasm and native differ"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 async fn dependent_fields_appear_and_go_without_losing_answers() {
     let (_host, shadow) = mounted(DEMO).await;

@@ -7,9 +7,10 @@
 //! history. Pure: the submissions come in as read payloads with the time the collector
 //! received them, in any order.
 
+use crate::domains::DomainLists;
 use crate::json::{ToJson, Writer};
 use crate::map::SortedMap;
-use crate::scoring::Event;
+use crate::scoring::{score, Event, LeadFacts, Score, Scoring};
 use crate::validate::FieldValue;
 use crate::LeadPayload;
 
@@ -140,6 +141,105 @@ impl Contact {
         let skip = timed.len().saturating_sub(MAX_CONTACT_EVENTS);
         contact.events = timed.into_iter().skip(skip).map(|(_, e)| e).collect();
         contact
+    }
+}
+
+impl Contact {
+    /// The score of this person's profile and events at `now_ms`, each event decayed by its
+    /// age then.
+    pub fn score(&self, scoring: &Scoring, now_ms: i64, lists: &dyn DomainLists) -> Score {
+        let facts = LeadFacts {
+            fields: self
+                .profile
+                .iter()
+                .map(|(id, s)| (id.clone(), s.value.clone()))
+                .collect(),
+            events: self.events.clone(),
+        };
+        score(scoring, &facts, now_ms, lists)
+    }
+}
+
+/// A person as a file holds them (`leadmagnet score --contact`): their submissions as the
+/// collector received them, the events their browsers sent later, and their stage now
+/// (`inquiry` when left out).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PersonFacts {
+    pub stage: Option<String>,
+    pub submissions: Vec<Received>,
+    pub events: Vec<Event>,
+}
+
+/// One submission and when the collector received it (RFC 3339).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub received_at: String,
+    pub lead: LeadPayload,
+}
+
+crate::json::from_json_struct!(Received {
+    received_at: req "received_at",
+    lead: req "lead",
+});
+
+crate::json::from_json_struct!(PersonFacts {
+    stage: opt "stage",
+    submissions: req "submissions",
+    events: or_default "events",
+});
+
+/// What the collector makes of a person at a moment: what they add up to, their score
+/// against the account-wide model, and whether this is their MQL moment, with its cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub contact: Contact,
+    pub score: Score,
+    pub mql_moment: bool,
+    pub cause: Vec<String>,
+}
+
+impl PersonFacts {
+    /// The person at `now_ms`, scored against `scoring`; `Err` names a submission whose
+    /// `received_at` is not an RFC 3339 time.
+    pub fn assess(
+        &self,
+        scoring: &Scoring,
+        now_ms: i64,
+        lists: &dyn DomainLists,
+    ) -> Result<Assessment, String> {
+        let mut submissions = Vec::with_capacity(self.submissions.len());
+        for (i, s) in self.submissions.iter().enumerate() {
+            let received_ms = crate::time::parse_rfc3339(&s.received_at).ok_or_else(|| {
+                format!(
+                    "/submissions/{i}/received_at: \"{}\" is not an RFC 3339 time",
+                    s.received_at
+                )
+            })?;
+            submissions.push(Submission {
+                lead: &s.lead,
+                received_ms,
+            });
+        }
+        let contact = Contact::of(&submissions, &self.events);
+        let score = contact.score(scoring, now_ms, lists);
+        let stage = self.stage.as_deref().unwrap_or("inquiry");
+        Ok(Assessment {
+            mql_moment: crate::handover::is_mql_moment(stage, &score),
+            cause: crate::handover::cause(&score),
+            contact,
+            score,
+        })
+    }
+}
+
+impl ToJson for Assessment {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.field("contact", &self.contact);
+        w.field("score", &self.score);
+        w.field("mql_moment", &self.mql_moment);
+        w.field("cause", &self.cause);
+        w.end_object();
     }
 }
 

@@ -44,7 +44,7 @@
 pub mod account;
 pub mod config;
 pub mod consent;
-#[cfg(feature = "collector")]
+#[cfg(feature = "people")]
 pub mod contact;
 pub mod display;
 pub mod domains;
@@ -55,7 +55,7 @@ pub mod facts;
 pub mod form;
 pub mod formats;
 pub mod formula;
-#[cfg(feature = "collector")]
+#[cfg(feature = "people")]
 pub mod handover;
 pub mod json;
 pub mod map;

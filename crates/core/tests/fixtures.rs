@@ -121,6 +121,38 @@ fn score_fixtures() {
     report("score", failures, cases.len());
 }
 
+/// `contact/<case>/{person.json, now}` → `expected.json`: a person as the collector scores
+/// them (their submissions and later events added up, scored against `score/config.json`,
+/// and whether this is their MQL moment): `leadmagnet score --contact`. The wasm build runs
+/// the same cases in Chromium (tests/widget.rs).
+#[test]
+fn contact_fixtures() {
+    let config = parse_offer(&read(&dir("score").join("config.json"))).expect("config");
+    let scoring = config.scoring.unwrap_or_default();
+    let cases: Vec<PathBuf> = cases("contact")
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect();
+    assert!(cases.len() >= 4, "{cases:?}");
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let now = parse_rfc3339(read(&case.join("now")).trim()).expect("now");
+            let person: leadmagnet_core::contact::PersonFacts =
+                leadmagnet_core::json::read(&read(&case.join("person.json")), false)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", case.display()));
+            let assessment = person
+                .assess(&scoring, now, &CompactLists)
+                .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+            check(
+                &case.join("expected.json"),
+                &format!("{}\n", assessment.to_json_pretty()),
+            )
+        })
+        .collect();
+    report("contact", failures, cases.len());
+}
+
 #[test]
 fn fields_fixtures() {
     let shared = read(&dir("fields").join("config.json"));

@@ -48,13 +48,18 @@ enum Command {
         model: bool,
     },
     /// Score leads with an offer's scoring rules, or the account-wide model's (a config
-    /// file named `scoring.json`); prints the score as JSON.
+    /// file named `scoring.json`); prints the score as JSON. With `--contact`, a person as
+    /// the collector scores them: their submissions and later events added up, scored,
+    /// and whether this is their MQL moment, with its cause.
     Score {
         #[arg(long)]
         config: PathBuf,
         /// `{"fields": {…}, "events": […]}`, or an array of them.
+        #[arg(long, required_unless_present = "contact", conflicts_with = "contact")]
+        lead: Option<PathBuf>,
+        /// `{"stage"?, "submissions": [{"received_at", "lead": <lead payload>}], "events": […]}`.
         #[arg(long)]
-        lead: PathBuf,
+        contact: Option<PathBuf>,
         /// The time scores are computed at (RFC 3339); the clock by default.
         #[arg(long)]
         now: Option<String>,
@@ -142,9 +147,16 @@ pub fn main() -> ExitCode {
         Command::Serve(_) => None,
         Command::Validate { config } => Some(commands::validate(config)),
         Command::Schema { model } => Some(commands::schema(*model)),
-        Command::Score { config, lead, now } => {
-            Some(commands::score_leads(config, lead, now.as_deref()))
-        }
+        Command::Score {
+            config,
+            lead,
+            contact,
+            now,
+        } => Some(match (lead, contact) {
+            (Some(lead), _) => commands::score_leads(config, lead, now.as_deref()),
+            (None, Some(contact)) => commands::score_contact(config, contact, now.as_deref()),
+            (None, None) => Err("give --lead or --contact".into()),
+        }),
         Command::Fields { config, profile } => Some(commands::fields(config, profile.as_deref())),
     };
     if let Some(outcome) = offline {

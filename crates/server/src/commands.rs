@@ -110,17 +110,38 @@ pub fn schema(model: bool) -> Outcome {
 }
 
 /// `leadmagnet score --config C --lead L [--now T]`.
-pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
-    let config = load_config(config)?;
-    let now_ms = match now {
-        Some(t) => parse_rfc3339(t).ok_or_else(|| {
-            format!("--now {t}: not an RFC 3339 time such as 2026-11-27T12:00:00Z")
-        })?,
+/// `--now`, or the clock.
+fn now_of(now: Option<&str>) -> Result<i64, String> {
+    match now {
+        Some(t) => parse_rfc3339(t)
+            .ok_or_else(|| format!("--now {t}: not an RFC 3339 time such as 2026-11-27T12:00:00Z")),
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
-            .map_err(|e| format!("the system clock is before 1970: {e}"))?,
-    };
+            .map_err(|e| format!("the system clock is before 1970: {e}")),
+    }
+}
+
+/// `leadmagnet score --config C --contact P [--now T]`: a person as the collector scores
+/// them (`contact::PersonFacts::assess`).
+pub fn score_contact(config: &Path, contact: &Path, now: Option<&str>) -> Outcome {
+    let config = load_config(config)?;
+    let now_ms = now_of(now)?;
+    let facts: leadmagnet_core::contact::PersonFacts =
+        json::read(&read(contact)?, false).map_err(|e| place(contact, &e))?;
+    let assessment = facts
+        .assess(
+            &config.scoring.unwrap_or_default(),
+            now_ms,
+            FullLists::get(),
+        )
+        .map_err(|e| format!("{}: {e}", contact.display()))?;
+    Ok(assessment.to_json_pretty() + "\n")
+}
+
+pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
+    let config = load_config(config)?;
+    let now_ms = now_of(now)?;
     let (leads, array) = parse_leads(&read(lead)?).map_err(|e| place(lead, &e))?;
     for (i, l) in leads.iter().enumerate() {
         for (j, event) in l.events.iter().enumerate() {

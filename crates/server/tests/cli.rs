@@ -199,6 +199,54 @@ fn score_matches_the_core_fixtures() {
 }
 
 #[test]
+fn score_assesses_a_person_as_the_contact_fixtures_say() {
+    let config = fixtures().join("score/config.json");
+    for case in ["mql-at-a-later-event", "only-forward-after-decay"] {
+        let case_dir = fixtures().join("contact").join(case);
+        let now = std::fs::read_to_string(case_dir.join("now")).expect("now");
+        let out = leadmagnet(&[
+            "score",
+            "--config",
+            config.to_str().expect("path"),
+            "--contact",
+            case_dir.join("person.json").to_str().expect("path"),
+            "--now",
+            now.trim(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let expected = std::fs::read_to_string(case_dir.join("expected.json")).expect("expected");
+        assert_eq!(text(&out.stdout), expected, "{case}");
+    }
+    // A person file with a wrong place is named, with the file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("person.json");
+    std::fs::write(
+        &bad,
+        r#"{"submissions": [{"received_at": "yesterday", "lead": {"version": 1, "lead_id": "019cc3f2-8b1e-7a4d-8f6b-1e5f7a9b0c3d", "offer_id": "o", "submitted_at": "2026-11-01T10:00:00.000Z", "fields": {}, "context": {"page_url": "https://x.example/"}}}]}"#,
+    )
+    .expect("write");
+    let out = leadmagnet(&[
+        "score",
+        "--config",
+        config.to_str().expect("path"),
+        "--contact",
+        bad.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("person.json") && err.contains("/submissions/0/received_at"),
+        "{err}"
+    );
+    let neither = leadmagnet(&["score", "--config", config.to_str().expect("path")]);
+    assert_ne!(
+        neither.status.code(),
+        Some(0),
+        "--lead or --contact is needed"
+    );
+}
+
+#[test]
 fn score_names_the_file_and_place_of_bad_input() {
     let dir = std::env::temp_dir().join(format!("lm-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use leadmagnet_core::contact::{Contact, Submission, MAX_CONTACT_EVENTS};
 use leadmagnet_core::json::Writer;
 use leadmagnet_core::parse_lead;
-use leadmagnet_core::scoring::{score, LeadFacts, Score};
+use leadmagnet_core::scoring::Score;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -177,7 +177,9 @@ async fn person_as(
     // decayed by its age now; and as it stood a week ago, over what had arrived by then.
     let now = super::now_ms() as i64;
     let model = state.offers.model();
-    let score = model.as_ref().map(|m| score_of(&m.scoring, &contact, now));
+    let score = model
+        .as_ref()
+        .map(|m| contact.score(&m.scoring, now, FullLists::get()));
     let trend = model
         .as_ref()
         .zip(score.as_ref())
@@ -202,7 +204,9 @@ async fn person_as(
                     })
                     .cloned()
                     .collect();
-                score_of(&m.scoring, &Contact::of(&earlier, &events), then).total
+                Contact::of(&earlier, &events)
+                    .score(&m.scoring, then, FullLists::get())
+                    .total
             };
             (now_score.total - before) as f64
         });
@@ -213,19 +217,6 @@ async fn person_as(
         score,
         trend,
     }))
-}
-
-/// The score of a contact's profile and events at `at_ms`.
-fn score_of(scoring: &leadmagnet_core::scoring::Scoring, contact: &Contact, at_ms: i64) -> Score {
-    let facts = LeadFacts {
-        fields: contact
-            .profile
-            .iter()
-            .map(|(id, s)| (id.clone(), s.value.clone()))
-            .collect(),
-        events: contact.events.clone(),
-    };
-    score(scoring, &facts, at_ms, FullLists::get())
 }
 
 fn row_fields(w: &mut Writer, c: &ContactRow) {
