@@ -1455,6 +1455,10 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         .expect("a CSRF token in the form")
         .to_owned();
     assert!(detail.contains("Move to SAL") && detail.contains("Move to rejected"));
+    assert!(
+        !detail.contains("href=\"/inbox/contacts/"),
+        "no person of a quarantined lead alone (a bot may type anyone's address)"
+    );
 
     let stage_uri = format!("/inbox/leads/{LEAD_ID}/stage");
     let (status, _, _) = text(

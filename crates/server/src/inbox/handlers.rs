@@ -204,14 +204,18 @@ pub async fn detail(
     let server_score = lead.server_score.as_ref().and_then(|v| {
         leadmagnet_core::json::read::<leadmagnet_core::scoring::Score>(&v.to_string(), false).ok()
     });
+    // The person, when there is one: a contact of quarantined leads alone is none.
     let contact_id = match email {
-        Some(email) => state
-            .store
-            .contact_of(email)
-            .await
-            .ok()
-            .flatten()
-            .map(|(id, _)| id),
+        Some(email) => match state.store.contact_of(email).await.ok().flatten() {
+            Some((id, _)) => state
+                .store
+                .contact(&id)
+                .await
+                .ok()
+                .flatten()
+                .map(|(row, _)| row.contact_id),
+            None => None,
+        },
         None => None,
     };
     let browser = &lead.parsed["score"];

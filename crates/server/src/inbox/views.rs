@@ -291,7 +291,7 @@ pub struct List<'a> {
 pub fn list(v: &List) -> Markup {
     html! {
         h1 { (t("Leads (each form submission)", "Leads (jede Formular-Einsendung)")) }
-        p {
+        div {
             (t("Logged in as ", "Angemeldet als ")) (v.user) ". "
             a href="/inbox/contacts" { (t("People", "Personen")) } " · " (logout_form(v.csrf))
         }
@@ -426,7 +426,7 @@ pub struct Detail<'a> {
 pub fn detail(v: &Detail) -> Markup {
     html! {
         h1 { (v.heading) }
-        p {
+        div {
             @if let Some(id) = &v.contact_id { a href={ "/inbox/contacts/" (id) } { (t("The person", "Die Person")) } " · " }
             (logout_form(v.csrf))
         }
@@ -465,7 +465,7 @@ pub fn detail(v: &Detail) -> Markup {
 /// The moves open from a stage, each a form to `action`.
 fn moves(csrf: &str, action: &str, to: &[&str]) -> Markup {
     html! {
-        p { @for to in to {
+        div { @for to in to {
             form.inline method="post" action=(action) {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="stage" value=(to);
@@ -516,7 +516,7 @@ pub struct People<'a> {
 pub fn people(v: &People) -> Markup {
     html! {
         h1 { (t("People", "Personen")) }
-        p { a href="/inbox" { (t("Leads (each submission)", "Leads (jede Einsendung)")) } " · " (logout_form(v.csrf)) }
+        div { a href="/inbox" { (t("Leads (each submission)", "Leads (jede Einsendung)")) } " · " (logout_form(v.csrf)) }
         table.funnel {
             caption { (t("People in each stage now", "Personen je Phase")) }
             tr { @for s in STAGES { th scope="col" { (stage(s)) } } }
@@ -573,7 +573,7 @@ pub struct PersonPage<'a> {
 pub fn person(v: &PersonPage) -> Markup {
     html! {
         h1 { (v.heading) }
-        p { a href="/inbox/contacts" { (t("People", "Personen")) } " · " (logout_form(v.csrf)) }
+        div { a href="/inbox/contacts" { (t("People", "Personen")) } " · " (logout_form(v.csrf)) }
         p {
             (t("Stage ", "Phase ")) strong { (stage(v.stage)) }
             @if !v.queue.is_empty() { " · " (t("queue ", "Queue ")) (v.queue) }
