@@ -2402,6 +2402,8 @@ async fn a_consenting_persons_later_page_views_make_them_an_mql_without_another_
         "→ MQL",
         "pricing-visit",
         "sent a form",
+        // The score as it stood at the form: fit 20 (B) and the page views dated before it.
+        "score then 49 (B2)",
         "Move to SAL",
         "pricing.html",
     ] {

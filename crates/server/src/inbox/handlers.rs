@@ -20,8 +20,8 @@ fn refuse_nul(texts: &[&str]) -> Option<Response> {
     texts.iter().any(|t| t.contains('\0')).then(|| {
         views::message(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Refused",
-            "The form held a NUL character, which cannot be stored; nothing was changed.",
+            views::t("Refused", "Abgelehnt"),
+            views::t("The form held a NUL character, which cannot be stored; nothing was changed.", "Das Formular enthielt ein NUL-Zeichen, das nicht gespeichert werden kann; nichts wurde geändert."),
         )
     })
 }
@@ -54,8 +54,11 @@ pub async fn list(
         Err(_) => {
             return views::message(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Leads",
-                "The lead store is unavailable.",
+                views::t("Leads", "Leads"),
+                views::t(
+                    "The lead store is unavailable.",
+                    "Der Lead-Speicher ist nicht erreichbar.",
+                ),
             )
         }
     };
@@ -140,7 +143,11 @@ pub async fn list(
         export: &export,
         rows,
     };
-    views::page(StatusCode::OK, "Leads", views::list(&view))
+    views::page(
+        StatusCode::OK,
+        views::t("Leads", "Leads"),
+        views::list(&view),
+    )
 }
 
 fn urlencode(text: &str) -> String {
@@ -167,12 +174,21 @@ pub async fn detail(
     };
     let mut lead = match state.store.lead(&lead_id).await {
         Ok(Some(lead)) => lead,
-        Ok(None) => return views::message(StatusCode::NOT_FOUND, "Lead", "No such lead."),
+        Ok(None) => {
+            return views::message(
+                StatusCode::NOT_FOUND,
+                views::t("Lead", "Lead"),
+                views::t("No such lead.", "Diesen Lead gibt es nicht."),
+            )
+        }
         Err(_) => {
             return views::message(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Lead",
-                "The lead store is unavailable.",
+                views::t("Lead", "Lead"),
+                views::t(
+                    "The lead store is unavailable.",
+                    "Der Lead-Speicher ist nicht erreichbar.",
+                ),
             )
         }
     };
@@ -254,7 +270,11 @@ pub async fn detail(
         // typed again.
         erase: email.filter(|_| user == ADMIN),
     };
-    views::page(StatusCode::OK, "Lead", views::detail(&view))
+    views::page(
+        StatusCode::OK,
+        views::t("Lead", "Lead"),
+        views::detail(&view),
+    )
 }
 
 /// Where a lead's visitor came from, in sentences.
@@ -375,29 +395,43 @@ pub async fn erase(
         return refused;
     }
     if user != ADMIN {
-        return views::page(StatusCode::FORBIDDEN, "Refused", views::admin_only());
+        return views::page(
+            StatusCode::FORBIDDEN,
+            views::t("Refused", "Abgelehnt"),
+            views::admin_only(),
+        );
     }
     let email = form.email.trim();
     let key = leadmagnet_core::email::key;
     if key(email).is_empty() || key(&form.confirm) != key(email) {
         return views::message_with_link(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Not erased",
-            "The address you typed does not match the lead's, so nothing was erased.",
+            views::t("Not erased", "Nicht gelöscht"),
+            views::t(
+                "The address you typed does not match the lead's, so nothing was erased.",
+                "Die eingegebene Adresse passt nicht zu der des Leads; nichts wurde gelöscht.",
+            ),
             "/inbox",
-            "Back to the inbox",
+            views::t("Back to the inbox", "Zurück zur Inbox"),
         );
     }
     match state.store.erase_email(email).await {
         Ok(erased) => {
             // How many, and by whom: never whose.
             tracing::info!(user = %user, erased, "erasure from the inbox");
-            views::page(StatusCode::OK, "Erased", views::erased(erased, email))
+            views::page(
+                StatusCode::OK,
+                views::t("Erased", "Gelöscht"),
+                views::erased(erased, email),
+            )
         }
         Err(_) => views::message(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Not erased",
-            "The lead store is unavailable; nothing was erased.",
+            views::t("Not erased", "Nicht gelöscht"),
+            views::t(
+                "The lead store is unavailable; nothing was erased.",
+                "Der Lead-Speicher ist nicht erreichbar; nichts wurde gelöscht.",
+            ),
         ),
     }
 }
@@ -417,7 +451,14 @@ pub async fn move_stage(
     Form(form): Form<StageForm>,
 ) -> Response {
     // Who made the move is who is logged in, never what a form says.
-    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move").await {
+    let user = match posted_by(
+        &state,
+        &headers,
+        &form.csrf,
+        views::t(", then make the move", " und verschieben Sie dann erneut"),
+    )
+    .await
+    {
         Ok(user) => user,
         Err(refused) => return *refused,
     };
@@ -434,20 +475,25 @@ pub async fn move_stage(
         Ok(crate::store::Moved::Done) => {
             Redirect::to(&format!("/inbox/leads/{lead_id}")).into_response()
         }
-        Ok(crate::store::Moved::NoSuchLead) => {
-            views::message(StatusCode::NOT_FOUND, "Lead", "No such lead.")
-        }
+        Ok(crate::store::Moved::NoSuchLead) => views::message(
+            StatusCode::NOT_FOUND,
+            views::t("Lead", "Lead"),
+            views::t("No such lead.", "Diesen Lead gibt es nicht."),
+        ),
         Ok(crate::store::Moved::Refused(why)) => views::message_with_link(
             StatusCode::CONFLICT,
-            "Refused",
+            views::t("Refused", "Abgelehnt"),
             &why,
             &format!("/inbox/leads/{lead_id}"),
-            "Back to the lead",
+            views::t("Back to the lead", "Zurück zum Lead"),
         ),
         Err(_) => views::message(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Lead",
-            "The lead store is unavailable.",
+            views::t("Lead", "Lead"),
+            views::t(
+                "The lead store is unavailable.",
+                "Der Lead-Speicher ist nicht erreichbar.",
+            ),
         ),
     }
 }
@@ -527,7 +573,10 @@ fn unavailable(title: &str) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         title,
         views::t(
-            "The lead store is unavailable; try again in a moment.",
+            views::t(
+                "The lead store is unavailable; try again in a moment.",
+                "Der Lead-Speicher ist nicht erreichbar; versuchen Sie es gleich noch einmal.",
+            ),
             "Der Lead-Speicher ist nicht erreichbar; versuchen Sie es gleich noch einmal.",
         ),
     )
@@ -771,16 +820,65 @@ pub async fn contact(
         leadmagnet_core::FieldValue::List(items) => items.join(", "),
     };
     let mut timeline: Vec<views::Happening> = person.contact.events.iter().map(happening).collect();
+    // How the score changed: the person as they stood right after each form (their forms
+    // and events up to then, scored then).
+    let model = state.offers.model();
+    let received: Vec<(i64, leadmagnet_core::LeadPayload)> = person
+        .leads
+        .iter()
+        .filter(|l| l.quarantine.is_none())
+        .filter_map(|l| {
+            Some((
+                leadmagnet_core::time::parse_rfc3339(&l.received_at)?,
+                leadmagnet_core::parse_lead(l.payload.get().as_bytes()).ok()?,
+            ))
+        })
+        .collect();
+    let score_at = |t: i64| {
+        let model = model.as_ref()?;
+        let forms: Vec<leadmagnet_core::contact::Submission> = received
+            .iter()
+            .filter(|(r, _)| *r <= t)
+            .map(|(r, lead)| leadmagnet_core::contact::Submission {
+                lead,
+                received_ms: *r,
+            })
+            .collect();
+        let events: Vec<_> = person
+            .contact
+            .events
+            .iter()
+            .filter(|e| leadmagnet_core::time::parse_rfc3339(&e.at).is_some_and(|at| at <= t))
+            .cloned()
+            .collect();
+        Some(
+            leadmagnet_core::contact::Contact::of(&forms, &events).score(
+                &model.scoring,
+                t,
+                crate::domains::FullLists::get(),
+            ),
+        )
+    };
     for l in &person.leads {
+        let detail = if l.quarantine.is_some() {
+            views::t("quarantined", "in Quarantäne").to_owned()
+        } else {
+            leadmagnet_core::time::parse_rfc3339(&l.received_at)
+                .and_then(score_at)
+                .map_or_else(String::new, |s| {
+                    format!(
+                        "{} {} ({})",
+                        views::t("score then", "Score danach"),
+                        s.total,
+                        s.matrix
+                    )
+                })
+        };
         timeline.push((
             l.received_at.clone(),
             views::t("sent a form", "Formular gesendet").to_owned(),
             l.offer_id.clone(),
-            if l.quarantine.is_some() {
-                views::t("quarantined", "in Quarantäne").to_owned()
-            } else {
-                String::new()
-            },
+            detail,
         ));
     }
     for (to, cause, by, at) in &moves {
@@ -852,7 +950,14 @@ pub async fn move_contact(
     Form(form): Form<StageForm>,
 ) -> Response {
     // Who made the move is who is logged in, never what a form says.
-    let user = match posted_by(&state, &headers, &form.csrf, ", then make the move").await {
+    let user = match posted_by(
+        &state,
+        &headers,
+        &form.csrf,
+        views::t(", then make the move", " und verschieben Sie dann erneut"),
+    )
+    .await
+    {
         Ok(user) => user,
         Err(refused) => return *refused,
     };

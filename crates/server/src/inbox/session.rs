@@ -168,8 +168,11 @@ pub async fn session(
         .map_err(|_| {
             Box::new(views::message(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Inbox",
-                "The lead store is unavailable; try again in a moment.",
+                views::t("Inbox", "Inbox"),
+                views::t(
+                    "The lead store is unavailable; try again in a moment.",
+                    "Der Lead-Speicher ist nicht erreichbar; versuchen Sie es gleich noch einmal.",
+                ),
             ))
         })
 }
@@ -180,11 +183,18 @@ pub fn login_form(secure: bool, status: StatusCode, message: &str) -> Response {
     let Some(token) = random_hex() else {
         return views::message(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Log in",
-            "No randomness for a login form.",
+            views::t("Log in", "Anmelden"),
+            views::t(
+                "No randomness for a login form.",
+                "Kein Zufall für ein Anmeldeformular verfügbar.",
+            ),
         );
     };
-    let mut response = views::page(status, "Log in", views::login(message, &token));
+    let mut response = views::page(
+        status,
+        views::t("Log in", "Anmelden"),
+        views::login(message, &token),
+    );
     if let Some(cookie) = set_cookie(secure, LOGIN_COOKIE, &token, 3600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -232,7 +242,13 @@ pub async fn login(
         let mut response = login_form(
             secure,
             StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed logins from your address: try again in {wait} s."),
+            &format!(
+                "{} {wait} s.",
+                views::t(
+                    "Too many failed logins from your address: try again in",
+                    "Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse: erneut versuchen in",
+                )
+            ),
         );
         response
             .headers_mut()
@@ -244,20 +260,27 @@ pub async fn login(
         return login_form(
             secure,
             StatusCode::FORBIDDEN,
-            "This login form has expired (or came from another site): log in again here.",
+            views::t("This login form has expired (or came from another site): log in again here.", "Dieses Anmeldeformular ist abgelaufen (oder kam von einer anderen Seite): melden Sie sich hier erneut an."),
         );
     }
     let Some(user) = user_for(&state, &form.token) else {
         if let Some(c) = client {
             state.auth_failures.failed(c, Instant::now());
         }
-        return login_form(secure, StatusCode::UNAUTHORIZED, "That token is not right.");
+        return login_form(
+            secure,
+            StatusCode::UNAUTHORIZED,
+            views::t("That token is not right.", "Dieses Token stimmt nicht."),
+        );
     };
     let (Some(id), Some(csrf)) = (random_hex(), random_hex()) else {
         return views::message(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Log in",
-            "No randomness for a session.",
+            views::t("Log in", "Anmelden"),
+            views::t(
+                "No randomness for a session.",
+                "Kein Zufall für eine Sitzung verfügbar.",
+            ),
         );
     };
     let expires = now_s() + (SESSION_HOURS * 3600) as i64;
@@ -269,8 +292,11 @@ pub async fn login(
     {
         return views::message(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Log in",
-            "The lead store is unavailable; try again in a moment.",
+            views::t("Log in", "Anmelden"),
+            views::t(
+                "The lead store is unavailable; try again in a moment.",
+                "Der Lead-Speicher ist nicht erreichbar; versuchen Sie es gleich noch einmal.",
+            ),
         );
     }
     let mut response = Redirect::to("/inbox").into_response();
@@ -305,8 +331,8 @@ pub async fn logout(
         if state.store.end_session(&sha256_hex(&id)).await.is_err() {
             return views::message(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Log out",
-                "The lead store is unavailable; you are still logged in. Try again in a moment.",
+                views::t("Log out", "Abmelden"),
+                views::t("The lead store is unavailable; you are still logged in. Try again in a moment.", "Der Lead-Speicher ist nicht erreichbar; Sie sind noch angemeldet. Versuchen Sie es gleich noch einmal."),
             );
         }
     }
@@ -330,14 +356,23 @@ pub async fn posted_by(
         return Err(Box::new(login_form(
             false,
             StatusCode::UNAUTHORIZED,
-            &format!("Your session has ended: log in again{then}."),
+            &format!(
+                "{}{then}.",
+                views::t(
+                    "Your session has ended: log in again",
+                    "Ihre Sitzung ist abgelaufen: melden Sie sich erneut an",
+                )
+            ),
         )));
     };
     if !bool::from(csrf.as_bytes().ct_eq(session_csrf.as_bytes())) {
         return Err(Box::new(views::message(
             StatusCode::FORBIDDEN,
-            "Refused",
-            "This form has expired; open the lead again.",
+            views::t("Refused", "Abgelehnt"),
+            views::t(
+                "This form has expired; open the page again.",
+                "Dieses Formular ist abgelaufen; öffnen Sie die Seite erneut.",
+            ),
         )));
     }
     Ok(user)
