@@ -509,10 +509,14 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     } else {
       var touch = pageTouch;
       var record = kept() || { first_touch: touch, last_touch: touch, events: [] };
-      if (!record.device && eventsUrl && window.crypto && crypto.randomUUID) {
-        record.device = crypto.randomUUID();
+      if (eventsUrl && window.crypto && crypto.randomUUID) {
+        if (!record.device) {
+          record.device = crypto.randomUUID();
+          record.events_url = eventsUrl;
+        }
+        // The latest lead with consent: the collector ties a new device only through the
+        // person's latest lead.
         record.lead_id = leadId;
-        record.events_url = eventsUrl;
       }
       keeping = true;
       save(record);

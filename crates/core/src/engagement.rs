@@ -29,8 +29,11 @@ pub const MAX_BATCH_EVENTS: usize = 50;
 /// How long a browser's outbox keeps a batch it could not deliver before dropping it (a
 /// batch whose submission was erased meanwhile is answered 409 for ever).
 pub const BATCH_TTL_DAYS: u64 = 7;
-/// Longest `url` or `offer_id` kept, in bytes.
-const MAX_TEXT: usize = 2048;
+/// Longest `url` kept, in bytes, and longest `offer_id`: together they stay well inside the
+/// databases' limit on one index entry (PostgreSQL's is about 2.7 KB), as each event's
+/// identity is indexed.
+const MAX_URL: usize = 2048;
+const MAX_OFFER_ID: usize = 200;
 /// A page view lasting longer than a day is a page left open: counted as a day.
 const MAX_SECONDS: f64 = 86_400.0;
 
@@ -116,12 +119,32 @@ fn check_event(e: &mut Event) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
-    if !is_rfc3339_utc(&e.at) {
-        return Err(("/at", format!("`{}` is not an RFC 3339 UTC time", e.at)));
+    match crate::time::parse_rfc3339(&e.at).filter(|_| is_rfc3339_utc(&e.at)) {
+        // One way to write each moment (milliseconds, as the loader writes them), so the
+        // same happening written another way is still the same happening.
+        Some(ms) => e.at = crate::time::format_rfc3339(ms),
+        None => {
+            return Err((
+                "/at",
+                format!(
+                    "`{}` is not an RFC 3339 UTC time such as 2026-12-01T10:00:00.000Z",
+                    e.at.chars().take(40).collect::<String>()
+                ),
+            ))
+        }
     }
-    for (key, text) in [("/url", &e.url), ("/offer_id", &e.offer_id)] {
-        if text.as_ref().is_some_and(|t| t.len() > MAX_TEXT) {
-            return Err((key, format!("longer than {MAX_TEXT} bytes")));
+    for (key, text, max) in [
+        ("/url", &e.url, MAX_URL),
+        ("/offer_id", &e.offer_id, MAX_OFFER_ID),
+    ] {
+        let Some(text) = text else { continue };
+        if text.len() > max {
+            return Err((key, format!("longer than {max} bytes")));
+        }
+        // NUL and the other control characters: no URL or id has them, and PostgreSQL
+        // cannot store NUL in text at all.
+        if text.chars().any(char::is_control) {
+            return Err((key, "holds a control character".to_owned()));
         }
     }
     for (key, figure, max) in [
@@ -216,9 +239,36 @@ mod tests {
             (
                 ev(&format!(
                     r#"{{"type":"page_view",{at},"url":"{}"}}"#,
-                    "x".repeat(MAX_TEXT + 1)
+                    "x".repeat(MAX_URL + 1)
                 )),
                 "/events/0/url",
+                false,
+            ),
+            (
+                ev(&format!(
+                    r#"{{"type":"page_view",{at},"offer_id":"{}"}}"#,
+                    "o".repeat(MAX_OFFER_ID + 1)
+                )),
+                "/events/0/offer_id",
+                false,
+            ),
+            (
+                ev(&format!(
+                    r#"{{"type":"page_view",{at},"url":"https://x.example/\u0000evil"}}"#
+                )),
+                "/events/0/url",
+                false,
+            ),
+            (
+                ev(&format!(
+                    r#"{{"type":"page_view",{at},"offer_id":"a\u001bb"}}"#
+                )),
+                "/events/0/offer_id",
+                false,
+            ),
+            (
+                ev(r#"{"type":"page_view","at":"2026-12-01T10:00:00+02:00"}"#),
+                "/events/0/at",
                 false,
             ),
             (
@@ -242,5 +292,33 @@ mod tests {
             assert!(!e.message.is_empty());
         }
         assert!(parse_batch(b"\xff").is_err_and(|e| e.syntax), "not UTF-8");
+    }
+
+    #[test]
+    fn one_moment_written_many_ways_is_one_time() {
+        let long = format!("10:00:00.000{}Z", "0".repeat(5000));
+        let ways = [
+            "10:00:00Z",
+            "10:00:00.0Z",
+            "10:00:00.00Z",
+            "10:00:00.000Z",
+            "10:00:00.000000Z",
+            long.as_str(),
+        ];
+        for way in ways {
+            let b = parse_batch(
+                batch(&format!(
+                    r#"[{{"type":"page_view","at":"2026-12-01T{way}"}}]"#
+                ))
+                .as_bytes(),
+            )
+            .expect("a batch");
+            assert_eq!(
+                b.events[0].at,
+                "2026-12-01T10:00:00.000Z",
+                "{}",
+                &way[..way.len().min(20)]
+            );
+        }
     }
 }

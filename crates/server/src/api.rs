@@ -238,6 +238,8 @@ pub async fn create_lead(
     // parse_lead accepted the body, so it is UTF-8.
     let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));
+    // Whether this lead passed the spam checks (a replay's was decided when it was stored).
+    let mut clean = false;
     let inserted = match check_against_offer(&state, &headers, &lead) {
         Ok(mut verdict) => {
             // Last, right before storing: a passing proof of work is spent in the lead's
@@ -247,6 +249,7 @@ pub async fn create_lead(
             if !verdict.quarantine.is_empty() {
                 verdict.forwards.clear();
             }
+            clean = verdict.quarantine.is_empty();
             // One statement for a new lead; a replay or a reused id is told apart after.
             state
                 .store
@@ -262,11 +265,13 @@ pub async fn create_lead(
             .map_err(ApiError::unavailable)?
             .ok_or(refusal)?,
     };
-    if matches!(inserted, Inserted::New | Inserted::Replay)
+    if clean
+        && matches!(inserted, Inserted::New | Inserted::Replay)
         && !lead.consent.as_ref().is_some_and(|c| c.allows_history())
     {
         // A lead without marketing consent (or under GPC) withdraws it: from this answer
-        // on, the person's browsers may send no more events (api::engagement).
+        // on, the person's browsers may send no more events (api::engagement). Not a
+        // quarantined one: a bot may type anyone's address, and binding ignores its leads.
         if let Some(email) = lead_email(&state, &lead) {
             state
                 .store

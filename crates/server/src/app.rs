@@ -133,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/leads.csv", get(api::export_csv))
         .route("/api/v1/leads/{lead_id}/stage", post(api::move_stage))
         .route("/api/v1/contacts", get(api::contacts::list_contacts))
+        .route("/api/v1/contacts.csv", get(api::contacts::export_csv))
         .route(
             "/api/v1/contacts/{contact_id}",
             get(api::contacts::get_contact),

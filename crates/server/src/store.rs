@@ -53,6 +53,17 @@ macro_rules! with_pool {
     };
 }
 
+/// What binding a device came to ([`Store::bind_device`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bound {
+    /// Tied to this person (now, or before).
+    To(String),
+    /// The lead it names is not stored (yet).
+    NoSuchLead,
+    /// The lead gives no consent for it, is not the person's latest, or was quarantined.
+    Refused,
+}
+
 /// A contact as the store lists it (what it adds up to is the core's `Contact`), from its
 /// leads that passed the spam checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -797,46 +808,109 @@ impl Store {
         .await)
     }
 
-    /// Ties a device to a person, once: a device already tied keeps its person (a second
-    /// collector binding the same device at the same moment finds it done). Returns the
-    /// person it is tied to now.
+    /// Ties a new device to the person of the lead `lead_id` it was made at, in one
+    /// transaction, when that lead is the person's latest that passed the spam checks and
+    /// `allows(payload)` (marketing consent without GPC); a device already tied keeps its
+    /// person. The device's row is written first and the conditions checked after, so on
+    /// SQLite the transaction holds the write lock throughout, and on PostgreSQL it takes the
+    /// person's lock (as storing their leads and erasing them do): a withdrawal or an
+    /// erasure comes wholly before the binding (which then finds the lead not the latest,
+    /// or gone) or wholly after it (and unties or erases the device).
     pub async fn bind_device(
         &self,
         device_id: &str,
-        contact_id: &str,
         lead_id: &str,
         at: &str,
-    ) -> Result<String, sqlx::Error> {
+        allows: impl Fn(&str) -> bool,
+    ) -> Result<Bound, sqlx::Error> {
+        let postgres = matches!(self.pool, Pool::Postgres(_));
         with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // A write first: SQLite's write lock from here on (a transaction that read
+            // first could not write after another's commit).
             sqlx::query(
                 "INSERT INTO devices (device_id, contact_id, lead_id, created_at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (device_id) DO NOTHING",
+                 SELECT $1, c.contact_id, $2, $3
+                 FROM leads l JOIN contacts c ON c.email_key = l.email_key
+                 WHERE l.lead_id = $2
+                 ON CONFLICT (device_id) DO NOTHING",
             )
             .bind(device_id)
-            .bind(contact_id)
             .bind(lead_id)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
-            sqlx::query_scalar("SELECT contact_id FROM devices WHERE device_id = $1")
-                .bind(device_id)
-                .fetch_one(pool)
-                .await
+            let key: Option<String> =
+                sqlx::query_scalar("SELECT email_key FROM leads WHERE lead_id = $1")
+                    .bind(lead_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(key) = key.filter(|k| !k.is_empty()) else {
+                return Ok(Bound::NoSuchLead);
+            };
+            if postgres {
+                // Whatever the person's other writers did before this lock, the checks
+                // below see it; what they do after it waits for this commit.
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let tied: Option<(String, String)> =
+                sqlx::query_as("SELECT contact_id, lead_id FROM devices WHERE device_id = $1")
+                    .bind(device_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((contact_id, tied_lead)) = tied else {
+                return Ok(Bound::Refused);
+            };
+            if tied_lead != lead_id {
+                // Tied before, through another lead: it keeps its person.
+                return Ok(Bound::To(contact_id));
+            }
+            let latest: Option<(String, String)> = sqlx::query_as(
+                "SELECT lead_id, payload FROM leads
+                 WHERE email_key = $1 AND quarantine IS NULL ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match latest {
+                Some((latest_id, payload)) if latest_id == lead_id && allows(&payload) => {
+                    tx.commit().await?;
+                    Ok(Bound::To(contact_id))
+                }
+                // Dropped with the transaction: nothing of the device stays.
+                _ => Ok(Bound::Refused),
+            }
         })
     }
 
     /// Unties every device of the person of `email` (their latest lead withdrew marketing
-    /// consent): what those browsers send from now on is refused. Returns how many.
+    /// consent), under the person's lock on PostgreSQL (see [`Store::bind_device`]): what
+    /// those browsers send from now on is refused. Returns how many.
     pub async fn drop_devices_of(&self, email: &str) -> Result<u64, sqlx::Error> {
         let key = leadmagnet_core::email::key(email);
-        with_pool!(self, |pool| Ok(sqlx::query(
-            "DELETE FROM devices WHERE contact_id IN
-             (SELECT contact_id FROM contacts WHERE email_key = $1)"
-        )
-        .bind(key)
-        .execute(pool)
-        .await?
-        .rows_affected()))
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let dropped = sqlx::query(
+                "DELETE FROM devices WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+            )
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(dropped)
+        })
     }
 
     /// Adds the events a device sent to its person in one transaction, each once: an event
@@ -1198,9 +1272,12 @@ impl Store {
                  (SELECT contact_id FROM contacts WHERE email_key = $1)",
                 "DELETE FROM notifications WHERE contact_id IN
                  (SELECT contact_id FROM contacts WHERE email_key = $1)",
-                "DELETE FROM contact_events WHERE contact_id IN
-                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+                // Devices first: a batch being stored holds its device's row, so this
+                // waits for it, and the events it stored are then deleted too (or the
+                // batch finds its device gone and stores nothing).
                 "DELETE FROM devices WHERE contact_id IN
+                 (SELECT contact_id FROM contacts WHERE email_key = $1)",
+                "DELETE FROM contact_events WHERE contact_id IN
                  (SELECT contact_id FROM contacts WHERE email_key = $1)",
             ] {
                 sqlx::query(erase).bind(&key).execute(&mut *tx).await?;

@@ -2434,6 +2434,14 @@ async fn a_consenting_persons_later_page_views_make_them_an_mql_without_another_
         Some("sal")
     );
     let csv = page("/inbox/contacts.csv".into(), "en").await;
+    let csv = csv
+        .strip_prefix('\u{feff}')
+        .expect("a BOM, for spreadsheets");
+    // The API exports the same people (admin token).
+    let (status, _, api_csv) =
+        common::exchange(&f.state, admin("GET", "/api/v1/contacts.csv", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(api_csv.trim_start_matches('\u{feff}'), csv);
     let mut lines = csv.lines();
     assert!(
         lines
@@ -2537,4 +2545,219 @@ async fn a_consenting_persons_later_page_views_make_them_an_mql_without_another_
         (StatusCode::CONFLICT, Some("lead_not_stored")),
         "the erased lead is unknown: the loader's outbox lets such a batch expire"
     );
+}
+
+/// A consenting lead for `email` (marketing consent unless `withdraw`), answered 201.
+async fn consenting_lead(state: &AppState, n: u32, email: &str, withdraw: bool) -> String {
+    let lead_id = format!("019cc3f2-8b1e-7a4d-9f6b-{n:012}");
+    let mut body: Value = serde_json::from_str(&lead_at(
+        &lead_id,
+        "ebook-lead-scoring",
+        &leadmagnet_core::time::format_rfc3339(now() - 60_000),
+        json!({ "email": email, "company_size": "1-9", "newsletter": !withdraw, "consent": true }),
+        json!([]),
+    ))
+    .expect("json");
+    body["consent"] = json!({ "purposes": [
+        { "purpose": "processing", "field": "consent", "granted": true },
+        { "purpose": "marketing", "field": "newsletter", "granted": !withdraw }],
+      "gpc": false });
+    body["challenge"] = solved(state).await;
+    let (status, answer, _) = send(state, post(body.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    lead_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_bind_only_through_the_latest_lead_and_races_with_erasure_or_withdrawal_leave_nothing(
+) {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let view = |ms: i64| {
+        json!([{ "type": "page_view", "url": "https://www.example.com/pricing.html",
+                 "at": leadmagnet_core::time::format_rfc3339(ms) }])
+    };
+    let device = |round: u32, i: u32| format!("5f0c2a8e-3b1d-4c6e-8a7b-{round:06}{i:06}");
+    // Erasure racing new devices: afterwards none of the person's devices or events is left,
+    // and every device is refused.
+    for round in 0..4 {
+        let email: &'static str =
+            Box::leak(format!("race-{round}@contoso.example").into_boxed_str());
+        let lead = consenting_lead(&f.state, 100 + round, email, false).await;
+        let (contact_id, _) = f
+            .state
+            .store
+            .contact_of(email)
+            .await
+            .expect("store")
+            .expect("contact");
+        // Each device sends batches until it is refused; the erasure comes once some are in.
+        let batches: Vec<_> = (0..8)
+            .map(|i| {
+                let (state, d, lead) = (f.state.clone(), device(round, i), lead.clone());
+                tokio::spawn(async move {
+                    let mut last = StatusCode::ACCEPTED;
+                    for k in 0..30 {
+                        last = send(&state, events(&d, &lead, view(now() - 1000 - k)))
+                            .await
+                            .0;
+                        if last != StatusCode::ACCEPTED {
+                            break;
+                        }
+                    }
+                    last
+                })
+            })
+            .collect();
+        while f
+            .state
+            .store
+            .contact_events(&contact_id, 1)
+            .await
+            .expect("store")
+            .is_empty()
+        {
+            tokio::task::yield_now().await;
+        }
+        let (status, _, _) = send(
+            &f.state,
+            admin("DELETE", &format!("/api/v1/leads?email={email}"), None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        for b in batches {
+            let status = b.await.expect("task");
+            assert!(
+                [StatusCode::ACCEPTED, StatusCode::GONE, StatusCode::CONFLICT].contains(&status),
+                "{status}"
+            );
+        }
+        assert!(
+            f.state
+                .store
+                .contact_events(&contact_id, 1000)
+                .await
+                .expect("store")
+                .is_empty(),
+            "round {round}: no events of the erased person left"
+        );
+        for i in 0..8 {
+            assert_eq!(
+                f.state
+                    .store
+                    .device_contact(&device(round, i))
+                    .await
+                    .expect("store"),
+                None,
+                "round {round}: device {i} left"
+            );
+            let (status, _, _) =
+                send(&f.state, events(&device(round, i), &lead, view(now()))).await;
+            assert_ne!(
+                status,
+                StatusCode::ACCEPTED,
+                "round {round}: device {i} still collects"
+            );
+        }
+    }
+    // Withdrawal racing new devices: once it is answered, every device is refused.
+    for round in 10..14 {
+        let email: &'static str =
+            Box::leak(format!("withdraws-{round}@contoso.example").into_boxed_str());
+        let lead = consenting_lead(&f.state, 200 + round, email, false).await;
+        let batches: Vec<_> = (0..8)
+            .map(|i| {
+                let (state, d, lead) = (f.state.clone(), device(round, i), lead.clone());
+                tokio::spawn(
+                    async move { send(&state, events(&d, &lead, view(now() - 1000))).await.0 },
+                )
+            })
+            .collect();
+        consenting_lead(&f.state, 300 + round, email, true).await;
+        for b in batches {
+            b.await.expect("task");
+        }
+        for i in 0..8 {
+            let (status, _, _) =
+                send(&f.state, events(&device(round, i), &lead, view(now()))).await;
+            assert_eq!(
+                status,
+                StatusCode::GONE,
+                "round {round}: device {i} after the withdrawal"
+            );
+        }
+    }
+    // Only the person's latest lead ties a new device: consent given again with a new lead
+    // lets a new device in, not one through the old lead.
+    let email = "again@contoso.example";
+    let first = consenting_lead(&f.state, 400, email, false).await;
+    consenting_lead(&f.state, 401, email, true).await;
+    let latest = consenting_lead(&f.state, 402, email, false).await;
+    let (status, _, _) = send(&f.state, events(&device(20, 1), &first, view(now() - 1000))).await;
+    assert_eq!(status, StatusCode::GONE, "through an old lead");
+    let (status, _, _) = send(
+        &f.state,
+        events(&device(20, 2), &latest, view(now() - 1000)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "through the latest");
+    // One moment written five ways is one event; NUL and over-long texts are 422, not 503.
+    let d = device(20, 2);
+    let ways: Vec<Value> = ["10:00:00Z", "10:00:00.0Z", "10:00:00.00Z", "10:00:00.000Z", "10:00:00.000000Z"]
+        .iter()
+        .map(|w| json!({ "type": "page_view", "url": "https://www.example.com/p", "at": format!("2026-11-30T{w}") }))
+        .collect();
+    let (status, answer, _) = send(&f.state, events(&d, &latest, Value::Array(ways))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let (contact_id, _) = f
+        .state
+        .store
+        .contact_of(email)
+        .await
+        .expect("store")
+        .expect("contact");
+    let stored = f
+        .state
+        .store
+        .contact_events(&contact_id, 1000)
+        .await
+        .expect("store");
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|e| e.url.as_deref() == Some("https://www.example.com/p"))
+            .count(),
+        1,
+        "{stored:?}"
+    );
+    for (crafted, pointer) in [
+        (
+            json!({ "type": "page_view", "at": "2026-11-30T10:00:00.000Z", "url": "https://x.example/\u{0}evil" }),
+            "/events/0/url",
+        ),
+        (
+            json!({ "type": "page_view", "at": "2026-11-30T10:00:00.000Z", "offer_id": "o".repeat(2048) }),
+            "/events/0/offer_id",
+        ),
+        (
+            json!({ "type": "page_view", "at": format!("2026-11-30T10:00:00.{}Z", "7".repeat(5000)) }),
+            "",
+        ),
+    ] {
+        let (status, answer, _) = send(&f.state, events(&d, &latest, json!([crafted]))).await;
+        if pointer.is_empty() {
+            // A long fraction is one moment, stored as milliseconds.
+            assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        } else {
+            assert_eq!(
+                (status, answer["error"]["pointer"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(pointer)),
+                "{answer}"
+            );
+        }
+    }
 }

@@ -281,3 +281,122 @@ pub async fn move_contact(
         )),
     }
 }
+
+/// The most recently active people (at most `limit`), each with their score and its 7-day
+/// trend: the people page and its CSV.
+pub async fn people(state: &AppState, limit: u32) -> Result<Vec<Person>, sqlx::Error> {
+    let mut people = Vec::new();
+    for row in state.store.contacts(limit).await? {
+        if let Some(p) = person_with_trend(state, &row.contact_id).await? {
+            people.push(p);
+        }
+    }
+    Ok(people)
+}
+
+/// When an MQL must be accepted (the model's `mql.sla_hours` after the MQL moment), in
+/// milliseconds and RFC 3339; `None` for a person who is not an MQL.
+pub fn sla_due(state: &AppState, person: &Person) -> Option<(i64, String)> {
+    let hours = state.offers.model()?.scoring.mql.as_ref()?.sla_hours?;
+    let since = leadmagnet_core::time::parse_rfc3339(person.row.mql_at.as_deref()?)?;
+    let due = since + (hours * 3_600_000.0) as i64;
+    (person.row.stage == "mql").then(|| (due, leadmagnet_core::time::format_rfc3339(due)))
+}
+
+/// When the person last did something: their latest submission or event.
+pub fn last_activity(person: &Person) -> String {
+    match person.contact.events.last().map(|e| e.at.clone()) {
+        Some(at) if at > person.row.last_seen => at,
+        _ => person.row.last_seen.clone(),
+    }
+}
+
+/// People as CSV, one row per person (cells quoted, formula starts neutralised).
+pub fn people_csv(state: &AppState, people: &[Person], now: i64) -> Response {
+    let mut out = String::from("\u{feff}");
+    super::csv_row(
+        &mut out,
+        &[
+            "contact_id",
+            "email",
+            "stage",
+            "queue",
+            "mql_at",
+            "sla_due_at",
+            "sla_overdue",
+            "total",
+            "trend_7d",
+            "grade",
+            "level",
+            "matrix",
+            "submissions",
+            "first_seen",
+            "last_activity",
+        ]
+        .map(String::from),
+    );
+    for p in people {
+        let score = p.score.as_ref();
+        let due = sla_due(state, p);
+        super::csv_row(
+            &mut out,
+            &[
+                p.row.contact_id.clone(),
+                p.row.email.clone().unwrap_or_default(),
+                p.row.stage.clone(),
+                p.row.queue.clone().unwrap_or_default(),
+                p.row.mql_at.clone().unwrap_or_default(),
+                due.as_ref().map_or_else(String::new, |(_, at)| at.clone()),
+                due.as_ref()
+                    .map_or_else(String::new, |(ms, _)| (*ms < now).to_string()),
+                score.map_or_else(String::new, |s| s.total.to_string()),
+                p.trend
+                    .map_or_else(String::new, leadmagnet_core::config::num),
+                score.map_or_else(String::new, |s| s.grade.clone()),
+                score.map_or_else(String::new, |s| s.level.to_string()),
+                score.map_or_else(String::new, |s| s.matrix.clone()),
+                p.row.submissions.to_string(),
+                p.row.first_seen.clone(),
+                last_activity(p),
+            ],
+        );
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PeopleQuery {
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/contacts.csv?limit=` (admin token; `limit` 1–1000, default 200): the most
+/// recently active people as CSV, one row per person, as the inbox exports them.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    headers: HeaderMap,
+    query: Result<Query<PeopleQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = admin_query(&state, peer, &headers, query)?;
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be from 1 to 1000",
+        ));
+    }
+    let people = people(&state, limit).await.map_err(ApiError::unavailable)?;
+    Ok(people_csv(&state, &people, super::now_ms() as i64))
+}

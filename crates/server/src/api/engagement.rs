@@ -15,7 +15,8 @@
 //! person's submissions and at most `MAX_CONTACT_EVENTS` of their newest events, whatever
 //! their history (figures in docs/benchmarks.md).
 
-use super::{lead_email, now_ms, received_json, throttle, ApiError};
+use super::{now_ms, received_json, throttle, ApiError};
+use crate::store::Bound;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -96,16 +97,24 @@ pub async fn add_events(
 }
 
 /// Ties a new device to the person of the submission it was made at: only a stored lead
-/// that passed the spam checks, granted marketing consent without GPC, and is not
-/// followed by a lead of the same person that withdrew it.
+/// that passed the spam checks, granted marketing consent without GPC, and is the
+/// person's latest (`Store::bind_device`, atomic with withdrawals and erasures).
 async fn bind(state: &AppState, device: &str, lead_id: &str, at: &str) -> Result<(), ApiError> {
-    let Some(stored) = state
+    let allows = |payload: &str| {
+        parse_lead(payload.as_bytes())
+            .ok()
+            .and_then(|l| l.consent)
+            .is_some_and(|c| c.allows_history())
+    };
+    match state
         .store
-        .lead(lead_id)
+        .bind_device(device, lead_id, at, allows)
         .await
         .map_err(ApiError::unavailable)?
-    else {
-        return Err(ApiError {
+    {
+        Bound::To(_) => Ok(()),
+        Bound::Refused => Err(gone()),
+        Bound::NoSuchLead => Err(ApiError {
             retry_after: Some(LEAD_NOT_STORED_RETRY_S),
             pointer: Some("/lead_id".into()),
             ..ApiError::new(
@@ -113,45 +122,8 @@ async fn bind(state: &AppState, device: &str, lead_id: &str, at: &str) -> Result
                 "lead_not_stored",
                 "the submission this device id was made at is not stored yet; retry after it",
             )
-        });
-    };
-    let lead = parse_lead(stored.payload.get().as_bytes()).ok();
-    let allowed =
-        |l: &leadmagnet_core::LeadPayload| l.consent.as_ref().is_some_and(|c| c.allows_history());
-    let Some(email) = lead
-        .as_ref()
-        .filter(|l| stored.quarantine.is_none() && allowed(l))
-        .and_then(|l| lead_email(state, l))
-    else {
-        return Err(gone());
-    };
-    let Some((contact_id, _)) = state
-        .store
-        .contact_of(&email)
-        .await
-        .map_err(ApiError::unavailable)?
-    else {
-        return Err(gone());
-    };
-    // The person's latest submission decides: one without marketing consent withdrew it.
-    let latest = state
-        .store
-        .contact(&contact_id)
-        .await
-        .map_err(ApiError::unavailable)?
-        .and_then(|(_, leads)| leads.into_iter().rev().find(|l| l.quarantine.is_none()));
-    let still = latest
-        .and_then(|l| parse_lead(l.payload.get().as_bytes()).ok())
-        .is_some_and(|l| allowed(&l));
-    if !still {
-        return Err(gone());
+        }),
     }
-    state
-        .store
-        .bind_device(device, &contact_id, lead_id, at)
-        .await
-        .map_err(ApiError::unavailable)?;
-    Ok(())
 }
 
 /// 410: this device may not send events (no consent, withdrawn, erased): the loader drops

@@ -8,7 +8,7 @@ use crate::api::contacts::Person;
 use crate::api::{self, ListQuery};
 use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use leadmagnet_core::waterfall::STAGES;
 use serde::Deserialize;
@@ -522,50 +522,13 @@ fn now_ms() -> i64 {
     crate::clock::now_ms()
 }
 
-/// Where a person stands against the SLA: an MQL must be accepted within the model's
-/// `mql.sla_hours` of becoming one.
+/// Where a person stands against the SLA (`api::contacts::sla_due`).
 fn person_sla(state: &AppState, person: &Person, now: i64) -> views::Sla {
-    let hours = state
-        .offers
-        .model()
-        .and_then(|m| m.scoring.mql.as_ref().and_then(|mql| mql.sla_hours));
-    let since = person
-        .row
-        .mql_at
-        .as_deref()
-        .and_then(leadmagnet_core::time::parse_rfc3339);
-    match (person.row.stage.as_str(), hours, since) {
-        ("mql", Some(hours), Some(since)) => {
-            let due = since + (hours * 3_600_000.0) as i64;
-            let at = leadmagnet_core::time::format_rfc3339(due);
-            if due < now {
-                views::Sla::Overdue(at)
-            } else {
-                views::Sla::Due(at)
-            }
-        }
-        _ => views::Sla::None,
+    match api::contacts::sla_due(state, person) {
+        Some((due, at)) if due < now => views::Sla::Overdue(at),
+        Some((_, at)) => views::Sla::Due(at),
+        None => views::Sla::None,
     }
-}
-
-/// When the person last did something: their latest submission or event.
-fn last_activity(person: &Person) -> String {
-    let last_event = person.contact.events.last().map(|e| e.at.clone());
-    match last_event {
-        Some(at) if at > person.row.last_seen => at,
-        _ => person.row.last_seen.clone(),
-    }
-}
-
-/// The people the page shows, each with their score (the most recently active first).
-async fn people_of(state: &AppState) -> Result<Vec<Person>, sqlx::Error> {
-    let mut people = Vec::new();
-    for row in state.store.contacts(PEOPLE_SHOWN).await? {
-        if let Some(p) = api::contacts::person_with_trend(state, &row.contact_id).await? {
-            people.push(p);
-        }
-    }
-    Ok(people)
 }
 
 fn unavailable(title: &str) -> Response {
@@ -595,7 +558,7 @@ pub async fn contacts(
         Err(page) => return page,
     };
     let title = views::t("People", "Personen");
-    let Ok(people) = people_of(&state).await else {
+    let Ok(people) = api::contacts::people(&state, PEOPLE_SHOWN).await else {
         return unavailable(title);
     };
     let now = now_ms();
@@ -631,7 +594,7 @@ pub async fn contacts(
             queue: p.row.queue.clone().unwrap_or_default(),
             sla: person_sla(&state, p, now),
             submissions: p.row.submissions.to_string(),
-            last_activity: last_activity(p),
+            last_activity: api::contacts::last_activity(p),
         })
         .collect();
     views::page(
@@ -654,70 +617,10 @@ pub async fn export_contacts(
     if let Err(page) = signed_in(&state, peer, &headers).await {
         return page;
     }
-    let Ok(people) = people_of(&state).await else {
-        return unavailable("CSV");
-    };
-    let now = now_ms();
-    let mut out = String::new();
-    api::csv_row(
-        &mut out,
-        &[
-            "contact_id",
-            "email",
-            "stage",
-            "queue",
-            "mql_at",
-            "sla_due_at",
-            "total",
-            "trend_7d",
-            "grade",
-            "level",
-            "matrix",
-            "submissions",
-            "first_seen",
-            "last_activity",
-        ]
-        .map(String::from),
-    );
-    for p in &people {
-        let score = p.score.as_ref();
-        let due = match person_sla(&state, p, now) {
-            views::Sla::Overdue(at) | views::Sla::Due(at) => at,
-            views::Sla::None => String::new(),
-        };
-        api::csv_row(
-            &mut out,
-            &[
-                p.row.contact_id.clone(),
-                p.row.email.clone().unwrap_or_default(),
-                p.row.stage.clone(),
-                p.row.queue.clone().unwrap_or_default(),
-                p.row.mql_at.clone().unwrap_or_default(),
-                due,
-                score.map_or_else(String::new, |s| s.total.to_string()),
-                p.trend
-                    .map_or_else(String::new, leadmagnet_core::config::num),
-                score.map_or_else(String::new, |s| s.grade.clone()),
-                score.map_or_else(String::new, |s| s.level.to_string()),
-                score.map_or_else(String::new, |s| s.matrix.clone()),
-                p.row.submissions.to_string(),
-                p.row.first_seen.clone(),
-                last_activity(p),
-            ],
-        );
+    match api::contacts::people(&state, PEOPLE_SHOWN).await {
+        Ok(people) => api::contacts::people_csv(&state, &people, now_ms()),
+        Err(_) => unavailable("CSV"),
     }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"people.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        out,
-    )
-        .into_response()
 }
 
 /// A score in words for the page: the rule-by-rule breakdown.
