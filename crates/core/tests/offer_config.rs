@@ -168,3 +168,33 @@ fn urls_may_be_relative_or_http() {
         assert!(errors[0].starts_with("/endpoint/url"), "{url}: {errors:?}");
     }
 }
+
+#[test]
+fn an_offer_uses_its_own_scoring_or_the_account_model_not_both() {
+    let both = demo_with(
+        r#""scoring": {"#,
+        r#""account_scoring": true, "scoring": {"#,
+    );
+    let errors = errors_of(&both);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("/account_scoring") && e.contains("not both")),
+        "{errors:?}"
+    );
+    // Without a section of its own, the account model's flag is a valid config.
+    let mut config: serde_json::Value = serde_json::from_str(DEMO).expect("json");
+    let object = config.as_object_mut().expect("object");
+    object.remove("scoring");
+    object.insert("account_scoring".into(), serde_json::Value::Bool(true));
+    let parsed = parse_offer(&config.to_string()).expect("valid");
+    assert!(parsed.account_scoring && parsed.scoring.is_none());
+    // A flag that is not a boolean is named.
+    let wrong = demo_with(
+        r#""scoring": {"#,
+        r#""account_scoring": "yes", "scoring": {"#,
+    );
+    assert!(errors_of(&wrong)
+        .iter()
+        .any(|e| e.starts_with("/account_scoring")));
+}

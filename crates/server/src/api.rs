@@ -436,7 +436,7 @@ fn check_against_offer(
             .collect(),
         ..Verdict::default()
     };
-    if let Some(scoring) = &config.scoring {
+    if let Some(scoring) = &state.offers.scoring_of(&config) {
         let facts = LeadFacts {
             fields: valid.fields().clone(),
             events: lead.events.clone(),
@@ -591,7 +591,7 @@ pub fn with_sla(state: &AppState, lead: &mut StoredLead, now_ms: i64) {
     let sla_hours = state
         .offers
         .get(&lead.offer_id)
-        .and_then(|c| c.scoring.as_ref()?.mql.as_ref()?.sla_hours);
+        .and_then(|c| state.offers.scoring_of(&c)?.mql?.sla_hours);
     let mql_ms = lead
         .mql_at
         .as_deref()

@@ -171,7 +171,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(inbox)
         .merge(api)
-        .merge(assets::router(&state.www))
+        .merge(assets::router(&state.www, state.offers.clone()))
         .layer(axum::middleware::from_fn(api::refuse_nul))
 }
 

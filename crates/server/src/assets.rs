@@ -71,7 +71,7 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-pub fn router(www: &Path) -> Router {
+pub fn router(www: &Path, catalogue: std::sync::Arc<crate::offers::Offers>) -> Router {
     // The widget build writes `.br` and `.gz` beside each file in dist/ (brotli -11, the
     // sizes `make size` reports); other files are compressed on the fly.
     let files = ServeDir::new(www)
@@ -84,7 +84,7 @@ pub fn router(www: &Path) -> Router {
             "/offers/{*name}",
             axum::routing::get(
                 move |axum::extract::Path(name): axum::extract::Path<String>| {
-                    offer_config(offers.clone(), name)
+                    offer_config(offers.clone(), name, catalogue.clone())
                 },
             ),
         )
@@ -119,7 +119,15 @@ async fn only_regular_files_inside(
 /// an edit shows at once). A valid config carries [`CHECKED_HEADER`]; an invalid one is
 /// served as it is, without it, so the widget's checker names its problems in the
 /// browser console where the marketer looks.
-async fn offer_config(dir: std::path::PathBuf, name: String) -> Response {
+///
+/// A valid config with `account_scoring` is served with the account-wide model's `scoring`
+/// section in place (the widget's preliminary score is then the model's); it still carries
+/// the header, for the config as written passed every check.
+async fn offer_config(
+    dir: std::path::PathBuf,
+    name: String,
+    catalogue: std::sync::Arc<crate::offers::Offers>,
+) -> Response {
     use axum::response::IntoResponse;
     let safe = name.ends_with(".json")
         && name
@@ -133,7 +141,12 @@ async fn offer_config(dir: std::path::PathBuf, name: String) -> Response {
     let Some(text) = text else {
         return (axum::http::StatusCode::NOT_FOUND, "no such offer config\n").into_response();
     };
-    let checked = leadmagnet_core::parse_offer(&text).is_ok();
+    let parsed = leadmagnet_core::parse_offer(&text).ok();
+    let checked = parsed.is_some();
+    let text = match parsed.as_ref().filter(|c| c.account_scoring) {
+        Some(config) => with_account_scoring(&text, catalogue.scoring_of(config)).unwrap_or(text),
+        None => text,
+    };
     let mut response = (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         text,
@@ -148,6 +161,18 @@ async fn offer_config(dir: std::path::PathBuf, name: String) -> Response {
         h.insert(CHECKED_HEADER, HeaderValue::from_static("1"));
     }
     response
+}
+
+/// The config text with `scoring` set to the model's section; `None` without a model.
+fn with_account_scoring(
+    text: &str,
+    scoring: Option<leadmagnet_core::scoring::Scoring>,
+) -> Option<String> {
+    let mut config: serde_json::Value = serde_json::from_str(text).ok()?;
+    config
+        .as_object_mut()?
+        .insert("scoring".into(), serde_json::to_value(scoring?).ok()?);
+    serde_json::to_string_pretty(&config).ok()
 }
 
 async fn headers(request: Request, next: Next) -> Response {

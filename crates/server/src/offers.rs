@@ -76,6 +76,19 @@ impl Offers {
         self.catalogue().model.clone()
     }
 
+    /// The scoring an offer's leads get: its own section, or with `account_scoring` the
+    /// account-wide model's (none while there is no model).
+    pub fn scoring_of(
+        &self,
+        config: &leadmagnet_core::OfferConfig,
+    ) -> Option<leadmagnet_core::scoring::Scoring> {
+        if config.account_scoring {
+            self.model().map(|m| m.scoring.clone())
+        } else {
+            config.scoring.clone()
+        }
+    }
+
     /// The ids known, sorted.
     pub fn ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.catalogue().by_id.keys().cloned().collect();

@@ -2761,3 +2761,74 @@ async fn devices_bind_only_through_the_latest_lead_and_races_with_erasure_or_wit
         }
     }
 }
+
+#[tokio::test]
+async fn an_offer_with_account_scoring_is_served_and_scored_with_the_account_model() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(leadmagnet_server::spam::Challenges::new(
+        b"api-test-challenge-key",
+        5_000,
+        0,
+    ));
+    let offers = f.dir.path().join("www/offers");
+    // The demo eBook without a scoring section of its own, on the account model.
+    let mut offer: Value =
+        serde_json::from_str(include_str!("../../../www/offers/ebook.json")).expect("json");
+    let object = offer.as_object_mut().expect("object");
+    object.remove("scoring");
+    object.insert("id".into(), json!("ebook-account"));
+    object.insert("account_scoring".into(), json!(true));
+    std::fs::write(offers.join("ebook-account.json"), offer.to_string()).expect("offer");
+    std::fs::write(
+        offers.join("scoring.json"),
+        include_str!("../../../www/offers/scoring.json"),
+    )
+    .expect("model");
+    f.state.offers.reload();
+    let model = f.state.offers.model().expect("the model");
+    // Served with the model's section in place, still marked as checked: the widget's
+    // preliminary score is the model's.
+    let (status, headers, served) = common::exchange(
+        &f.state,
+        Request::get("/offers/ebook-account.json")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["leadmagnet-checked"], "1");
+    let served = leadmagnet_core::read_offer(&served).expect("the widget reads it");
+    assert_eq!(
+        served.scoring.as_ref(),
+        Some(&model.scoring),
+        "the model's section"
+    );
+    // The collector scores its leads with the model: timeline "now" is the model's
+    // buying-now rule (+25), and a 250+ company the model's enterprise queue.
+    let mut body: Value = serde_json::from_str(&lead_at(
+        "019cc3f2-8b1e-7a4d-8f6b-00000000a001",
+        "ebook-account",
+        &leadmagnet_core::time::format_rfc3339(now() - 60_000),
+        json!({ "email": "ann@contoso.example", "company_size": "250+", "timeline": "now", "consent": true }),
+        json!([]),
+    ))
+    .expect("json");
+    body["challenge"] = solved(&f.state).await;
+    let (status, answer, _) = send(&f.state, post(body.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (_, listed, _) = send(&f.state, admin("GET", "/api/v1/leads", None)).await;
+    let lead = listed["leads"]
+        .as_array()
+        .expect("leads")
+        .iter()
+        .find(|l| l["offer_id"] == "ebook-account")
+        .cloned()
+        .expect("the lead");
+    let score = &lead["server_score"];
+    assert_eq!(score["fit"], 40, "{score}");
+    assert_eq!(score["queue"], "enterprise", "{score}");
+    assert!(
+        score["breakdown"].to_string().contains("buying-now"),
+        "{score}"
+    );
+}

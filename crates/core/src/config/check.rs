@@ -43,6 +43,15 @@ impl OfferConfig {
         }
         check_endpoint(&self.endpoint, "/endpoint", &mut p);
         #[cfg(feature = "messages")]
+        if self.account_scoring && self.scoring.is_some() {
+            add!(
+                p,
+                "/account_scoring",
+                "an offer is scored by its own `scoring` section or by the account-wide model, not both: remove `scoring` or `account_scoring`"
+                    .to_owned(),
+            );
+        }
+        #[cfg(feature = "messages")]
         for (i, e) in self.also_send_to.iter().enumerate() {
             check_endpoint(e, &format!("/also_send_to/{i}"), &mut p);
         }

@@ -95,6 +95,14 @@ pub struct OfferConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg(feature = "messages")]
     pub forward: Vec<Forward>,
+    /// Score this offer's leads with the account-wide model (`scoring.json` beside the
+    /// offers) instead of a `scoring` section of its own: the collector serves the config
+    /// with the model's section in place, so the browser's preliminary score is the
+    /// model's, and scores the leads with it. Served from elsewhere, the browser shows no
+    /// preliminary score.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg(feature = "messages")]
+    pub account_scoring: bool,
 }
 
 /// One server-side forwarding target of an offer (see [`OfferConfig::forward`]).

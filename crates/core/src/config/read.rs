@@ -25,6 +25,7 @@ from_json_struct!(OfferConfig {
 } checked {
     allowed_origins: or_default "allowed_origins",
     forward: or_default "forward",
+    account_scoring: or_default "account_scoring",
 });
 
 #[cfg(feature = "messages")]
