@@ -322,7 +322,10 @@ test("the page's last keepalive request reaches the endpoint as text/plain, with
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
       got.push({ method: req.method, type: req.headers['content-type'] || '', key: req.headers['idempotency-key'], body });
-      res.writeHead(req.method === 'OPTIONS' ? 204 : 503, cors);
+      // Retry-After: no regular retry can come between the first attempt and the close,
+      // so the only request after it is the closing page's.
+      res.writeHead(req.method === 'OPTIONS' ? 204 : 503,
+        { ...cors, 'retry-after': '120', 'access-control-expose-headers': 'retry-after' });
       res.end();
     });
   });

@@ -80,7 +80,7 @@ before(async () => {
   model.queues = { 'mid-market': { owners: ['ann@sales.example'],
     webhook: `http://127.0.0.1:${hooks.address().port}/mql`, secret_env: 'MQL_KEY' } };
   collector = await startCollector({
-    flags: ['--min-fill-seconds', '0', '--test-clock'],
+    flags: ['--min-fill-seconds', '0', '--proof-of-work', '0', '--test-clock'],
     env: { LEADMAGNET_SMTP_URL: `smtp://127.0.0.1:${smtp.address().port}`,
       LEADMAGNET_MAIL_FROM: 'Leadmagnet <leads@collector.example>', MQL_KEY: 'story-signing-key' },
     files: { 'scoring.json': JSON.stringify(model) },

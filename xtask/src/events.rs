@@ -10,9 +10,8 @@
 //! Measured: 32 connections, each sending its next batch of 10 page views (of a person in
 //! turn) when the last answer arrives, for 15 s.
 
-use crate::{load, run, spawn_collector, Postgres, Result};
+use crate::{load, spawn_collector, Result};
 use leadmagnet_core::time::format_rfc3339;
-use std::fs;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -87,38 +86,9 @@ fn measured_batch(n: u64) -> String {
 }
 
 pub fn bench(only: Option<&str>) -> Result {
-    if only.is_some_and(|o| o != "sqlite" && o != "postgres") {
-        return Err("bench-events takes `sqlite` or `postgres` (or nothing, for both)".into());
-    }
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "leadmagnet-server",
-        "--bin",
-        "leadmagnet",
-    ]))?;
-    let dir = std::env::temp_dir().join(format!("leadmagnet-bench-events-{}", std::process::id()));
-    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let postgres = Postgres::start()?;
-    let pg_db = format!("leadmagnet_bench_events_{}", std::process::id());
-    run(Command::new("psql").args([
-        postgres.url.as_str(),
-        "-q",
-        "-c",
-        &format!("CREATE DATABASE {pg_db}"),
-    ]))?;
-    let pg_url = postgres.url.replace("/postgres", &format!("/{pg_db}"));
-    let sqlite_url = format!("sqlite://{}/leads.db", dir.display());
+    let databases = crate::ingest::Databases::prepare("bench-events", "bench-events", only)?;
     let mut rows = Vec::new();
-    for (key, name, url) in [
-        ("sqlite", "SQLite (WAL)", sqlite_url.as_str()),
-        ("postgres", "PostgreSQL 15", pg_url.as_str()),
-    ] {
-        if only.is_some_and(|o| o != key) {
-            continue;
-        }
+    for (_, name, url) in databases.each(only) {
         rows.push((name, measure(url)?));
     }
     println!(
@@ -143,13 +113,6 @@ pub fn bench(only: Option<&str>) -> Result {
             f.sent
         );
     }
-    let _ = run(Command::new("psql").args([
-        postgres.url.as_str(),
-        "-q",
-        "-c",
-        &format!("DROP DATABASE {pg_db} WITH (FORCE)"),
-    ]));
-    let _ = fs::remove_dir_all(&dir);
     Ok(())
 }
 

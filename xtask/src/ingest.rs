@@ -79,41 +79,88 @@ fn saturation_lead(n: u64) -> String {
 }
 
 /// `only`: `sqlite` or `postgres` measures that database alone.
-pub fn bench(only: Option<&str>) -> Result {
-    if only.is_some_and(|o| o != "sqlite" && o != "postgres") {
-        return Err("bench-ingest takes `sqlite` or `postgres` (or nothing, for both)".into());
-    }
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "leadmagnet-server",
-        "--bin",
-        "leadmagnet",
-    ]))?;
-    let dir = std::env::temp_dir().join(format!("leadmagnet-bench-{}", std::process::id()));
-    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let postgres = Postgres::start()?;
-    let pg_db = format!("leadmagnet_bench_{}", std::process::id());
-    run(Command::new("psql").args([
-        postgres.url.as_str(),
-        "-q",
-        "-c",
-        &format!("CREATE DATABASE {pg_db}"),
-    ]))?;
-    let pg_url = postgres.url.replace("/postgres", &format!("/{pg_db}"));
-    let sqlite_url = format!("sqlite://{}/leads.db", dir.display());
+/// The release-built collector and a fresh database of each kind for a benchmark, dropped
+/// (the PostgreSQL database and the SQLite folder) when it goes.
+pub(crate) struct Databases {
+    pub(crate) sqlite_url: String,
+    pub(crate) pg_url: String,
+    dir: std::path::PathBuf,
+    postgres: Postgres,
+    pg_db: String,
+}
 
-    let mut rows = Vec::new();
-    for (key, name, url) in [
-        ("sqlite", "SQLite (WAL)", sqlite_url.as_str()),
-        ("postgres", "PostgreSQL 15", pg_url.as_str()),
-    ] {
-        if only.is_some_and(|o| o != key) {
-            continue;
+impl Databases {
+    /// Checks `only` (`sqlite`, `postgres` or none), builds the collector in release mode and
+    /// makes the databases, named after `name` and this process.
+    pub(crate) fn prepare(task: &str, name: &str, only: Option<&str>) -> Result<Databases> {
+        if only.is_some_and(|o| o != "sqlite" && o != "postgres") {
+            return Err(format!(
+                "{task} takes `sqlite` or `postgres` (or nothing, for both)"
+            ));
         }
-        let (saturated, paced) = measure(url, &dir)?;
+        run(Command::new("cargo").args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "leadmagnet-server",
+            "--bin",
+            "leadmagnet",
+        ]))?;
+        let id = std::process::id();
+        let dir = std::env::temp_dir().join(format!("leadmagnet-{name}-{id}"));
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let postgres = Postgres::start()?;
+        let pg_db = format!("leadmagnet_{}_{id}", name.replace('-', "_"));
+        run(Command::new("psql").args([
+            postgres.url.as_str(),
+            "-q",
+            "-c",
+            &format!("CREATE DATABASE {pg_db}"),
+        ]))?;
+        Ok(Databases {
+            pg_url: postgres.url.replace("/postgres", &format!("/{pg_db}")),
+            sqlite_url: format!("sqlite://{}/leads.db", dir.display()),
+            dir,
+            postgres,
+            pg_db,
+        })
+    }
+
+    /// (key, name, URL) of each database `only` lets run.
+    pub(crate) fn each(&self, only: Option<&str>) -> Vec<(&'static str, &'static str, &str)> {
+        [
+            ("sqlite", "SQLite (WAL)", self.sqlite_url.as_str()),
+            ("postgres", "PostgreSQL 15", self.pg_url.as_str()),
+        ]
+        .into_iter()
+        .filter(|(key, _, _)| only.is_none_or(|o| o == *key))
+        .collect()
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Databases {
+    fn drop(&mut self) {
+        let _ = run(Command::new("psql").args([
+            self.postgres.url.as_str(),
+            "-q",
+            "-c",
+            &format!("DROP DATABASE {} WITH (FORCE)", self.pg_db),
+        ]));
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn bench(only: Option<&str>) -> Result {
+    let databases = Databases::prepare("bench-ingest", "bench", only)?;
+    let dir = databases.dir();
+    let mut rows = Vec::new();
+    for (_, name, url) in databases.each(only) {
+        let (saturated, paced) = measure(url, dir)?;
         rows.push((name, saturated, paced));
     }
     println!(
@@ -135,13 +182,6 @@ pub fn bench(only: Option<&str>) -> Result {
         "(disk written: all block devices, during the run and the `sync` after it; probe: a \
          4 KiB write + fsync every 10 ms beside the load, in the bench's directory)"
     );
-    let _ = run(Command::new("psql").args([
-        postgres.url.as_str(),
-        "-q",
-        "-c",
-        &format!("DROP DATABASE {pg_db} WITH (FORCE)"),
-    ]));
-    let _ = fs::remove_dir_all(&dir);
     Ok(())
 }
 

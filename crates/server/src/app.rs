@@ -122,6 +122,9 @@ pub fn app(state: AppState) -> Router {
             header::AUTHORIZATION,
             HeaderName::from_static("idempotency-key"),
         ])
+        // A page on another origin reads an answer's Retry-After only when it is exposed:
+        // the outbox waits as long as a 429 or 503 asks.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     let api = Router::new()
         .route(

@@ -238,6 +238,30 @@ async fn cors_answers_allowed_origins_only() {
         .headers()
         .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
         .is_none());
+    // An answer to a page on another origin exposes Retry-After, so its outbox can wait as
+    // long as a 409, 429 or 503 asks (an event batch before its lead is stored: 409).
+    let (status, _, answer) = send(
+        &f.state,
+        Request::post("/api/v1/events")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(
+                json!({ "version": 1, "device": "5f0c2a8e-3b1d-4c6e-9a7b-2d4e6f8a0b1c",
+                        "lead_id": "019cc3f2-8b1e-7a4d-8f6b-0000000000ff", "events": [] })
+                .to_string(),
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(answer.headers().contains_key(header::RETRY_AFTER));
+    assert!(
+        answer.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+            .to_str()
+            .is_ok_and(|h| h.to_ascii_lowercase().contains("retry-after")),
+        "{:?}",
+        answer.headers()
+    );
 }
 
 #[tokio::test]

@@ -450,10 +450,26 @@ pub async fn move_stage(
     Path(lead_id): Path<String>,
     Form(form): Form<StageForm>,
 ) -> Response {
-    // Who made the move is who is logged in, never what a form says.
+    move_from_form(&state, &headers, form, Moving::Lead(&lead_id)).await
+}
+
+/// What a move from a form moves: a lead, or a person.
+enum Moving<'a> {
+    Lead(&'a str),
+    Person(&'a str),
+}
+
+/// A move from a page's form: CSRF-checked, signed with the logged-in user (never what a
+/// form says), then back to the page, or a page that says why not.
+async fn move_from_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: StageForm,
+    moving: Moving<'_>,
+) -> Response {
     let user = match posted_by(
-        &state,
-        &headers,
+        state,
+        headers,
         &form.csrf,
         views::t(", then make the move", " und verschieben Sie dann erneut"),
     )
@@ -467,34 +483,41 @@ pub async fn move_stage(
     }
     let at = leadmagnet_core::time::format_rfc3339(now_ms());
     let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
-    match state
-        .store
-        .move_stage(&lead_id, &form.stage, reason, &user, &at)
-        .await
-    {
-        Ok(crate::store::Moved::Done) => {
-            Redirect::to(&format!("/inbox/leads/{lead_id}")).into_response()
-        }
-        Ok(crate::store::Moved::NoSuchLead) => views::message(
-            StatusCode::NOT_FOUND,
+    let (moved, back, title, missing, back_text) = match moving {
+        Moving::Lead(id) => (
+            state
+                .store
+                .move_stage(id, &form.stage, reason, &user, &at)
+                .await,
+            format!("/inbox/leads/{id}"),
             views::t("Lead", "Lead"),
             views::t("No such lead.", "Diesen Lead gibt es nicht."),
+            views::t("Back to the lead", "Zurück zum Lead"),
         ),
+        Moving::Person(id) => (
+            state
+                .store
+                .move_contact(id, &form.stage, reason, &user, &at)
+                .await,
+            format!("/inbox/contacts/{id}"),
+            views::t("Person", "Person"),
+            views::t("No such person.", "Diese Person gibt es nicht."),
+            views::t("Back to the person", "Zurück zur Person"),
+        ),
+    };
+    match moved {
+        Ok(crate::store::Moved::Done) => Redirect::to(&back).into_response(),
+        Ok(crate::store::Moved::NoSuchLead) => {
+            views::message(StatusCode::NOT_FOUND, title, missing)
+        }
         Ok(crate::store::Moved::Refused(why)) => views::message_with_link(
             StatusCode::CONFLICT,
             views::t("Refused", "Abgelehnt"),
             &why,
-            &format!("/inbox/leads/{lead_id}"),
-            views::t("Back to the lead", "Zurück zum Lead"),
+            &back,
+            back_text,
         ),
-        Err(_) => views::message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            views::t("Lead", "Lead"),
-            views::t(
-                "The lead store is unavailable.",
-                "Der Lead-Speicher ist nicht erreichbar.",
-            ),
-        ),
+        Err(_) => unavailable(title),
     }
 }
 
@@ -852,43 +875,5 @@ pub async fn move_contact(
     Path(contact_id): Path<String>,
     Form(form): Form<StageForm>,
 ) -> Response {
-    // Who made the move is who is logged in, never what a form says.
-    let user = match posted_by(
-        &state,
-        &headers,
-        &form.csrf,
-        views::t(", then make the move", " und verschieben Sie dann erneut"),
-    )
-    .await
-    {
-        Ok(user) => user,
-        Err(refused) => return *refused,
-    };
-    if let Some(refused) = refuse_nul(&[&form.stage, form.reason.as_deref().unwrap_or("")]) {
-        return refused;
-    }
-    let at = leadmagnet_core::time::format_rfc3339(now_ms());
-    let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
-    let back = format!("/inbox/contacts/{contact_id}");
-    let title = views::t("Person", "Person");
-    match state
-        .store
-        .move_contact(&contact_id, &form.stage, reason, &user, &at)
-        .await
-    {
-        Ok(crate::store::Moved::Done) => Redirect::to(&back).into_response(),
-        Ok(crate::store::Moved::NoSuchLead) => views::message(
-            StatusCode::NOT_FOUND,
-            title,
-            views::t("No such person.", "Diese Person gibt es nicht."),
-        ),
-        Ok(crate::store::Moved::Refused(why)) => views::message_with_link(
-            StatusCode::CONFLICT,
-            views::t("Refused", "Abgelehnt"),
-            &why,
-            &back,
-            views::t("Back to the person", "Zurück zur Person"),
-        ),
-        Err(_) => unavailable(title),
-    }
+    move_from_form(&state, &headers, form, Moving::Person(&contact_id)).await
 }

@@ -1,5 +1,8 @@
-//! The lead inbox at `/inbox`, for marketing and sales: server-rendered HTML without a line
-//! of script (a strict CSP allows none), behind a login with the admin token.
+//! The inbox at `/inbox`, for marketing and sales: people (one row per person, their
+//! score, trend, stage and SLA; a person's page with one timeline and the moves open to
+//! them) and leads (each submission), in German or English, server-rendered HTML whose
+//! one script (allowed by its hash) shows times in the reader's zone, behind a login with
+//! the admin token or a user's token.
 //!
 //! - Login: the token, compared in constant time, starts a session (a random id in an
 //!   `HttpOnly`, `SameSite=Strict` cookie, `Secure` when the request came over HTTPS
@@ -18,7 +21,8 @@
 //! # Layout
 //! - `session`: login, the session cookie and its CSRF token, log-out.
 //! - `views`: every page's HTML (maud), and the headers every inbox answer carries.
-//! - `handlers`: the list, a lead, stage moves, erasure, the CSV export.
+//! - `handlers`: people and a person, the leads list and a lead, stage moves (of people
+//!   and of leads), erasure, the CSV exports.
 
 mod handlers;
 mod session;
