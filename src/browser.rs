@@ -197,6 +197,14 @@ fn device() -> &'static str {
     leadmagnet_core::display::device_class(width, coarse)
 }
 
+/// The widget's shadow root (server rendering has none: `browser_ssr.rs`).
+pub type Shadow = web_sys::ShadowRoot;
+
+/// The widget's own element `id`.
+pub fn by_id(shadow: &Shadow, id: &str) -> Option<web_sys::Element> {
+    shadow.get_element_by_id(id)
+}
+
 /// `url` resolved against `base` (the config's URL), as the browser's `URL` does it.
 pub fn resolve_url(url: &str, base: &str) -> String {
     web_sys::Url::new_with_base(url, base)

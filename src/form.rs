@@ -11,26 +11,36 @@
 //! `for`/`aria-describedby` cannot cross it.
 
 use crate::browser;
+#[cfg(target_arch = "wasm32")]
 use crate::mount::with_visitor;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::ssr::with_visitor;
 use leadmagnet_core::config::{
     num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
 };
 #[cfg(feature = "full")]
 use leadmagnet_core::display::calculator_result;
 use leadmagnet_core::display::{quiz_points, quiz_result};
-use leadmagnet_core::domains::{CompactLists, DomainLists};
-use leadmagnet_core::facts::complete;
 use leadmagnet_core::form::{FormState, Status};
-use leadmagnet_core::formats::for_endpoint;
-use leadmagnet_core::json::Writer;
 use leadmagnet_core::messages::{ui, Lang, Ui};
-use leadmagnet_core::scoring::{score, LeadFacts};
-use leadmagnet_core::{FieldValue, LeadPayload, Values};
+#[cfg(target_arch = "wasm32")]
+use leadmagnet_core::{
+    domains::{CompactLists, DomainLists},
+    facts::complete,
+    formats::for_endpoint,
+    json::Writer,
+    scoring::{score, LeadFacts},
+    LeadPayload,
+};
+use leadmagnet_core::{FieldValue, Values};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement, ShadowRoot};
+use web_sys::HtmlElement;
+#[cfg(target_arch = "wasm32")]
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[derive(Properties, Clone)]
 pub struct OfferProps {
     /// The config as this visitor sees it (their variant applied).
@@ -38,7 +48,7 @@ pub struct OfferProps {
     /// Base for relative endpoint and asset URLs.
     pub config_url: Rc<str>,
     /// The widget's shadow root, to find its own elements by id.
-    pub shadow: ShadowRoot,
+    pub shadow: browser::Shadow,
     /// The locale the texts are shown in (`"auto"` already resolved).
     pub locale: Rc<str>,
     /// The visitor's A/B variant, reported with the lead.
@@ -48,6 +58,11 @@ pub struct OfferProps {
     pub config_text: Rc<str>,
     /// The loader's side: the outbox, the behaviour record and the browser's facts.
     pub loader: browser::Loader,
+    /// On the collector only: the state of a form posted without script being answered
+    /// (its errors, its step, or sent) instead of a fresh one. (What a visitor typed into
+    /// a server-rendered form before the wasm took over, the loader types in again.)
+    #[cfg(not(target_arch = "wasm32"))]
+    pub state: Option<Rc<FormState>>,
 }
 
 impl PartialEq for OfferProps {
@@ -56,6 +71,7 @@ impl PartialEq for OfferProps {
     }
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub enum Msg {
     /// A control changed: its `name` (the field id), `value` and `checked` state. One
     /// delegated listener on the form reports every control (fewer closures, fewer bytes).
@@ -94,6 +110,7 @@ fn help_id(field: &str) -> String {
     format!("lm-h-{field}")
 }
 const SUCCESS_ID: &str = "lm-success";
+use crate::FORM_ID;
 const PROGRESS_ID: &str = "lm-progress";
 const TITLE_ID: &str = "lm-title";
 
@@ -112,11 +129,22 @@ impl Component for OfferForm {
                 (Values::new(), String::new())
             }
         });
+        #[cfg(not(target_arch = "wasm32"))]
+        let form = match &ctx.props().state {
+            Some(state) => FormState::clone(state),
+            None => FormState::with_known(config, known.clone()),
+        };
+        #[cfg(target_arch = "wasm32")]
+        let form = FormState::with_known(config, known.clone());
         OfferForm {
             welcome: (!known.is_empty()).then_some(name),
-            form: FormState::with_known(config, known),
+            sent: if form.status() == Status::Sent {
+                form.values().clone()
+            } else {
+                Values::new()
+            },
+            form,
             focus: None,
-            sent: Values::new(),
             queued: false,
             started_ms: None,
         }
@@ -214,7 +242,7 @@ impl Component for OfferForm {
         if let Some(el) = self
             .focus
             .take()
-            .and_then(|id| ctx.props().shadow.get_element_by_id(&id))
+            .and_then(|id| browser::by_id(&ctx.props().shadow, &id))
             .and_then(|el| el.dyn_into::<HtmlElement>().ok())
         {
             let _ = el.focus();
@@ -273,6 +301,15 @@ impl Component for OfferForm {
     }
 }
 
+/// Server rendering runs only `create` and `view`: nothing is sent or read there.
+#[cfg(not(target_arch = "wasm32"))]
+impl OfferForm {
+    fn send(&mut self, _: &Context<Self>, _: leadmagnet_core::ValidLead) {}
+    fn read_controls(&mut self, _: &Context<Self>) {}
+    fn sync_selects(&self, _: &Context<Self>) {}
+}
+
+#[cfg(target_arch = "wasm32")]
 impl OfferForm {
     fn send(&mut self, ctx: &Context<Self>, lead: leadmagnet_core::ValidLead) {
         let props = ctx.props();
@@ -366,7 +403,9 @@ impl OfferForm {
             Msg::Sent(result.map(|queued| (fields, queued)))
         });
     }
+}
 
+impl OfferForm {
     fn view_form(&self, ctx: &Context<Self>, lang: Lang) -> Html {
         let props = ctx.props();
         let config = &props.config;
@@ -430,7 +469,9 @@ impl OfferForm {
                     </p>
                     <progress class="lm-bar" max={steps.len().to_string()} value={(step + 1).to_string()} aria-hidden="true"></progress>
                 }
-                <form novalidate=true {onsubmit} {oninput} {onchange} aria-busy={sending.to_string()}>
+                // Server rendering gives the form its action and hidden inputs for a post
+                // without script (`src/ssr.rs`); the id joins those to it.
+                <form id={FORM_ID} novalidate=true {onsubmit} {oninput} {onchange} aria-busy={sending.to_string()}>
                     if config.fields.iter().any(|f| f.required && shown(f)) {
                         <p class="lm-legend">{ ui(lang, Ui::Required) }</p>
                     }
@@ -627,9 +668,11 @@ impl OfferForm {
                 FieldType::Number => ("number", Some("decimal")),
                 _ => ("text", None),
             };
+            // No value when the state holds none: taking over a server-rendered form then
+            // leaves what the visitor typed (and the caret) as it is.
             let value = match stored {
-                Some(FieldValue::Text(t)) => t.clone(),
-                _ => String::new(),
+                Some(FieldValue::Text(t)) => Some(t.clone()),
+                _ => None,
             };
             html! {
                 <input class="lm-input" type={input_type} {id} {name} required={field.required}
@@ -677,7 +720,10 @@ impl OfferForm {
             </div>
         }
     }
+}
 
+#[cfg(target_arch = "wasm32")]
+impl OfferForm {
     /// Shows the form state's choice in every select. Done after rendering rather than
     /// with `selected` attributes: yew inserts options last-first and reuses elements when
     /// dependent fields come and go, and the browser's selectedness rules for attributes
@@ -690,9 +736,7 @@ impl OfferForm {
             .iter()
             .filter(|f| f.kind == FieldType::Select)
         {
-            let Some(select) = props
-                .shadow
-                .get_element_by_id(&control_id(&field.id))
+            let Some(select) = browser::by_id(&props.shadow, &control_id(&field.id))
                 .and_then(|el| el.dyn_into::<HtmlSelectElement>().ok())
             else {
                 continue;
@@ -715,7 +759,7 @@ impl OfferForm {
         for field in props.config.fields.iter().filter(|f| {
             asked.contains(&f.id) && !matches!(f.kind, FieldType::Radio | FieldType::Checkboxes)
         }) {
-            let Some(el) = props.shadow.get_element_by_id(&control_id(&field.id)) else {
+            let Some(el) = browser::by_id(&props.shadow, &control_id(&field.id)) else {
                 continue;
             };
             let value = if let Some(input) = el.dyn_ref::<HtmlInputElement>() {

@@ -6,6 +6,8 @@
 //!   the loader (`loader` is its `{deliver, facts}`, typed as `browser::Loader`): parse the config with the core, attach an open shadow root, adopt the
 //!   stylesheet, start a yew app inside it.
 //! - `form` (wasm32): the offer component, rendering the core's form state machine.
+//! - `ssr` (native, feature `ssr`): the same component rendered to HTML by yew's server
+//!   renderer, inside a declarative shadow root, for the collector and `leadmagnet render`.
 //! - `browser` (wasm32): the few browser facts the core needs passed in (time, ids, page
 //!   context, URL resolution) and the POST.
 //!
@@ -19,12 +21,34 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The stylesheet adopted into every widget's shadow root.
 pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", feature = "ssr"))]
+#[cfg_attr(not(target_arch = "wasm32"), path = "browser_ssr.rs")]
 mod browser;
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", feature = "ssr"))]
 mod form;
 #[cfg(target_arch = "wasm32")]
 pub mod mount;
+#[cfg(all(not(target_arch = "wasm32"), feature = "ssr"))]
+pub mod ssr;
+
+/// The id of the element inside the shadow root that a server-rendered form is in: the
+/// wasm hydrates from it.
+pub const ROOT_ID: &str = "lm-root";
+
+/// The form's id: the inputs server rendering puts outside the component (offer, locale,
+/// step, the collector's signed render time) join it by their `form` attribute.
+pub const FORM_ID: &str = "lm-form";
+
+/// What a server-rendered form was rendered for, carried by its host element
+/// (`data-lm-render`): the widget version (its markup), the locale and the config text's
+/// hash. The wasm takes the form over (hydrates it) only when its own first render is for
+/// the same key; otherwise it renders anew, keeping what the visitor typed.
+pub fn render_key(locale: &str, config_text: &str) -> String {
+    format!(
+        "{VERSION}:{locale}:{}",
+        leadmagnet_core::consent::text_hash(config_text)
+    )
+}
 
 /// lol_alloc's free-list allocator: ~2 KB brotli smaller than std's dlmalloc. Its cost is
 /// a walk of the free list per allocation, which stays short in a widget's small heap

@@ -120,12 +120,62 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     return new Error("offer config " + url + " is invalid:\n" + problems);
   }
 
+  // ---- Server-rendered forms ------------------------------------------------------
+  // A config on the collector that serves this script has its form pre-rendered there
+  // (/fragments/…): fetched beside the wasm, it paints before the wasm has arrived, and
+  // the wasm then takes it over. Where markup may not be parsed (Trusted Types) the
+  // wasm renders it, as without the fragment.
+  function paint(host, url) {
+    var state = { done: false };
+    var at = new URL(url);
+    if (host.shadowRoot || at.origin !== new URL(base).origin || at.pathname.indexOf("/offers/") !== 0) {
+      return state;
+    }
+    fetch(at.origin + "/fragments/" + at.pathname.slice(8) + "?locale=" +
+      encodeURIComponent(navigator.language || "en") + "&config=" + encodeURIComponent(url),
+    { credentials: "omit" }).then(function (response) {
+      return response.ok && response.text().then(function (html) {
+        if (!state.done && !host.shadowRoot) {
+          host.attachShadow({ mode: "open" }).innerHTML = html;
+          host.setAttribute("data-lm-render", response.headers.get("leadmagnet-render") || "");
+        }
+      });
+    }).catch(function () {});
+    return state;
+  }
+
+  // What the visitor typed, ticked or chose in a server-rendered form: [id, value, checked].
+  function typed(host) {
+    var root = host.shadowRoot;
+    return root ? Array.prototype.map.call(root.querySelectorAll("input[id^=lm-f-],select"), function (c) {
+      return [c.id, c.value, c.checked, c.type];
+    }) : [];
+  }
+
+  // ... typed in again, each as a change the widget hears.
+  function retype(host, kept) {
+    kept.forEach(function (t) {
+      var c = host.shadowRoot.getElementById(t[0]);
+      var tick = t[3] === "checkbox" || t[3] === "radio";
+      if (c && (tick ? t[2] : t[1])) {
+        if (tick) {
+          c.checked = true;
+        } else if (c.value !== t[1]) {
+          c.value = t[1];
+        }
+        c.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
   // Leadmagnet.mount(element, configObjectOrUrl) → Promise<element>
   // The offer config is fetched (and, unless the collector checked it, checked) while the
   // wasm is still loading, not after it.
   function mount(element, config) {
     var loaded;
+    var painted = { done: true };
     if (typeof config === "string") {
+      painted = paint(element, new URL(config, document.baseURI).href);
       loaded = fetchConfig(new URL(config, document.baseURI).href);
     } else if (config && typeof config === "object") {
       loaded = Promise.resolve([JSON.stringify(config), document.baseURI, false]);
@@ -158,6 +208,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
         try {
           config = JSON.parse(text);
         } catch (ignored) {}
+        // A fragment arriving after this is dropped; what the visitor typed into a
+        // server-rendered form is typed in again once the wasm has it.
+        painted.done = true;
+        var kept = typed(element);
         try {
           // The loader's side of this offer (`Loader` in src/browser.rs).
           // The display plan, JSON (display::Plan in the core).
@@ -180,6 +234,8 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
         if (plan && plan.hidden) {
           emit(element, "hidden", { offer_id: plan.offer, reason: plan.hidden });
         } else if (plan) {
+          // Once the widget has rendered (yew renders in a task of its own).
+          setTimeout(function () { retype(element, kept); });
           prove(element, wasm, config, url);
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });

@@ -117,7 +117,7 @@ pub fn mount_offer(
 ) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
     #[cfg(not(feature = "full"))]
-    if let Some(feature) = needs_full_build(&config) {
+    if let Some(feature) = display::needs_full_build(&config) {
         return Err(JsValue::from_str(&format!(
             "offer \"{}\" uses {feature}, which leadmagnet.js leaves out to stay within its \
              100 KB budget. Fix: load leadmagnet-full.js (same folder) instead of leadmagnet.js.",
@@ -133,6 +133,10 @@ pub fn mount_offer(
         (v.seed.clone(), show)
     });
     if let Err(reason) = show {
+        // A server-rendered form this visitor is not to see goes too.
+        if let Some(shadow) = host.shadow_root() {
+            shadow.set_text_content(None);
+        }
         // The loader announces it (`leadmagnet:hidden`): a page, its analytics and its
         // tests learn that the decision was made, not only that nothing appeared yet.
         let plan = display::Plan::Hidden {
@@ -167,12 +171,33 @@ pub fn mount_offer(
     if let Some(app) = previous {
         app.destroy();
     }
-    let shadow = shadow_root(&host)?;
-    let document = host
-        .owner_document()
-        .ok_or("host element has no document")?;
-    let container = document.create_element("div")?;
-    shadow.append_child(&container)?;
+    // A server-rendered form (declarative shadow root, `src/ssr.rs`) is taken over
+    // (hydrated) when this first render is the one it was rendered for: same widget,
+    // locale and config text, no variant, no remembered visitor. Otherwise it is rendered
+    // anew. Either way the loader types in again what the visitor typed before.
+    let hydrate = host
+        .shadow_root()
+        .and_then(|s| s.get_element_by_id(crate::ROOT_ID))
+        .filter(|_| {
+            variant.is_none()
+                && host.get_attribute("data-lm-render").as_deref()
+                    == Some(crate::render_key(&locale, config_json).as_str())
+                && !with_visitor(|v| {
+                    cfg!(feature = "full") && v.consent && !v.known_for(&config).is_empty()
+                })
+        });
+    let shadow = shadow_root(&host, hydrate.is_none())?;
+    let container = match hydrate.clone() {
+        Some(root) => root,
+        None => {
+            let document = host
+                .owner_document()
+                .ok_or("host element has no document")?;
+            let container = document.create_element("div")?;
+            shadow.append_child(&container)?;
+            container
+        }
+    };
 
     let plan = display::Plan::Shown {
         offer: &config.id,
@@ -191,34 +216,13 @@ pub fn mount_offer(
         config_text: Rc::from(config_json),
         loader,
     };
-    let app = yew::Renderer::<OfferForm>::with_root_and_props(container, props).render();
+    let renderer = yew::Renderer::<OfferForm>::with_root_and_props(container, props);
+    let app = match hydrate {
+        Some(_) => renderer.hydrate(),
+        None => renderer.render(),
+    };
     APPS.with(|apps| apps.borrow_mut().push((host, app)));
     Ok(plan.into())
-}
-
-/// What of `config` only the full build (`leadmagnet-full.js`) renders: modal and slide-in
-/// display (with frequency caps, which need the visitor's memory), calculators,
-/// targeting and A/B variants (see ARCHITECTURE.md, "The byte budget").
-#[cfg(not(feature = "full"))]
-fn needs_full_build(config: &leadmagnet_core::OfferConfig) -> Option<&'static str> {
-    let display = config.display.as_ref();
-    if display.is_some_and(|d| d.mode != leadmagnet_core::config::DisplayMode::Inline) {
-        Some("a modal or slide-in display")
-    } else if display.is_some_and(|d| d.frequency.is_some()) {
-        Some("display.frequency")
-    } else if config.calculator.is_some() {
-        Some("a calculator")
-    } else if config
-        .display
-        .as_ref()
-        .is_some_and(|d| d.targeting.is_some())
-    {
-        Some("display.targeting")
-    } else if !config.variants.is_empty() {
-        Some("A/B variants")
-    } else {
-        None
-    }
 }
 
 /// Looks for the proof-of-work number in `from..=to` (the loader calls this in slices of a
@@ -245,8 +249,10 @@ pub fn forget_visitor() {
 
 /// The widget's own open shadow root (open so that axe, Playwright and assistive tech
 /// see in; a closed root is no security boundary anyway), with the stylesheet adopted.
-fn shadow_root(host: &Element) -> Result<ShadowRoot, JsValue> {
+/// `clear`: what is in an existing root goes (a server-rendered form being hydrated stays).
+fn shadow_root(host: &Element, clear: bool) -> Result<ShadowRoot, JsValue> {
     let shadow = match host.shadow_root() {
+        Some(existing) if !clear => existing,
         Some(existing) => {
             // Mounting again replaces the previous widget rather than stacking a second.
             // (`textContent`, not `innerHTML`: the latter is a Trusted Types sink.)

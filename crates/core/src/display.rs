@@ -279,6 +279,30 @@ pub fn calculator_result(config: &OfferConfig, answers: &Values) -> Option<f64> 
     })
 }
 
+/// What of `config` only the full build (`leadmagnet-full.js`) renders: modal and slide-in
+/// display (with frequency caps, which need the visitor's memory), calculators,
+/// targeting and A/B variants (see ARCHITECTURE.md, "The byte budget").
+pub fn needs_full_build(config: &OfferConfig) -> Option<&'static str> {
+    let display = config.display.as_ref();
+    if display.is_some_and(|d| d.mode != DisplayMode::Inline) {
+        Some("a modal or slide-in display")
+    } else if display.is_some_and(|d| d.frequency.is_some()) {
+        Some("display.frequency")
+    } else if config.calculator.is_some() {
+        Some("a calculator")
+    } else if config
+        .display
+        .as_ref()
+        .is_some_and(|d| d.targeting.is_some())
+    {
+        Some("display.targeting")
+    } else if !config.variants.is_empty() {
+        Some("A/B variants")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

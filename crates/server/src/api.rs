@@ -42,14 +42,14 @@ pub fn body_limit() -> DefaultBodyLimit {
 /// An API error: a status and `{"error": {"code", "message", "pointer"?, "problems"?}}`.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     code: &'static str,
-    message: String,
+    pub(crate) message: String,
     pointer: Option<String>,
     /// Every problem found, each `{"pointer", "code", "message"}` (invalid fields).
     problems: Vec<serde_json::Value>,
     /// Seconds for `Retry-After` (429, 409; 503 always has one).
-    retry_after: Option<u64>,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -191,6 +191,11 @@ pub async fn create_lead(
     extensions: Extensions,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if is_form_post(&headers) {
+        // A server-rendered form posted without script (crate::rendered): answered with
+        // a page, not JSON.
+        return Ok(crate::rendered::form_post(state, headers, extensions, body).await);
+    }
     let body = received_json(&headers, body, "lead")?;
     throttle(&state.rate_limit, &state, &extensions, &headers, "leads")?;
     let lead = parse_lead(body.as_ref()).map_err(|e| {
@@ -224,75 +229,10 @@ pub async fn create_lead(
             });
         }
     }
-    let Some(_guard) = InFlight::enter(&state.in_flight, &lead.lead_id) else {
-        return Err(ApiError {
-            retry_after: Some(1),
-            pointer: Some("/lead_id".into()),
-            ..ApiError::new(
-                StatusCode::CONFLICT,
-                "request_in_progress",
-                "a request with this lead_id is being stored right now; retry in a moment for its answer",
-            )
-        });
-    };
     // parse_lead accepted the body, so it is UTF-8.
     let raw = String::from_utf8_lossy(&body);
     let answer = Json(json!({ "lead_id": lead.lead_id }));
-    // Whether this lead passed the spam checks (a replay's was decided when it was stored).
-    let mut clean = false;
-    let inserted = match check_against_offer(&state, &headers, &lead) {
-        Ok(mut verdict) => {
-            // Last, right before storing: a passing proof of work is spent in the lead's
-            // own transaction (a lead that is not stored spends nothing).
-            (verdict.quarantine, verdict.spend) = spam::verdict(&state.challenges, &lead, now_ms());
-            // A quarantined lead is kept, but not handed on to a CRM.
-            if !verdict.quarantine.is_empty() {
-                verdict.forwards.clear();
-            }
-            clean = verdict.quarantine.is_empty();
-            // One statement for a new lead; a replay or a reused id is told apart after.
-            state
-                .store
-                .insert(&lead, &raw, &verdict)
-                .await
-                .map_err(ApiError::unavailable)?
-        }
-        // A lead stored before keeps its answer even if its offer changed since.
-        Err(refusal) => state
-            .store
-            .stored_as(&lead.lead_id, &raw)
-            .await
-            .map_err(ApiError::unavailable)?
-            .ok_or(refusal)?,
-    };
-    if clean
-        && matches!(inserted, Inserted::New | Inserted::Replay)
-        && !lead.consent.as_ref().is_some_and(|c| c.allows_history())
-    {
-        // A lead without marketing consent (or under GPC) withdraws it: from this answer
-        // on, the person's browsers may send no more events (api::engagement). Not a
-        // quarantined one: a bot may type anyone's address, and binding ignores its leads.
-        if let Some(email) = lead_email(&state, &lead) {
-            state
-                .store
-                .drop_devices_of(&email)
-                .await
-                .map_err(ApiError::unavailable)?;
-        }
-    }
-    if inserted == Inserted::New {
-        // The person may have become an MQL: scored, and handed over once, after the
-        // answer (a failure here is logged and the next lead or event tries again).
-        if let Some(email) = handed_over_email(&state, &lead) {
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = crate::handover::after_lead(&state, &email, now_ms() as i64).await {
-                    tracing::warn!(error = %e, "scoring a contact after a lead failed");
-                }
-            });
-        }
-    }
-    match inserted {
+    match store_lead(&state, &headers, &lead, &raw, Proof::Widget).await? {
         Inserted::New => Ok((StatusCode::CREATED, answer).into_response()),
         Inserted::Replay => Ok((
             StatusCode::CREATED,
@@ -309,6 +249,124 @@ pub async fn create_lead(
             )
         }),
     }
+}
+
+/// Whether the body is a form post (`application/x-www-form-urlencoded`).
+fn is_form_post(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// What stands for a person behind a lead in the spam checks.
+pub enum Proof {
+    /// The widget's proof-of-work solution (and its issue time for the fill time).
+    Widget,
+    /// A form posted without script: when the collector rendered it (its signed token).
+    RenderedAt(u64),
+}
+
+/// The client's lead rate limit: `Err(seconds to wait)` once it is used up.
+pub(crate) fn throttle_client(
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+) -> Result<(), u64> {
+    throttle(&state.rate_limit, state, extensions, headers, "leads")
+        .map_err(|e| e.retry_after.unwrap_or(1))
+}
+
+/// The checks every new lead passes, however it came, and its one row: a request for the
+/// same `lead_id` still in progress (409); the offer, the page's origin and the fields
+/// (`check_against_offer`); the collector's score; the spam checks (quarantine); then
+/// the row, the withdrawal of consent a lead without it means, and the person's
+/// re-scoring. A `lead_id` stored before gets its stored answer again (`Replay`) with the
+/// same body and `Conflict` with another.
+pub(crate) async fn store_lead(
+    state: &AppState,
+    headers: &HeaderMap,
+    lead: &LeadPayload,
+    raw: &str,
+    proof: Proof,
+) -> Result<Inserted, ApiError> {
+    let Some(_guard) = InFlight::enter(&state.in_flight, &lead.lead_id) else {
+        return Err(ApiError {
+            retry_after: Some(1),
+            pointer: Some("/lead_id".into()),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                "a request with this lead_id is being stored right now; retry in a moment for its answer",
+            )
+        });
+    };
+    // Whether this lead passed the spam checks (a replay's was decided when it was stored).
+    let mut clean = false;
+    let inserted = match check_against_offer(state, headers, lead) {
+        Ok(mut verdict) => {
+            // Last, right before storing: a passing proof of work is spent in the lead's
+            // own transaction (a lead that is not stored spends nothing).
+            let now = now_ms();
+            (verdict.quarantine, verdict.spend) = match proof {
+                Proof::Widget => spam::verdict(&state.challenges, lead, now),
+                Proof::RenderedAt(issued) => (
+                    state.challenges.verdict_without_script(lead, issued, now),
+                    None,
+                ),
+            };
+            // A quarantined lead is kept, but not handed on to a CRM.
+            if !verdict.quarantine.is_empty() {
+                verdict.forwards.clear();
+            }
+            clean = verdict.quarantine.is_empty();
+            // One statement for a new lead; a replay or a reused id is told apart after.
+            state
+                .store
+                .insert(lead, raw, &verdict)
+                .await
+                .map_err(ApiError::unavailable)?
+        }
+        // A lead stored before keeps its answer even if its offer changed since.
+        Err(refusal) => state
+            .store
+            .stored_as(&lead.lead_id, raw)
+            .await
+            .map_err(ApiError::unavailable)?
+            .ok_or(refusal)?,
+    };
+    if clean
+        && matches!(inserted, Inserted::New | Inserted::Replay)
+        && !lead.consent.as_ref().is_some_and(|c| c.allows_history())
+    {
+        // A lead without marketing consent (or under GPC) withdraws it: from this answer
+        // on, the person's browsers may send no more events (api::engagement). Not a
+        // quarantined one: a bot may type anyone's address, and binding ignores its leads.
+        if let Some(email) = lead_email(state, lead) {
+            state
+                .store
+                .drop_devices_of(&email)
+                .await
+                .map_err(ApiError::unavailable)?;
+        }
+    }
+    if inserted == Inserted::New {
+        // The person may have become an MQL: scored, and handed over once, after the
+        // answer (a failure here is logged and the next lead or event tries again).
+        if let Some(email) = handed_over_email(state, lead) {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::handover::after_lead(&state, &email, now_ms() as i64).await {
+                    tracing::warn!(error = %e, "scoring a contact after a lead failed");
+                }
+            });
+        }
+    }
+    Ok(inserted)
 }
 
 /// The offer's checks of a new lead, and what the collector adds: its score and flags.

@@ -170,8 +170,15 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/export.csv", get(inbox::export))
         .layer(axum::middleware::from_fn(inbox::with_lang))
         .with_state(state.clone());
+    // Server-rendered offers: the fragment for any page (its own CORS: `*`, with the
+    // render key exposed) and the thank-you after a form posted without script.
+    let rendered = Router::new()
+        .route("/fragments/{*file}", get(crate::rendered::fragment))
+        .route("/forms/{offer_id}/thanks", get(crate::rendered::thanks))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(rendered)
         .merge(inbox)
         .merge(api)
         .merge(assets::router(&state.www, state.offers.clone()))

@@ -78,7 +78,10 @@ pub fn router(www: &Path, catalogue: std::sync::Arc<crate::offers::Offers>) -> R
         .append_index_html_on_directories(true)
         .precompressed_br()
         .precompressed_gzip();
-    let offers = www.join("offers");
+    // The offer folder the collector reads (`--offers`), so that a config it checks leads
+    // against is the one pages load, wherever the folder is.
+    let offers = catalogue.dir().to_owned();
+    let offers_dir = offers.clone();
     Router::new()
         .route(
             "/offers/{*name}",
@@ -92,22 +95,29 @@ pub fn router(www: &Path, catalogue: std::sync::Arc<crate::offers::Offers>) -> R
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn_with_state(
-            www.to_owned(),
+            (www.to_owned(), offers_dir),
             only_regular_files_inside,
         ))
 }
 
 /// 404 for anything [`servable`] refuses, before `ServeDir` looks (it follows links).
 async fn only_regular_files_inside(
-    axum::extract::State(root): axum::extract::State<std::path::PathBuf>,
+    axum::extract::State((www, offers)): axum::extract::State<(
+        std::path::PathBuf,
+        std::path::PathBuf,
+    )>,
     request: Request,
     next: Next,
 ) -> Response {
     use axum::response::IntoResponse;
     let path = request.uri().path().to_owned();
-    let ok = tokio::task::spawn_blocking(move || servable(&root, &path))
-        .await
-        .unwrap_or(false);
+    // `/offers/…` is the offer folder (`--offers`), wherever it is.
+    let ok = tokio::task::spawn_blocking(move || match path.strip_prefix("/offers/") {
+        Some(rest) => servable(&offers, rest),
+        None => servable(&www, &path),
+    })
+    .await
+    .unwrap_or(false);
     if ok {
         next.run(request).await
     } else {
@@ -164,7 +174,7 @@ async fn offer_config(
 }
 
 /// The config text with `scoring` set to the model's section; `None` without a model.
-fn with_account_scoring(
+pub(crate) fn with_account_scoring(
     text: &str,
     scoring: Option<leadmagnet_core::scoring::Scoring>,
 ) -> Option<String> {

@@ -64,6 +64,24 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Print the embed snippet of an offer: its form rendered by the widget's own
+    /// component into a declarative shadow root (it paints with the page and works
+    /// without JavaScript), then the script tag that takes it over.
+    Render {
+        /// The offer config (JSON), as the collector serves it.
+        config: PathBuf,
+        /// The language of an offer whose locale is "auto" (the config's own otherwise).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Where pages load the config from; by default `/offers/<file name>` on the
+        /// page's own origin (a page the collector serves).
+        #[arg(long)]
+        config_url: Option<String>,
+        /// The widget script; by default `/dist/leadmagnet.js` beside that config, or
+        /// `leadmagnet-full.js` when the offer needs the full build.
+        #[arg(long)]
+        script: Option<String>,
+    },
     /// Print the ids of the fields a visitor with this profile is asked now (JSON array).
     Fields {
         #[arg(long)]
@@ -158,6 +176,17 @@ pub fn main() -> ExitCode {
             (None, None) => Err("give --lead or --contact".into()),
         }),
         Command::Fields { config, profile } => Some(commands::fields(config, profile.as_deref())),
+        Command::Render {
+            config,
+            locale,
+            config_url,
+            script,
+        } => Some(commands::render(
+            config,
+            locale.as_deref(),
+            config_url.as_deref(),
+            script.as_deref(),
+        )),
     };
     if let Some(outcome) = offline {
         return match outcome {

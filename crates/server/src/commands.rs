@@ -182,3 +182,64 @@ pub fn fields(config: &Path, profile: Option<&Path>) -> Outcome {
     let shown = fields_to_show(&config, &profile, &Values::new(), FullLists::get());
     Ok(shown.to_json_pretty() + "\n")
 }
+
+/// `leadmagnet render CONFIG`: the embed snippet (`crate::rendered::snippet`), after a
+/// comment naming the stylesheet's CSP hash for pages with a `style-src` policy.
+pub fn render(
+    config: &Path,
+    locale: Option<&str>,
+    config_url: Option<&str>,
+    script: Option<&str>,
+) -> Outcome {
+    let text = read(config)?;
+    let offer = parse_offer(&text).map_err(|problems| {
+        format!(
+            "{} has problems; fix them first (leadmagnet validate {0}):\n{}",
+            config.display(),
+            problems
+                .iter()
+                .map(|p| format!("  {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    if offer.account_scoring {
+        return Err(format!(
+            "{} uses the account-wide model (account_scoring): the collector serves it with the model in place, so take the snippet from the collector (GET /fragments/{}) or render the config as served (GET /offers/{0})",
+            config.display(),
+            config.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+    }
+    let file = config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let config_url = config_url.map_or_else(|| format!("/offers/{file}"), str::to_owned);
+    let build = if leadmagnet_core::display::needs_full_build(&offer).is_some() {
+        "leadmagnet-full.js"
+    } else {
+        "leadmagnet.js"
+    };
+    let script = match script {
+        Some(s) => s.to_owned(),
+        None => url::Url::parse(&config_url)
+            .and_then(|u| u.join(&format!("/dist/{build}")))
+            .map_or_else(|_| format!("/dist/{build}"), String::from),
+    };
+    if let Some(tag) = locale {
+        if tag.is_empty()
+            || tag.len() > 35
+            || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(format!(
+                "--locale {tag:?} is not a language tag such as de or en-GB"
+            ));
+        }
+    }
+    Ok(format!(
+        "<!-- Leadmagnet offer \"{}\": paste where the form goes. A page whose Content-Security-Policy has style-src adds {} to it. -->\n{}",
+        offer.id.replace("--", "- -"),
+        crate::rendered::style_source(),
+        crate::rendered::snippet(&offer, &text, &config_url, locale, &script)
+    ))
+}

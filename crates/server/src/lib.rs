@@ -8,6 +8,8 @@
 //! - [`api`]: the collector API (`POST`/`GET /api/v1/leads`) and its JSON errors.
 //! - [`assets`]: the demo pages and widget files from `www/`, with the headers
 //!   embedding needs (wasm MIME, CORS for assets, strict CSP for our own pages).
+//! - [`rendered`]: server-rendered offers (the widget's component by yew's server
+//!   renderer, in a declarative shadow root) and forms posted without script.
 //! - [`offers`]: the offer configs leads are checked against, reloaded on change.
 //! - [`limits`]: the per-client rate limit, client addresses behind proxies, leads in flight.
 //! - [`spam`]: the proof-of-work challenge, the fill time and the honeypot (quarantine).
@@ -28,6 +30,7 @@ pub mod handover;
 pub mod inbox;
 pub mod limits;
 pub mod offers;
+pub mod rendered;
 pub mod spam;
 pub mod store;
 

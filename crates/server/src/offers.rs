@@ -22,6 +22,9 @@ use std::time::SystemTime;
 #[derive(Default)]
 struct Catalogue {
     by_id: HashMap<String, Arc<OfferConfig>>,
+    /// Each offer's file (its path in the folder, `/`-separated) and text as read: the
+    /// server-rendered form is for that text (`leadmagnet_widget::render_key`).
+    files: HashMap<String, (String, Arc<str>)>,
     /// Every offer's `allowed_origins`, normalized (for CORS preflights, which name no offer).
     origins: Vec<String>,
     /// What the folder looked like: (file, modified, length), to notice changes.
@@ -69,6 +72,12 @@ impl Offers {
     /// The valid config of offer `id`.
     pub fn get(&self, id: &str) -> Option<Arc<OfferConfig>> {
         self.catalogue().by_id.get(id).cloned()
+    }
+
+    /// Offer `id`'s file in the folder (`/`-separated, as served under `/offers/`) and its
+    /// text as read.
+    pub fn file_of(&self, id: &str) -> Option<(String, Arc<str>)> {
+        self.catalogue().files.get(id).cloned()
     }
 
     /// The account-wide scoring model, when the folder has a valid `scoring.json`.
@@ -272,6 +281,16 @@ fn read_dir(dir: &Path) -> Result<Catalogue, String> {
                         .iter()
                         .filter_map(|o| normalize_origin(o)),
                 );
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                catalogue
+                    .files
+                    .insert(config.id.clone(), (name, Arc::from(text.as_str())));
                 catalogue.by_id.insert(config.id.clone(), Arc::new(config));
             }
             Err(problems) => {

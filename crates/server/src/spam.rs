@@ -119,6 +119,104 @@ impl Challenges {
     }
 }
 
+/// How long a server-rendered form's render time counts: a form older than this is
+/// answered with the form again (a fresh time), not stored.
+pub const RENDER_TOKEN_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Why a render token does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    Missing,
+    Tampered,
+    Expired,
+}
+
+impl Challenges {
+    /// A server-rendered form's signed render time (`lm_t`), standing in for the proof of
+    /// work where no script runs: `<issued ms>.<32 hex random>.<signature>`, signed with
+    /// the offer's id, so it counts for that offer's form only.
+    pub fn render_token(&self, offer_id: &str, now_ms: u64, random: [u8; 16]) -> String {
+        let body = format!("{now_ms}.{}", hex(&random));
+        let signature = self.sign_render(offer_id, &body);
+        format!("{body}.{signature}")
+    }
+
+    fn sign_render(&self, offer_id: &str, body: &str) -> String {
+        let signed = format!("leadmagnet-render-1\n{}:{offer_id}\n{body}", offer_id.len());
+        hex(&hmac_sha256(&self.key, signed.as_bytes()))
+    }
+
+    /// When the form carrying `token` was rendered (ms), if the token is this collector's
+    /// own for `offer_id` and not older than [`RENDER_TOKEN_TTL_MS`].
+    pub fn render_time(
+        &self,
+        token: Option<&str>,
+        offer_id: &str,
+        now_ms: u64,
+    ) -> Result<u64, TokenProblem> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(TokenProblem::Missing)?;
+        let (body, signature) = token.rsplit_once('.').ok_or(TokenProblem::Tampered)?;
+        let expected = self.sign_render(offer_id, body);
+        if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+            return Err(TokenProblem::Tampered);
+        }
+        let issued = body
+            .split_once('.')
+            .and_then(|(ms, _)| ms.parse::<u64>().ok())
+            .ok_or(TokenProblem::Tampered)?;
+        if issued.saturating_add(RENDER_TOKEN_TTL_MS) < now_ms {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(issued)
+    }
+
+    /// The spam verdict of a form posted without script: the honeypot, and the fill time
+    /// from the form's render time (`issued`) against the minimum.
+    pub fn verdict_without_script(
+        &self,
+        lead: &LeadPayload,
+        issued: u64,
+        now_ms: u64,
+    ) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if lead
+            .honeypot
+            .as_ref()
+            .is_some_and(|v| !v.0.trim().is_empty())
+        {
+            reasons.push("honeypot_filled".to_owned());
+        }
+        if issued.saturating_add(self.min_fill_ms) > now_ms {
+            reasons.push("filled_too_fast".to_owned());
+        }
+        reasons
+    }
+
+    /// The lead id of the form carrying `token`: one per rendered form, so posting it
+    /// twice (a double click, a reload that posts again) stores one lead. A UUID v4.
+    pub fn lead_id_of(&self, token: &str) -> String {
+        let mut b = [0u8; 16];
+        let mac = hmac_sha256(
+            &self.key,
+            format!("leadmagnet-nojs-lead-1\n{token}").as_bytes(),
+        );
+        b.copy_from_slice(&mac[..16]);
+        b[6] = 0x40 | (b[6] & 0x0f);
+        b[8] = 0x80 | (b[8] & 0x3f);
+        let h = hex(&b);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+}
+
 /// `(expires, issued)` of a salt as [`Challenges::issue`] writes it: 32 hex digits, then
 /// `?expires=<digits>&issued=<digits>`, nothing else.
 fn salt_times(salt: &str) -> Option<(u64, u64)> {

@@ -26,7 +26,7 @@
 
 mod handlers;
 mod session;
-mod views;
+pub(crate) mod views;
 
 pub use handlers::{
     contact, contacts, detail, erase, export, export_contacts, list, move_contact, move_stage,

@@ -102,7 +102,7 @@ pub static INBOX_CSP: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Standard base64 with padding (RFC 4648 §4), for the script's hash.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {

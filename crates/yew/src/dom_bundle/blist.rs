@@ -208,6 +208,7 @@ impl BList {
     ///
     /// Optimized for node addition or removal from either end of the list and small changes in the
     /// middle.
+    #[allow(dead_code)]
     fn apply_keyed(
         root: &BSubtree,
         parent_scope: &AnyScope,
@@ -503,11 +504,10 @@ impl Reconcilable for VList {
         if let Some(additional) = lefts.len().checked_sub(rights.len()) {
             rights.reserve_exact(additional);
         }
-        let first = if fully_keyed && blist.fully_keyed {
-            BList::apply_keyed(root, parent_scope, parent, slot, lefts, rights)
-        } else {
-            BList::apply_unkeyed(root, parent_scope, parent, slot, lefts, rights)
-        };
+        // Leadmagnet trim: the widget keys no list, so the keyed diff (moves by key) leaves
+        // the wasm; a keyed list would be diffed pairwise, each node replaced when its
+        // key differs, which renders the same DOM.
+        let first = BList::apply_unkeyed(root, parent_scope, parent, slot, lefts, rights);
         blist.fully_keyed = fully_keyed;
         blist.key = key;
         test_log!("result: {:?}", rights);

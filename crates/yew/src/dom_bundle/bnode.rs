@@ -10,6 +10,13 @@ use crate::html::AnyScope;
 use crate::utils::RcExt;
 use crate::virtual_dom::{Key, VNode};
 
+/// Leadmagnet trim: the widget renders no portal, `<Suspense>` or raw HTML (`VPortal`,
+/// `VSuspense`, `VRaw`), so their bundling, reconciling and hydrating leave the wasm and
+/// reaching one aborts (as a panic does in the widget's build).
+fn never() -> ! {
+    std::process::abort()
+}
+
 /// The bundle implementation to [VNode].
 pub(super) enum BNode {
     /// A bind between `VTag` and `Element`.
@@ -39,9 +46,7 @@ impl BNode {
             Self::Ref(_) => None,
             Self::Tag(btag) => btag.key(),
             Self::Text(_) => None,
-            Self::Portal(bportal) => bportal.key(),
-            Self::Suspense(bsusp) => bsusp.key(),
-            Self::Raw(_) => None,
+            Self::Portal(_) | Self::Suspense(_) | Self::Raw(_) => never(),
         }
     }
 }
@@ -60,9 +65,7 @@ impl ReconcileTarget for BNode {
                     tracing::warn!("Node not found to remove VRef");
                 }
             }
-            Self::Portal(bportal) => bportal.detach(root, parent, parent_to_detach),
-            Self::Suspense(bsusp) => bsusp.detach(root, parent, parent_to_detach),
-            Self::Raw(raw) => raw.detach(root, parent, parent_to_detach),
+            Self::Portal(_) | Self::Suspense(_) | Self::Raw(_) => never(),
         }
     }
 
@@ -77,9 +80,7 @@ impl ReconcileTarget for BNode {
 
                 DomSlot::at(node.clone())
             }
-            Self::Portal(ref vportal) => vportal.shift(next_parent, slot),
-            Self::Suspense(ref vsuspense) => vsuspense.shift(next_parent, slot),
-            Self::Raw(ref braw) => braw.shift(next_parent, slot),
+            Self::Portal(_) | Self::Suspense(_) | Self::Raw(_) => never(),
         }
     }
 }
@@ -118,20 +119,7 @@ impl Reconcilable for VNode {
                 slot.insert(parent, &node);
                 (DomSlot::at(node.clone()), BNode::Ref(node))
             }
-            VNode::VPortal(vportal) => {
-                let (node_ref, portal) =
-                    RcExt::unwrap_or_clone(vportal).attach(root, parent_scope, parent, slot);
-                (node_ref, portal.into())
-            }
-            VNode::VSuspense(vsuspsense) => {
-                let (node_ref, suspsense) =
-                    RcExt::unwrap_or_clone(vsuspsense).attach(root, parent_scope, parent, slot);
-                (node_ref, suspsense.into())
-            }
-            VNode::VRaw(vraw) => {
-                let (node_ref, raw) = vraw.attach(root, parent_scope, parent, slot);
-                (node_ref, raw.into())
-            }
+            VNode::VPortal(_) | VNode::VSuspense(_) | VNode::VRaw(_) => never(),
         }
     }
 
@@ -181,21 +169,7 @@ impl Reconcilable for VNode {
                 BNode::Ref(ref n) if &node == n => DomSlot::at(node),
                 _ => VNode::VRef(node).replace(root, parent_scope, parent, slot, bundle),
             },
-            VNode::VPortal(vportal) => RcExt::unwrap_or_clone(vportal).reconcile_node(
-                root,
-                parent_scope,
-                parent,
-                slot,
-                bundle,
-            ),
-            VNode::VSuspense(vsuspsense) => RcExt::unwrap_or_clone(vsuspsense).reconcile_node(
-                root,
-                parent_scope,
-                parent,
-                slot,
-                bundle,
-            ),
-            VNode::VRaw(vraw) => vraw.reconcile_node(root, parent_scope, parent, slot, bundle),
+            VNode::VPortal(_) | VNode::VSuspense(_) | VNode::VRaw(_) => never(),
         }
     }
 }
@@ -298,19 +272,7 @@ mod feat_hydration {
                          effect."
                     )
                 }
-                // You cannot hydrate a VPortal.
-                VNode::VPortal(_) => {
-                    panic!(
-                        "VPortal is not hydratable. Try creating your portal by delaying it with \
-                         use_effect."
-                    )
-                }
-                VNode::VSuspense(vsuspense) => RcExt::unwrap_or_clone(vsuspense)
-                    .hydrate(root, parent_scope, parent, fragment, prev_next_sibling)
-                    .into(),
-                VNode::VRaw(vraw) => vraw
-                    .hydrate(root, parent_scope, parent, fragment, prev_next_sibling)
-                    .into(),
+                VNode::VPortal(_) | VNode::VSuspense(_) | VNode::VRaw(_) => never(),
             }
         }
     }

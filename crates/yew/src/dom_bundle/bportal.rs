@@ -113,6 +113,8 @@ impl Reconcilable for VPortal {
 
 impl BPortal {
     /// Get the key of the underlying portal
+    // Leadmagnet trim: unused since bundling this node leaves the wasm (bnode.rs).
+    #[allow(dead_code)]
     pub fn key(&self) -> Option<&Key> {
         self.node.key()
     }

@@ -30,6 +30,8 @@ pub(super) struct BSuspense {
 
 impl BSuspense {
     /// Get the key of the underlying suspense
+    // Leadmagnet trim: unused since bundling this node leaves the wasm (bnode.rs).
+    #[allow(dead_code)]
     pub fn key(&self) -> Option<&Key> {
         self.key.as_ref()
     }

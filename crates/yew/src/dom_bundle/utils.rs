@@ -27,7 +27,9 @@ mod feat_hydration {
             Node::ELEMENT_NODE => {
                 let tag = node
                     .dyn_ref::<Element>()
-                    .map(|m| m.tag_name().to_lowercase())
+                    // Leadmagnet trim: tag names are ASCII; `to_lowercase` brought Unicode's
+                    // case tables (~10 KB) into the wasm for this panic message alone.
+                    .map(|m| m.tag_name().to_ascii_lowercase())
                     .unwrap_or_else(|| "unknown".to_owned());
 
                 format!("{tag} element node").into()

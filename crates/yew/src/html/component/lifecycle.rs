@@ -153,6 +153,8 @@ pub(crate) trait Stateful {
     fn rendered(&mut self, first_render: bool);
     fn destroy(&mut self);
 
+    // Leadmagnet trim: with suspension trimmed, server rendering alone never asks for it.
+    #[allow(dead_code)]
     fn any_scope(&self) -> AnyScope;
 
     fn flush_messages(&mut self) -> bool;
