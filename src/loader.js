@@ -37,7 +37,9 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
       return Promise.reject(new LoadError(failures.noWebAssembly()));
     }
-    return fetch(wasmUrl, { credentials: "omit" }).then(function (response) {
+    // Credentials as a `<link rel="preload" crossorigin>` has them (same-origin only): the
+    // snippet's preloads of the wasm and the config are then used, not fetched twice.
+    return fetch(wasmUrl, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) {
         throw new LoadError(failures.httpFailure(wasmUrl, response.status, WASM_FILE));
       }
@@ -104,7 +106,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   // [text, url, checked]: `checked` when `leadmagnet serve` answered with its
   // Leadmagnet-Checked header (it ran the full checks on this very text).
   function fetchConfig(url) {
-    return fetch(url, { credentials: "omit" }).then(function (response) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) {
         throw new Error("could not load the offer config " + url + ": HTTP " + response.status);
       }

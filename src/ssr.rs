@@ -94,3 +94,100 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leadmagnet_core::read_offer;
+
+    const OFFERS: [&str; 5] = [
+        include_str!("../www/offers/ebook.json"),
+        include_str!("../www/offers/checklist.json"),
+        include_str!("../www/offers/quiz.json"),
+        include_str!("../www/offers/roi-calculator.json"),
+        include_str!("../www/offers/newsletter-slide-in.json"),
+    ];
+
+    fn offer(text: &str) -> OfferConfig {
+        read_offer(text).unwrap_or_else(|e| panic!("a demo offer reads: {e:?}"))
+    }
+
+    #[test]
+    fn every_demo_offer_renders_its_whole_form_for_a_post_without_script() {
+        for text in OFFERS {
+            let config = offer(text);
+            let locale = locale_for(&config, Some("de"));
+            let html = shadow_html(&config, text, "https://c.example/offers/x.json", &locale, None);
+            assert!(html.starts_with("<style>"), "{}", config.id);
+            assert!(html.contains(&format!("<div id=\"{}\">", crate::ROOT_ID)));
+            assert!(
+                html.contains("<form id=\"lm-form\" action=\"https://c.example/api/v1/leads\" method=\"post\""),
+                "{}: {html}",
+                config.id
+            );
+            for field in &config.fields {
+                assert!(
+                    html.contains(&format!("name=\"{}\"", field.id)),
+                    "{}: field {}",
+                    config.id,
+                    field.id
+                );
+            }
+            assert!(html.contains(&format!(
+                "<input type=\"hidden\" form=\"lm-form\" name=\"lm_offer\" value=\"{}\">",
+                config.id
+            )));
+            assert!(html.contains("name=\"lm_step\" value=\"0\""));
+            assert!(html.contains("name=\"lm_hp\""), "the honeypot");
+            // yew's hydration markers around the component.
+            assert!(html.contains("<!--<[leadmagnet_widget::form::OfferForm]>-->"));
+        }
+    }
+
+    #[test]
+    fn offer_texts_are_escaped_and_the_locale_is_the_configs_own_unless_auto() {
+        // The collector's checks refuse such an id; reading alone does not, so the markup
+        // escapes it all the same.
+        let text = OFFERS[0]
+            .replace("The Lead Scoring Playbook", "</h2><script>alert(1)</script>")
+            .replace("\"id\": \"ebook-lead-scoring\"", "\"id\": \"x\\\"><b\"");
+        let config = offer(&text);
+        let html = shadow_html(&config, &text, "/offers/ebook.json", "en", None);
+        assert!(html.contains("name=\"lm_offer\" value=\"x&quot;&gt;&lt;b\""), "{html}");
+        assert!(!html.contains("\"><b"));
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;/h2&gt;&lt;script&gt;"));
+        assert!(html.contains("action=\"/api/v1/leads\""), "root-relative stays relative");
+        assert_eq!(locale_for(&config, Some("de")), "en", "the config's fixed locale");
+        let auto = offer(&OFFERS[0].replace("\"locale\": \"en\"", "\"locale\": \"auto\""));
+        assert_eq!(locale_for(&auto, Some("de-AT")), "de-AT");
+        assert_eq!(locale_for(&auto, None), "en");
+        let german = shadow_html(&auto, OFFERS[0], "/offers/ebook.json", "de", None);
+        assert!(german.contains("Das Lead-Scoring-Handbuch"));
+        assert!(german.contains("name=\"lm_locale\" value=\"de\""));
+    }
+
+    #[test]
+    fn the_render_key_names_the_widget_the_locale_and_the_config_text() {
+        let key = crate::render_key("de", OFFERS[0]);
+        assert_eq!(key, crate::render_key("de", OFFERS[0]));
+        assert!(key.starts_with(&format!("{}:de:", crate::VERSION)));
+        assert_ne!(key, crate::render_key("en", OFFERS[0]));
+        assert_ne!(key, crate::render_key("de", &OFFERS[0].replace("48 pages", "50 pages")));
+    }
+
+    #[test]
+    fn urls_resolve_as_the_browser_resolves_them() {
+        use crate::browser::resolve_url;
+        let base = "https://c.example/offers/x.json";
+        assert_eq!(resolve_url("/api/v1/leads", base), "https://c.example/api/v1/leads");
+        assert_eq!(resolve_url("cover.svg", base), "https://c.example/offers/cover.svg");
+        assert_eq!(resolve_url("../a.pdf", base), "https://c.example/a.pdf");
+        assert_eq!(resolve_url("//cdn.example/a", base), "https://cdn.example/a");
+        assert_eq!(resolve_url("https://x.example/p?q=1", base), "https://x.example/p?q=1");
+        // A root-relative base (a page on the collector): results stay root-relative.
+        assert_eq!(resolve_url("/api/v1/leads", "/offers/x.json"), "/api/v1/leads");
+        assert_eq!(resolve_url("a.pdf", "/offers/x.json"), "/offers/a.pdf");
+        assert_eq!(resolve_url("https://x.example/", "/offers/x.json"), "https://x.example/");
+    }
+}

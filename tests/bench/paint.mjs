@@ -29,7 +29,8 @@ const probe = () => {
     for (const e of list.getEntries()) if (!b.interactive) b.tbt += Math.max(0, e.duration - 50);
   }).observe({ type: 'longtask', buffered: true });
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (!e.hadRecentInput) b.cls += e.value;
+    // Until interactive: the probe's own input then shows a field, which moves the rest.
+    for (const e of list.getEntries()) if (!e.hadRecentInput && !b.interactive) b.cls += e.value;
   }).observe({ type: 'layout-shift', buffered: true });
   const root = () => {
     const host = document.getElementById('target');
@@ -41,10 +42,12 @@ const probe = () => {
     if (!b.form && form && form.getBoundingClientRect().height > 0) b.form = performance.now();
     if (b.form && !b.interactive) {
       // An input the wasm must handle: the dependent field appears only through it.
-      const size = r.getElementById('lm-f-company_size') || r.getElementById('company_size');
+      const size = r.getElementById('lm-f-company_size');
       const timeline = r.getElementById('lm-f-timeline');
-      if (!timeline) {
+      if (r === document) {
         b.interactive = b.form; // the plain form: usable as soon as it is there
+      } else if (!size || !timeline) {
+        // still being parsed
       } else if (!timeline.closest('[hidden]')) {
         b.interactive = performance.now();
       } else if (size.value !== '250+') {

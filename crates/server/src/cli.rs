@@ -81,6 +81,10 @@ enum Command {
         /// `leadmagnet-full.js` when the offer needs the full build.
         #[arg(long)]
         script: Option<String>,
+        /// The widget build's folder, for the name of its wasm to preload; by default
+        /// `dist` beside the config's folder (`www/offers/x.json` → `www/dist`).
+        #[arg(long)]
+        dist: Option<PathBuf>,
     },
     /// Print the ids of the fields a visitor with this profile is asked now (JSON array).
     Fields {
@@ -181,11 +185,13 @@ pub fn main() -> ExitCode {
             locale,
             config_url,
             script,
+            dist,
         } => Some(commands::render(
             config,
             locale.as_deref(),
             config_url.as_deref(),
             script.as_deref(),
+            dist.as_deref(),
         )),
     };
     if let Some(outcome) = offline {

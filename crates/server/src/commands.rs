@@ -190,6 +190,7 @@ pub fn render(
     locale: Option<&str>,
     config_url: Option<&str>,
     script: Option<&str>,
+    dist: Option<&Path>,
 ) -> Outcome {
     let text = read(config)?;
     let offer = parse_offer(&text).map_err(|problems| {
@@ -226,6 +227,30 @@ pub fn render(
             .and_then(|u| u.join(&format!("/dist/{build}")))
             .map_or_else(|_| format!("/dist/{build}"), String::from),
     };
+    // The build's wasm (named by its hash) beside the script, to preload: from the
+    // `dist` folder next to the config's folder (www/offers → www/dist), if it is there.
+    let prefix = build.trim_end_matches(".js");
+    let dist = dist.map_or_else(
+        || {
+            config
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."))
+                .join("dist")
+        },
+        Path::to_path_buf,
+    );
+    let wasm = std::fs::read_dir(&dist).ok().and_then(|entries| {
+        entries.flatten().find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let hash = name.strip_prefix(prefix)?.strip_prefix('-')?.strip_suffix(".wasm")?;
+            (!hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
+        })
+    });
+    let wasm = wasm.map(|name| match script.rsplit_once('/') {
+        Some((folder, _)) => format!("{folder}/{name}"),
+        None => name,
+    });
     if let Some(tag) = locale {
         if tag.is_empty()
             || tag.len() > 35
@@ -240,6 +265,6 @@ pub fn render(
         "<!-- Leadmagnet offer \"{}\": paste where the form goes. A page whose Content-Security-Policy has style-src adds {} to it. -->\n{}",
         offer.id.replace("--", "- -"),
         crate::rendered::style_source(),
-        crate::rendered::snippet(&offer, &text, &config_url, locale, &script)
+        crate::rendered::snippet(&offer, &text, &config_url, locale, &script, wasm.as_deref())
     ))
 }

@@ -79,7 +79,8 @@ pub fn host(config_url: &str, key: &str, shadow: &str) -> String {
     )
 }
 
-/// The embed snippet `leadmagnet render` prints: the host with the server-rendered form,
+/// The embed snippet `leadmagnet render` prints: preloads of the config and the wasm (so
+/// they load beside the script, not after it), the host with the server-rendered form,
 /// then the script that hydrates it. Without a token (a static page cannot hold a fresh
 /// one), a post without script is answered with the form again, holding a fresh one.
 pub fn snippet(
@@ -88,11 +89,23 @@ pub fn snippet(
     config_url: &str,
     locale: Option<&str>,
     script: &str,
+    wasm: Option<&str>,
 ) -> String {
     let locale = locale_for(config, locale);
     let shadow = shadow_html(config, config_text, config_url, &locale, None);
+    // `crossorigin` gives the loader's credentials mode (same-origin), so the loader's own
+    // requests take these responses.
+    let preloads: String = std::iter::once(config_url)
+        .chain(wasm)
+        .map(|url| {
+            format!(
+                "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin=\"anonymous\">",
+                esc(url)
+            )
+        })
+        .collect();
     format!(
-        "{}\n<script src=\"{}\" async></script>\n",
+        "{preloads}\n{}\n<script src=\"{}\" async></script>\n",
         host(
             config_url,
             &leadmagnet_widget::render_key(&locale, config_text),
@@ -554,7 +567,9 @@ pub async fn form_post(
                 error.message.clone()
             };
             let mut response = answer(error.status, form, Some(&notice));
-            if let Some(wait) = error.retry_after {
+            // A 503 always names when to try again, as the API's does.
+            let wait = error.retry_after.or(transient.then_some(5));
+            if let Some(wait) = wait {
                 if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, v);
                 }

@@ -487,4 +487,67 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_render_token_counts_for_its_offer_its_day_and_its_collector_only() {
+        let challenges = Challenges::new(b"render-key-0123456789", 0, 3000);
+        let token = challenges.render_token("ebook", NOW, [9; 16]);
+        assert_eq!(challenges.render_time(Some(&token), "ebook", NOW + 5000), Ok(NOW));
+        assert_eq!(
+            challenges.render_time(Some(&token), "ebook", NOW + RENDER_TOKEN_TTL_MS),
+            Ok(NOW)
+        );
+        assert_eq!(
+            challenges.render_time(Some(&token), "ebook", NOW + RENDER_TOKEN_TTL_MS + 1),
+            Err(TokenProblem::Expired)
+        );
+        assert_eq!(
+            challenges.render_time(Some(&token), "newsletter", NOW),
+            Err(TokenProblem::Tampered),
+            "another offer's form"
+        );
+        let other = Challenges::new(b"another-collector-key", 0, 3000);
+        assert_eq!(
+            other.render_time(Some(&token), "ebook", NOW),
+            Err(TokenProblem::Tampered),
+            "another collector's key"
+        );
+        // An earlier render time under the same signature, and other edits.
+        let (_, rest) = token.split_once('.').unwrap_or_default();
+        for forged in [
+            format!("{}.{rest}", NOW - 60_000),
+            token.replace('.', ""),
+            format!("{token}0"),
+            String::from("1.00.00"),
+            String::from("x"),
+        ] {
+            assert_eq!(
+                challenges.render_time(Some(&forged), "ebook", NOW),
+                Err(TokenProblem::Tampered),
+                "{forged}"
+            );
+        }
+        for missing in [None, Some("")] {
+            assert_eq!(
+                challenges.render_time(missing, "ebook", NOW),
+                Err(TokenProblem::Missing)
+            );
+        }
+    }
+
+    #[test]
+    fn one_rendered_form_is_one_lead_id_a_uuid_v4() {
+        let challenges = Challenges::new(b"render-key-0123456789", 0, 3000);
+        let a = challenges.render_token("ebook", NOW, [1; 16]);
+        let b = challenges.render_token("ebook", NOW, [2; 16]);
+        let id = challenges.lead_id_of(&a);
+        assert_eq!(id, challenges.lead_id_of(&a), "the same form, the same lead");
+        assert_ne!(id, challenges.lead_id_of(&b));
+        assert_eq!(
+            leadmagnet_core::payload::parse_lead_id(&id).as_deref(),
+            Some(id.as_str())
+        );
+        assert_eq!(id.as_bytes()[14], b'4');
+    }
+
 }
