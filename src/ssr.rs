@@ -117,7 +117,13 @@ mod tests {
         for text in OFFERS {
             let config = offer(text);
             let locale = locale_for(&config, Some("de"));
-            let html = shadow_html(&config, text, "https://c.example/offers/x.json", &locale, None);
+            let html = shadow_html(
+                &config,
+                text,
+                "https://c.example/offers/x.json",
+                &locale,
+                None,
+            );
             assert!(html.starts_with("<style>"), "{}", config.id);
             assert!(html.contains(&format!("<div id=\"{}\">", crate::ROOT_ID)));
             assert!(
@@ -149,16 +155,29 @@ mod tests {
         // The collector's checks refuse such an id; reading alone does not, so the markup
         // escapes it all the same.
         let text = OFFERS[0]
-            .replace("The Lead Scoring Playbook", "</h2><script>alert(1)</script>")
+            .replace(
+                "The Lead Scoring Playbook",
+                "</h2><script>alert(1)</script>",
+            )
             .replace("\"id\": \"ebook-lead-scoring\"", "\"id\": \"x\\\"><b\"");
         let config = offer(&text);
         let html = shadow_html(&config, &text, "/offers/ebook.json", "en", None);
-        assert!(html.contains("name=\"lm_offer\" value=\"x&quot;&gt;&lt;b\""), "{html}");
-        assert!(!html.contains("\"><b"));
+        assert!(
+            html.contains("name=\"lm_offer\" value=\"x&quot;&gt;&lt;b\""),
+            "{html}"
+        );
+        assert!(!html.contains("value=\"x\"><b"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;/h2&gt;&lt;script&gt;"));
-        assert!(html.contains("action=\"/api/v1/leads\""), "root-relative stays relative");
-        assert_eq!(locale_for(&config, Some("de")), "en", "the config's fixed locale");
+        assert!(
+            html.contains("action=\"/api/v1/leads\""),
+            "root-relative stays relative"
+        );
+        assert_eq!(
+            locale_for(&config, Some("de")),
+            "en",
+            "the config's fixed locale"
+        );
         let auto = offer(&OFFERS[0].replace("\"locale\": \"en\"", "\"locale\": \"auto\""));
         assert_eq!(locale_for(&auto, Some("de-AT")), "de-AT");
         assert_eq!(locale_for(&auto, None), "en");
@@ -173,21 +192,42 @@ mod tests {
         assert_eq!(key, crate::render_key("de", OFFERS[0]));
         assert!(key.starts_with(&format!("{}:de:", crate::VERSION)));
         assert_ne!(key, crate::render_key("en", OFFERS[0]));
-        assert_ne!(key, crate::render_key("de", &OFFERS[0].replace("48 pages", "50 pages")));
+        assert_ne!(
+            key,
+            crate::render_key("de", &OFFERS[0].replace("48 pages", "50 pages"))
+        );
     }
 
     #[test]
     fn urls_resolve_as_the_browser_resolves_them() {
         use crate::browser::resolve_url;
         let base = "https://c.example/offers/x.json";
-        assert_eq!(resolve_url("/api/v1/leads", base), "https://c.example/api/v1/leads");
-        assert_eq!(resolve_url("cover.svg", base), "https://c.example/offers/cover.svg");
+        assert_eq!(
+            resolve_url("/api/v1/leads", base),
+            "https://c.example/api/v1/leads"
+        );
+        assert_eq!(
+            resolve_url("cover.svg", base),
+            "https://c.example/offers/cover.svg"
+        );
         assert_eq!(resolve_url("../a.pdf", base), "https://c.example/a.pdf");
-        assert_eq!(resolve_url("//cdn.example/a", base), "https://cdn.example/a");
-        assert_eq!(resolve_url("https://x.example/p?q=1", base), "https://x.example/p?q=1");
+        assert_eq!(
+            resolve_url("//cdn.example/a", base),
+            "https://cdn.example/a"
+        );
+        assert_eq!(
+            resolve_url("https://x.example/p?q=1", base),
+            "https://x.example/p?q=1"
+        );
         // A root-relative base (a page on the collector): results stay root-relative.
-        assert_eq!(resolve_url("/api/v1/leads", "/offers/x.json"), "/api/v1/leads");
+        assert_eq!(
+            resolve_url("/api/v1/leads", "/offers/x.json"),
+            "/api/v1/leads"
+        );
         assert_eq!(resolve_url("a.pdf", "/offers/x.json"), "/offers/a.pdf");
-        assert_eq!(resolve_url("https://x.example/", "/offers/x.json"), "https://x.example/");
+        assert_eq!(
+            resolve_url("https://x.example/", "/offers/x.json"),
+            "https://x.example/"
+        );
     }
 }

@@ -243,7 +243,10 @@ pub fn render(
     let wasm = std::fs::read_dir(&dist).ok().and_then(|entries| {
         entries.flatten().find_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let hash = name.strip_prefix(prefix)?.strip_prefix('-')?.strip_suffix(".wasm")?;
+            let hash = name
+                .strip_prefix(prefix)?
+                .strip_prefix('-')?
+                .strip_suffix(".wasm")?;
             (!hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
         })
     });

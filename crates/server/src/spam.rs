@@ -492,7 +492,10 @@ mod tests {
     fn a_render_token_counts_for_its_offer_its_day_and_its_collector_only() {
         let challenges = Challenges::new(b"render-key-0123456789", 0, 3000);
         let token = challenges.render_token("ebook", NOW, [9; 16]);
-        assert_eq!(challenges.render_time(Some(&token), "ebook", NOW + 5000), Ok(NOW));
+        assert_eq!(
+            challenges.render_time(Some(&token), "ebook", NOW + 5000),
+            Ok(NOW)
+        );
         assert_eq!(
             challenges.render_time(Some(&token), "ebook", NOW + RENDER_TOKEN_TTL_MS),
             Ok(NOW)
@@ -541,7 +544,11 @@ mod tests {
         let a = challenges.render_token("ebook", NOW, [1; 16]);
         let b = challenges.render_token("ebook", NOW, [2; 16]);
         let id = challenges.lead_id_of(&a);
-        assert_eq!(id, challenges.lead_id_of(&a), "the same form, the same lead");
+        assert_eq!(
+            id,
+            challenges.lead_id_of(&a),
+            "the same form, the same lead"
+        );
         assert_ne!(id, challenges.lead_id_of(&b));
         assert_eq!(
             leadmagnet_core::payload::parse_lead_id(&id).as_deref(),
@@ -549,5 +556,4 @@ mod tests {
         );
         assert_eq!(id.as_bytes()[14], b'4');
     }
-
 }

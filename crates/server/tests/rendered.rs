@@ -64,7 +64,10 @@ async fn a_form_post_stores_one_lead_with_its_consent_and_redirects_to_the_thank
     );
     let (status, headers, page) = exchange(&f.state, form_post(sent.clone())).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let location = headers[header::LOCATION].to_str().expect("location").to_owned();
+    let location = headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
     assert!(
         location.starts_with("/forms/ebook-lead-scoring/thanks?locale=en&lead="),
         "{location}"
@@ -75,22 +78,28 @@ async fn a_form_post_stores_one_lead_with_its_consent_and_redirects_to_the_thank
     assert_eq!(lead["fields"]["email"], "ann@contoso.example");
     assert_eq!(lead["fields"]["company_size"], "250+");
     assert_eq!(lead["fields"]["newsletter"], true);
-    assert_eq!(lead["context"]["page_url"], format!("{ORIGIN}/landing?utm_source=ads"));
+    assert_eq!(
+        lead["context"]["page_url"],
+        format!("{ORIGIN}/landing?utm_source=ads")
+    );
     assert_eq!(lead["attribution"]["last_touch"]["utm_source"], "ads");
     let purposes = lead["consent"]["purposes"].as_array().expect("purposes");
-    assert!(purposes
-        .iter()
-        .any(|p| p["field"] == "newsletter" && p["granted"] == true && p["purpose"] == "marketing"));
-    assert!(purposes
-        .iter()
-        .any(|p| p["field"] == "consent" && p["granted"] == true && p["text_version"] == "2026-11"));
+    assert!(purposes.iter().any(|p| p["field"] == "newsletter"
+        && p["granted"] == true
+        && p["purpose"] == "marketing"));
+    assert!(purposes.iter().any(|p| p["field"] == "consent"
+        && p["granted"] == true
+        && p["text_version"] == "2026-11"));
     assert_eq!(stored[0].quarantine, None);
     assert!(stored[0].server_score.is_some(), "scored by the collector");
     // The same rendered form posted again is the same lead.
     for _ in 0..2 {
         let (status, headers, _) = exchange(&f.state, form_post(sent.clone())).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert_eq!(headers[header::LOCATION].to_str().ok(), Some(location.as_str()));
+        assert_eq!(
+            headers[header::LOCATION].to_str().ok(),
+            Some(location.as_str())
+        );
     }
     assert_eq!(leads(&f).await.len(), 1, "one lead per rendered form");
     // The thank-you: the offer's own text, a strict CSP that admits its stylesheet by hash.
@@ -98,8 +107,13 @@ async fn a_form_post_stores_one_lead_with_its_consent_and_redirects_to_the_thank
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Thank you! Your copy is ready."), "{page}");
     assert!(page.contains("Download the playbook (PDF)"));
-    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
-    assert!(csp.contains(&leadmagnet_server::rendered::style_source()), "{csp}");
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains(&leadmagnet_server::rendered::style_source()),
+        "{csp}"
+    );
     assert!(csp.contains("default-src 'none'"));
 }
 
@@ -122,8 +136,14 @@ async fn a_form_post_with_problems_gets_the_form_again_with_each_error_and_every
     assert!(!page.contains("<img src=x>"));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || page.contains("&lt;script>"));
     assert!(page.contains("aria-invalid=\"true\""));
-    assert!(page.contains("id=\"lm-e-email\""), "an error next to the email field");
-    assert!(page.contains("id=\"lm-e-consent\""), "and next to the consent");
+    assert!(
+        page.contains("id=\"lm-e-email\""),
+        "an error next to the email field"
+    );
+    assert!(
+        page.contains("id=\"lm-e-consent\""),
+        "and next to the consent"
+    );
     assert_eq!(leads(&f).await.len(), 0);
 }
 
@@ -134,11 +154,27 @@ async fn crafted_form_posts_get_pages_and_store_nothing() {
     let good = "email=bob%40contoso.example&consent=on";
     let cases: Vec<(String, StatusCode, &str)> = vec![
         (String::new(), StatusCode::BAD_REQUEST, "lm_offer"),
-        ("email=x%40y.example".into(), StatusCode::BAD_REQUEST, "lm_offer"),
-        ("lm_offer=nope&email=x%40y.example".into(), StatusCode::NOT_FOUND, "no longer offered"),
+        (
+            "email=x%40y.example".into(),
+            StatusCode::BAD_REQUEST,
+            "lm_offer",
+        ),
+        (
+            "lm_offer=nope&email=x%40y.example".into(),
+            StatusCode::NOT_FOUND,
+            "no longer offered",
+        ),
         // No render time, a forged one, one of another offer, one from before the TTL.
-        (body("", good), StatusCode::OK, "send the form again to confirm"),
-        (body("1.00.00", good), StatusCode::OK, "send the form again to confirm"),
+        (
+            body("", good),
+            StatusCode::OK,
+            "send the form again to confirm",
+        ),
+        (
+            body("1.00.00", good),
+            StatusCode::OK,
+            "send the form again to confirm",
+        ),
         (
             body(
                 &f.state
@@ -151,9 +187,11 @@ async fn crafted_form_posts_get_pages_and_store_nothing() {
         ),
         (
             body(
-                &f.state
-                    .challenges
-                    .render_token("ebook-lead-scoring", now() - 2 * 86_400_000, [1; 16]),
+                &f.state.challenges.render_token(
+                    "ebook-lead-scoring",
+                    now() - 2 * 86_400_000,
+                    [1; 16],
+                ),
                 good,
             ),
             StatusCode::OK,
@@ -195,7 +233,11 @@ async fn a_form_posted_sooner_than_the_minimum_fill_time_or_with_the_honeypot_is
     let sent = body(&token, "email=fast%40contoso.example&consent=on")
         .replace("lm_hp=", "lm_hp=https%3A%2F%2Fspam.example");
     let (status, _, page) = exchange(&f.state, form_post(sent)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "answered like any other: {page}");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "answered like any other: {page}"
+    );
     let stored = leads(&f).await;
     assert_eq!(
         stored[0].quarantine,
@@ -211,7 +253,10 @@ async fn a_locked_database_answers_503_with_the_form_and_every_value_kept() {
     let mut f = fixture_on(None).await;
     f.state.challenges = Arc::new(Challenges::new(b"rendered-test-key-0123", 0, 0));
     let token = token(&f).await;
-    let sent = body(&token, "email=carl%40contoso.example&first_name=Carl&consent=on");
+    let sent = body(
+        &token,
+        "email=carl%40contoso.example&first_name=Carl&consent=on",
+    );
     let mut locker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&f.database_url())
         .await
         .expect("connects");
@@ -243,14 +288,21 @@ async fn fragments_name_only_offer_files_and_render_relative_urls_against_the_co
         "/fragments/..%2Fdata%2Fleads.db",
         "/fragments/offers/ebook.json",
     ] {
-        assert_eq!(exchange(&f.state, get(uri)).await.0, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(
+            exchange(&f.state, get(uri)).await.0,
+            StatusCode::NOT_FOUND,
+            "{uri}"
+        );
     }
     let (_, _, html) = exchange(
         &f.state,
         get("/fragments/ebook.json?config=https%3A%2F%2Fcollector.example%2Foffers%2Febook.json"),
     )
     .await;
-    assert!(html.contains("action=\"https://collector.example/api/v1/leads\""), "{html}");
+    assert!(
+        html.contains("action=\"https://collector.example/api/v1/leads\""),
+        "{html}"
+    );
     // A config URL that is not this config's is no base: root-relative URLs stay so.
     let (_, _, html) = exchange(
         &f.state,
@@ -260,8 +312,11 @@ async fn fragments_name_only_offer_files_and_render_relative_urls_against_the_co
     assert!(html.contains("action=\"/api/v1/leads\""), "{html}");
     assert!(!html.contains("evil.example"));
     // A hostile locale is not echoed.
-    let (status, _, html) =
-        exchange(&f.state, get("/fragments/ebook.json?locale=%22%3E%3Cscript%3E")).await;
+    let (status, _, html) = exchange(
+        &f.state,
+        get("/fragments/ebook.json?locale=%22%3E%3Cscript%3E"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("<script>"));
 }
