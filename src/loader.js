@@ -69,6 +69,8 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   var ready = load();
   ready.catch(function (error) {
     console.error(PREFIX + (error instanceof LoadError ? error.message : String(error)));
+    // Without the wasm, server-rendered forms post themselves, as without script.
+    holds.forEach(function (h) { release(h, false); });
   });
 
   // The config checker (a second, small wasm with the core's checks and their texts) is
@@ -140,10 +142,38 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
         if (!state.done && !host.shadowRoot) {
           host.attachShadow({ mode: "open" }).innerHTML = html;
           host.setAttribute("data-lm-render", response.headers.get("leadmagnet-render") || "");
+          hold(host);
         }
       });
     }).catch(function () {});
     return state;
+  }
+
+  // A server-rendered form sent before the wasm has it is held, then sent by the widget
+  // once it has taken over (or by the browser, if the wasm cannot run).
+  var holds = [];
+  function hold(host) {
+    var h = { host: host };
+    host.shadowRoot.addEventListener("submit", function (event) {
+      if (!h.done) {
+        event.preventDefault();
+        h.form = event.target;
+      }
+    }, true);
+    holds.push(h);
+    return h;
+  }
+  function release(h, byWidget) {
+    var form = h && !h.done && h.form;
+    if (h) {
+      h.done = true;
+    }
+    if (form) {
+      byWidget ? form.requestSubmit() : form.submit();
+    }
+  }
+  function heldFor(host) {
+    return holds.filter(function (h) { return h.host === host; })[0];
   }
 
   // What the visitor typed, ticked or chose in a server-rendered form: [id, value, checked].
@@ -176,6 +206,9 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   function mount(element, config) {
     var loaded;
     var painted = { done: true };
+    if (element && element.shadowRoot && !heldFor(element)) {
+      hold(element);
+    }
     if (typeof config === "string") {
       painted = paint(element, new URL(config, document.baseURI).href);
       loaded = fetchConfig(new URL(config, document.baseURI).href);
@@ -237,7 +270,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
           emit(element, "hidden", { offer_id: plan.offer, reason: plan.hidden });
         } else if (plan) {
           // Once the widget has rendered (yew renders in a task of its own).
-          setTimeout(function () { retype(element, kept); });
+          setTimeout(function () {
+            retype(element, kept);
+            release(heldFor(element), true);
+          });
           prove(element, wasm, config, url);
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });
@@ -252,6 +288,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
       });
     }, function (error) {
       throw new Error(error instanceof LoadError ? error.message : String(error));
+    }).catch(function (error) {
+      // Not taken over (the config did not load or read): its form posts itself.
+      release(heldFor(element), false);
+      throw error;
     });
   }
 

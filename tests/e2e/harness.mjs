@@ -156,6 +156,12 @@ export async function until(check, ms = 20000, what = 'condition') {
 /** Waits until the widget in `host` has rendered its form (or its success view). */
 export async function widgetReady(page, host = '[data-leadmagnet]') {
   await page.locator(`${host} form, ${host} .lm-success`).first().waitFor({ timeout: 15000 });
+  // A server-rendered form (the collector's fragment, a snippet) paints before the wasm:
+  // wait until the wasm has it. Hydration removes yew's comment markers from the root.
+  await page.waitForFunction((selector) => {
+    const root = document.querySelector(selector)?.shadowRoot?.getElementById('lm-root');
+    return !root || !root.innerHTML.includes('<!--<[');
+  }, host, { timeout: 15000 });
 }
 
 /**

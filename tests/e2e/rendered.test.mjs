@@ -139,6 +139,30 @@ test('the snippet paints the form before the wasm, and the wasm hydrates it keep
   await context.close();
 });
 
+test('a form sent before the wasm has it is held, then sent by the widget once it has taken over', async () => {
+  const config = await offer('ssr-early');
+  const url = page('/early.html', render(config));
+  const context = await browser.newContext();
+  const release = await holdWasm(context);
+  const p = await context.newPage();
+  const seen = watch(p);
+  await p.goto(url);
+  await p.getByLabel('Business email').fill('ssr-early@contoso.example');
+  await p.getByLabel(/I agree that Leadmagnet may process/).check();
+  await p.getByLabel('Business email').press('Enter');
+  await p.getByRole('button', { name: 'Get the free eBook' }).click();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(new URL(p.url()).pathname, '/early.html', 'not posted by the browser');
+  release();
+  await p.getByText('Thank you! Your copy is ready.').waitFor();
+  assert.equal(new URL(p.url()).pathname, '/early.html', 'sent by the widget, on the page');
+  const leads = await until(async () => { const l = await leadsOf('ssr-early'); return l.length && l; });
+  assert.equal(leads.length, 1, 'one lead for two presses');
+  assert.doesNotMatch(leads[0].payload.context.widget_version, /no script/);
+  assert.deepEqual(seen.errors, []);
+  await context.close();
+});
+
 test('a stale snippet (its config changed since) is drawn anew from the current config, keeping typed values', async () => {
   const config = await offer('ssr-stale');
   const snippet = render(config);
@@ -227,25 +251,37 @@ test('without JavaScript the form posts to the collector: errors in text, a conf
 });
 
 test('without JavaScript the form posted sooner than the minimum fill time is stored quarantined, a honeypot too', async () => {
-  const config = await offer('ssr-fast');
-  const url = page('/fast.html', render(config));
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const p = await context.newPage();
-  await p.goto(url);
-  // The static snippet carries no render time: the collector asks to confirm with a fresh one.
-  await p.getByLabel('Business email').fill('ssr-fast@contoso.example');
-  await p.getByLabel(/I agree that Leadmagnet may process/).check();
-  await p.getByRole('button', { name: 'Get the free eBook' }).click();
-  await p.getByText('Please check your entries and send the form again to confirm.').waitFor();
-  assert.equal(await p.getByLabel('Business email').inputValue(), 'ssr-fast@contoso.example', 'values kept');
-  assert.equal((await leadsOf('ssr-fast')).length, 0);
-  // ... and sent at once, like a bot would.
-  await p.getByRole('button', { name: 'Get the free eBook' }).click();
-  await p.getByText('Thank you! Your copy is ready.').waitFor();
-  const leads = await leadsOf('ssr-fast');
-  assert.equal(leads.length, 1);
-  assert.deepEqual(leads[0].quarantine, ['filled_too_fast']);
-  await context.close();
+  // A collector of its own with a minute's minimum fill time: no machine is that slow.
+  const strict = await startCollector({ allowOrigins: [site.url], flags: ['--min-fill-seconds', '60', '--proof-of-work', '0'] });
+  try {
+    const config = { ...structuredClone(EBOOK), id: 'ssr-fast', allowed_origins: [site.url] };
+    await strict.addOffer(config);
+    const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-render-'));
+    writeFileSync(join(dir, 'ssr-fast.json'), JSON.stringify(config));
+    const snippet = execFileSync(BIN, ['render', join(dir, 'ssr-fast.json'), '--config-url', `${strict.url}/offers/ssr-fast.json`],
+      { encoding: 'utf8' });
+    const url = page('/fast.html', snippet);
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const p = await context.newPage();
+    await p.goto(url);
+    // The static snippet carries no render time: the collector asks to confirm with a fresh one.
+    await p.getByLabel('Business email').fill('ssr-fast@contoso.example');
+    await p.getByLabel(/I agree that Leadmagnet may process/).check();
+    await p.getByRole('button', { name: 'Get the free eBook' }).click();
+    await p.getByText('Please check your entries and send the form again to confirm.').waitFor();
+    assert.equal(await p.getByLabel('Business email').inputValue(), 'ssr-fast@contoso.example', 'values kept');
+    assert.equal((await strict.leads()).length, 0);
+    // ... and sent at once, as a bot would, with the honeypot filled.
+    await p.locator('input[name="lm_hp"]').fill('https://spam.example', { force: true });
+    await p.getByRole('button', { name: 'Get the free eBook' }).click();
+    await p.getByText('Thank you! Your copy is ready.').waitFor();
+    const leads = await strict.leads();
+    assert.equal(leads.length, 1, 'stored, answered like any other');
+    assert.deepEqual(leads[0].quarantine, ['honeypot_filled', 'filled_too_fast']);
+    await context.close();
+  } finally {
+    await strict.stop();
+  }
 });
 
 test('on a page whose CSP blocks WebAssembly the server-rendered form still delivers the lead', async () => {
