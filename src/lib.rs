@@ -40,12 +40,16 @@ pub const ROOT_ID: &str = "lm-root";
 pub const FORM_ID: &str = "lm-form";
 
 /// What a server-rendered form was rendered for, carried by its host element
-/// (`data-lm-render`): the widget version (its markup), the locale and the config text's
-/// hash. The wasm takes the form over (hydrates it) only when its own first render is for
-/// the same key; otherwise it renders anew, keeping what the visitor typed.
+/// (`data-lm-render`): the widget version (its markup), the locale's language and the
+/// config text's hash. The wasm takes the form over (hydrates it) only when its own first
+/// render is for the same key; otherwise it renders anew, keeping what the visitor typed.
+/// The language, not the whole tag: a snippet rendered for `de` serves a `de-AT` browser
+/// (hydration writes every text node again, so a regional text still shows).
 pub fn render_key(locale: &str, config_text: &str) -> String {
+    let language = locale.split(['-', '_']).next().unwrap_or(locale);
     format!(
-        "{VERSION}:{locale}:{}",
+        "{VERSION}:{}:{}",
+        language.to_ascii_lowercase(),
         leadmagnet_core::consent::text_hash(config_text)
     )
 }

@@ -138,7 +138,8 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     fetch(at.origin + "/fragments/" + at.pathname.slice(8) + "?locale=" +
       encodeURIComponent(navigator.language || "en") + "&config=" + encodeURIComponent(url),
     { credentials: "omit" }).then(function (response) {
-      return response.ok && response.text().then(function (html) {
+      // 204: an offer the browser decides on (targeting, variants, overlays).
+      return response.status === 200 && response.text().then(function (html) {
         if (!state.done && !host.shadowRoot) {
           host.attachShadow({ mode: "open" }).innerHTML = html;
           host.setAttribute("data-lm-render", response.headers.get("leadmagnet-render") || "");

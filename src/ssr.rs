@@ -10,15 +10,28 @@
 
 use crate::form::{OfferForm, OfferProps};
 use crate::FORM_ID;
-use leadmagnet_core::config::EndpointFormat;
+use leadmagnet_core::config::{DisplayMode, EndpointFormat, FieldType};
 use leadmagnet_core::form::FormState;
 use leadmagnet_core::profile::Visitor;
+use leadmagnet_core::FieldValue;
 use leadmagnet_core::OfferConfig;
 use std::rc::Rc;
 
 /// The server has no visitor memory: every render is a first visit's.
 pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
     f(&mut Visitor::default())
+}
+
+/// Whether the form may be rendered before the browser decides: an inline offer that
+/// every visitor sees as it is. Targeting, a frequency cap or A/B variants are decided in
+/// the browser (a form painted first could vanish or change), and a modal or slide-in
+/// opens on a trigger the page must run.
+pub fn prerenderable(config: &OfferConfig) -> bool {
+    let display = config.display.as_ref();
+    config.variants.is_empty()
+        && display.is_none_or(|d| {
+            d.mode == DisplayMode::Inline && d.targeting.is_none() && d.frequency.is_none()
+        })
 }
 
 /// The locale a render is for: the config's own, or for `"auto"` the one asked (the
@@ -46,6 +59,22 @@ pub fn shadow_html(
 ) -> String {
     let display = config.display.clone().unwrap_or_default();
     let step = state.as_ref().map_or(0, FormState::step);
+    // The chosen option of each select: the widget sets it after rendering (`sync_selects`),
+    // which never runs here, so the markup says it (`selected`).
+    let chosen: Vec<(String, String)> = state
+        .as_ref()
+        .map(|form| {
+            config
+                .fields
+                .iter()
+                .filter(|f| f.kind == FieldType::Select)
+                .filter_map(|f| match form.value(&f.id) {
+                    Some(FieldValue::Text(v)) if !v.is_empty() => Some((f.id.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let props = OfferProps {
         config: Rc::new(config.clone()),
         config_url: Rc::from(config_url),
@@ -62,6 +91,16 @@ pub fn shadow_html(
             .hydratable(true)
             .render(),
     );
+    for (field, value) in chosen {
+        let Some(at) = body.find(&format!("<select id=\"lm-f-{field}\"")) else {
+            continue;
+        };
+        let end = body[at..].find("</select>").map_or(body.len(), |e| at + e);
+        let option = format!("<option value=\"{}\"", escape(&value));
+        if let Some(o) = body[at..end].find(&option) {
+            body.insert_str(at + o + option.len(), " selected");
+        }
+    }
     if config.endpoint.format == EndpointFormat::Leadmagnet {
         let action = crate::browser::resolve_url(&config.endpoint.url, config_url);
         let form = format!("<form id=\"{FORM_ID}\"");
@@ -187,11 +226,55 @@ mod tests {
     }
 
     #[test]
+    fn a_posted_forms_choices_and_values_come_back_in_the_markup() {
+        let config = offer(OFFERS[0]);
+        let mut form = FormState::new(&config);
+        form.set(&config, "company_size", FieldValue::Text("250+".into()));
+        form.set(&config, "email", FieldValue::Text("a\"b@c.example".into()));
+        form.set(&config, "consent", FieldValue::Bool(true));
+        let html = shadow_html(&config, OFFERS[0], "/offers/ebook.json", "en", Some(form));
+        assert!(html.contains("<option value=\"250+\" selected>"), "{html}");
+        assert_eq!(html.matches(" selected>").count(), 1, "one chosen option");
+        assert!(html.contains("value=\"a&quot;b@c.example\""), "{html}");
+        // The dependent field the choice asks for is shown.
+        let at = html.find("for=\"lm-f-timeline\"").expect("timeline");
+        let div = html[..at].rfind("<div").expect("its field");
+        assert!(!html[div..at].contains("hidden"), "{}", &html[div..at]);
+    }
+
+    #[test]
+    fn only_offers_every_visitor_sees_as_they_are_are_rendered_first() {
+        let ids: Vec<(String, bool)> = OFFERS
+            .iter()
+            .map(|t| {
+                let c = offer(t);
+                (c.id.clone(), prerenderable(&c))
+            })
+            .collect();
+        for (id, expected) in [
+            ("ebook-lead-scoring", true),
+            ("lead-maturity-quiz", true),
+            ("roi-calculator", true),
+            ("mql-checklist", false),
+            ("newsletter-slide-in", false),
+        ] {
+            assert_eq!(
+                ids.iter().find(|(i, _)| i == id).map(|(_, p)| *p),
+                Some(expected),
+                "{id}: {ids:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_render_key_names_the_widget_the_locale_and_the_config_text() {
         let key = crate::render_key("de", OFFERS[0]);
         assert_eq!(key, crate::render_key("de", OFFERS[0]));
         assert!(key.starts_with(&format!("{}:de:", crate::VERSION)));
         assert_ne!(key, crate::render_key("en", OFFERS[0]));
+        // The language decides: a snippet for `de` serves a `de-AT` browser.
+        assert_eq!(key, crate::render_key("de-AT", OFFERS[0]));
+        assert_eq!(key, crate::render_key("DE_de", OFFERS[0]));
         assert_ne!(
             key,
             crate::render_key("de", &OFFERS[0].replace("48 pages", "50 pages"))

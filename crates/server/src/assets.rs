@@ -19,10 +19,17 @@ use std::path::Path;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
-/// The CSP of our own pages: what a strict customer page allows, and no more.
-pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The CSP of our own pages: what a strict customer page allows, and no more. Its
+/// `style-src` admits the server-rendered form's stylesheet by its hash, as a customer's
+/// page with the snippet does.
+pub static PAGE_CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+         style-src 'self' {}; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        crate::rendered::style_source()
+    )
+});
 
 /// Response header saying the collector checked the offer config it serves (with the full
 /// core checks, `leadmagnet validate`'s): the widget then needs no checker of its own.
@@ -214,7 +221,8 @@ async fn headers(request: Request, next: Next) -> Response {
     if is_html {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_CSP),
+            HeaderValue::from_str(&PAGE_CSP)
+                .unwrap_or(HeaderValue::from_static("default-src 'self'")),
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return response;

@@ -77,8 +77,8 @@ enum Command {
         /// page's own origin (a page the collector serves).
         #[arg(long)]
         config_url: Option<String>,
-        /// The widget script; by default `/dist/leadmagnet.js` beside that config, or
-        /// `leadmagnet-full.js` when the offer needs the full build.
+        /// The widget script; by default `/dist/leadmagnet.js` on the config URL's origin,
+        /// or `/dist/leadmagnet-full.js` when the offer needs the full build.
         #[arg(long)]
         script: Option<String>,
         /// The widget build's folder, for the name of its wasm to preload; by default

@@ -229,7 +229,15 @@ pub fn render(
     };
     // The build's wasm (named by its hash) beside the script, to preload: from the
     // `dist` folder next to the config's folder (www/offers → www/dist), if it is there.
-    let prefix = build.trim_end_matches(".js");
+    // The build is the script's (a script named explicitly may be the other one).
+    let script_name = script.rsplit('/').next().unwrap_or(&script);
+    let prefix = if script_name.starts_with("leadmagnet-full") {
+        "leadmagnet-full"
+    } else if script_name.starts_with("leadmagnet") {
+        "leadmagnet"
+    } else {
+        build.trim_end_matches(".js")
+    };
     let dist = dist.map_or_else(
         || {
             config

@@ -28,14 +28,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use leadmagnet_core::config::FieldType;
+use leadmagnet_core::config::{normalize_origin, FieldType};
 use leadmagnet_core::consent::Touch;
 use leadmagnet_core::display::{calculator_result, quiz_points, quiz_result};
 use leadmagnet_core::facts::{complete, BrowserFacts};
 use leadmagnet_core::form::FormState;
+use leadmagnet_core::json::ToJson;
 use leadmagnet_core::payload::Context;
 use leadmagnet_core::{FieldValue, LeadPayload, OfferConfig};
-use leadmagnet_widget::ssr::{locale_for, shadow_html};
+use leadmagnet_widget::ssr::{locale_for, prerenderable, shadow_html};
 use std::collections::HashMap;
 
 /// The form field carrying the signed render time.
@@ -92,7 +93,6 @@ pub fn snippet(
     wasm: Option<&str>,
 ) -> String {
     let locale = locale_for(config, locale);
-    let shadow = shadow_html(config, config_text, config_url, &locale, None);
     // `crossorigin` gives the loader's credentials mode (same-origin), so the loader's own
     // requests take these responses.
     let preloads: String = std::iter::once(config_url)
@@ -104,28 +104,59 @@ pub fn snippet(
             )
         })
         .collect();
-    format!(
-        "{preloads}\n{}\n<script src=\"{}\" async></script>\n",
+    let host = if prerenderable(config) {
+        let shadow = shadow_html(config, config_text, config_url, &locale, None);
         host(
             config_url,
             &leadmagnet_widget::render_key(&locale, config_text),
-            &shadow
-        ),
+            &shadow,
+        )
+    } else {
+        // Targeting, a frequency cap, variants or an overlay are decided in the browser:
+        // a form painted first could vanish or change, so the widget draws it.
+        format!("<div data-leadmagnet=\"{}\"></div>", esc(config_url))
+    };
+    format!(
+        "{preloads}\n{host}\n<script src=\"{}\" async></script>\n",
         esc(script)
     )
 }
 
-/// The hidden input with a fresh render token, joined to the form by its `form`
-/// attribute (it sits outside the component, which the wasm hydrates).
-fn token_input(state: &AppState, offer_id: &str) -> String {
+/// Which render token an answer page carries.
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    /// A fresh one: the form starts now (a fragment).
+    Fresh,
+    /// The one the visitor's post carried and that counted: the form's start time and its
+    /// lead id stay the same when it comes back (an error, a step, a storage failure).
+    Kept(&'a str),
+    /// A fresh one for a form already filled that had none that counted (a static
+    /// snippet, a day-old page): its minimum fill time is one second, the time to read
+    /// the notice and send again, not the whole form's.
+    Confirm,
+}
+
+/// The minimum fill time a confirmation asks for.
+const CONFIRM_MS: u64 = 1000;
+
+/// The hidden input with a render token, joined to the form by its `form` attribute (it
+/// sits outside the component, which the wasm hydrates).
+fn token_input(state: &AppState, offer_id: &str, kind: Token) -> String {
     let mut random = [0u8; 16];
     // Without randomness the token still signs the time; the lead id then depends on
     // the millisecond alone, which a second visitor in that millisecond would share.
     let _ = getrandom::fill(&mut random);
-    let token =
-        state
-            .challenges
-            .render_token(offer_id, crate::clock::now_ms().max(0) as u64, random);
+    let now = crate::clock::now_ms().max(0) as u64;
+    let token = match kind {
+        Token::Kept(token) => token.to_owned(),
+        Token::Fresh => state.challenges.render_token(offer_id, now, random),
+        // Dated back so that the minimum fill time ends a second from now.
+        Token::Confirm => state.challenges.render_token(
+            offer_id,
+            now.saturating_sub(state.challenges.min_fill_ms.saturating_sub(CONFIRM_MS)),
+            random,
+        ),
+    };
     format!(
         "<input type=\"hidden\" form=\"{}\" name=\"{TOKEN_FIELD}\" value=\"{}\">",
         leadmagnet_widget::FORM_ID,
@@ -157,6 +188,7 @@ pub async fn fragment(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(query): Query<FragmentQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let found = state
         .offers
@@ -167,20 +199,39 @@ pub async fn fragment(
     let Some(((name, text), config)) = found else {
         return (StatusCode::NOT_FOUND, "no such offer\n").into_response();
     };
+    if !prerenderable(&config) {
+        // Decided in the browser: nothing to paint first.
+        return (
+            StatusCode::NO_CONTENT,
+            [(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+        )
+            .into_response();
+    }
     let served = served_text(&state, &config, &text);
     let path = format!("/offers/{name}");
-    // Only a URL of this very config is a base; anything else renders root-relative.
+    // Only a URL of this very config on this very collector (the host the request was
+    // sent to) is a base: anything else would make the collector's origin serve a form
+    // posting elsewhere. Without one, URLs render root-relative.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let config_url = query
         .config
         .filter(|u| {
             url::Url::parse(u).is_ok_and(|u| {
-                matches!(u.scheme(), "http" | "https") && u.path() == path && u.query().is_none()
+                let authority = match (u.host_str(), u.port()) {
+                    (Some(h), Some(p)) => format!("{h}:{p}"),
+                    (Some(h), None) => h.to_owned(),
+                    _ => String::new(),
+                };
+                matches!(u.scheme(), "http" | "https")
+                    && u.path() == path
+                    && u.query().is_none()
+                    && host.is_some_and(|h| h.eq_ignore_ascii_case(&authority))
             })
         })
         .unwrap_or(path);
     let locale = locale_for(&config, query.locale.as_deref().filter(|l| is_locale(l)));
     let mut shadow = shadow_html(&config, &served, &config_url, &locale, None);
-    shadow.push_str(&token_input(&state, &config.id));
+    shadow.push_str(&token_input(&state, &config.id, Token::Fresh));
     let key = leadmagnet_widget::render_key(&locale, &served);
     let mut response = (
         [
@@ -201,6 +252,20 @@ pub async fn fragment(
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(RENDER_HEADER),
+    );
+    // Opened on its own (not fetched by the loader), it is a bare form on the collector's
+    // origin: no script, no framing, posts only here.
+    let csp = format!(
+        "default-src 'none'; style-src {}; img-src http: https: data:; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'",
+        style_source()
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
     );
     response
 }
@@ -242,6 +307,7 @@ struct Shown<'a> {
     text: &'a str,
     locale: &'a str,
     back: Option<&'a str>,
+    token: Token<'a>,
 }
 
 fn page(
@@ -256,13 +322,14 @@ fn page(
         text,
         locale,
         back,
+        token,
     } = *shown;
     let config_url = state
         .offers
         .file_of(&config.id)
         .map_or_else(String::new, |(name, _)| format!("/offers/{name}"));
     let mut shadow = shadow_html(config, text, &config_url, locale, Some(form));
-    shadow.push_str(&token_input(state, &config.id));
+    shadow.push_str(&token_input(state, &config.id, token));
     if let Some(url) = back {
         // The page the form was first on: the next post's Referer is this answer page.
         shadow.push_str(&format!(
@@ -410,14 +477,29 @@ pub async fn form_post(
     };
     let text = served_text(&state, &config, &text);
     let locale = locale_for(&config, get("lm_locale").filter(|l| is_locale(l)));
-    // The page the form is on: as an answer page carried it, else the Referer.
-    let back = page_url(get("lm_page"))
-        .or_else(|| page_url(headers.get(header::REFERER).and_then(|v| v.to_str().ok())));
+    // The page the form is on: as an answer page carried it, else the Referer, unless
+    // that is one of the collector's own answer pages (a page sending no Referer).
+    let back = page_url(get("lm_page")).or_else(|| {
+        page_url(headers.get(header::REFERER).and_then(|v| v.to_str().ok())).filter(|u| {
+            url::Url::parse(u).is_ok_and(|u| {
+                !["/api/", "/forms/", "/fragments/"]
+                    .iter()
+                    .any(|p| u.path().starts_with(p))
+            })
+        })
+    });
+    let now = crate::clock::now_ms().max(0) as u64;
+    let token = get(TOKEN_FIELD);
+    let issued = state.challenges.render_time(token, offer_id, now);
     let shown = Shown {
         config: &config,
         text: &text,
         locale: &locale,
         back: back.as_deref(),
+        token: match (&issued, token) {
+            (Ok(_), Some(token)) => Token::Kept(token),
+            _ => Token::Confirm,
+        },
     };
     let answer = |status: StatusCode, form: FormState, notice: Option<&str>| {
         page(&state, status, &shown, form, notice)
@@ -461,9 +543,7 @@ pub async fn form_post(
         };
         return answer(status, form, None);
     };
-    let now = crate::clock::now_ms().max(0) as u64;
-    let token = get(TOKEN_FIELD);
-    let issued = match state.challenges.render_time(token, offer_id, now) {
+    let issued = match issued {
         Ok(issued) => issued,
         Err(problem) => {
             // A page holding no fresh render time (a static snippet, a form left open
@@ -484,9 +564,14 @@ pub async fn form_post(
             return answer(StatusCode::OK, form, Some(notice));
         }
     };
-    let token = token.unwrap_or_default();
-    let lead_id = state.challenges.lead_id_of(token);
     let fields = lead.fields().clone();
+    // One lead per rendered form and answers: the same form posted twice is one lead, a
+    // corrected one (back, fix a typo, send again) another.
+    let lead_id = state.challenges.lead_id_of(&format!(
+        "{}\n{}",
+        token.unwrap_or_default(),
+        fields.to_json_string()
+    ));
     let mut context = Context {
         page_url: back.clone().unwrap_or_default(),
         locale: Some(locale.clone()),
@@ -554,7 +639,11 @@ pub async fn form_post(
             (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
         }
         Err(error) => {
-            let transient = error.status.is_server_error();
+            let transient = error.status.is_server_error()
+                || matches!(
+                    error.status,
+                    StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS
+                );
             form.failed();
             let notice = if transient {
                 say(
@@ -564,7 +653,23 @@ pub async fn form_post(
                 )
                 .to_owned()
             } else {
-                error.message.clone()
+                // The collector's reasons name flags and files: for the log, not a visitor.
+                tracing::warn!(status = %error.status, reason = %error.message, offer = %offer_id, "a form posted without script was refused");
+                if error.status == StatusCode::FORBIDDEN {
+                    say(
+                        &locale,
+                        "This form cannot be sent from this page. Please tell the site's owner.",
+                        "Dieses Formular kann von dieser Seite aus nicht gesendet werden. Bitte informieren Sie den Betreiber der Seite.",
+                    )
+                    .to_owned()
+                } else {
+                    say(
+                        &locale,
+                        "This form could not be sent. Please tell the site's owner.",
+                        "Dieses Formular konnte nicht gesendet werden. Bitte informieren Sie den Betreiber der Seite.",
+                    )
+                    .to_owned()
+                }
             };
             let mut response = answer(error.status, form, Some(&notice));
             // A 503 always names when to try again, as the API's does.
@@ -608,6 +713,7 @@ pub async fn thanks(
             .filter(|l| is_locale(l)),
     );
     let mut form = FormState::new(&config);
+    let mut found = false;
     if let Some(lead_id) = query.get("lead") {
         if let Ok(Some(stored)) = state.store.lead(lead_id).await {
             if stored.offer_id == offer_id {
@@ -615,17 +721,38 @@ pub async fn thanks(
                     for (id, value) in &lead.fields {
                         form.set(&config, id, value.clone());
                     }
+                    found = true;
                 }
             }
         }
     }
+    if !found && (config.quiz.is_some() || config.calculator.is_some()) {
+        // A result belongs to a lead: without one, only the thanks.
+        let thanks = config.offer.success.as_ref().map_or_else(
+            || say(&locale, "Thank you!", "Vielen Dank!"),
+            |t| t.resolve(&locale),
+        );
+        return plain(StatusCode::OK, thanks);
+    }
     form.sent();
-    let back = page_url(query.get("back").map(String::as_str));
+    // Back only to a page of an origin the offer takes leads from: the link is shown on
+    // the collector's own origin, so it must not lead anywhere a link names.
+    let back = page_url(query.get("back").map(String::as_str)).filter(|u| {
+        url::Url::parse(u).is_ok_and(|u| {
+            let origin = u.origin().ascii_serialization();
+            state.allowed_origins.contains(&origin)
+                || config
+                    .allowed_origins
+                    .iter()
+                    .any(|o| normalize_origin(o).as_deref() == Some(origin.as_str()))
+        })
+    });
     let shown = Shown {
         config: &config,
         text: &text,
         locale: &locale,
         back: back.as_deref(),
+        token: Token::Fresh,
     };
     page(&state, StatusCode::OK, &shown, form, None)
 }

@@ -283,6 +283,16 @@ async fn a_locked_database_answers_503_with_the_form_and_every_value_kept() {
 #[tokio::test]
 async fn fragments_name_only_offer_files_and_render_relative_urls_against_the_config_url() {
     let f = fixture().await;
+    // An overlay (decided and opened in the browser) has nothing to paint first.
+    std::fs::write(
+        f.state.offers.dir().join("checklist.json"),
+        include_str!("../../../www/offers/checklist.json"),
+    )
+    .expect("offer");
+    f.state.offers.reload();
+    let (status, _, html) = exchange(&f.state, get("/fragments/checklist.json")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{html}");
+    assert!(html.is_empty());
     for uri in [
         "/fragments/nope.json",
         "/fragments/..%2Fdata%2Fleads.db",
@@ -294,15 +304,31 @@ async fn fragments_name_only_offer_files_and_render_relative_urls_against_the_co
             "{uri}"
         );
     }
-    let (_, _, html) = exchange(
-        &f.state,
-        get("/fragments/ebook.json?config=https%3A%2F%2Fcollector.example%2Foffers%2Febook.json"),
-    )
-    .await;
+    let on = |host: &str, uri: &str| {
+        Request::get(uri)
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let asked =
+        "/fragments/ebook.json?config=https%3A%2F%2Fcollector.example%2Foffers%2Febook.json";
+    let (_, headers, html) = exchange(&f.state, on("collector.example", asked)).await;
     assert!(
         html.contains("action=\"https://collector.example/api/v1/leads\""),
         "{html}"
     );
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    // The same URL asked of another host is no base: the collector's origin never serves
+    // a form that posts elsewhere.
+    let (_, _, html) = exchange(&f.state, on("leads.customer.example", asked)).await;
+    assert!(html.contains("action=\"/api/v1/leads\""), "{html}");
+    assert!(!html.contains("collector.example"));
     // A config URL that is not this config's is no base: root-relative URLs stay so.
     let (_, _, html) = exchange(
         &f.state,
@@ -325,4 +351,117 @@ fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[tokio::test]
+async fn a_visitor_correcting_or_confirming_a_form_is_not_taken_for_a_bot() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(Challenges::new(b"rendered-test-key-0123", 0, 3000));
+    // A form rendered ten seconds ago, sent without the consent tick.
+    let token = f
+        .state
+        .challenges
+        .render_token("ebook-lead-scoring", now() - 10_000, [3; 16]);
+    let (status, _, page) = exchange(
+        &f.state,
+        form_post(body(
+            &token,
+            "email=dora%40contoso.example&company_size=10-49",
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains(&format!("name=\"lm_t\" value=\"{token}\"")),
+        "the form comes back with its own render time"
+    );
+    assert!(
+        page.contains("<option value=\"10-49\" selected>"),
+        "the choice is kept"
+    );
+    // Ticked and sent again at once: the form was filled over ten seconds, not one.
+    let sent = body(
+        &token,
+        "email=dora%40contoso.example&company_size=10-49&consent=on",
+    );
+    assert_eq!(
+        exchange(&f.state, form_post(sent)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    // Back, a typo fixed, sent again with the same form: a second lead, not swallowed.
+    let fixed = body(
+        &token,
+        "email=dora%40contoso.test&company_size=10-49&consent=on",
+    );
+    assert_eq!(
+        exchange(&f.state, form_post(fixed)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let stored = leads(&f).await;
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored.iter().all(|l| l.quarantine.is_none()),
+        "{:?}",
+        stored.iter().map(|l| &l.quarantine).collect::<Vec<_>>()
+    );
+    // A static snippet's post (no render time) is confirmed a second later, not three.
+    let (_, _, page) = exchange(
+        &f.state,
+        form_post(body("", "email=emil%40contoso.example&consent=on")),
+    )
+    .await;
+    let at = page.find("name=\"lm_t\" value=\"").expect("a token") + 19;
+    let confirm = page[at..].split('"').next().expect("token").to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        exchange(
+            &f.state,
+            form_post(body(&confirm, "email=emil%40contoso.example&consent=on"))
+        )
+        .await
+        .0,
+        StatusCode::SEE_OTHER
+    );
+    let emil = leads(&f)
+        .await
+        .into_iter()
+        .find(|l| l.parsed["fields"]["email"] == "emil@contoso.example")
+        .expect("stored");
+    assert_eq!(emil.quarantine, None);
+}
+
+#[tokio::test]
+async fn answer_pages_never_become_the_page_a_lead_came_from_nor_link_elsewhere() {
+    let mut f = fixture().await;
+    f.state.challenges = Arc::new(Challenges::new(b"rendered-test-key-0123", 0, 0));
+    let token = token(&f).await;
+    // A page that sends no Referer: the next post's Referer is the answer page itself.
+    let request = Request::post("/api/v1/leads")
+        .header(header::CONTENT_TYPE, FORM)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::REFERER, "http://127.0.0.1:8080/api/v1/leads")
+        .body(Body::from(body(
+            &token,
+            "email=finn%40contoso.example&consent=on",
+        )))
+        .expect("request");
+    let (status, headers, _) = exchange(&f.state, request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().expect("location");
+    assert!(!location.contains("back="), "{location}");
+    assert_eq!(leads(&f).await[0].parsed["context"]["page_url"], "");
+    // The thank-you links back only to a page of an origin the offer takes leads from.
+    let thanks = |back: &str| {
+        format!(
+            "/forms/newsletter/thanks?back={}",
+            form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
+        )
+    };
+    let (_, _, page) = exchange(&f.state, get(&thanks("https://www.customer.example/p"))).await;
+    assert!(
+        page.contains("href=\"https://www.customer.example/p\""),
+        "{page}"
+    );
+    let (_, _, page) = exchange(&f.state, get(&thanks("https://evil.example/login"))).await;
+    assert!(!page.contains("evil.example"), "{page}");
 }
