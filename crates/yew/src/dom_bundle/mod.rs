@@ -80,6 +80,8 @@ impl Bundle {
 #[path = "."]
 mod feat_hydration {
     pub(super) use super::traits::Hydratable;
+    // Leadmagnet trim: no hydration message names node types any more (btag/mod.rs).
+    #[allow(unused_imports)]
     pub(super) use super::utils::node_type_str;
     #[path = "./fragment.rs"]
     mod fragment;

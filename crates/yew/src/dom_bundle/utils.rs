@@ -22,6 +22,8 @@ mod feat_hydration {
     use wasm_bindgen::JsCast;
     use web_sys::{Element, Node};
 
+    // Leadmagnet trim: no hydration message names node types any more (btag/mod.rs).
+    #[allow(dead_code)]
     pub(in crate::dom_bundle) fn node_type_str(node: &Node) -> Cow<'static, str> {
         match node.node_type() {
             Node::ELEMENT_NODE => {
