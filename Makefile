@@ -15,7 +15,7 @@ test: bootstrap
 size: widget
 	cargo xtask size
 
-# Figures, not tests: how soon the form shows, widget vs. plain HTML (docs/benchmarks.md).
+# Figures, not tests: how soon the form paints and works, snippet and embed vs. plain HTML (docs/benchmarks.md).
 bench: widget
 	cargo build --quiet -p leadmagnet-server --bin leadmagnet
 	node tests/bench/paint.mjs
