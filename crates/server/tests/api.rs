@@ -85,9 +85,13 @@ async fn reading_leads_needs_the_admin_token() {
 #[tokio::test]
 async fn bad_requests_get_json_errors_and_store_nothing() {
     let f = fixture().await;
+    // (A form post, `application/x-www-form-urlencoded`, is the server-rendered form's,
+    // answered with pages: tests/rendered.rs.)
     let wrong_type = Request::post("/api/v1/leads")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("email=a@b.co"))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from(
+            "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.co\r\n--x--",
+        ))
         .expect("request");
     let no_type = Request::post("/api/v1/leads")
         .body(Body::from(lead(LEAD_ID, "a@b.co")))
