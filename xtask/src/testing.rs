@@ -313,9 +313,17 @@ pub(crate) fn test() -> Result {
     )?;
     // The HTTP API's tests again, each collector on a PostgreSQL database of its own.
     run_tests(
-        "API tests on PostgreSQL",
+        "API and rendered-form tests on PostgreSQL",
         cargo()
-            .args(["test", "-p", "leadmagnet-server", "--test", "api"])
+            .args([
+                "test",
+                "-p",
+                "leadmagnet-server",
+                "--test",
+                "api",
+                "--test",
+                "rendered",
+            ])
             .env("LEADMAGNET_TEST_POSTGRES", &postgres.url)
             .env("LEADMAGNET_TEST_API_ON", "postgres"),
         &mut steps,
