@@ -180,14 +180,7 @@ impl Challenges {
         issued: u64,
         now_ms: u64,
     ) -> Vec<String> {
-        let mut reasons = Vec::new();
-        if lead
-            .honeypot
-            .as_ref()
-            .is_some_and(|v| !v.0.trim().is_empty())
-        {
-            reasons.push("honeypot_filled".to_owned());
-        }
+        let mut reasons = honeypot(lead);
         if issued.saturating_add(self.min_fill_ms) > now_ms {
             reasons.push("filled_too_fast".to_owned());
         }
@@ -235,19 +228,26 @@ fn salt_times(salt: &str) -> Option<(u64, u64)> {
 /// The reasons to quarantine a lead (empty: none), from its proof of work and its
 /// honeypot (both read typed with the payload, [`LeadPayload`]), and the solution to
 /// spend with it.
+/// `honeypot_filled` when the lead's honeypot holds anything but white space; the first
+/// reason of both verdicts.
+fn honeypot(lead: &LeadPayload) -> Vec<String> {
+    let filled = lead
+        .honeypot
+        .as_ref()
+        .is_some_and(|v| !v.0.trim().is_empty());
+    if filled {
+        vec!["honeypot_filled".to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
 pub fn verdict(
     challenges: &Challenges,
     lead: &LeadPayload,
     now_ms: u64,
 ) -> (Vec<String>, Option<Spend>) {
-    let mut reasons = Vec::new();
-    if lead
-        .honeypot
-        .as_ref()
-        .is_some_and(|v| !v.0.trim().is_empty())
-    {
-        reasons.push("honeypot_filled".to_owned());
-    }
+    let mut reasons = honeypot(lead);
     match challenges.check(lead.challenge.as_ref(), now_ms) {
         Ok(spend) => (reasons, spend),
         Err(reason) => {
