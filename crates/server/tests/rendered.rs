@@ -257,13 +257,7 @@ async fn a_locked_database_answers_503_with_the_form_and_every_value_kept() {
         &token,
         "email=carl%40contoso.example&first_name=Carl&consent=on",
     );
-    let mut locker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&f.database_url())
-        .await
-        .expect("connects");
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut locker)
-        .await
-        .expect("lock");
+    let mut locker = f.hold_write_lock().await;
     let (status, headers, page) = exchange(&f.state, form_post(sent.clone())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(headers.contains_key(header::RETRY_AFTER));

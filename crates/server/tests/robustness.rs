@@ -289,13 +289,7 @@ async fn a_retry_after_a_locked_database_is_stored_clean_and_spends_its_solution
     let solved = solution(&f.state).await;
     let body = lead_with(LEAD_ID, "ann@example.com", json!({ "challenge": solved }));
     // Another process holds SQLite's write lock for longer than the busy timeout.
-    let mut locker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&f.database_url())
-        .await
-        .expect("connects");
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut locker)
-        .await
-        .expect("lock");
+    let mut locker = f.hold_write_lock().await;
     let (status, err, response) = send(&f.state, post(body.clone())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
     assert_eq!(response.headers()[header::RETRY_AFTER], "5");

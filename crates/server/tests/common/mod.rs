@@ -65,6 +65,20 @@ impl Fixture {
         self.dir.path().join("data/leads.db")
     }
 
+    /// Another connection holding SQLite's write lock (`BEGIN IMMEDIATE`) until it runs
+    /// `ROLLBACK`: storing then fails as under another process's long transaction.
+    pub async fn hold_write_lock(&self) -> sqlx::SqliteConnection {
+        let mut locker =
+            <sqlx::SqliteConnection as sqlx::Connection>::connect(&self.database_url())
+                .await
+                .expect("connects");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut locker)
+            .await
+            .expect("lock");
+        locker
+    }
+
     /// Its database URL, for a second collector on the same database.
     pub fn database_url(&self) -> String {
         format!("sqlite://{}", self.sqlite_path().display())
