@@ -87,22 +87,7 @@ pub fn parse_model(json: &str) -> Result<ScoringModel, Vec<ConfigError>> {
             })
             .collect::<Vec<_>>()
     })?;
-    let mut problems = model.as_offer().check_fields_and_scoring();
-    problems.extend(model.check_queues());
-    if model.version != CONFIG_VERSION {
-        problems.insert(
-            0,
-            ConfigError {
-                pointer: "/version".into(),
-                line: None,
-                column: None,
-                message: format!(
-                    "unsupported scoring model version {}: this Leadmagnet reads version {CONFIG_VERSION}",
-                    model.version
-                ),
-            },
-        );
-    }
+    let problems = model.check();
     if problems.is_empty() {
         Ok(model)
     } else {
@@ -111,6 +96,35 @@ pub fn parse_model(json: &str) -> Result<ScoringModel, Vec<ConfigError>> {
 }
 
 impl ScoringModel {
+    /// The semantic checks of a model read: its fields and scoring as an offer's, its
+    /// queues, its version.
+    pub fn check(&self) -> Vec<ConfigError> {
+        let mut problems = self.as_offer().check_fields_and_scoring();
+        problems.extend(self.check_queues());
+        if self.version != CONFIG_VERSION {
+            problems.insert(
+                0,
+                ConfigError {
+                    pointer: "/version".into(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "unsupported scoring model version {}: this Leadmagnet reads version {CONFIG_VERSION}",
+                        self.version
+                    ),
+                },
+            );
+        }
+        problems
+    }
+
+    /// Every problem of a model text in one list, with line and column
+    /// (`config::problems_of`): what `leadmagnet validate scoring.json` reports.
+    #[cfg(feature = "messages")]
+    pub fn problems(text: &str) -> Vec<ConfigError> {
+        crate::config::problems_of::<ScoringModel>(text, ScoringModel::check)
+    }
+
     /// The queues' settings: real addresses, http(s) webhooks with their key, and only
     /// queues the routing can choose.
     fn check_queues(&self) -> Vec<ConfigError> {

@@ -164,6 +164,202 @@ fn read_with(
     }
 }
 
+/// Every problem of `text` as a `T`, and the value as far as it can be read: where a
+/// value of the wrong shape makes the whole unreadable, members named by problems are
+/// left out, and missing required ones stood in for (an empty value of the kind the
+/// reader asks for, or the first name an enum offers), and the rest is read again
+/// (offsets stay those of `text`), so the semantic checks can run on everything else in
+/// the same pass (`leadmagnet validate`, the studio). Returns the value (if one could be
+/// read), the reading problems, and the pointers of the members left out or stood in for,
+/// whose semantic problems would only be echoes.
+#[cfg(feature = "messages")]
+pub fn read_salvaged<T: FromJson>(
+    text: &str,
+    strict: bool,
+) -> (Option<T>, Vec<Error>, Vec<String>) {
+    let mut node = match parse(text) {
+        Ok(node) => node,
+        Err(e) => {
+            let e = Error {
+                syntax: true,
+                ..e.finish(text)
+            };
+            return (None, vec![e], Vec::new());
+        }
+    };
+    let mut first: Option<Vec<Error>> = None;
+    let mut touched: Vec<String> = Vec::new();
+    // Stand-ins tried per member, in order.
+    let mut attempts: Vec<(String, usize)> = Vec::new();
+    for _ in 0..24 {
+        let mut r = Reader {
+            problems: Vec::new(),
+            strict,
+        };
+        let value = T::read(&mut r, &node, "");
+        let round: Vec<(String, String)> = r
+            .problems
+            .iter()
+            .map(|p| (p.pointer.clone(), p.message.clone()))
+            .collect();
+        if first.is_none() {
+            first = Some(r.problems.into_iter().map(|e| e.finish(text)).collect());
+        }
+        if value.is_some() {
+            let mut problems = first.unwrap_or_default();
+            sort_by_place(&mut problems);
+            return (value, problems, touched);
+        }
+        let mut progress = false;
+        for (pointer, message) in round {
+            if let Some(key) = quoted_after(&message, "missing key ") {
+                let target = child(&pointer, &key);
+                progress |= stand_in(&mut node, &target, None, &mut attempts);
+                touched.push(target);
+            } else if attempts.iter().any(|(p, _)| *p == pointer) {
+                let name = quoted_after(&message, "expected one of ");
+                progress |= stand_in(&mut node, &pointer, name, &mut attempts);
+            } else if !pointer.is_empty() && remove_member(&mut node, &pointer) {
+                touched.push(pointer);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let mut problems = first.unwrap_or_default();
+    sort_by_place(&mut problems);
+    (None, problems, touched)
+}
+
+/// The text between the quotes after `after` in `message` (`missing key "label"`).
+#[cfg(feature = "messages")]
+fn quoted_after(message: &str, after: &str) -> Option<String> {
+    let rest = &message[message.find(after)? + after.len()..];
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// Puts the next stand-in at `pointer` (an enum's first `name` when known); whether there
+/// was one left to try.
+#[cfg(feature = "messages")]
+fn stand_in(
+    node: &mut Node,
+    pointer: &str,
+    name: Option<String>,
+    attempts: &mut Vec<(String, usize)>,
+) -> bool {
+    let index = match attempts.iter_mut().find(|(p, _)| p == pointer) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
+        }
+        None => {
+            attempts.push((pointer.to_owned(), 0));
+            0
+        }
+    };
+    let value = match (name, index) {
+        (Some(name), _) => Value::String(name),
+        (None, 0) => Value::String(String::new()),
+        (None, 1) => Value::Number("0".into()),
+        (None, 2) => Value::Bool(false),
+        (None, 3) => Value::Object(Vec::new()),
+        (None, 4) => Value::Array(Vec::new()),
+        (None, _) => return false,
+    };
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = unescape_segment(key);
+    let Some(parent) = node_at_mut(node, parent) else {
+        return false;
+    };
+    let offset = parent.offset;
+    let Value::Object(members) = &mut parent.value else {
+        return false;
+    };
+    let stand_in = Node { offset, value };
+    match members.iter_mut().find(|(_, k, _)| *k == key) {
+        Some((_, _, n)) if *n == stand_in => return false,
+        Some((_, _, n)) => *n = stand_in,
+        None => members.push((offset, key, stand_in)),
+    }
+    true
+}
+
+#[cfg(feature = "messages")]
+fn sort_by_place(problems: &mut [Error]) {
+    problems.sort_by_key(|p| (p.line, p.column));
+}
+
+/// Removes the object member at `pointer` (not array elements: removing one would shift
+/// the pointers of those after it). Whether one was removed.
+#[cfg(feature = "messages")]
+fn remove_member(node: &mut Node, pointer: &str) -> bool {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = unescape_segment(key);
+    let Some(parent) = node_at_mut(node, parent) else {
+        return false;
+    };
+    let Value::Object(members) = &mut parent.value else {
+        return false;
+    };
+    let before = members.len();
+    members.retain(|(_, k, _)| *k != key);
+    members.len() < before
+}
+
+#[cfg(feature = "messages")]
+fn unescape_segment(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(feature = "messages")]
+fn node_at_mut<'n>(node: &'n mut Node, pointer: &str) -> Option<&'n mut Node> {
+    let mut at = node;
+    for segment in pointer.split('/').skip(1) {
+        let key = unescape_segment(segment);
+        at = match &mut at.value {
+            Value::Object(members) => members
+                .iter_mut()
+                .find(|(_, k, _)| *k == key)
+                .map(|(_, _, n)| n)?,
+            Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// The line and column (1-based, in characters) of the value at `pointer` in `text`, or
+/// of its nearest ancestor that is there (a missing key is placed at its object).
+#[cfg(feature = "messages")]
+pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let root = parse(text).ok()?;
+    let mut at = &root;
+    for segment in pointer.split('/').skip(1) {
+        let key = unescape_segment(segment);
+        let next = match &at.value {
+            Value::Object(members) => members
+                .iter()
+                .find(|(_, k, _)| *k == key)
+                .map(|(_, _, n)| n),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => at = n,
+            None => break,
+        }
+    }
+    let e = Error::new(String::new()).at(at.offset).finish(text);
+    Some((e.line, e.column))
+}
+
 /// Whether `text` is a JSON document this reader accepts (whatever its shape): the rule
 /// the collector applies to a stored body before handing it out again, so what it reads
 /// back passed the same reader as what it took in.

@@ -1,6 +1,7 @@
 //! Data-driven tests: `config + input → expected output` folders under tests/fixtures.
 //!
-//! - `config/<case>.json` → `config/<case>.out`: what `leadmagnet validate` prints.
+//! - `config/<case>.json` → `config/<case>.out`: what `leadmagnet validate` prints after
+//!   the file's name (`line:column: pointer: message`).
 //! - `score/<case>/{lead.json, now[, config.json]}` → `expected.json`: `leadmagnet score`
 //!   (config.json of the case, else `score/config.json`).
 //! - `fields/<case>/{profile.json[, answers.json, config.json]}` → `expected.json`:
@@ -15,6 +16,7 @@
 //! is also checked against a second, deliberately simple scorer below, so an update cannot
 //! bless a wrong result unnoticed.
 
+use leadmagnet_core::config::offer_problems;
 use leadmagnet_core::domains::CompactLists;
 use leadmagnet_core::json::ToJson;
 use leadmagnet_core::profiling::fields_to_show;
@@ -78,9 +80,31 @@ fn config_fixtures() {
     let failures: Vec<String> = inputs
         .iter()
         .filter_map(|input| {
-            let out = match parse_offer(&read(input)) {
-                Ok(_) => "ok\n".to_owned(),
-                Err(problems) => problems.iter().map(|p| format!("{p}\n")).collect(),
+            // Every problem in one run, reading and semantic, each at its line and
+            // column: what `leadmagnet validate` prints after the file's name.
+            let text = read(input);
+            let problems = offer_problems(&text);
+            assert_eq!(
+                problems.is_empty(),
+                parse_offer(&text).is_ok(),
+                "{}: the checker and parse_offer disagree",
+                input.display()
+            );
+            let out = if problems.is_empty() {
+                "ok\n".to_owned()
+            } else {
+                problems
+                    .iter()
+                    .map(|p| {
+                        let at = if p.pointer.is_empty() {
+                            "/"
+                        } else {
+                            &p.pointer
+                        };
+                        let (line, column) = (p.line.unwrap_or(0), p.column.unwrap_or(0));
+                        format!("{line}:{column}: {at}: {}\n", p.message)
+                    })
+                    .collect()
             };
             check(&input.with_extension("out"), &out)
         })

@@ -36,10 +36,13 @@ struct Cli {
 enum Command {
     /// Serve the collector API, the widget assets and the pages in --www.
     Serve(ServeArgs),
-    /// Check an offer config: prints `ok`, or every problem as `pointer: message` (exit 1).
+    /// Check offer configs: prints `ok`, or every problem of every file in one run as
+    /// `file:line:column: pointer: message` (exit 1).
     Validate {
-        /// The offer config (JSON), or the account-wide scoring model (`scoring.json`).
-        config: PathBuf,
+        /// Offer configs (JSON), account-wide scoring models (`scoring.json`), or folders
+        /// of them (their `*.json` files).
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
     },
     /// Print the JSON Schema of the offer config v1 (or, with `--model`, of the
     /// account-wide scoring model v1, `scoring.json`).
@@ -167,7 +170,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let offline = match &cli.command {
         Command::Serve(_) => None,
-        Command::Validate { config } => Some(commands::validate(config)),
+        Command::Validate { configs } => Some(commands::validate(configs)),
         Command::Schema { model } => Some(commands::schema(*model)),
         Command::Score {
             config,

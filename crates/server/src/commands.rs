@@ -72,17 +72,77 @@ fn place(path: &Path, problems: &[json::Error]) -> String {
     lines.join("\n")
 }
 
-/// `leadmagnet validate CONFIG`: `ok`, or every problem, one per line as `pointer: message`.
-/// A file named `scoring.json` is checked as the account-wide scoring model.
-pub fn validate(config: &Path) -> Outcome {
-    match parse_either(config, &read(config)?) {
-        Ok(_) => Ok("ok\n".into()),
-        Err(problems) => Err(problems
-            .iter()
-            .map(|p| format!("{p}\n"))
-            .collect::<String>()
-            .trim_end()
-            .to_owned()),
+/// `leadmagnet validate PATH…`: every problem of every config in one run, one per line as
+/// `file:line:column: pointer: message` (the form editors and terminals link to its
+/// place). A folder stands for its `*.json` files; a file named `scoring.json` is
+/// checked as the account-wide scoring model. One file prints `ok`; several print
+/// `file: ok` for each good one and a count at the end.
+pub fn validate(paths: &[std::path::PathBuf]) -> Outcome {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<_> = std::fs::read_dir(path)
+                .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            if found.is_empty() {
+                return Err(format!(
+                    "{}: no *.json offer configs in this folder",
+                    path.display()
+                ));
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut out = String::new();
+    let mut failed = 0;
+    for file in &files {
+        let problems = match read(file) {
+            Ok(text) if is_model(file) => leadmagnet_core::account::ScoringModel::problems(&text),
+            Ok(text) => leadmagnet_core::config::offer_problems(&text),
+            Err(message) => {
+                failed += 1;
+                out += &message;
+                out.push('\n');
+                continue;
+            }
+        };
+        if problems.is_empty() {
+            if files.len() > 1 {
+                out += &format!("{}: ok\n", file.display());
+            }
+            continue;
+        }
+        failed += 1;
+        for p in &problems {
+            let at = if p.pointer.is_empty() {
+                "/"
+            } else {
+                &p.pointer
+            };
+            out += &format!(
+                "{}:{}:{}: {at}: {}\n",
+                file.display(),
+                p.line.unwrap_or(1),
+                p.column.unwrap_or(1),
+                p.message
+            );
+        }
+    }
+    if files.len() > 1 {
+        out += &format!("{} files checked, {failed} with problems\n", files.len());
+    } else if failed == 0 {
+        out += "ok\n";
+    }
+    if failed == 0 {
+        Ok(out)
+    } else {
+        Err(out.trim_end().to_owned())
     }
 }
 

@@ -113,7 +113,13 @@ fn validate_says_ok_or_lists_every_problem() {
         let out = leadmagnet(&["validate", path.to_str().expect("utf-8 path")]);
         let expected =
             std::fs::read_to_string(path.with_extension("out")).expect("expected output");
-        assert_eq!(text(&out.stdout), expected, "{}", path.display());
+        // Each problem line starts with the file's name (`file:line:column: …`).
+        let prefix = format!("{}:", path.display());
+        let printed: String = text(&out.stdout)
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix(prefix.as_str()).unwrap_or(l)))
+            .collect();
+        assert_eq!(printed, expected, "{}", path.display());
         assert_eq!(
             out.status.code(),
             Some(if expected == "ok\n" { 0 } else { 1 }),
@@ -125,6 +131,100 @@ fn validate_says_ok_or_lists_every_problem() {
             "no Rust debug dumps"
         );
     }
+}
+
+/// Several files and folders in one run: every problem of every file, each at its file,
+/// line and column, then a count; a folder stands for its `*.json` files.
+#[test]
+fn validate_checks_several_files_and_folders_in_one_run() {
+    let offers = leadmagnet(&["validate", "www/offers"]);
+    let stdout = text(&offers.stdout);
+    assert_eq!(offers.status.code(), Some(0), "{stdout}");
+    let count = std::fs::read_dir(root().join("www/offers"))
+        .expect("offers")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .count();
+    assert!(count > 3, "the demo offers are there");
+    assert!(stdout.contains("www/offers/ebook.json: ok\n"), "{stdout}");
+    assert!(stdout.contains("www/offers/scoring.json: ok\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!("{count} files checked, 0 with problems\n")),
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ebook = std::fs::read_to_string(root().join("www/offers/ebook.json")).expect("ebook");
+    // A reading problem (a misspelt key) and a semantic one (a misspelt option) in one
+    // file, a syntax error in another, a good one beside them.
+    let both = ebook.replacen("\"required\"", "\"requird\"", 1).replacen(
+        "\"equals\": \"now\"",
+        "\"equals\": \"nwo\"",
+        1,
+    );
+    assert_eq!(both.len(), ebook.len() - 1, "both mistakes made");
+    std::fs::write(dir.path().join("a-both.json"), &both).expect("write");
+    std::fs::write(
+        dir.path().join("b-syntax.json"),
+        "{\n  \"version\": 1,\n}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("c-good.json"), &ebook).expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not a config").expect("write");
+    let out = leadmagnet(&["validate", &dir.path().to_string_lossy()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let a = dir.path().join("a-both.json");
+    let line = both
+        .lines()
+        .position(|l| l.contains("requird"))
+        .expect("the misspelt key")
+        + 1;
+    assert!(
+        stdout.contains(&format!("{}:{line}:", a.display()))
+            && stdout.contains("unknown key \"requird\" (did you mean \"required\"?)"),
+        "{stdout}"
+    );
+    let line = both
+        .lines()
+        .position(|l| l.contains("nwo"))
+        .expect("the misspelt option")
+        + 1;
+    assert!(
+        stdout.contains(&format!("{}:{line}:", a.display()))
+            && stdout.contains("/scoring/fit/1/equals: \"nwo\" is not an option of \"timeline\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{}:3:1: /: ",
+            dir.path().join("b-syntax.json").display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("c-good.json: ok"), "{stdout}");
+    assert!(!stdout.contains("notes.txt"), "{stdout}");
+    assert!(
+        stdout.ends_with("3 files checked, 2 with problems\n"),
+        "{stdout}"
+    );
+
+    // Files named one by one, and a folder without configs.
+    let out = leadmagnet(&[
+        "validate",
+        &dir.path().join("c-good.json").to_string_lossy(),
+        "www/offers/quiz.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("2 files checked, 0 with problems\n"));
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = leadmagnet(&["validate", &empty.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("no *.json offer configs"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

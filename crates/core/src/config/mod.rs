@@ -31,6 +31,8 @@ pub use crate::rule::TARGETING_FACTS;
 #[cfg(feature = "messages")]
 pub use check::normalize_origin;
 pub use check::num;
+#[cfg(feature = "messages")]
+pub use read::{offer_problems, problems_of};
 pub use read::{parse_offer, read_offer};
 
 /// The only config version this core reads.

@@ -288,3 +288,57 @@ pub fn parse_offer(json: &str) -> Result<OfferConfig, Vec<ConfigError>> {
         Err(problems)
     }
 }
+
+/// Every problem of a config text in one list, each with its pointer, line and column:
+/// the reading problems, and the semantic checks (`check`) of everything that could be
+/// read despite them (`json::read_salvaged`). Empty for a config the widget can render.
+/// What `leadmagnet validate` and the studio's checker report.
+#[cfg(feature = "messages")]
+pub fn problems_of<T: FromJson>(
+    text: &str,
+    check: impl FnOnce(&T) -> Vec<ConfigError>,
+) -> Vec<ConfigError> {
+    let (value, reading, removed) = crate::json::read_salvaged::<T>(text, true);
+    let mut problems: Vec<ConfigError> = reading
+        .into_iter()
+        .map(|err| ConfigError {
+            pointer: err.pointer,
+            line: Some(err.line),
+            column: Some(err.column),
+            message: err.message,
+        })
+        .collect();
+    if let Some(value) = value {
+        let inside_removed = |pointer: &str| {
+            removed.iter().any(|r| {
+                pointer == r
+                    || pointer
+                        .strip_prefix(r.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+        };
+        for mut problem in check(&value) {
+            if inside_removed(&problem.pointer) {
+                continue;
+            }
+            if problem.line.is_none() {
+                if let Some((line, column)) = crate::json::locate(text, &problem.pointer) {
+                    problem.line = Some(line);
+                    problem.column = Some(column);
+                }
+            }
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+    }
+    // In document order; problems of the whole document (no place) first.
+    problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+    problems
+}
+
+/// [`problems_of`] an offer config.
+#[cfg(feature = "messages")]
+pub fn offer_problems(text: &str) -> Vec<ConfigError> {
+    problems_of::<OfferConfig>(text, OfferConfig::check)
+}
