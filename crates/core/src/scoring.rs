@@ -639,3 +639,127 @@ impl Scoring {
         }
     }
 }
+
+/// What is wrong with a test lead, as the collector would refuse it: each given value
+/// checked against its field (`validate::validate_asked`; a test lead may leave fields
+/// out), events of known types at RFC 3339 times. Each problem names its place in the
+/// lead (`at` is the lead's own pointer, `""` or `/3`) and the fix: an option's label
+/// given for its value, a misspelt field or event type. What `leadmagnet score` and the
+/// studio's simulator say before scoring.
+#[cfg(feature = "messages")]
+pub fn lead_problems(
+    config: &crate::config::OfferConfig,
+    lead: &LeadFacts,
+    at: &str,
+) -> Vec<String> {
+    use crate::json::did_you_mean;
+    use crate::validate::{validate_asked, FieldValue, Problem};
+    let mut problems = Vec::new();
+    if let Err(errors) = validate_asked(config, &lead.fields, &[]) {
+        for error in errors {
+            let place = format!("{at}/fields/{}", error.field);
+            let field = config.field(&error.field);
+            let given = match lead.fields.get(&error.field) {
+                Some(FieldValue::Text(t)) => format!("\"{t}\""),
+                Some(FieldValue::Bool(b)) => b.to_string(),
+                Some(FieldValue::List(l)) => format!("{l:?}"),
+                None => String::new(),
+            };
+            let message = match (&error.problem, field) {
+                (Problem::UnknownField, _) => {
+                    let ids = config.fields.iter().map(|f| f.id.as_str());
+                    match did_you_mean(&error.field, ids) {
+                        Some(id) => format!(
+                            "the offer has no field \"{}\" (did you mean \"{id}\"?)",
+                            error.field
+                        ),
+                        None => {
+                            let ids: Vec<String> = config
+                                .fields
+                                .iter()
+                                .map(|f| format!("\"{}\"", f.id))
+                                .collect();
+                            format!(
+                                "the offer has no field \"{}\"; its fields are {}",
+                                error.field,
+                                ids.join(", ")
+                            )
+                        }
+                    }
+                }
+                (Problem::UnknownOption, Some(field)) => {
+                    let given_texts: Vec<String> = match lead.fields.get(&field.id) {
+                        Some(FieldValue::Text(t)) => vec![t.clone()],
+                        Some(FieldValue::List(l)) => l.clone(),
+                        _ => Vec::new(),
+                    };
+                    let values: Vec<String> = field
+                        .options
+                        .iter()
+                        .map(|o| format!("\"{}\"", o.value))
+                        .collect();
+                    let mut hints = Vec::new();
+                    for text in &given_texts {
+                        if field.options.iter().any(|o| o.value == *text) {
+                            continue;
+                        }
+                        let by_label = field.options.iter().find(|o| {
+                            o.label.as_ref().is_some_and(|l| {
+                                l.variants()
+                                    .iter()
+                                    .any(|(_, v)| crate::rule::fold(v) == crate::rule::fold(text))
+                            })
+                        });
+                        match by_label {
+                            Some(o) => hints.push(format!(
+                                "\"{text}\" is the label of the option \"{}\": give its value",
+                                o.value
+                            )),
+                            None => match did_you_mean(
+                                text,
+                                field.options.iter().map(|o| o.value.as_str()),
+                            ) {
+                                Some(v) => hints.push(format!(
+                                    "\"{text}\" is not an option (did you mean \"{v}\"?)"
+                                )),
+                                None => hints.push(format!("\"{text}\" is not an option")),
+                            },
+                        }
+                    }
+                    format!(
+                        "{}; the options are {}",
+                        hints.join("; "),
+                        values.join(", ")
+                    )
+                }
+                (problem, Some(field)) => format!(
+                    "{given} is refused: {} ({})",
+                    problem
+                        .message(crate::Lang::En, field.kind)
+                        .trim_end_matches('.'),
+                    problem.code()
+                ),
+                (problem, None) => problem.message(crate::Lang::En, crate::config::FieldType::Text),
+            };
+            problems.push(format!("{place}: {message}"));
+        }
+    }
+    for (j, event) in lead.events.iter().enumerate() {
+        if !EVENT_TYPES.contains(&event.kind.as_str()) {
+            let hint = did_you_mean(&event.kind, EVENT_TYPES)
+                .map_or(String::new(), |t| format!(" (did you mean \"{t}\"?)"));
+            problems.push(format!(
+                "{at}/events/{j}/type: unknown event type \"{}\"{hint}; the widget records {}",
+                event.kind,
+                EVENT_TYPES.join(", ")
+            ));
+        }
+        if crate::time::parse_rfc3339(&event.at).is_none() {
+            problems.push(format!(
+                "{at}/events/{j}/at: \"{}\" is not an RFC 3339 time such as 2026-11-27T12:00:00Z",
+                event.at
+            ));
+        }
+    }
+    problems
+}

@@ -8,7 +8,7 @@ use leadmagnet_core::account::parse_model;
 use leadmagnet_core::config::{ConfigError, OfferConfig};
 use leadmagnet_core::json::{self, ToJson};
 use leadmagnet_core::profiling::fields_to_show;
-use leadmagnet_core::scoring::{parse_leads, score};
+use leadmagnet_core::scoring::{lead_problems, parse_leads, score};
 use leadmagnet_core::time::parse_rfc3339;
 use leadmagnet_core::{parse_offer, Values};
 use std::path::Path;
@@ -203,21 +203,26 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
     let config = load_config(config)?;
     let now_ms = now_of(now)?;
     let (leads, array) = parse_leads(&read(lead)?).map_err(|e| place(lead, &e))?;
-    for (i, l) in leads.iter().enumerate() {
-        for (j, event) in l.events.iter().enumerate() {
-            if parse_rfc3339(&event.at).is_none() {
-                let at = if array {
-                    format!("/{i}/events/{j}/at")
-                } else {
-                    format!("/events/{j}/at")
-                };
-                return Err(format!(
-                    "{}: {at}: \"{}\" is not an RFC 3339 time such as 2026-11-27T12:00:00Z",
-                    lead.display(),
-                    event.at
-                ));
-            }
-        }
+    // Checked as the collector checks a lead: a lead it would refuse is not scored.
+    let problems: Vec<String> = leads
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            let at = if array {
+                format!("/{i}")
+            } else {
+                String::new()
+            };
+            lead_problems(&config, l, &at)
+        })
+        .map(|p| format!("{}: {p}", lead.display()))
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!(
+            "{}\n{}: the collector would refuse this lead; fix it to score it",
+            problems.join("\n"),
+            lead.display()
+        ));
     }
     let scoring = config.scoring.unwrap_or_default();
     let scores: Vec<_> = leads

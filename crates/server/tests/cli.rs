@@ -227,6 +227,121 @@ fn validate_checks_several_files_and_folders_in_one_run() {
     );
 }
 
+/// A test lead the collector would refuse is not scored: an option's label for its value,
+/// a misspelt field, a misspelt event type, a wrong email, a bad time — each named at its
+/// place with the fix, exit 1. In an array of leads, each at its index.
+#[test]
+fn score_checks_a_test_lead_as_the_collector_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lead = dir.path().join("lead.json");
+    let cases: [(&str, &str); 6] = [
+        (
+            r#""timeline": "This quarter""#,
+            r#"/fields/timeline: "This quarter" is the label of the option "now": give its value"#,
+        ),
+        (
+            r#""timeline": "Dieses Quartal""#,
+            r#"/fields/timeline: "Dieses Quartal" is the label of the option "now": give its value"#,
+        ),
+        (
+            r#""company_sise": "250+""#,
+            r#"/fields/company_sise: the offer has no field "company_sise" (did you mean "company_size"?)"#,
+        ),
+        (
+            r#""company_size": "250 +""#,
+            r#"/fields/company_size: "250 +" is not an option (did you mean "250+"?)"#,
+        ),
+        (
+            r#""email": "ann@""#,
+            r#"/fields/email: "ann@" is refused: Please enter a valid email address"#,
+        ),
+        (
+            r#""newsletter": "yes""#,
+            r#"/fields/newsletter: "yes" is refused"#,
+        ),
+    ];
+    for (field, expected) in cases {
+        std::fs::write(
+            &lead,
+            format!(r#"{{"fields": {{"first_name": "Ann", {field}}}, "events": []}}"#),
+        )
+        .expect("write");
+        let out = leadmagnet(&[
+            "score",
+            "--config",
+            "www/offers/ebook.json",
+            "--lead",
+            &lead.to_string_lossy(),
+        ]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{field}: {stderr}");
+        assert!(text(&out.stdout).is_empty(), "nothing scored for {field}");
+        assert!(
+            stderr.contains(&format!("{}: {expected}", lead.display())),
+            "{field}: {stderr}"
+        );
+        assert!(
+            stderr.contains("the collector would refuse this lead"),
+            "{stderr}"
+        );
+    }
+
+    std::fs::write(
+        &lead,
+        r#"[{"fields": {"email": "ann@contoso.example"}, "events": [{"type": "page_view", "at": "2026-11-27T12:00:00Z"}]},
+            {"fields": {}, "events": [{"type": "pricing_visit", "at": "2026-11-27T12:00:00Z"}, {"type": "page_veiw", "at": "yesterday"}]}]"#,
+    )
+    .expect("write");
+    let out = leadmagnet(&[
+        "score",
+        "--config",
+        "www/offers/ebook.json",
+        "--lead",
+        &lead.to_string_lossy(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "/1/events/0/type: unknown event type \"pricing_visit\"; the widget records page_view"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "/1/events/1/type: unknown event type \"page_veiw\" (did you mean \"page_view\"?)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/1/events/1/at: \"yesterday\" is not an RFC 3339 time"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(": /0/"), "the first lead is fine: {stderr}");
+
+    // The same lead, corrected, scores.
+    std::fs::write(
+        &lead,
+        r#"{"fields": {"email": "ann@contoso.example", "timeline": "now", "company_size": "250+"}, "events": [{"type": "page_view", "at": "2026-11-27T12:00:00Z"}]}"#,
+    )
+    .expect("write");
+    let out = leadmagnet(&[
+        "score",
+        "--config",
+        "www/offers/ebook.json",
+        "--lead",
+        &lead.to_string_lossy(),
+        "--now",
+        "2026-11-27T12:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\"fit\": 40"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 #[test]
 fn validate_names_an_unreadable_file() {
     let out = leadmagnet(&["validate", "no/such/offer.json"]);
