@@ -85,6 +85,11 @@ test('a demo lead reaches the inbox as an MQL, is accepted as SAL by the logged-
   // The person and the people list: no accessibility violations either, in both languages.
   await page.getByRole('link', { name: 'The person' }).click();
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+  // Beside what counted, why: the MQL criteria met, what did not count, the routing entry.
+  const why = await page.locator('ul.why').textContent();
+  assert.match(why, /MQL: total \d+ ≥ \d+ and grade [A-D] is [A-D] or better/);
+  assert.match(why, /did not match|counted nothing/);
+  assert.match(why, /queue "[^"]+": routing entry \d+/);
   await axe(page);
   await page.getByRole('link', { name: 'Deutsch' }).click();
   await page.getByRole('heading', { name: 'Zeitleiste' }).waitFor();

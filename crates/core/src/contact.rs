@@ -148,15 +148,19 @@ impl Contact {
     /// The score of this person's profile and events at `now_ms`, each event decayed by its
     /// age then.
     pub fn score(&self, scoring: &Scoring, now_ms: i64, lists: &dyn DomainLists) -> Score {
-        let facts = LeadFacts {
+        score(scoring, &self.facts(), now_ms, lists)
+    }
+
+    /// What is scored of this person: their profile's values and their events.
+    pub fn facts(&self) -> LeadFacts {
+        LeadFacts {
             fields: self
                 .profile
                 .iter()
                 .map(|(id, s)| (id.clone(), s.value.clone()))
                 .collect(),
             events: self.events.clone(),
-        };
-        score(scoring, &facts, now_ms, lists)
+        }
     }
 }
 

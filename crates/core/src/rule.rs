@@ -26,7 +26,9 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<f64>,
 
-    /// The field a condition looks at.
+    /// The field a condition looks at. In `scoring.routing` conditions also the score's
+    /// results: `score.stage` (inquiry, mql, disqualified), `score.grade`, `score.level`,
+    /// `score.matrix` (e.g. "A1"), `score.total`, `score.fit`, `score.engagement`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The field's value equals this (text case-insensitively).
@@ -363,7 +365,22 @@ pub(crate) enum RuleRole {
     Condition,
     /// `display.targeting`: a condition over page facts rather than fields.
     Targeting,
+    /// `scoring.routing[].when`: a condition over fields and the score's results
+    /// ([`ROUTING_FACTS`]).
+    Routing,
 }
+
+/// What routing conditions can look at besides fields: the score's results, so a queue
+/// can take MQLs only, or grade A and B (see `scoring::score`).
+pub const ROUTING_FACTS: &[&str] = &[
+    "score.stage",
+    "score.grade",
+    "score.level",
+    "score.matrix",
+    "score.total",
+    "score.fit",
+    "score.engagement",
+];
 
 /// What `display.targeting` conditions can look at (see [`crate::display::PageFacts`]).
 pub const TARGETING_FACTS: &[&str] = &[
@@ -571,6 +588,9 @@ impl Rule {
                     );
                 }
                 None
+            } else if role == RuleRole::Routing && field_id.starts_with("score.") {
+                check_routing_fact(offer, c, field_id, at, p);
+                None
             } else {
                 offer.check_field_ref(field_id, &format!("{at}/field"), p)
             };
@@ -693,10 +713,9 @@ impl Rule {
                 } else {
                     format!("{at}/{key}/{i}")
                 };
-                let inner_role = if role == RuleRole::Targeting {
-                    RuleRole::Targeting
-                } else {
-                    RuleRole::Condition
+                let inner_role = match role {
+                    RuleRole::Targeting | RuleRole::Routing => role,
+                    _ => RuleRole::Condition,
                 };
                 inner.check(offer, &inner_at, inner_role, p);
             }
@@ -782,6 +801,144 @@ mod schema {
                     { "type": "array", "items": { "type": "string" } }
                 ]
             })
+        }
+    }
+}
+
+/// A routing condition on the score's results: a known result, and for the stage and the
+/// grade, values it can have.
+fn check_routing_fact(offer: &OfferConfig, c: &Rule, fact: &str, at: &str, p: &mut Problems) {
+    if !ROUTING_FACTS.contains(&fact) {
+        let hint = did_you_mean(fact, ROUTING_FACTS.iter().copied())
+            .map_or(String::new(), |f| format!(" (did you mean \"{f}\"?)"));
+        add!(
+            p,
+            format!("{at}/field"),
+            format!(
+                "unknown score result \"{fact}\"{hint}; routing can use {}",
+                ROUTING_FACTS.join(", ")
+            ),
+        );
+        return;
+    }
+    let known: Vec<String> = match fact {
+        "score.stage" => ["inquiry", "mql", "disqualified"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        "score.grade" => {
+            let mut grades: Vec<String> = offer
+                .scoring
+                .iter()
+                .flat_map(|s| s.fit_grades.iter().map(|g| g.grade.clone()))
+                .collect();
+            grades.push("D".into());
+            grades
+        }
+        _ => return,
+    };
+    let values: Vec<(String, &Scalar)> = match (&c.equals, &c.one_of) {
+        (Some(v), _) => vec![(format!("{at}/equals"), v)],
+        (_, Some(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{at}/in/{i}"), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (pointer, value) in values {
+        let Scalar::Text(text) = value else { continue };
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(text.trim())) {
+            let hint = did_you_mean(text, known.iter().map(String::as_str))
+                .map_or(String::new(), |k| format!(" (did you mean \"{k}\"?)"));
+            let names: Vec<String> = known.iter().map(|k| format!("\"{k}\"")).collect();
+            add!(
+                p,
+                pointer,
+                format!(
+                    "\"{text}\" is not a value of {fact}{hint}; it is one of {}",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// A condition in words (`company_size in "50-249", "250+"`), for explanations.
+#[cfg(feature = "messages")]
+pub fn describe(c: &Rule) -> String {
+    let list = |rules: &[Rule], joint: &str| {
+        let parts: Vec<String> = rules.iter().map(|r| format!("({})", describe(r))).collect();
+        parts.join(joint)
+    };
+    if let Some(all) = &c.all {
+        return list(all, " and ");
+    }
+    if let Some(any) = &c.any {
+        return list(any, " or ");
+    }
+    if let Some(not) = &c.not {
+        return format!("not ({})", describe(not));
+    }
+    if let Some(d) = &c.email_domain {
+        return match d {
+            EmailDomain::Class(class) => format!("the email domain is {class}"),
+            EmailDomain::Domains(list) => format!("the email domain is one of {}", list.join(", ")),
+        };
+    }
+    let field = c.field.as_deref().unwrap_or("?");
+    let scalar = |s: &Scalar| match s {
+        Scalar::Text(t) => format!("\"{t}\""),
+        Scalar::Number(n) => num(*n),
+        Scalar::Bool(b) => b.to_string(),
+    };
+    if let Some(v) = &c.equals {
+        return format!("{field} equals {}", scalar(v));
+    }
+    if let Some(l) = &c.one_of {
+        let parts: Vec<String> = l.iter().map(scalar).collect();
+        return format!("{field} in {}", parts.join(", "));
+    }
+    if let Some(parts) = &c.contains_any {
+        return format!("{field} contains any of \"{}\"", parts.join("\", \""));
+    }
+    if let Some(p) = &c.matches {
+        return format!("{field} matches \"{p}\"");
+    }
+    if let Some(set) = c.is_set {
+        return format!("{field} is {}", if set { "set" } else { "not set" });
+    }
+    match (c.gte, c.lte) {
+        (Some(lo), Some(hi)) => format!("{field} from {} to {}", num(lo), num(hi)),
+        (Some(lo), None) => format!("{field} ≥ {}", num(lo)),
+        (None, Some(hi)) => format!("{field} ≤ {}", num(hi)),
+        (None, None) => format!("{field} is tested"),
+    }
+}
+
+/// Why a condition does not hold for `facts`, in words: the field's value against what
+/// the condition wants (`role is "Intern"; wanted role contains any of "head", "vp"`).
+#[cfg(feature = "messages")]
+pub fn why_not(c: &Rule, facts: &Facts) -> String {
+    let wanted = describe(c);
+    if c.email_domain.is_some() {
+        return match facts.email_domain() {
+            Some(domain) => format!(
+                "the email domain \"{domain}\" is {}; wanted {wanted}",
+                facts.lists.classify(&domain).name()
+            ),
+            None => format!("no email address is known; wanted {wanted}"),
+        };
+    }
+    let Some(field) = c.field.as_deref() else {
+        return format!("wanted {wanted}");
+    };
+    match facts.values.get(field) {
+        None => format!("{field} is not known; wanted {wanted}"),
+        Some(FieldValue::Text(t)) => format!("{field} is \"{t}\"; wanted {wanted}"),
+        Some(FieldValue::Bool(b)) => format!("{field} is {b}; wanted {wanted}"),
+        Some(FieldValue::List(l)) => {
+            format!("{field} is \"{}\"; wanted {wanted}", l.join("\", \""))
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::domains::DomainLists;
 use crate::json::did_you_mean;
 use crate::json::{from_json_struct, FromJson, Node, Reader, ToJson, Writer};
 use crate::rule::{Facts, Rule, RuleRole};
-use crate::validate::Values;
+use crate::validate::{FieldValue, Values};
 use serde::Serialize;
 
 /// The `scoring` section of an offer config.
@@ -302,6 +302,15 @@ impl ContributionKind {
 impl ToJson for Score {
     fn to_json(&self, w: &mut Writer) {
         w.begin_object();
+        self.write_members(w);
+        w.end_object();
+    }
+}
+
+impl Score {
+    /// The score's members, for objects that carry more beside them (the CLI's
+    /// explanation).
+    pub fn write_members(&self, w: &mut Writer) {
         w.field("fit", &self.fit);
         w.field("engagement", &self.engagement);
         w.field("total", &self.total);
@@ -311,7 +320,6 @@ impl ToJson for Score {
         w.field("stage", self.stage.name());
         w.field("queue", &self.queue);
         w.field("breakdown", &self.breakdown);
-        w.end_object();
     }
 }
 
@@ -436,11 +444,16 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
     } else {
         Stage::Inquiry
     };
-    let queue = scoring
-        .routing
-        .iter()
-        .find(|r| r.when.as_ref().is_none_or(|w| w.matches(&facts)))
-        .map(|r| r.queue.clone());
+    let queue = route(
+        scoring,
+        &lead.fields,
+        lists,
+        stage,
+        &grade,
+        level,
+        [fit, engagement, total],
+    )
+    .map(|i| scoring.routing[i].queue.clone());
 
     Score {
         fit,
@@ -453,6 +466,41 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
         queue,
         breakdown,
     }
+}
+
+/// The index of the routing entry that chooses the queue: the first whose `when` holds for
+/// the lead's values and the score's results (`score.stage`, `score.grade` …, see
+/// [`crate::rule::ROUTING_FACTS`]).
+fn route(
+    scoring: &Scoring,
+    fields: &Values,
+    lists: &dyn DomainLists,
+    stage: Stage,
+    grade: &str,
+    level: u8,
+    [fit, engagement, total]: [i64; 3],
+) -> Option<usize> {
+    let mut values = fields.clone();
+    let results = [
+        ("score.stage", stage.name().to_owned()),
+        ("score.grade", grade.to_owned()),
+        ("score.level", level.to_string()),
+        ("score.matrix", format!("{grade}{level}")),
+        ("score.total", total.to_string()),
+        ("score.fit", fit.to_string()),
+        ("score.engagement", engagement.to_string()),
+    ];
+    for (name, value) in results {
+        values.insert(name.to_owned(), FieldValue::Text(value));
+    }
+    let facts = Facts {
+        values: &values,
+        lists,
+    };
+    scoring
+        .routing
+        .iter()
+        .position(|r| r.when.as_ref().is_none_or(|w| w.matches(&facts)))
 }
 
 /// Insertion sort, newest first: event lists are short, and a library sort would add
@@ -629,7 +677,7 @@ impl Scoring {
                 add!(p, format!("{at}/queue"), "queue must not be empty".into());
             }
             match &route.when {
-                Some(when) => when.check(offer, &format!("{at}/when"), RuleRole::Condition, p),
+                Some(when) => when.check(offer, &format!("{at}/when"), RuleRole::Routing, p),
                 None if i + 1 < scoring.routing.len() => add!(p,
                     at,
                     "an entry without \"when\" always matches, so the entries after it are never reached; move it last".into(),
@@ -762,4 +810,188 @@ pub fn lead_problems(
         }
     }
     problems
+}
+
+/// Why a lead scored as it did, in sentences: whether it is an MQL and, if not, each MQL
+/// criterion it fails ("MQL needs grade B or better: grade C, fit 40 < 50"); how its grade
+/// and level came about; the rules that did not count and why; and which routing entry
+/// chose the queue. Beside the breakdown (what counted), this says what did not: what a
+/// marketer asks of a lead that is not an MQL. The inbox, the CLI and the studio show it.
+#[cfg(feature = "messages")]
+pub fn explain(
+    scoring: &Scoring,
+    lead: &LeadFacts,
+    result: &Score,
+    lists: &dyn DomainLists,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let counted = |kind: ContributionKind, name: &str| {
+        result
+            .breakdown
+            .iter()
+            .any(|c| c.kind == kind && c.rule == name)
+    };
+    // The stage.
+    match (result.stage, &scoring.mql) {
+        (Stage::Disqualified, _) => {
+            let rules: Vec<&str> = result
+                .breakdown
+                .iter()
+                .filter(|c| c.kind == ContributionKind::Disqualify)
+                .map(|c| c.rule.as_str())
+                .collect();
+            lines.push(format!(
+                "disqualified by {}: never an MQL while this holds",
+                rules.join(", ")
+            ));
+        }
+        (Stage::Mql, Some(mql)) => lines.push(format!(
+            "MQL: total {} ≥ {} and grade {} is {} or better",
+            result.total,
+            num(mql.min_total),
+            result.grade,
+            mql.min_fit_grade
+        )),
+        (_, None) => {
+            lines.push("not an MQL: this scoring has no MQL criteria (add scoring.mql)".to_owned())
+        }
+        (_, Some(mql)) => {
+            let mut failed = Vec::new();
+            if (result.total as f64) < mql.min_total {
+                failed.push(format!(
+                    "MQL needs a total of {} or more: total {} < {} (fit {} + engagement {})",
+                    num(mql.min_total),
+                    result.total,
+                    num(mql.min_total),
+                    result.fit,
+                    result.engagement
+                ));
+            }
+            if grade_rank(scoring, &result.grade) > grade_rank(scoring, &mql.min_fit_grade) {
+                let needed = scoring
+                    .fit_grades
+                    .iter()
+                    .find(|g| g.grade == mql.min_fit_grade)
+                    .map_or(String::new(), |g| {
+                        format!(", fit {} < {}", result.fit, num(g.min))
+                    });
+                failed.push(format!(
+                    "MQL needs grade {} or better: grade {}{needed}",
+                    mql.min_fit_grade, result.grade
+                ));
+            }
+            lines.push(format!("not an MQL: {}", failed.join("; ")));
+        }
+    }
+    // The grade and the level.
+    match scoring.fit_grades.iter().find(|g| g.grade == result.grade) {
+        Some(g) => lines.push(format!(
+            "grade {}: fit {} ≥ {}, the first grade it reaches",
+            g.grade,
+            result.fit,
+            num(g.min)
+        )),
+        None if !scoring.fit_grades.is_empty() => lines.push(format!(
+            "grade D: fit {} is below every fit grade",
+            result.fit
+        )),
+        None => {}
+    }
+    match scoring
+        .engagement_levels
+        .iter()
+        .find(|l| l.level == result.level)
+    {
+        Some(l) => lines.push(format!(
+            "level {}: engagement {} ≥ {}",
+            l.level,
+            result.engagement,
+            num(l.min)
+        )),
+        None if !scoring.engagement_levels.is_empty() => lines.push(format!(
+            "level 4: engagement {} is below every engagement level",
+            result.engagement
+        )),
+        None => {}
+    }
+    // What did not count.
+    let facts = Facts {
+        values: &lead.fields,
+        lists,
+    };
+    for (i, rule) in scoring.fit.iter().enumerate() {
+        let name = rule_name(rule, "fit", i);
+        if !counted(ContributionKind::Fit, &name) {
+            lines.push(format!(
+                "fit {name} ({}) did not match: {}",
+                signed(rule.points.unwrap_or(0.0)),
+                crate::rule::why_not(rule, &facts)
+            ));
+        }
+    }
+    for (i, rule) in scoring.engagement.iter().enumerate() {
+        let name = rule_name(rule, "engagement", i);
+        if !counted(ContributionKind::Engagement, &name) {
+            let mut what = format!("no {} event", rule.event.as_deref().unwrap_or("?"));
+            if let Some(part) = &rule.url_contains {
+                what += &format!(" with a URL containing \"{part}\"");
+            }
+            if let Some(id) = &rule.offer_id {
+                what += &format!(" of offer \"{id}\"");
+            }
+            if let Some(s) = rule.min_seconds {
+                what += &format!(" of {} s or more", num(s));
+            }
+            if let Some(p) = rule.min_scroll_percent {
+                what += &format!(" scrolled {} % or more", num(p));
+            }
+            lines.push(format!(
+                "engagement {name} ({} each) counted nothing: {what}",
+                signed(rule.points.unwrap_or(0.0))
+            ));
+        }
+    }
+    // The queue.
+    match (&result.queue, scoring.routing.is_empty()) {
+        (_, true) => lines.push("no queue: this scoring has no routing".to_owned()),
+        (None, false) => lines.push(format!(
+            "no queue: none of the {} routing entries matched",
+            scoring.routing.len()
+        )),
+        (Some(queue), false) => {
+            let index = scoring.routing.iter().position(|r| &r.queue == queue);
+            let chosen = route(
+                scoring,
+                &lead.fields,
+                lists,
+                result.stage,
+                &result.grade,
+                result.level,
+                [result.fit, result.engagement, result.total],
+            )
+            .or(index);
+            match chosen.map(|i| (i, &scoring.routing[i])) {
+                Some((i, r)) => lines.push(match &r.when {
+                    Some(when) => format!(
+                        "queue \"{queue}\": routing entry {i}, the first whose condition holds ({})",
+                        crate::rule::describe(when)
+                    ),
+                    None => format!(
+                        "queue \"{queue}\": routing entry {i}, the fallback (no condition), as no entry before it matched"
+                    ),
+                }),
+                None => lines.push(format!("queue \"{queue}\"")),
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(feature = "messages")]
+fn signed(points: f64) -> String {
+    if points < 0.0 {
+        num(points)
+    } else {
+        format!("+{}", num(points))
+    }
 }

@@ -8,7 +8,7 @@ use leadmagnet_core::account::parse_model;
 use leadmagnet_core::config::{ConfigError, OfferConfig};
 use leadmagnet_core::json::{self, ToJson};
 use leadmagnet_core::profiling::fields_to_show;
-use leadmagnet_core::scoring::{lead_problems, parse_leads, score};
+use leadmagnet_core::scoring::{explain, lead_problems, parse_leads, score, Score};
 use leadmagnet_core::time::parse_rfc3339;
 use leadmagnet_core::{parse_offer, Values};
 use std::path::Path;
@@ -225,9 +225,13 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
         ));
     }
     let scoring = config.scoring.unwrap_or_default();
-    let scores: Vec<_> = leads
+    let scores: Vec<Explained> = leads
         .iter()
-        .map(|l| score(&scoring, l, now_ms, FullLists::get()))
+        .map(|l| {
+            let score = score(&scoring, l, now_ms, FullLists::get());
+            let explanation = explain(&scoring, l, &score, FullLists::get());
+            Explained { score, explanation }
+        })
         .collect();
     let out = if array {
         scores.to_json_pretty()
@@ -235,6 +239,21 @@ pub fn score_leads(config: &Path, lead: &Path, now: Option<&str>) -> Outcome {
         scores[0].to_json_pretty()
     };
     Ok(out + "\n")
+}
+
+/// A score with its explanation (`scoring::explain`): what `score` prints.
+struct Explained {
+    score: Score,
+    explanation: Vec<String>,
+}
+
+impl ToJson for Explained {
+    fn to_json(&self, w: &mut json::Writer) {
+        w.begin_object();
+        self.score.write_members(w);
+        w.field("explanation", &self.explanation);
+        w.end_object();
+    }
 }
 
 /// `leadmagnet fields --config C [--profile P]`: the field ids a visitor sees now.

@@ -317,7 +317,10 @@ fn score_checks_a_test_lead_as_the_collector_does() {
         stderr.contains("/1/events/1/at: \"yesterday\" is not an RFC 3339 time"),
         "{stderr}"
     );
-    assert!(!stderr.contains(": /0/"), "the first lead is fine: {stderr}");
+    assert!(
+        !stderr.contains(": /0/"),
+        "the first lead is fine: {stderr}"
+    );
 
     // The same lead, corrected, scores.
     std::fs::write(
@@ -335,10 +338,17 @@ fn score_checks_a_test_lead_as_the_collector_does() {
         "2026-11-27T12:00:00Z",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\"fit\": 40"), "{stdout}");
+    // With the explanation: why (not) an MQL, what did not count, which entry routed.
+    assert!(stdout.contains("\"explanation\": ["), "{stdout}");
     assert!(
-        text(&out.stdout).contains("\"fit\": 40"),
-        "{}",
-        text(&out.stdout)
+        stdout.contains("\"MQL: total 40 ≥ 40 and grade A is B or better\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""queue \"enterprise\": routing entry 0, the first whose condition holds (company_size equals \"250+\")""#),
+        "{stdout}"
     );
 }
 
@@ -409,7 +419,23 @@ fn score_matches_the_core_fixtures() {
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let expected = std::fs::read_to_string(case_dir.join("expected.json")).expect("expected");
-        assert_eq!(text(&out.stdout), expected, "{case}");
+        // The fixture's score, with the explanation the CLI adds to each.
+        let mut printed: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("score prints JSON");
+        let expected: serde_json::Value = serde_json::from_str(&expected).expect("fixture");
+        let scores = match printed.as_array_mut() {
+            Some(all) => all.iter_mut().collect::<Vec<_>>(),
+            None => vec![&mut printed],
+        };
+        for score in scores {
+            let explanation = score
+                .as_object_mut()
+                .and_then(|o| o.remove("explanation"))
+                .unwrap_or_else(|| panic!("{case}: no explanation"));
+            let lines = explanation.as_array().expect("lines").len();
+            assert!(lines >= 2, "{case}: {explanation}");
+        }
+        assert_eq!(printed, expected, "{case}");
     }
 }
 

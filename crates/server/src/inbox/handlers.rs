@@ -649,6 +649,7 @@ pub async fn export_contacts(
 /// A score in words for the page: the rule-by-rule breakdown.
 fn score_view(s: &leadmagnet_core::scoring::Score) -> views::ScoreView {
     views::ScoreView {
+        why: Vec::new(),
         total: s.total.to_string(),
         matrix: s.matrix.clone(),
         stage: s.stage.name().to_owned(),
@@ -857,7 +858,18 @@ pub async fn contact(
                 )
             })
             .collect(),
-        score: person.score.as_ref().map(score_view),
+        // With what did not count, and why not an MQL (`scoring::explain`).
+        score: person.score.as_ref().map(|score| views::ScoreView {
+            why: state.offers.model().map_or_else(Vec::new, |m| {
+                leadmagnet_core::scoring::explain(
+                    &m.scoring,
+                    &person.contact.facts(),
+                    score,
+                    crate::domains::FullLists::get(),
+                )
+            }),
+            ..score_view(score)
+        }),
         timeline,
         raw: api::contacts::person_json(&person, true),
         // Erasure cannot be undone: only the admin gets the form, and it wants the address

@@ -347,6 +347,8 @@ pub struct ScoreView {
     pub queue: String,
     /// (rule, kind, points, events counted)
     pub breakdown: Vec<(String, String, String, String)>,
+    /// Why it is (not) an MQL, what did not count, which routing entry chose the queue.
+    pub why: Vec<String>,
 }
 
 fn score_view(s: &ScoreView) -> Markup {
@@ -362,6 +364,10 @@ fn score_view(s: &ScoreView) -> Markup {
             @for (rule, kind, points, events) in &s.breakdown {
                 tr { td { (rule) } td { (kind) } td { (points) } td { (events) } }
             }
+        }
+        @if !s.why.is_empty() {
+            h3 { (t("Why this stage and queue, and what did not count", "Warum diese Phase und Queue, und was nicht gezählt hat")) }
+            ul.why { @for line in &s.why { li { (line) } } }
         }
     }
 }
@@ -665,6 +671,7 @@ mod tests {
         })
         .into_string();
         let score = || ScoreView {
+            why: vec![h()],
             total: h(),
             matrix: h(),
             stage: h(),
