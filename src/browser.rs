@@ -122,7 +122,6 @@ pub fn page_facts(returning: bool) -> leadmagnet_core::display::PageFacts {
     }
 }
 
-#[cfg(feature = "full")]
 /// `n` written for `locale` by the browser's `Intl.NumberFormat` (grouping, decimal
 /// sign, currency symbol), so no number-formatting tables enter the wasm.
 pub fn format_number(

@@ -44,7 +44,6 @@ pub fn resolve_url(url: &str, base: &str) -> String {
 
 /// `n` in the config's format. Server rendering never shows a calculator's figure (it
 /// has no inputs yet); this is for completeness of the same view code.
-#[cfg(feature = "full")]
 pub fn format_number(
     n: f64,
     _locale: &str,

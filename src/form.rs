@@ -18,7 +18,6 @@ use crate::ssr::with_visitor;
 use leadmagnet_core::config::{
     num, DisplayMode, Field, FieldType, OfferConfig, OfferKind, ResultGate,
 };
-#[cfg(feature = "full")]
 use leadmagnet_core::display::calculator_result;
 use leadmagnet_core::display::{quiz_points, quiz_result};
 use leadmagnet_core::form::{FormState, Status};
@@ -358,10 +357,7 @@ impl OfferForm {
             context.quiz_result =
                 quiz_result(config, points).map(|b| b.title.resolve("en").to_owned());
         }
-        #[cfg(feature = "full")]
-        {
-            context.calculator_result = calculator_result(config, &fields);
-        }
+        context.calculator_result = calculator_result(config, &fields);
         let labels = browser_facts.labels.clone();
         let hutk = browser_facts.hutk.clone();
         let payload = LeadPayload::new(lead, &lead_id, &submitted_at, context).map(|mut p| {
@@ -539,7 +535,6 @@ impl OfferForm {
         let props = ctx.props();
         let config = &props.config;
         let locale: &str = &props.locale;
-        #[cfg(feature = "full")]
         if let Some(calc) = &config.calculator {
             let Some(n) = calculator_result(config, values) else {
                 return Html::default();

@@ -14,6 +14,12 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   var WASM_FILE = "__LEADMAGNET_WASM__";
   var CHECK_FILE = "__LEADMAGNET_CHECK__";
   var CHECK_SCRIPT = "__LEADMAGNET_CHECK_JS__";
+  // The full build's glue and wasm, fetched by leadmagnet.js only for an offer that needs
+  // them (overlays, calculators, targeting, variants, frequency caps).
+  var FULL_SCRIPT = "__LEADMAGNET_FULL_JS__";
+  var FULL_FILE = "__LEADMAGNET_FULL_WASM__";
+  // What the default build's mountOffer throws for such an offer (NEEDS_FULL in mount.rs).
+  var NEEDS_FULL = "needs the full build";
 
   // document.currentScript is only set while this script first runs: read it now.
   // The wasm sits beside this script unless data-base names another folder.
@@ -25,15 +31,17 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   if (base.charAt(base.length - 1) !== "/") {
     base += "/";
   }
-  var wasmUrl = new URL(WASM_FILE, base).href;
 
   function LoadError(message) {
     this.message = message;
   }
 
-  // Loads and starts the wasm once. Every way this can fail ends in one LoadError whose
-  // message names the cause and the fix; the host page is never touched.
-  function load() {
+  // Loads and starts a wasm (`file`, beside this script) with its glue's `init`. Every way
+  // this can fail ends in one LoadError whose message names the cause and the fix; the
+  // host page is never touched.
+  function load(file, init) {
+    var wasmUrl = new URL(file, base).href;
+    var WASM_FILE = file;
     if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
       return Promise.reject(new LoadError(failures.noWebAssembly()));
     }
@@ -58,45 +66,51 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     }, function (error) {
       throw new LoadError(failures.unreachable(wasmUrl, error.message));
     }).then(function (source) {
-      return wasm_bindgen({ module_or_path: source }).then(function () {
-        return wasm_bindgen;
+      return init({ module_or_path: source }).then(function () {
+        return init;
       }, function (error) {
         throw new LoadError(failures.startFailure(wasmUrl, String(error && error.message || error), WASM_FILE));
       });
     });
   }
 
-  var ready = load();
+  var ready = load(WASM_FILE, wasm_bindgen);
   ready.catch(function (error) {
     console.error(PREFIX + (error instanceof LoadError ? error.message : String(error)));
     // Without the wasm, server-rendered forms post themselves, as without script.
     holds.forEach(function (h) { release(h, false); });
   });
 
+  // A script beside this one that hands its glue's init function over as `global` and is
+  // gone: the config checker's, and the full build's.
+  function part(name, global) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = new URL(name, base).href;
+      // Pages with a nonce-based CSP: the part carries the loader's nonce.
+      if (script && script.nonce) {
+        tag.nonce = script.nonce;
+      }
+      tag.onload = function () {
+        var init = window[global];
+        try {
+          delete window[global];
+        } catch (ignored) {}
+        return init ? resolve(init) : reject(new Error(tag.src + " did not start"));
+      };
+      tag.onerror = function () {
+        reject(new Error("could not load " + tag.src));
+      };
+      document.head.appendChild(tag);
+    });
+  }
+
   // The config checker (a second, small wasm with the core's checks and their texts) is
   // fetched only for configs the collector did not check, and at most once per page.
   var checker = null;
   function check(text) {
     if (!checker) {
-      checker = new Promise(function (resolve, reject) {
-        var tag = document.createElement("script");
-        tag.src = new URL(CHECK_SCRIPT, base).href;
-        // Pages with a nonce-based CSP: the checker script carries the loader's nonce.
-        if (script && script.nonce) {
-          tag.nonce = script.nonce;
-        }
-        tag.onload = function () {
-          var init = window.__leadmagnetChecker;
-          try {
-            delete window.__leadmagnetChecker;
-          } catch (ignored) {}
-          return init ? resolve(init) : reject(new Error(tag.src + " did not start"));
-        };
-        tag.onerror = function () {
-          reject(new Error("could not load " + tag.src));
-        };
-        document.head.appendChild(tag);
-      }).then(function (init) {
+      checker = part(CHECK_SCRIPT, "__leadmagnetChecker").then(function (init) {
         return init({ module_or_path: new URL(CHECK_FILE, base).href }).then(function () {
           return init;
         });
@@ -104,6 +118,27 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     }
     return checker.then(function (c) { return c.checkOffer(text); });
   }
+
+  // The full build, for offers the default build leaves out: fetched once, on demand, and
+  // told what the page has said about storage so far.
+  var full = null;
+  var storageGranted = null;
+  // (Not in leadmagnet-full.js, which is that build already.)
+  var loadFull = LEADMAGNET_FULL ? null : function () {
+    if (!full) {
+      full = part(FULL_SCRIPT, "__leadmagnetFull").then(function (init) {
+        return load(FULL_FILE, init);
+      }, function (error) {
+        throw new LoadError(error.message + ". Fix: upload every file of www/dist, " + FULL_SCRIPT + " included.");
+      }).then(function (wasm) {
+        if (storageGranted !== null) {
+          wasm.allowStorage(storageGranted);
+        }
+        return wasm;
+      });
+    }
+    return full;
+  };
 
   // [text, url, checked]: `checked` when `leadmagnet serve` answered with its
   // Leadmagnet-Checked header (it ran the full checks on this very text).
@@ -248,17 +283,28 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
         // server-rendered form is typed in again once the wasm has it.
         painted.done = true;
         var kept = typed(element);
-        try {
-          // The loader's side of this offer (`Loader` in src/browser.rs).
-          // The display plan, JSON (display::Plan in the core).
-          plan = JSON.parse(wasm.mountOffer(element, text, url, {
+        // The loader's side of this offer (`Loader` in src/browser.rs); returns the display
+        // plan, JSON (display::Plan in the core).
+        function start(wasm) {
+          return JSON.parse(wasm.mountOffer(element, text, url, {
             deliver: function (lead, requests, leadId, keepHistory) {
               return deliverFrom(element, config, url, lead, requests, leadId, keepHistory);
             },
             facts: function () { return facts(element); },
           }));
+        }
+        try {
+          plan = start(wasm);
         } catch (problem) {
           var message = String(problem && problem.message || problem);
+          if (!LEADMAGNET_FULL && message === NEEDS_FULL) {
+            return loadFull().then(function (fullWasm) {
+              return shown(fullWasm, start(fullWasm));
+            }, function (error) {
+              throw new Error("offer config " + url + " needs the full build, which could not load: " +
+                (error instanceof LoadError ? error.message : String(error)));
+            });
+          }
           if (message !== "invalid offer config") {
             throw new Error(message);
           }
@@ -267,6 +313,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
             throw invalid(url, problems || "  " + message);
           });
         }
+        return shown(wasm, plan);
+
+        // The offer is mounted: announce it, and open it on its trigger.
+        function shown(wasm, plan) {
         if (plan && plan.hidden) {
           emit(element, "hidden", { offer_id: plan.offer, reason: plan.hidden });
         } else if (plan) {
@@ -286,6 +336,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
           show(element, plan, wasm);
         }
         return element;
+        }
       });
     }, function (error) {
       throw new Error(error instanceof LoadError ? error.message : String(error));
@@ -299,9 +350,9 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   // ---- Display: modal and slide-in offers open on their trigger -------------------
   var openDialogs = [];
 
-  // LEADMAGNET_FULL is set by the build: the default build has no overlays, and this
-  // function is dropped from it.
-  var show = !LEADMAGNET_FULL ? function () {} : function (host, plan, wasm, tries) {
+  // Overlays come with the full build, which leadmagnet.js fetches on demand: both
+  // loaders open them.
+  function show(host, plan, wasm, tries) {
     if (plan.mode === "inline") {
       return;
     }
@@ -781,11 +832,14 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   // remembered profile and consent (both storages) and the outbox's kept failures; leads
   // that still wait to be sent stay until they are sent, then go too.
   function forget() {
-    return ready.then(function (wasm) {
-      if (wasm.forgetVisitor) {
-        wasm.forgetVisitor();
-      }
-    }, function () {}).then(function () {
+    var builds = [ready].concat(full ? [full] : []).map(function (build) {
+      return build.then(function (wasm) {
+        if (wasm.forgetVisitor) {
+          wasm.forgetVisitor();
+        }
+      }, function () {});
+    });
+    return Promise.all(builds).then(function () {
       [localStorage, sessionStorage].forEach(function (storage) {
         try {
           storage.removeItem(STORAGE_KEY);
@@ -805,6 +859,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   // dismissals, visit count) for the session. allowStorage(false) withdraws and erases.
   function allowStorage(granted) {
     var allowed = granted === true;
+    storageGranted = allowed;
+    if (full) {
+      full.then(function (wasm) { wasm.allowStorage(allowed); }, function () {});
+    }
     return ready.then(function (wasm) {
       if (wasm.allowStorage) {
         wasm.allowStorage(allowed);
@@ -851,9 +909,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
       new MutationObserver(function () {
         scan();
         // A host removed while its modal was open: give the page its scrolling back.
-        if (LEADMAGNET_FULL) {
-          openDialogs.filter(function (s) { return !s.dialog.isConnected; }).forEach(function (s) { s.release(); });
-        }
+        openDialogs.filter(function (s) { return !s.dialog.isConnected; }).forEach(function (s) { s.release(); });
       }).observe(document.documentElement, { childList: true, subtree: true });
     }
     document.dispatchEvent(new CustomEvent("leadmagnet:ready", { detail: { version: VERSION } }));

@@ -108,6 +108,11 @@ pub fn allow_storage(granted: bool) {
 /// Returns the display plan for the loader as JSON text ([`display::Plan`]):
 /// `{offer, hidden}` when targeting or a frequency cap hides the offer (the host stays
 /// untouched), otherwise `{offer, mode, trigger}`.
+/// What `mountOffer` of the default build throws for an offer that needs the full build
+/// (`display::needs_full_build`); the loader's `NEEDS_FULL`.
+#[cfg(not(feature = "full"))]
+const NEEDS_FULL: &str = "needs the full build";
+
 #[wasm_bindgen(js_name = mountOffer)]
 pub fn mount_offer(
     host: Element,
@@ -116,13 +121,11 @@ pub fn mount_offer(
     loader: browser::Loader,
 ) -> Result<JsValue, JsValue> {
     let config = read_offer(config_json).map_err(|_| JsValue::from_str(INVALID))?;
+    // The loader then mounts this offer with the full build, fetched on demand: the
+    // default build stays within its budget for the pages that need none of it.
     #[cfg(not(feature = "full"))]
-    if let Some(feature) = display::needs_full_build(&config) {
-        return Err(JsValue::from_str(&format!(
-            "offer \"{}\" uses {feature}, which leadmagnet.js leaves out to stay within its \
-             100 KB budget. Fix: load leadmagnet-full.js (same folder) instead of leadmagnet.js.",
-            config.id
-        )));
+    if display::needs_full_build(&config).is_some() {
+        return Err(JsValue::from_str(NEEDS_FULL));
     }
     let (seed, show) = with_visitor(|v| {
         let now = js_sys::Date::now();
@@ -175,6 +178,7 @@ pub fn mount_offer(
     // (hydrated) when this first render is the one it was rendered for: same widget,
     // locale and config text, no variant, no remembered visitor. Otherwise it is rendered
     // anew. Either way the loader types in again what the visitor typed before.
+    #[cfg(feature = "hydrate")]
     let hydrate = host
         .shadow_root()
         .and_then(|s| s.get_element_by_id(crate::ROOT_ID))
@@ -186,6 +190,12 @@ pub fn mount_offer(
                     cfg!(feature = "full") && v.consent && !v.known_for(&config).is_empty()
                 })
         });
+    // The full build renders anew what the server rendered (an older snippet).
+    #[cfg(not(feature = "hydrate"))]
+    let hydrate: Option<Element> = {
+        let _ = (&locale, &variant);
+        None
+    };
     let shadow = shadow_root(&host, hydrate.is_none())?;
     let container = match hydrate.clone() {
         Some(root) => root,
@@ -217,10 +227,13 @@ pub fn mount_offer(
         loader,
     };
     let renderer = yew::Renderer::<OfferForm>::with_root_and_props(container, props);
+    #[cfg(feature = "hydrate")]
     let app = match hydrate {
         Some(_) => renderer.hydrate(),
         None => renderer.render(),
     };
+    #[cfg(not(feature = "hydrate"))]
+    let app = renderer.render();
     APPS.with(|apps| apps.borrow_mut().push((host, app)));
     Ok(plan.into())
 }

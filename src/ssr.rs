@@ -10,7 +10,7 @@
 
 use crate::form::{OfferForm, OfferProps};
 use crate::FORM_ID;
-use leadmagnet_core::config::{DisplayMode, EndpointFormat, FieldType};
+use leadmagnet_core::config::{EndpointFormat, FieldType};
 use leadmagnet_core::form::FormState;
 use leadmagnet_core::profile::Visitor;
 use leadmagnet_core::FieldValue;
@@ -27,11 +27,8 @@ pub fn with_visitor<R>(f: impl FnOnce(&mut Visitor) -> R) -> R {
 /// the browser (a form painted first could vanish or change), and a modal or slide-in
 /// opens on a trigger the page must run.
 pub fn prerenderable(config: &OfferConfig) -> bool {
-    let display = config.display.as_ref();
-    config.variants.is_empty()
-        && display.is_none_or(|d| {
-            d.mode == DisplayMode::Inline && d.targeting.is_none() && d.frequency.is_none()
-        })
+    // Exactly the offers of the default build, the one that hydrates.
+    leadmagnet_core::display::needs_full_build(config).is_none()
 }
 
 /// The locale a render is for: the config's own, or for `"auto"` the one asked (the

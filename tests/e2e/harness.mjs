@@ -114,6 +114,9 @@ export function distFiles() {
     full,
     fullJs: readFileSync(join(dist, 'leadmagnet-full.js')),
     fullBytes: readFileSync(join(dist, full)),
+    // The full build's glue as leadmagnet.js fetches it on demand.
+    fullPart: full.replace('.wasm', '.part.js'),
+    fullPartScript: readFileSync(join(dist, full.replace('.wasm', '.part.js'))),
     check,
     checkJs,
     checkBytes: readFileSync(join(dist, check)),

@@ -274,7 +274,7 @@ pub(crate) fn test() -> Result {
     )?;
     // Both widget builds: the default one and the full one (feature `full`).
     for (name, features) in [
-        ("lints, widget on wasm32 (clippy -D warnings)", ""),
+        ("lints, widget on wasm32 (clippy -D warnings)", "hydrate"),
         ("lints, full widget on wasm32 (clippy -D warnings)", "full"),
     ] {
         run_counting(
@@ -361,6 +361,8 @@ pub(crate) fn test() -> Result {
                 "test",
                 "-p",
                 "leadmagnet-widget",
+                "--features",
+                "hydrate",
                 "--target",
                 "wasm32-unknown-unknown",
             ])

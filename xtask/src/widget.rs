@@ -76,7 +76,7 @@ pub(crate) fn widget() -> Result {
     for (package, features, artifact, out_name, global) in [
         (
             "leadmagnet-widget",
-            "",
+            "hydrate",
             "leadmagnet_widget",
             "leadmagnet",
             "wasm_bindgen",
@@ -177,6 +177,20 @@ pub(crate) fn widget() -> Result {
         ),
     )
     .map_err(|e| e.to_string())?;
+    // The full build's glue as a part of its own, which leadmagnet.js fetches (with the
+    // full wasm) only for an offer that needs it: it hands its init function to the loader
+    // and is gone, as the checker's does.
+    let full_wasm =
+        fs::read("target/widget/leadmagnet-full.opt.wasm").map_err(|e| e.to_string())?;
+    let full_wasm_name = format!("leadmagnet-full-{}.wasm", content_hash(&full_wasm));
+    let full_part_name = full_wasm_name.replace(".wasm", ".part.js");
+    let full_glue =
+        fs::read_to_string("target/widget/leadmagnet-full.js").map_err(|e| e.to_string())?;
+    fs::write(
+        "target/widget/full.part.js",
+        format!("window.__leadmagnetFull = (function () {{\n{full_glue}\nreturn wasm_bindgen;\n}})();\n"),
+    )
+    .map_err(|e| e.to_string())?;
     let version = env!("CARGO_PKG_VERSION");
     // (script, wasm file) of each flavor: leadmagnet.js and leadmagnet-full.js.
     let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
@@ -213,6 +227,8 @@ pub(crate) fn widget() -> Result {
         .replace("__LEADMAGNET_VERSION__", version)
         .replace("__LEADMAGNET_WASM__", &wasm_name)
         .replace("__LEADMAGNET_CHECK_JS__", &checker_js_name)
+        .replace("__LEADMAGNET_FULL_JS__", &full_part_name)
+        .replace("__LEADMAGNET_FULL_WASM__", &full_wasm_name)
         .replace("__LEADMAGNET_CHECK__", &checker_name);
         fs::write(format!("target/widget/{flavor}.bundle.js"), script)
             .map_err(|e| e.to_string())?;
@@ -229,7 +245,9 @@ pub(crate) fn widget() -> Result {
         .collect();
     for entry in fs::read_dir(dist).map_err(|e| e.to_string())?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let hashed = name.contains(".wasm") || name.starts_with("leadmagnet-check-");
+        let hashed = name.contains(".wasm")
+            || name.starts_with("leadmagnet-check-")
+            || name.contains(".part.js");
         if name.starts_with("leadmagnet-")
             && hashed
             && !keep.iter().any(|k| name.starts_with(k.as_str()))
@@ -237,7 +255,18 @@ pub(crate) fn widget() -> Result {
             fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
         }
     }
-    let mut compress = vec![dist.join(&checker_name), dist.join(&checker_js_name)];
+    let mut compress = vec![
+        dist.join(&checker_name),
+        dist.join(&checker_js_name),
+        dist.join(&full_part_name),
+    ];
+    run(Command::new("node_modules/.bin/esbuild").args([
+        "target/widget/full.part.js",
+        "--minify",
+        "--target=es2018",
+        "--log-level=warning",
+        &format!("--outfile=www/dist/{full_part_name}"),
+    ]))?;
     for (script, wasm_name, wasm) in &files {
         let bundle = format!("target/widget/{}", script.replace(".js", ".bundle.js"));
         run(Command::new("node_modules/.bin/esbuild").args([

@@ -156,6 +156,7 @@ pub fn targeted(config: &OfferConfig, page: &PageFacts) -> bool {
     let facts = Facts {
         values: &values,
         lists: &CompactLists,
+        score: None,
     };
     rule.matches(&facts)
 }
@@ -280,7 +281,7 @@ pub fn calculator_result(config: &OfferConfig, answers: &Values) -> Option<f64> 
 }
 
 /// What of `config` only the full build (`leadmagnet-full.js`) renders: modal and slide-in
-/// display (with frequency caps, which need the visitor's memory), calculators,
+/// display (with frequency caps, which need the visitor's memory),
 /// targeting and A/B variants (see ARCHITECTURE.md, "The byte budget").
 pub fn needs_full_build(config: &OfferConfig) -> Option<&'static str> {
     let display = config.display.as_ref();
@@ -288,8 +289,6 @@ pub fn needs_full_build(config: &OfferConfig) -> Option<&'static str> {
         Some("a modal or slide-in display")
     } else if display.is_some_and(|d| d.frequency.is_some()) {
         Some("display.frequency")
-    } else if config.calculator.is_some() {
-        Some("a calculator")
     } else if config
         .display
         .as_ref()

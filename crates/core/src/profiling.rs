@@ -23,6 +23,7 @@ pub fn fields_to_show<'a>(
     let facts = Facts {
         values: &known,
         lists,
+        score: None,
     };
     let visible = |id: &str| {
         config

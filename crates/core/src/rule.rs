@@ -27,8 +27,8 @@ pub struct Rule {
     pub points: Option<f64>,
 
     /// The field a condition looks at. In `scoring.routing` conditions also the score's
-    /// results: `score.stage` (inquiry, mql, disqualified), `score.grade`, `score.level`,
-    /// `score.matrix` (e.g. "A1"), `score.total`, `score.fit`, `score.engagement`.
+    /// results: `score.stage` (inquiry, mql, disqualified), `score.grade`, `score.level`
+    /// and `score.matrix` (e.g. "A1").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The field's value equals this (text case-insensitively).
@@ -106,6 +106,8 @@ pub enum EmailDomain {
 pub struct Facts<'a> {
     pub values: &'a Values,
     pub lists: &'a dyn DomainLists,
+    /// Routing only: the score's results ([`ROUTING_FACTS`]), looked up after the values.
+    pub score: Option<&'a Values>,
 }
 
 impl Facts<'_> {
@@ -248,7 +250,10 @@ impl Rule {
         let Some(field) = &self.field else {
             return true;
         };
-        let value = facts.values.get(field);
+        let value = facts
+            .values
+            .get(field)
+            .or_else(|| facts.score.and_then(|s| s.get(field)));
         if let Some(wanted) = self.is_set {
             return is_set(value) == wanted;
         }
@@ -372,15 +377,7 @@ pub(crate) enum RuleRole {
 
 /// What routing conditions can look at besides fields: the score's results, so a queue
 /// can take MQLs only, or grade A and B (see `scoring::score`).
-pub const ROUTING_FACTS: &[&str] = &[
-    "score.stage",
-    "score.grade",
-    "score.level",
-    "score.matrix",
-    "score.total",
-    "score.fit",
-    "score.engagement",
-];
+pub const ROUTING_FACTS: &[&str] = &["score.stage", "score.grade", "score.level", "score.matrix"];
 
 /// What `display.targeting` conditions can look at (see [`crate::display::PageFacts`]).
 pub const TARGETING_FACTS: &[&str] = &[

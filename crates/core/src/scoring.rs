@@ -355,6 +355,7 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
     let facts = Facts {
         values: &lead.fields,
         lists,
+        score: None,
     };
     let mut breakdown = Vec::new();
     let mut fit = 0i64;
@@ -444,22 +445,15 @@ pub fn score(scoring: &Scoring, lead: &LeadFacts, now_ms: i64, lists: &dyn Domai
     } else {
         Stage::Inquiry
     };
-    let queue = route(
-        scoring,
-        &lead.fields,
-        lists,
-        stage,
-        &grade,
-        level,
-        [fit, engagement, total],
-    )
-    .map(|i| scoring.routing[i].queue.clone());
+    let matrix = format!("{grade}{level}");
+    let queue = route(scoring, &lead.fields, lists, stage, &grade, &matrix)
+        .map(|i| scoring.routing[i].queue.clone());
 
     Score {
         fit,
         engagement,
         total,
-        matrix: format!("{grade}{level}"),
+        matrix,
         grade,
         level,
         stage,
@@ -477,25 +471,22 @@ fn route(
     lists: &dyn DomainLists,
     stage: Stage,
     grade: &str,
-    level: u8,
-    [fit, engagement, total]: [i64; 3],
+    matrix: &str,
 ) -> Option<usize> {
-    let mut values = fields.clone();
-    let results = [
-        ("score.stage", stage.name().to_owned()),
-        ("score.grade", grade.to_owned()),
-        ("score.level", level.to_string()),
-        ("score.matrix", format!("{grade}{level}")),
-        ("score.total", total.to_string()),
-        ("score.fit", fit.to_string()),
-        ("score.engagement", engagement.to_string()),
-    ];
-    for (name, value) in results {
-        values.insert(name.to_owned(), FieldValue::Text(value));
+    let mut results = Values::new();
+    // The level is the matrix's digit, after the grade.
+    for (name, value) in [
+        ("score.stage", stage.name()),
+        ("score.grade", grade),
+        ("score.level", &matrix[grade.len()..]),
+        ("score.matrix", matrix),
+    ] {
+        results.insert(name.to_owned(), FieldValue::Text(value.to_owned()));
     }
     let facts = Facts {
-        values: &values,
+        values: fields,
         lists,
+        score: Some(&results),
     };
     scoring
         .routing
@@ -918,6 +909,7 @@ pub fn explain(
     let facts = Facts {
         values: &lead.fields,
         lists,
+        score: None,
     };
     for (i, rule) in scoring.fit.iter().enumerate() {
         let name = rule_name(rule, "fit", i);
@@ -966,8 +958,7 @@ pub fn explain(
                 lists,
                 result.stage,
                 &result.grade,
-                result.level,
-                [result.fit, result.engagement, result.total],
+                &result.matrix,
             )
             .or(index);
             match chosen.map(|i| (i, &scoring.routing[i])) {

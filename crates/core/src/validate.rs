@@ -184,6 +184,7 @@ pub fn validate(config: &OfferConfig, values: &Values) -> Result<ValidLead, Vec<
     let facts = crate::rule::Facts {
         values,
         lists: &crate::domains::CompactLists,
+        score: None,
     };
     let asked: Vec<&str> = config
         .fields

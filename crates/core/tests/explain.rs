@@ -119,7 +119,7 @@ fn score_results_in_conditions_are_checked() {
     assert_eq!(
         problems(r#"[{ "queue": "q", "when": { "field": "score.stag", "equals": "mql" } }]"#),
         vec![
-            r#"/scoring/routing/0/when/field: unknown score result "score.stag" (did you mean "score.stage"?); routing can use score.stage, score.grade, score.level, score.matrix, score.total, score.fit, score.engagement"#
+            r#"/scoring/routing/0/when/field: unknown score result "score.stag" (did you mean "score.stage"?); routing can use score.stage, score.grade, score.level, score.matrix"#
         ]
     );
     assert_eq!(
@@ -137,7 +137,11 @@ fn score_results_in_conditions_are_checked() {
         ]
     );
     assert!(
-        problems(r#"[{ "queue": "q", "when": { "field": "score.total", "gte": 50 } }]"#).is_empty()
+        problems(r#"[{ "queue": "q", "when": { "field": "score.level", "lte": 2 } }]"#).is_empty()
+    );
+    assert_eq!(
+        problems(r#"[{ "queue": "q", "when": { "field": "score.total", "gte": 50 } }]"#).len(),
+        1
     );
     // Not in fit rules or visible_if: there is no score yet.
     let fit = EBOOK.replace(

@@ -441,6 +441,7 @@ fn check_against_offer(
             let facts = leadmagnet_core::rule::Facts {
                 values: &lead.fields,
                 lists: FullLists::get(),
+                score: None,
             };
             config
                 .fields

@@ -231,10 +231,13 @@ async fn headers(request: Request, next: Next) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    let cache = if path.starts_with("/dist/") && path != "/dist/leadmagnet.js" {
-        "public, max-age=31536000, immutable"
-    } else if path == "/dist/leadmagnet.js" {
+    // The two loaders keep their names across releases (pages name them): a short cache.
+    // Everything else in dist/ is named by its content.
+    let stable = path == "/dist/leadmagnet.js" || path == "/dist/leadmagnet-full.js";
+    let cache = if stable {
         "public, max-age=300"
+    } else if path.starts_with("/dist/") {
+        "public, max-age=31536000, immutable"
     } else {
         "no-cache"
     };

@@ -300,28 +300,18 @@ pub fn render(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let config_url = config_url.map_or_else(|| format!("/offers/{file}"), str::to_owned);
-    let build = if leadmagnet_core::display::needs_full_build(&offer).is_some() {
-        "leadmagnet-full.js"
-    } else {
-        "leadmagnet.js"
-    };
+    // One script for every offer: leadmagnet.js fetches the full build's part and wasm
+    // itself for an offer that needs them. `--script leadmagnet-full.js` still names the
+    // full build for pages whose offers all need it.
     let script = match script {
         Some(s) => s.to_owned(),
         None => url::Url::parse(&config_url)
-            .and_then(|u| u.join(&format!("/dist/{build}")))
-            .map_or_else(|_| format!("/dist/{build}"), String::from),
+            .and_then(|u| u.join("/dist/leadmagnet.js"))
+            .map_or_else(|_| "/dist/leadmagnet.js".to_owned(), String::from),
     };
-    // The build's wasm (named by its hash) beside the script, to preload: from the
-    // `dist` folder next to the config's folder (www/offers → www/dist), if it is there.
-    // The build is the script's (a script named explicitly may be the other one).
+    let needs_full = leadmagnet_core::display::needs_full_build(&offer).is_some();
     let script_name = script.rsplit('/').next().unwrap_or(&script);
-    let prefix = if script_name.starts_with("leadmagnet-full") {
-        "leadmagnet-full"
-    } else if script_name.starts_with("leadmagnet") {
-        "leadmagnet"
-    } else {
-        build.trim_end_matches(".js")
-    };
+    let full_script = script_name.starts_with("leadmagnet-full");
     let dist = dist.map_or_else(
         || {
             config
@@ -332,20 +322,41 @@ pub fn render(
         },
         Path::to_path_buf,
     );
-    let wasm = std::fs::read_dir(&dist).ok().and_then(|entries| {
-        entries.flatten().find_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
+    // The hashed file of a build in `dist` (next to the config's folder, www/offers →
+    // www/dist), as a URL beside the script: what the loader will fetch, to preload.
+    let entries: Vec<String> = std::fs::read_dir(&dist)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let hashed = |prefix: &str, suffix: &str| {
+        entries.iter().find_map(|name| {
             let hash = name
                 .strip_prefix(prefix)?
                 .strip_prefix('-')?
-                .strip_suffix(".wasm")?;
-            (!hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
+                .strip_suffix(suffix)?;
+            (hash.len() == 12 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| match script
+                .rsplit_once('/')
+            {
+                Some((folder, _)) => format!("{folder}/{name}"),
+                None => name.clone(),
+            })
         })
-    });
-    let wasm = wasm.map(|name| match script.rsplit_once('/') {
-        Some((folder, _)) => format!("{folder}/{name}"),
-        None => name,
-    });
+    };
+    let mut fetches = Vec::new();
+    let mut scripts = Vec::new();
+    if full_script {
+        fetches.extend(hashed("leadmagnet-full", ".wasm"));
+    } else {
+        fetches.extend(hashed("leadmagnet", ".wasm"));
+        if needs_full {
+            fetches.extend(hashed("leadmagnet-full", ".wasm"));
+            scripts.extend(hashed("leadmagnet-full", ".part.js"));
+        }
+    }
     if let Some(tag) = locale {
         if tag.is_empty()
             || tag.len() > 35
@@ -360,6 +371,6 @@ pub fn render(
         "<!-- Leadmagnet offer \"{}\": paste where the form goes. A page whose Content-Security-Policy has style-src adds {} to it. -->\n{}",
         offer.id.replace("--", "- -"),
         crate::rendered::style_source(),
-        crate::rendered::snippet(&offer, &text, &config_url, locale, &script, wasm.as_deref())
+        crate::rendered::snippet(&offer, &text, &config_url, locale, &script, &fetches, &scripts)
     ))
 }

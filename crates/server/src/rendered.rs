@@ -90,19 +90,26 @@ pub fn snippet(
     config_url: &str,
     locale: Option<&str>,
     script: &str,
-    wasm: Option<&str>,
+    fetches: &[String],
+    scripts: &[String],
 ) -> String {
     let locale = locale_for(config, locale);
     // `crossorigin` gives the loader's credentials mode (same-origin), so the loader's own
-    // requests take these responses.
+    // requests take these responses. Scripts the loader adds (the full build's part) are
+    // fetched without it.
     let preloads: String = std::iter::once(config_url)
-        .chain(wasm)
+        .chain(fetches.iter().map(String::as_str))
         .map(|url| {
             format!(
                 "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin=\"anonymous\">",
                 esc(url)
             )
         })
+        .chain(
+            scripts
+                .iter()
+                .map(|url| format!("<link rel=\"preload\" href=\"{}\" as=\"script\">", esc(url))),
+        )
         .collect();
     let host = if prerenderable(config) {
         let shadow = shadow_html(config, config_text, config_url, &locale, None);

@@ -300,8 +300,19 @@ async fn serves_pages_with_csp_and_widget_files_for_embedding() {
         "the precompressed file is served"
     );
     assert_eq!(br.headers()[header::CONTENT_TYPE], "application/wasm");
-    let (_, _, js) = send(&f.state, get("/dist/leadmagnet.js")).await;
-    assert_eq!(js.headers()[header::CACHE_CONTROL], "public, max-age=300");
+    // The loaders keep their names across releases: a short cache; parts are hashed.
+    for stable in ["/dist/leadmagnet.js", "/dist/leadmagnet-full.js"] {
+        let (_, _, js) = send(&f.state, get(stable)).await;
+        assert_eq!(
+            js.headers()[header::CACHE_CONTROL],
+            "public, max-age=300",
+            "{stable}"
+        );
+    }
+    let (_, _, part) = send(&f.state, get("/dist/leadmagnet-full-0123abcd.part.js")).await;
+    assert!(part.headers()[header::CACHE_CONTROL]
+        .to_str()
+        .is_ok_and(|c| c.contains("immutable")));
     assert_eq!(
         send(&f.state, get("/nope.html")).await.0,
         StatusCode::NOT_FOUND

@@ -352,6 +352,96 @@ fn score_checks_a_test_lead_as_the_collector_does() {
     );
 }
 
+/// The snippet names the real script path, and one script for every offer: an offer that
+/// needs the full build gets leadmagnet.js too, with the full build's part and wasm
+/// preloaded; `--script …/leadmagnet-full.js` preloads that build's wasm.
+#[test]
+fn render_names_one_script_and_preloads_what_it_fetches() {
+    let dist = tempfile::tempdir().expect("tempdir");
+    for name in [
+        "leadmagnet-0123456789ab.wasm",
+        "leadmagnet-full-ba9876543210.wasm",
+        "leadmagnet-full-ba9876543210.part.js",
+        "leadmagnet-check-111111111111.wasm",
+    ] {
+        std::fs::write(dist.path().join(name), "x").expect("write");
+    }
+    let dist_arg = dist.path().to_string_lossy().into_owned();
+    let run = |config: &str, extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            config,
+            "--config-url",
+            "https://leads.example.com/offers/x.json",
+            "--dist",
+            &dist_arg,
+        ];
+        args.extend_from_slice(extra);
+        let out = leadmagnet(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let preload = |url: &str, kind: &str| {
+        let cors = if kind == "fetch" {
+            " crossorigin=\"anonymous\""
+        } else {
+            ""
+        };
+        format!("<link rel=\"preload\" href=\"https://leads.example.com/dist/{url}\" as=\"{kind}\"{cors}>")
+    };
+    let script = "<script src=\"https://leads.example.com/dist/leadmagnet.js\" async></script>";
+
+    let slide_in = run("www/offers/newsletter-slide-in.json", &[]);
+    assert!(slide_in.contains(script), "{slide_in}");
+    assert!(
+        slide_in.contains(&preload("leadmagnet-0123456789ab.wasm", "fetch")),
+        "{slide_in}"
+    );
+    assert!(
+        slide_in.contains(&preload("leadmagnet-full-ba9876543210.wasm", "fetch")),
+        "{slide_in}"
+    );
+    assert!(
+        slide_in.contains(&preload("leadmagnet-full-ba9876543210.part.js", "script")),
+        "{slide_in}"
+    );
+    assert!(
+        !slide_in.contains("shadowrootmode"),
+        "overlays are drawn in the browser"
+    );
+
+    // Inline offers, calculators included: the default build only, rendered on the server.
+    for inline in ["www/offers/ebook.json", "www/offers/roi-calculator.json"] {
+        let out = run(inline, &[]);
+        assert!(out.contains(script), "{out}");
+        assert!(
+            out.contains(&preload("leadmagnet-0123456789ab.wasm", "fetch")),
+            "{out}"
+        );
+        assert!(!out.contains("leadmagnet-full"), "{inline}: {out}");
+        assert!(out.contains("shadowrootmode=\"open\""), "{inline}");
+    }
+
+    let full = run(
+        "www/offers/newsletter-slide-in.json",
+        &["--script", "https://cdn.example.com/lm/leadmagnet-full.js"],
+    );
+    assert!(
+        full.contains(
+            "<script src=\"https://cdn.example.com/lm/leadmagnet-full.js\" async></script>"
+        ),
+        "{full}"
+    );
+    assert!(
+        full.contains("href=\"https://cdn.example.com/lm/leadmagnet-full-ba9876543210.wasm\""),
+        "{full}"
+    );
+    assert!(
+        !full.contains("part.js") && !full.contains("leadmagnet-0123456789ab"),
+        "{full}"
+    );
+}
+
 #[test]
 fn validate_names_an_unreadable_file() {
     let out = leadmagnet(&["validate", "no/such/offer.json"]);

@@ -109,6 +109,12 @@ pub async fn fixture_on(database_url: Option<&str>) -> Fixture {
     )
     .expect("wasm");
     std::fs::write(www.join("dist/leadmagnet.js"), "(function(){})();").expect("js");
+    std::fs::write(www.join("dist/leadmagnet-full.js"), "(function(){})();").expect("js");
+    std::fs::write(
+        www.join("dist/leadmagnet-full-0123abcd.part.js"),
+        "window.__leadmagnetFull = 1;",
+    )
+    .expect("js");
     std::fs::write(
         www.join("dist/leadmagnet-0123abcd.wasm.br"),
         b"brotli bytes",

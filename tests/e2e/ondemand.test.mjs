@@ -1,0 +1,131 @@
+// One script tag for every offer (issue 18): leadmagnet.js mounts what it holds itself
+// (inline forms, quizzes, calculators) and fetches the full build's part and wasm on demand,
+// once per page, only for an offer that needs it (overlays, targeting, variants, frequency
+// caps) — on a plain static server, in real Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { distFiles, launch, startStatic, watch } from './harness.mjs';
+
+const files = distFiles();
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+function offer(id, extra) {
+  return {
+    version: 1, id, locale: 'en',
+    offer: { kind: 'form', title: `Offer ${id}` },
+    fields: [{ id: 'email', type: 'email', label: 'Email', required: true }],
+    endpoint: { url: 'https://collector.invalid/api/v1/leads' },
+    ...extra,
+  };
+}
+
+const CALCULATOR = {
+  version: 1, id: 'calc', locale: 'en',
+  offer: { kind: 'calculator', title: 'ROI' },
+  fields: [
+    { id: 'leads', type: 'number', label: 'Leads per month', required: true },
+    { id: 'email', type: 'email', label: 'Email', required: true },
+  ],
+  calculator: { formula: 'leads * 2', result_label: 'Doubled', show_result: 'before_contact' },
+  endpoint: { url: 'https://collector.invalid/api/v1/leads' },
+};
+
+/** A page with leadmagnet.js only, mounting `configs` (one host each). */
+function routes(configs, { part = true } = {}) {
+  const hosts = configs.map((_, i) => `<div id="h${i}"></div>`).join('');
+  const html = `<!doctype html><html lang="en"><head><title>t</title><script src="/w/leadmagnet.js"></script></head>
+    <body><h1>One script</h1>${hosts}<script>
+    document.addEventListener('leadmagnet:ready', () => {
+      ${JSON.stringify(configs)}.forEach((c, i) => Leadmagnet.mount(document.getElementById('h' + i), c)
+        .catch((e) => { window.failures = (window.failures || []).concat(e.message); }));
+    });</script></body></html>`;
+  const r = {
+    '/': { type: 'text/html', body: html },
+    '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
+    [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
+    [`/w/${files.full}`]: { type: 'application/wasm', body: files.fullBytes },
+    [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
+    [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
+  };
+  if (part) {
+    r[`/w/${files.fullPart}`] = { type: 'text/javascript', body: files.fullPartScript };
+  }
+  return r;
+}
+
+async function visit(server) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const seen = watch(tab);
+  const requested = [];
+  tab.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  await tab.goto(server.url);
+  return { context, tab, seen, requested };
+}
+
+test('leadmagnet.js alone: a modal and a slide-in load the full build once, on demand', async () => {
+  const server = await startStatic(routes([
+    offer('inline-one'),
+    offer('modal-one', { display: { mode: 'modal', trigger: { delay_seconds: 1 } } }),
+    offer('slide-one', { display: { mode: 'slide_in', trigger: { delay_seconds: 1 } } }),
+  ]));
+  const { context, tab, seen, requested } = await visit(server);
+  await tab.locator('#h0 >> form').waitFor();
+  await tab.locator('#h1 >> dialog[open]').waitFor({ timeout: 10000 });
+  await tab.locator('#h2 >> dialog[open]').waitFor({ timeout: 10000 });
+  // Opened as leadmagnet-full.js opens them: the modal one modal, the slide-in not.
+  assert.deepEqual(await tab.evaluate(() => ['h1', 'h2'].map((id) =>
+    document.getElementById(id).shadowRoot.querySelector('dialog').matches(':modal'))), [true, false]);
+  const count = (path) => requested.filter((p) => p === path).length;
+  assert.equal(count(`/w/${files.fullPart}`), 1, requested.join('\n'));
+  assert.equal(count(`/w/${files.full}`), 1, requested.join('\n'));
+  assert.equal(count(`/w/${files.wasm}`), 1);
+  assert.equal(count('/w/leadmagnet-full.js'), 0, 'the old second script is not needed');
+  assert.deepEqual(seen.leadmagnet(), [], 'no console line: nothing silently left out');
+  assert.equal(await tab.evaluate(() => window.failures), undefined);
+  assert.deepEqual(await tab.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__leadmagnet'))), [],
+    'the part leaves no global behind');
+  await context.close();
+  await server.close();
+});
+
+test('leadmagnet.js alone: inline offers and calculators fetch nothing of the full build', async () => {
+  const server = await startStatic(routes([offer('inline-two'), CALCULATOR]));
+  const { context, tab, seen, requested } = await visit(server);
+  await tab.locator('#h0 >> form').waitFor();
+  await tab.locator('#h1 >> #lm-f-leads').fill('21');
+  await tab.locator('#h1 >> .lm-result-value').filter({ hasText: '42' }).waitFor();
+  await tab.waitForTimeout(300);
+  assert.deepEqual(requested.filter((p) => p.includes('leadmagnet-full')), [], requested.join('\n'));
+  assert.deepEqual(seen.leadmagnet(), []);
+  assert.deepEqual(await tab.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__leadmagnet'))), [],
+    'the part leaves no global behind');
+  await context.close();
+  await server.close();
+});
+
+test('leadmagnet.js alone: a missing full build part is named with its fix; the other offers still work', async () => {
+  const server = await startStatic(routes([
+    offer('inline-three'),
+    offer('modal-three', { display: { mode: 'modal', trigger: { delay_seconds: 1 } } }),
+  ], { part: false }));
+  const { context, tab, requested } = await visit(server);
+  await tab.locator('#h0 >> form').waitFor();
+  await tab.waitForFunction(() => window.failures && window.failures.length === 1, null, { timeout: 10000 });
+  const [failure] = await tab.evaluate(() => window.failures);
+  assert.match(failure, /needs the full build, which could not load/);
+  assert.match(failure, new RegExp(files.fullPart.replace(/\./g, '\\.')));
+  assert.match(failure, /Fix: upload every file of www\/dist/);
+  assert.equal(await tab.evaluate(() => document.getElementById('h1').shadowRoot), null, 'the host is left as it was');
+  assert.ok(!requested.includes(`/w/${files.full}`), 'no wasm without its glue');
+  await context.close();
+  await server.close();
+});
