@@ -31,7 +31,7 @@ export function checkLead(payload) {
  * Starts `leadmagnet serve` on a free port with its own database and its own offer folder
  * (a copy of www/offers; `addOffer` adds a config, since leads for unknown offers are refused).
  */
-export async function startCollector({ allowOrigins = [], flags = [], env = {}, files = {} } = {}) {
+export async function startCollector({ allowOrigins = [], flags = [], env = {}, files = {}, www = join(ROOT, 'www') } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'leadmagnet-e2e-'));
   const offers = join(dir, 'offers');
   mkdirSync(offers);
@@ -39,7 +39,7 @@ export async function startCollector({ allowOrigins = [], flags = [], env = {}, 
   // Files of the offer folder to replace (e.g. a scoring.json of the test's own).
   for (const [name, text] of Object.entries(files)) writeFileSync(join(offers, name), text);
   const bin = resolve(ROOT, process.env.LEADMAGNET_BIN || 'target/debug/leadmagnet');
-  const args = ['serve', '--port', '0', '--www', join(ROOT, 'www'), '--offers', offers, '--rate-limit', '0'];
+  const args = ['serve', '--port', '0', '--www', www, '--offers', offers, '--rate-limit', '0'];
   for (const origin of allowOrigins) args.push('--allow-origin', origin);
   args.push(...flags);
   const child = spawn(bin, args, {
