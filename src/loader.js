@@ -4,7 +4,7 @@ import * as failures from "./js/failures.mjs";
 import { PREFIX } from "./js/failures.mjs";
 import { MAX_EVENTS, arrive, history, readRecord, touchOf, wellFormed } from "./js/record.mjs";
 // The keys of the visitor memory and the behaviour record, the core's (generated).
-import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js/contract.mjs";
+import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js/contract.mjs";
 
   // Leadmagnet loader (src/loader.js). An ES module: the build (xtask) bundles it with the
   // wasm-bindgen glue, the outbox and the rules in js/ into one IIFE with esbuild, so
@@ -326,6 +326,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
             release(heldFor(element), true);
           });
           prove(element, wasm, config, url);
+          tally(element, plan, config, url);
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });
             return true;
@@ -511,7 +512,87 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
     if (name === "view") {
       note("offer_view", detail.offer_id);
     }
+    count(tallies.get(host), name === "error" ? "refused" : name);
     host.dispatchEvent(new CustomEvent("leadmagnet:" + name, { bubbles: true, composed: true, detail: detail }));
+  }
+
+  // ---- Counts: what happened to each offer shown on this page view -----------------------
+  // For the offer report (crates/core/src/analytics.rs): which of view, start, step:N,
+  // invalid:<field>, abandoned:<field>, submit and refused happened to each offer shown,
+  // each at most once, sent to its collector when the page is hidden. Counts only: no
+  // cookie, no identifier, no URL, no time, nothing stored on the device, and nothing for
+  // an offer not shown.
+  var tallies = new WeakMap();
+  var shownOffers = [];
+  var COUNTED = { view: 1, start: 1, submit: 1, refused: 1 };
+  function tally(host, plan, config, url) {
+    var to = collector(config, url, "counts");
+    var root = host.shadowRoot;
+    if (!to || !root) {
+      return;
+    }
+    var t = { to: to, offer_id: plan.offer, variant: plan.variant, seen: {}, fresh: [], last: "" };
+    tallies.set(host, t);
+    shownOffers.push(t);
+    // The offer's own fields only (a control's name, else its id "lm-f-<field>").
+    var ids = (config.fields || []).map(function (f) { return f.id; });
+    function field(el) {
+      var id = el && (el.name || (/^lm-f-/.test(el.id) ? el.id.slice(5) : ""));
+      return ids.indexOf(id) >= 0 ? id : "";
+    }
+    // When a submit was last pressed: errors shown within a second of it refused it.
+    var pressed = 0;
+    function look() {
+      var bar = root.querySelector(".lm-bar");
+      if (bar && bar.value > 1) {
+        count(t, "step:" + bar.value);
+      }
+      root.querySelectorAll("[aria-invalid=true]").forEach(function (el) {
+        count(t, "invalid:" + field(el));
+        if (Date.now() - pressed < 1000) {
+          count(t, "refused");
+        }
+      });
+    }
+    ["input", "change"].forEach(function (type) {
+      root.addEventListener(type, function () { count(t, "start"); });
+    });
+    root.addEventListener("focusin", function (e) {
+      t.last = field(e.target) || t.last;
+    });
+    root.addEventListener("submit", function () {
+      pressed = Date.now();
+    }, true);
+    new MutationObserver(look).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-invalid", "value"] });
+  }
+  function count(t, event) {
+    if (t && (COUNTED[event] || /^(step|invalid|abandoned):./.test(event)) && !t.seen[event] && (t.seen.view || event === "view")) {
+      t.seen[event] = 1;
+      t.fresh.push(event);
+    }
+  }
+  function sendCounts(leaving) {
+    var batches = {};
+    shownOffers.forEach(function (t) {
+      if (leaving && t.seen.start && !t.seen.submit && t.last) {
+        count(t, "abandoned:" + t.last);
+      }
+      if (t.fresh.length) {
+        var offer = { offer_id: t.offer_id, events: t.fresh };
+        if (t.variant) {
+          offer.variant = t.variant;
+        }
+        (batches[t.to] = batches[t.to] || []).push(offer);
+        t.fresh = [];
+      }
+    });
+    Object.keys(batches).forEach(function (to) {
+      fetch(to, {
+        method: "POST", keepalive: true, credentials: "omit",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ version: COUNTS_VERSION, offers: batches[to] }),
+      }).catch(function () {});
+    });
   }
 
   // ---- Touches: where this page view came from -------------------------------------------
@@ -636,6 +717,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
   addEventListener("pagehide", function () {
     save();
     send(true);
+    sendCounts(true);
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
@@ -646,6 +728,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, MAX_BATCH_EVENTS, STORAGE_KEY } from "./js
       visibleSince = 0;
       save();
       send(true);
+      sendCounts(false);
     }
   });
 

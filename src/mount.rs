@@ -213,6 +213,7 @@ pub fn mount_offer(
         offer: &config.id,
         mode: display.mode,
         trigger: display.trigger.as_ref(),
+        variant: variant_id.as_deref(),
     }
     .to_json_string();
 

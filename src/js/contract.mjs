@@ -8,3 +8,4 @@ export var VISIT_GAP_MS = 1800000;
 export var BATCH_VERSION = 1;
 export var MAX_BATCH_EVENTS = 50;
 export var BATCH_TTL_MS = 604800000;
+export var COUNTS_VERSION = 1;

@@ -313,7 +313,7 @@ pub(crate) fn test() -> Result {
     )?;
     // The HTTP API's tests again, each collector on a PostgreSQL database of its own.
     run_tests(
-        "API and rendered-form tests on PostgreSQL",
+        "API, rendered-form and analytics tests on PostgreSQL",
         cargo()
             .args([
                 "test",
@@ -323,6 +323,8 @@ pub(crate) fn test() -> Result {
                 "api",
                 "--test",
                 "rendered",
+                "--test",
+                "analytics",
             ])
             .env("LEADMAGNET_TEST_POSTGRES", &postgres.url)
             .env("LEADMAGNET_TEST_API_ON", "postgres"),

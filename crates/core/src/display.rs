@@ -89,6 +89,8 @@ pub enum Plan<'a> {
         offer: &'a str,
         mode: DisplayMode,
         trigger: Option<&'a Trigger>,
+        /// The A/B variant shown, which the loader's counts are kept by.
+        variant: Option<&'a str>,
     },
 }
 
@@ -105,8 +107,10 @@ impl ToJson for Plan<'_> {
                 offer,
                 mode,
                 trigger,
+                variant,
             } => {
                 w.field("offer", *offer);
+                w.field_opt("variant", variant);
                 let mode = match mode {
                     DisplayMode::Inline => "inline",
                     DisplayMode::Modal => "modal",
@@ -438,10 +442,22 @@ mod plan_tests {
             offer: "ebook",
             mode: DisplayMode::Inline,
             trigger: None,
+            variant: None,
         };
         assert_eq!(
             inline.to_json_string(),
             r#"{"offer":"ebook","mode":"inline"}"#
+        );
+        // The variant shown, for the loader's counts.
+        let variant = Plan::Shown {
+            offer: "ebook",
+            mode: DisplayMode::Inline,
+            trigger: None,
+            variant: Some("b"),
+        };
+        assert_eq!(
+            variant.to_json_string(),
+            r#"{"offer":"ebook","variant":"b","mode":"inline"}"#
         );
         for (trigger, json) in [
             (
@@ -485,6 +501,7 @@ mod plan_tests {
                 offer: "o",
                 mode: DisplayMode::SlideIn,
                 trigger: Some(&trigger),
+                variant: None,
             };
             assert_eq!(
                 plan.to_json_string(),

@@ -42,6 +42,8 @@
 
 #[cfg(feature = "collector")]
 pub mod account;
+#[cfg(feature = "collector")]
+pub mod analytics;
 pub mod config;
 pub mod consent;
 #[cfg(feature = "people")]

@@ -25,6 +25,7 @@ pub const VISIT_GAP_MINUTES: u64 = 30;
 /// ([`crate::engagement`]).
 #[cfg(feature = "collector")]
 pub fn loader_contract() -> String {
+    use crate::analytics::COUNTS_VERSION;
     use crate::engagement::{BATCH_TTL_DAYS, BATCH_VERSION, MAX_BATCH_EVENTS};
     format!(
         "// Generated from the core (crates/core/src/record.rs, profile.rs, engagement.rs): do not edit.\n\
@@ -36,7 +37,8 @@ pub fn loader_contract() -> String {
          export var VISIT_GAP_MS = {};\n\
          export var BATCH_VERSION = {BATCH_VERSION};\n\
          export var MAX_BATCH_EVENTS = {MAX_BATCH_EVENTS};\n\
-         export var BATCH_TTL_MS = {};\n",
+         export var BATCH_TTL_MS = {};\n\
+         export var COUNTS_VERSION = {COUNTS_VERSION};\n",
         crate::profile::STORAGE_KEY,
         MAX_AGE_DAYS * 86_400_000,
         VISIT_GAP_MINUTES * 60_000,

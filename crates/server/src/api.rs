@@ -2,6 +2,7 @@
 //! stores it once; `GET /api/v1/leads` lists them for holders of the admin token. Every
 //! error is JSON naming the problem and its place.
 
+pub mod analytics;
 pub mod contacts;
 pub mod engagement;
 

@@ -146,6 +146,15 @@ pub fn app(state: AppState) -> Router {
             post(api::contacts::move_contact),
         )
         .route("/api/v1/events", post(api::engagement::add_events))
+        .route("/api/v1/counts", post(api::analytics::add_counts))
+        .route(
+            "/api/v1/offers/{offer_id}/report",
+            get(api::analytics::report),
+        )
+        .route(
+            "/api/v1/offers/{offer_id}/report.csv",
+            get(api::analytics::report_csv),
+        )
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/challenge", get(api::new_challenge))
         .route("/api/v1/test/clock", post(api::move_clock))
@@ -159,6 +168,8 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/contacts", get(inbox::contacts))
+        .route("/inbox/offers", get(inbox::analytics::offers))
+        .route("/inbox/offers/{offer_id}", get(inbox::analytics::report))
         .route("/inbox/contacts.csv", get(inbox::export_contacts))
         .route("/inbox/contacts/{contact_id}", get(inbox::contact))
         .route(

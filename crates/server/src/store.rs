@@ -968,6 +968,61 @@ impl Store {
         })
     }
 
+    /// Adds one page view's counts of offers (`(offer_id, variant, events)`, variant `""`
+    /// without one) under `day`, all in one transaction: a batch counts whole or not at
+    /// all.
+    pub async fn add_counts(
+        &self,
+        day: &str,
+        offers: &[(String, String, Vec<String>)],
+    ) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (offer_id, variant, events) in offers {
+                for event in events {
+                    sqlx::query(
+                        "INSERT INTO offer_counts (offer_id, variant, day, event, count)
+                         VALUES ($1, $2, $3, $4, 1)
+                         ON CONFLICT (offer_id, variant, day, event)
+                         DO UPDATE SET count = offer_counts.count + 1",
+                    )
+                    .bind(offer_id)
+                    .bind(variant)
+                    .bind(day)
+                    .bind(event)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await
+        })
+    }
+
+    /// Every count of an offer (`analytics::Row`s), by day, variant and event.
+    pub async fn offer_counts(
+        &self,
+        offer_id: &str,
+    ) -> Result<Vec<leadmagnet_core::analytics::Row>, sqlx::Error> {
+        let rows: Vec<(String, String, String, i64)> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT variant, day, event, count FROM offer_counts WHERE offer_id = $1
+             ORDER BY day, variant, event"
+        )
+        .bind(offer_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(variant, day, event, count)| leadmagnet_core::analytics::Row {
+                    variant,
+                    day,
+                    event,
+                    count,
+                },
+            )
+            .collect())
+    }
+
     /// The newest `limit` events a person's browsers sent after their submissions, oldest
     /// first: what re-scoring reads (bounded, whatever the person's history).
     pub async fn contact_events(

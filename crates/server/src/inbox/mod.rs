@@ -24,6 +24,7 @@
 //! - `handlers`: people and a person, the leads list and a lead, stage moves (of people
 //!   and of leads), erasure, the CSV exports.
 
+pub(crate) mod analytics;
 mod handlers;
 mod session;
 pub(crate) mod views;

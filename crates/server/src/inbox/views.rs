@@ -171,6 +171,7 @@ pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
                     strong { "Leadmagnet inbox" } " "
                     a href="/inbox/contacts" { (t("People", "Personen")) }
                     a href="/inbox" { (t("Leads", "Leads")) }
+                    a href="/inbox/offers" { (t("Offers", "Angebote")) }
                     " "
                     a href="?lang=de" lang="de" { "Deutsch" }
                     a href="?lang=en" lang="en" { "English" }
