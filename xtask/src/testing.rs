@@ -313,7 +313,7 @@ pub(crate) fn test() -> Result {
     )?;
     // The HTTP API's tests again, each collector on a PostgreSQL database of its own.
     run_tests(
-        "API, rendered-form and analytics tests on PostgreSQL",
+        "API, rendered-form, analytics and studio tests on PostgreSQL",
         cargo()
             .args([
                 "test",
@@ -325,6 +325,8 @@ pub(crate) fn test() -> Result {
                 "rendered",
                 "--test",
                 "analytics",
+                "--test",
+                "studio",
             ])
             .env("LEADMAGNET_TEST_POSTGRES", &postgres.url)
             .env("LEADMAGNET_TEST_API_ON", "postgres"),

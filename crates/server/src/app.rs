@@ -168,6 +168,22 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/contacts", get(inbox::contacts))
+        .route("/studio/api/check", post(crate::studio::check))
+        .route("/studio/api/simulate", post(crate::studio::simulate))
+        .route("/studio/api/templates", get(crate::studio::templates))
+        .route("/studio/api/offers", get(crate::studio::offers))
+        .route(
+            "/studio/api/offers/{file}",
+            get(crate::studio::offer).post(crate::studio::publish),
+        )
+        .route(
+            "/studio/api/offers/{file}/history",
+            get(crate::studio::history),
+        )
+        .route(
+            "/studio/api/offers/{file}/rollback",
+            post(crate::studio::rollback),
+        )
         .route("/inbox/offers", get(inbox::analytics::offers))
         .route("/inbox/offers/{offer_id}", get(inbox::analytics::report))
         .route("/inbox/contacts.csv", get(inbox::export_contacts))

@@ -33,6 +33,7 @@ pub mod offers;
 pub mod rendered;
 pub mod spam;
 pub mod store;
+pub mod studio;
 
 mod app;
 pub use app::{

@@ -998,6 +998,68 @@ impl Store {
         })
     }
 
+    /// The studio's versions of an offer file, newest first: (version, at, author, text).
+    pub async fn offer_versions(
+        &self,
+        file: &str,
+    ) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query_as(
+            "SELECT version, at, author, text FROM offer_versions WHERE file = $1
+             ORDER BY version DESC"
+        )
+        .bind(file)
+        .fetch_all(pool)
+        .await)
+    }
+
+    /// Records version `version` of `file` (and, when `first` is given, the text the folder
+    /// held before as the version before it), unless another writer recorded that version
+    /// first: `Ok(false)` then (the caller answers 409 and writes no file).
+    pub async fn add_offer_version(
+        &self,
+        file: &str,
+        first: Option<(&str, &str)>,
+        version: i64,
+        at: &str,
+        author: &str,
+        text: &str,
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some((before, first_at)) = first {
+                let done = sqlx::query(
+                    "INSERT INTO offer_versions (file, version, at, author, text)
+                     VALUES ($1, $2, $3, 'the offers folder', $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(file)
+                .bind(version - 1)
+                .bind(first_at)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+            }
+            let done = sqlx::query(
+                "INSERT INTO offer_versions (file, version, at, author, text)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(file)
+            .bind(version)
+            .bind(at)
+            .bind(author)
+            .bind(text)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     /// Every count of an offer (`analytics::Row`s), by day, variant and event.
     pub async fn offer_counts(
         &self,

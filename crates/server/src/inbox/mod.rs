@@ -26,7 +26,7 @@
 
 pub(crate) mod analytics;
 mod handlers;
-mod session;
+pub(crate) mod session;
 pub(crate) mod views;
 
 pub use handlers::{

@@ -21,12 +21,17 @@ const COOKIE: &str = "lm_inbox";
 /// An inbox user from `--users`: a name, and the SHA-256 (hex) of their token, so the
 /// users file holds no secret.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct User {
     pub name: String,
     pub token_sha256: String,
+    /// May write and publish offers in the studio (`/studio`); the admin always may.
+    #[serde(default)]
+    pub marketer: bool,
 }
 
-/// Reads a users file: `{"users": [{"name": "ann@sales.example", "token_sha256": "…"}]}`.
+/// Reads a users file: `{"users": [{"name": "ann@sales.example", "token_sha256": "…",
+/// "marketer"?: true}]}`.
 pub fn read_users(text: &str) -> Result<Vec<User>, String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -1,0 +1,621 @@
+//! The studio's server side (`/studio/api/…`): what a marketer's editor needs to write,
+//! check, simulate and publish offers. Behind an inbox session of the admin or of a user
+//! marked `"marketer": true`; every request names the session's CSRF token in
+//! `X-CSRF-Token` (a cookie alone never writes).
+//!
+//! - `POST /studio/api/check` `{"text"}` → `{"problems": [{pointer, line, column, message}]}`:
+//!   `leadmagnet validate`'s checks (`config::offer_problems`), every problem at once.
+//! - `POST /studio/api/simulate` `{"text", "lead"}` → the test lead's problems as the
+//!   collector would refuse it, or its score with the explanation (`scoring::explain`),
+//!   against the offer's scoring or, with `account_scoring`, the account-wide model.
+//! - `GET /studio/api/offers` → each file of the offers folder with its id and version;
+//!   `GET /studio/api/offers/{file}` → its text and version; `…/history` → its versions
+//!   with who, when and a diff against the version before.
+//! - `POST /studio/api/offers/{file}` `{"text", "base_version"}` publishes: refused with
+//!   every problem (422) when the text has any, with 409 when someone published since
+//!   `base_version` (0 for a new file); otherwise the version is recorded, then the file
+//!   written atomically (a temporary file beside it, synced, renamed over it), and the
+//!   collector reads its offers again. `…/rollback` `{"version", "base_version"}`
+//!   publishes an earlier version's text again as a new version.
+//! - `GET /studio/api/templates` → the demo offers to start a new offer from.
+
+use crate::domains::FullLists;
+use crate::inbox::session::{session, ADMIN};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use leadmagnet_core::config::{offer_problems, ConfigError};
+use leadmagnet_core::json::ToJson;
+use leadmagnet_core::scoring::{explain, lead_problems, parse_leads, score};
+use leadmagnet_core::time::format_rfc3339;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// The demo offers a new offer starts from (`GET /studio/api/templates`).
+const TEMPLATES: [(&str, &str); 5] = [
+    ("ebook.json", include_str!("../../../www/offers/ebook.json")),
+    ("quiz.json", include_str!("../../../www/offers/quiz.json")),
+    (
+        "roi-calculator.json",
+        include_str!("../../../www/offers/roi-calculator.json"),
+    ),
+    (
+        "checklist.json",
+        include_str!("../../../www/offers/checklist.json"),
+    ),
+    (
+        "newsletter-slide-in.json",
+        include_str!("../../../www/offers/newsletter-slide-in.json"),
+    ),
+];
+
+/// Biggest offer text the studio takes.
+const MAX_TEXT: usize = 256 * 1024;
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message.into() } })),
+    )
+        .into_response()
+}
+
+/// The session's user when they may use the studio and the request carries the
+/// session's CSRF token; the answer to give otherwise.
+async fn marketer(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+    let (csrf, user) = match session(state, headers).await {
+        Ok(Some(live)) => live,
+        Ok(None) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "no_session",
+                "log in at /inbox first",
+            ))
+        }
+        Err(_) => {
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the lead store is unavailable; try again in a moment",
+            ))
+        }
+    };
+    let sent = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if sent.is_empty() || sent != csrf {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "the request lacks this session's X-CSRF-Token",
+        ));
+    }
+    let allowed = user == ADMIN || state.users.iter().any(|u| u.name == user && u.marketer);
+    if !allowed {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "not_a_marketer",
+            format!("{user} may not edit offers: the admin marks marketers with \"marketer\": true in the users file"),
+        ));
+    }
+    Ok(user)
+}
+
+fn problems_json(problems: &[ConfigError]) -> Value {
+    Value::Array(
+        problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "pointer": p.pointer, "line": p.line.unwrap_or(1),
+                    "column": p.column.unwrap_or(1), "message": p.message,
+                })
+            })
+            .collect(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CheckBody {
+    text: String,
+}
+
+/// `POST /studio/api/check`.
+pub async fn check(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<CheckBody>,
+) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    if body.text.len() > MAX_TEXT {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("an offer config is at most {MAX_TEXT} bytes"),
+        );
+    }
+    Json(json!({ "problems": problems_json(&offer_problems(&body.text)) })).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SimulateBody {
+    text: String,
+    lead: Value,
+    /// RFC 3339; the collector's clock by default.
+    #[serde(default)]
+    now: Option<String>,
+}
+
+/// `POST /studio/api/simulate`.
+pub async fn simulate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<SimulateBody>,
+) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    let config = match leadmagnet_core::parse_offer(&body.text) {
+        Ok(config) => config,
+        Err(problems) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": { "code": "invalid_config", "message": "fix the config's problems first" }, "problems": problems_json(&problems) })),
+            )
+                .into_response()
+        }
+    };
+    let now = match body
+        .now
+        .as_deref()
+        .map(leadmagnet_core::time::parse_rfc3339)
+    {
+        None => crate::clock::now_ms(),
+        Some(Some(at)) => at,
+        Some(None) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_time",
+                "now: give an RFC 3339 time such as 2026-12-01T09:00:00Z",
+            )
+        }
+    };
+    let (leads, _) = match parse_leads(&body.lead.to_string()) {
+        Ok(read) => read,
+        Err(e) => {
+            let message = e.first().map_or_else(String::new, ToString::to_string);
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_lead", message);
+        }
+    };
+    let Some(lead) = leads.first() else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_lead",
+            "give one lead",
+        );
+    };
+    let problems = lead_problems(&config, lead, "");
+    if !problems.is_empty() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": { "code": "refused_lead", "message": "the collector would refuse this lead" }, "lead_problems": problems })),
+        )
+            .into_response();
+    }
+    // The account-wide model for an offer that uses it, as the collector scores.
+    let scoring = state.offers.scoring_of(&config).unwrap_or_default();
+    let result = score(&scoring, lead, now, FullLists::get());
+    let explanation = explain(&scoring, lead, &result, FullLists::get());
+    let score_json: Value = serde_json::from_str(&result.to_json_string()).unwrap_or(Value::Null);
+    Json(json!({ "score": score_json, "explanation": explanation })).into_response()
+}
+
+/// A file name the studio writes: lower-case letters, digits, `-` and `_`, `.json`; never
+/// a path, never the account-wide model.
+fn valid_file(file: &str) -> bool {
+    let Some(stem) = file.strip_suffix(".json") else {
+        return false;
+    };
+    !stem.is_empty()
+        && stem.len() <= 64
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !stem.starts_with(['-', '_'])
+        && file != leadmagnet_core::account::MODEL_FILE
+}
+
+/// The live text of `file` and its version (0: no studio version yet).
+async fn current(state: &AppState, file: &str) -> Result<(Option<String>, i64), Response> {
+    let text = std::fs::read_to_string(state.offers.dir().join(file)).ok();
+    let versions = state.store.offer_versions(file).await.map_err(|_| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the store is unavailable; try again in a moment",
+        )
+    })?;
+    Ok((text, versions.first().map_or(0, |v| v.0)))
+}
+
+/// `GET /studio/api/offers`.
+pub async fn offers(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    let mut files: Vec<String> = std::fs::read_dir(state.offers.dir())
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| valid_file(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut list = Vec::new();
+    for file in files {
+        let (text, version) = match current(&state, &file).await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
+        let text = text.unwrap_or_default();
+        let id = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned));
+        list.push(json!({
+            "file": file, "id": id, "version": version,
+            "problems": offer_problems(&text).len(),
+        }));
+    }
+    Json(json!({ "offers": list })).into_response()
+}
+
+/// `GET /studio/api/offers/{file}`.
+pub async fn offer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    if !valid_file(&file) {
+        return error(StatusCode::NOT_FOUND, "no_such_offer", "no such offer file");
+    }
+    match current(&state, &file).await {
+        Ok((Some(text), version)) => {
+            Json(json!({ "file": file, "text": text, "version": version })).into_response()
+        }
+        Ok((None, _)) => error(
+            StatusCode::NOT_FOUND,
+            "no_such_offer",
+            format!("there is no {file}"),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PublishBody {
+    text: String,
+    base_version: i64,
+}
+
+/// `POST /studio/api/offers/{file}`.
+pub async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Json(body): Json<PublishBody>,
+) -> Response {
+    let user = match marketer(&state, &headers).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    write_version(&state, &file, &body.text, body.base_version, &user).await
+}
+
+#[derive(Deserialize)]
+pub struct RollbackBody {
+    version: i64,
+    base_version: i64,
+}
+
+/// `POST /studio/api/offers/{file}/rollback`.
+pub async fn rollback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Json(body): Json<RollbackBody>,
+) -> Response {
+    let user = match marketer(&state, &headers).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let versions = match state.store.offer_versions(&file).await {
+        Ok(v) => v,
+        Err(_) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store is unavailable; try again in a moment",
+            )
+        }
+    };
+    let Some((_, _, _, text)) = versions.iter().find(|v| v.0 == body.version) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no_such_version",
+            format!("{file} has no version {}", body.version),
+        );
+    };
+    write_version(&state, &file, text, body.base_version, &user).await
+}
+
+/// Checks `text`, records it as the next version after `base`, writes the file atomically
+/// and has the collector read its offers again.
+async fn write_version(
+    state: &AppState,
+    file: &str,
+    text: &str,
+    base: i64,
+    user: &str,
+) -> Response {
+    if !valid_file(file) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_file",
+            "name the file with lower-case letters, digits, - and _, ending in .json (not scoring.json)",
+        );
+    }
+    if text.len() > MAX_TEXT {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("an offer config is at most {MAX_TEXT} bytes"),
+        );
+    }
+    let problems = offer_problems(text);
+    if !problems.is_empty() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": { "code": "invalid_config", "message": format!("{} problem(s): nothing was published", problems.len()) }, "problems": problems_json(&problems) })),
+        )
+            .into_response();
+    }
+    // One offer per id: another file with the same id would shadow or be shadowed.
+    if let Ok(config) = leadmagnet_core::parse_offer(text) {
+        if let Some((other, _)) = state.offers.file_of(&config.id) {
+            if other != file {
+                return error(
+                    StatusCode::CONFLICT,
+                    "duplicate_id",
+                    format!(
+                        "{other} already has the id \"{}\": give this offer its own id",
+                        config.id
+                    ),
+                );
+            }
+        }
+    }
+    let (live, version) = match current(state, file).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    if base != version {
+        return error(
+            StatusCode::CONFLICT,
+            "stale",
+            format!(
+                "{file} is at version {version} now, not {base}: reload it, then publish again"
+            ),
+        );
+    }
+    let now = format_rfc3339(crate::clock::now_ms());
+    // A file the studio has not published yet: what the folder held becomes version 1.
+    let first = match (&live, version) {
+        (Some(before), 0) => Some((before.as_str(), now.as_str())),
+        _ => None,
+    };
+    let next = if first.is_some() { 2 } else { version + 1 };
+    match state
+        .store
+        .add_offer_version(file, first, next, &now, user, text)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return error(
+                StatusCode::CONFLICT,
+                "stale",
+                format!(
+                    "{file} was published by someone else meanwhile: reload it, then publish again"
+                ),
+            )
+        }
+        Err(_) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store is unavailable; nothing was published; try again in a moment",
+            )
+        }
+    }
+    if let Err(e) = write_atomically(&state.offers.dir().join(file), text) {
+        tracing::error!(file, error = %e, "publishing an offer failed after its version was recorded");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "write_failed",
+            format!("the offers folder could not be written ({e}); publish again"),
+        );
+    }
+    state.offers.reload();
+    Json(json!({ "file": file, "version": next })).into_response()
+}
+
+/// Writes `text` to `path` so a reader sees the old file or the new one, never half: a
+/// temporary file beside it, synced, renamed over it, the folder synced.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut random = [0u8; 8];
+    let _ = getrandom::fill(&mut random);
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        leadmagnet_core::payload::hex(&random)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `GET /studio/api/offers/{file}/history`: each version with who, when and its diff.
+pub async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    let versions = match state.store.offer_versions(&file).await {
+        Ok(v) => v,
+        Err(_) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store is unavailable; try again in a moment",
+            )
+        }
+    };
+    let list: Vec<Value> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, (version, at, author, text))| {
+            let before = versions.get(i + 1).map_or("", |v| v.3.as_str());
+            json!({ "version": version, "at": at, "author": author, "diff": diff(before, text) })
+        })
+        .collect();
+    Json(json!({ "file": file, "versions": list })).into_response()
+}
+
+/// `GET /studio/api/templates`.
+pub async fn templates(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    let list: Vec<Value> = TEMPLATES
+        .iter()
+        .map(|(name, text)| json!({ "name": name, "text": text }))
+        .collect();
+    Json(json!({ "templates": list })).into_response()
+}
+
+/// A line diff of `before` and `after`: changed lines with `-`/`+`, two lines of context
+/// around them with two spaces, `…` between distant changes.
+pub fn diff(before: &str, after: &str) -> String {
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    // Longest common subsequence table (offer files are small: a few hundred lines).
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let near = |k: usize| {
+        let lo = k.saturating_sub(2);
+        let hi = (k + 2).min(ops.len().saturating_sub(1));
+        (lo..=hi).any(|m| ops.get(m).is_some_and(|o| o.0 != ' '))
+    };
+    let mut out = String::new();
+    let mut skipped = false;
+    for (k, (op, line)) in ops.iter().enumerate() {
+        if *op == ' ' && !near(k) {
+            skipped = true;
+            continue;
+        }
+        if skipped && !out.is_empty() {
+            out.push_str("…\n");
+        }
+        skipped = false;
+        out.push(*op);
+        out.push(' ');
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diff_shows_changed_lines_with_context() {
+        let before = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let after = "a\nb\nC\nd\ne\nf\ng\nh\ni\n";
+        assert_eq!(
+            diff(before, after),
+            "  a\n  b\n- c\n+ C\n  d\n  e\n…\n  g\n  h\n+ i\n"
+        );
+        assert_eq!(diff("", "x\n"), "+ x\n");
+        assert_eq!(diff("same\n", "same\n"), "");
+    }
+
+    #[test]
+    fn only_plain_json_file_names_are_written() {
+        for ok in ["ebook.json", "a-b_c1.json"] {
+            assert!(valid_file(ok), "{ok}");
+        }
+        for bad in [
+            "../x.json",
+            "x",
+            ".json",
+            "-x.json",
+            "X.json",
+            "a/b.json",
+            "scoring.json",
+            "x.json.tmp",
+            "ä.json",
+            &format!("{}.json", "a".repeat(65)),
+        ] {
+            assert!(!valid_file(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The studio's server side (`/studio/api/…`): who may use it, the checker and the score
+//! simulator, and publishing — refused with every problem, atomic, with its history, its
+//! diff and rollback, safe against a stale editor. On SQLite, and on PostgreSQL with
+//! `LEADMAGNET_TEST_API_ON=postgres` (a step of `make test`).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const MARKETER_TOKEN: &str = "mia-marketing-token-0123456789";
+const SALES_TOKEN: &str = "sam-sales-token-0123456789";
+
+async fn studio_fixture() -> Fixture {
+    let mut f = fixture().await;
+    let hash = |t: &str| leadmagnet_core::pow::hex(&leadmagnet_core::pow::sha256(t.as_bytes()));
+    f.state.users = Arc::from(
+        leadmagnet_server::inbox::read_users(&format!(
+            r#"{{"users": [{{"name": "mia@marketing", "token_sha256": "{}", "marketer": true}},
+                           {{"name": "sam@sales", "token_sha256": "{}"}}]}}"#,
+            hash(MARKETER_TOKEN),
+            hash(SALES_TOKEN)
+        ))
+        .expect("users"),
+    );
+    f
+}
+
+/// A session of `token`: its cookie and CSRF token.
+async fn log_in(f: &Fixture, token: &str) -> (String, String) {
+    let (_, headers, _) = exchange(
+        &f.state,
+        Request::get("/inbox").body(Body::empty()).expect("request"),
+    )
+    .await;
+    let login_cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let login_csrf = login_cookie
+        .strip_prefix("lm_login=")
+        .expect("login cookie")
+        .to_owned();
+    let req = Request::post("/inbox/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &login_cookie)
+        .body(Body::from(format!("csrf={login_csrf}&token={token}")))
+        .expect("request");
+    let (status, headers, _) = exchange(&f.state, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lm_inbox="))
+        .expect("session cookie")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let (_, _, page) = exchange(
+        &f.state,
+        Request::get("/inbox")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with the CSRF token")
+        + 19;
+    let csrf = page[at..at + page[at..].find('"').expect("end")].to_owned();
+    (cookie, csrf)
+}
+
+fn call(method: &str, uri: &str, session: &(String, String), body: Option<Value>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::COOKIE, &session.0)
+        .header("x-csrf-token", &session.1)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("request")
+}
+
+const EBOOK: &str = include_str!("../../../www/offers/ebook.json");
+
+#[tokio::test]
+async fn only_marketers_and_the_admin_with_the_csrf_token_may_use_the_studio() {
+    let f = studio_fixture().await;
+    let check = json!({ "text": EBOOK });
+    // No session.
+    let anonymous = Request::post("/studio/api/check")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(check.to_string()))
+        .expect("request");
+    assert_eq!(send(&f.state, anonymous).await.0, StatusCode::UNAUTHORIZED);
+    // A salesperson.
+    let sam = log_in(&f, SALES_TOKEN).await;
+    let (status, body, _) = send(
+        &f.state,
+        call("POST", "/studio/api/check", &sam, Some(check.clone())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "not_a_marketer");
+    // A marketer without the CSRF token (a cross-site request carries the cookie only).
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let forged = (mia.0.clone(), "forged".to_owned());
+    assert_eq!(
+        send(
+            &f.state,
+            call("POST", "/studio/api/check", &forged, Some(check.clone()))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body, _) = send(
+        &f.state,
+        call("POST", "/studio/api/check", &mia, Some(check.clone())),
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "problems": [] })));
+    let admin = log_in(&f, TOKEN).await;
+    assert_eq!(
+        send(
+            &f.state,
+            call("POST", "/studio/api/check", &admin, Some(check))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}
+
+/// The checker answers what `leadmagnet validate` says: every problem, reading and
+/// semantic, at its line and column.
+#[tokio::test]
+async fn the_checker_reports_every_problem_at_its_line() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let broken = EBOOK.replacen("\"required\"", "\"requird\"", 1).replacen(
+        "\"equals\": \"now\"",
+        "\"equals\": \"nwo\"",
+        1,
+    );
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/check",
+            &mia,
+            Some(json!({ "text": broken })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let problems = body["problems"].as_array().expect("problems");
+    let line_of = |needle: &str| {
+        broken
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("line")
+            + 1
+    };
+    assert_eq!(problems.len(), 2, "{body}");
+    assert_eq!(problems[0]["line"], line_of("requird"));
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("did you mean \"required\""));
+    assert_eq!(problems[1]["line"], line_of("nwo"));
+    assert_eq!(problems[1]["pointer"], "/scoring/fit/1/equals");
+}
+
+/// The simulator scores a hypothetical lead as the collector would, says why it is no MQL,
+/// and refuses a lead the collector would refuse.
+#[tokio::test]
+async fn the_simulator_scores_and_explains_a_hypothetical_lead() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let lead = json!({
+        "fields": { "email": "boss@gmail.com", "company_size": "50-249", "timeline": "6m" },
+        "events": [{ "type": "page_view", "url": "https://x/pricing", "at": "2026-12-01T09:00:00Z" }]
+    });
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/simulate",
+            &mia,
+            Some(json!({ "text": EBOOK, "lead": lead, "now": "2026-12-01T09:00:00Z" })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["score"]["matrix"], "D3");
+    assert_eq!(body["score"]["queue"], "mid-market");
+    assert_eq!(
+        body["explanation"][0],
+        "not an MQL: MQL needs a total of 40 or more: total 15 < 40 (fit 5 + engagement 10); MQL needs grade B or better: grade D, fit 5 < 20"
+    );
+    let refused = json!({ "fields": { "timeline": "This quarter" }, "events": [{ "type": "pricing_visit", "at": "2026-12-01T09:00:00Z" }] });
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/simulate",
+            &mia,
+            Some(json!({ "text": EBOOK, "lead": refused })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["lead_problems"],
+        json!([
+            "/fields/timeline: \"This quarter\" is the label of the option \"now\": give its value; the options are \"now\", \"6m\", \"later\"",
+            "/events/0/type: unknown event type \"pricing_visit\"; the widget records page_view, offer_view, offer_completed, return_visit"
+        ])
+    );
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/simulate",
+            &mia,
+            Some(json!({ "text": "{", "lead": lead })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid_config");
+}
+
+/// Publish: a config with a problem is refused whole; a good one is written atomically,
+/// read by the collector at once, and kept with who, when and a diff; a stale editor is
+/// told to reload; rollback publishes an earlier version again.
+#[tokio::test]
+async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let path = f.state.offers.dir().join("ebook.json");
+    let original = std::fs::read_to_string(&path).expect("ebook");
+    let (status, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(0))
+    );
+    assert_eq!(body["text"], original);
+
+    // A typo: nothing is published.
+    let typo = original.replacen("\"required\"", "\"requird\"", 1);
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json",
+            &mia,
+            Some(json!({ "text": typo, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["problems"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("file"),
+        original,
+        "the file is untouched"
+    );
+
+    // A new label: published as version 2 (version 1 is what the folder held).
+    let relabelled = original.replacen("\"Business email\"", "\"Work email\"", 1);
+    assert_ne!(relabelled, original);
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json",
+            &mia,
+            Some(json!({ "text": relabelled, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(2)),
+        "{body}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("file"), relabelled);
+    let live = f.state.offers.get("ebook-lead-scoring").expect("offer");
+    assert_eq!(
+        live.fields[0].label.resolve("en").to_owned(),
+        "Work email",
+        "the collector reads it at once"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(f.state.offers.dir())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Someone whose editor still holds version 0 is told to reload.
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json",
+            &mia,
+            Some(json!({ "text": original, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "stale");
+
+    // The history: who, when, and the diff.
+    let (_, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json/history", &mia, None),
+    )
+    .await;
+    let versions = body["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        (
+            versions[0]["version"].clone(),
+            versions[0]["author"].clone()
+        ),
+        (json!(2), json!("mia@marketing"))
+    );
+    assert_eq!(versions[1]["author"], "the offers folder");
+    let diff = versions[0]["diff"].as_str().expect("diff");
+    assert!(
+        diff.contains("- ")
+            && diff.contains("\"Business email\"")
+            && diff.contains("+ ")
+            && diff.contains("\"Work email\""),
+        "{diff}"
+    );
+    assert!(
+        diff.lines().count() <= 6,
+        "only the change and its context: {diff}"
+    );
+
+    // Rollback to version 1: published again as version 3.
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json/rollback",
+            &mia,
+            Some(json!({ "version": 1, "base_version": 2 })),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(3)),
+        "{body}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("file"), original);
+    let (status, _, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json/rollback",
+            &mia,
+            Some(json!({ "version": 9, "base_version": 3 })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A new offer from a template; its id must be its own; paths are not file names.
+    let (_, body, _) = send(&f.state, call("GET", "/studio/api/templates", &mia, None)).await;
+    let quiz = body["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .find(|t| t["name"] == "quiz.json")
+        .expect("the quiz template")["text"]
+        .as_str()
+        .expect("text")
+        .to_owned();
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/copy.json",
+            &mia,
+            Some(json!({ "text": original, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("duplicate_id"))
+    );
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/my-quiz.json",
+            &mia,
+            Some(json!({ "text": quiz, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(1)),
+        "{body}"
+    );
+    assert!(f.state.offers.get("lead-maturity-quiz").is_some());
+    for bad in ["..%2Fx.json", "scoring.json", "X.json", "x.txt"] {
+        let (status, _, _) = send(
+            &f.state,
+            call(
+                "POST",
+                &format!("/studio/api/offers/{bad}"),
+                &mia,
+                Some(json!({ "text": quiz, "base_version": 0 })),
+            ),
+        )
+        .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::NOT_FOUND,
+            "{bad}: {status}"
+        );
+    }
+    let (_, body, _) = send(&f.state, call("GET", "/studio/api/offers", &mia, None)).await;
+    let files: Vec<&str> = body["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .filter_map(|o| o["file"].as_str())
+        .collect();
+    assert_eq!(files, ["ebook.json", "my-quiz.json", "newsletter.json"]);
+}
