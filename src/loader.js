@@ -122,6 +122,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
   // The full build, for offers the default build leaves out: fetched once, on demand, and
   // told what the page has said about storage so far.
   var full = null;
+  var fullLoaded = null;
   var storageGranted = null;
   // (Not in leadmagnet-full.js, which is that build already.)
   var loadFull = LEADMAGNET_FULL ? null : function () {
@@ -134,6 +135,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
         if (storageGranted !== null) {
           wasm.allowStorage(storageGranted);
         }
+        fullLoaded = wasm;
         return wasm;
       });
     }
@@ -292,6 +294,11 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
             },
             facts: function () { return facts(element); },
           }));
+        }
+        // Once a page has the full build, its later offers mount with it too: every
+        // offer on the page then shares the visitor memory that build keeps.
+        if (!LEADMAGNET_FULL && fullLoaded) {
+          wasm = fullLoaded;
         }
         try {
           plan = start(wasm);

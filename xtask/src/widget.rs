@@ -55,7 +55,43 @@ pub(crate) fn widget_is_fresh() -> bool {
     has_wasm && matches!((inputs, built), (Some(i), Some(b)) if b > i)
 }
 
+/// The studio's scripts (`crates/server/studio/`: CodeMirror 6 and the preview frame's),
+/// bundled by esbuild into www/dist/studio.js and studio-preview.js. Not the widget: no
+/// byte budget, but its size is printed (and stated in the README). Under a second.
+pub(crate) fn studio() -> Result {
+    fs::create_dir_all("www/dist").map_err(|e| e.to_string())?;
+    for (source, out) in [
+        ("crates/server/studio/studio.js", "www/dist/studio.js"),
+        (
+            "crates/server/studio/preview.js",
+            "www/dist/studio-preview.js",
+        ),
+    ] {
+        run(Command::new("node_modules/.bin/esbuild").args([
+            source,
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2020",
+            "--legal-comments=none",
+            "--log-level=warning",
+            &format!("--outfile={out}"),
+        ]))?;
+    }
+    let raw = fs::metadata("www/dist/studio.js")
+        .map_err(|e| e.to_string())?
+        .len();
+    let br = size::compressed_len(
+        "brotli",
+        &["-q", "11", "-c"],
+        Path::new("www/dist/studio.js"),
+    )?;
+    println!("studio: www/dist/studio.js {raw} bytes, {br} brotli");
+    Ok(())
+}
+
 pub(crate) fn widget() -> Result {
+    studio()?;
     if widget_is_fresh() {
         println!("widget: www/dist is up to date");
         return Ok(());

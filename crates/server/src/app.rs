@@ -168,6 +168,14 @@ pub fn app(state: AppState) -> Router {
         .route("/inbox/logout", post(inbox::logout))
         .route("/inbox/leads/{lead_id}", get(inbox::detail))
         .route("/inbox/contacts", get(inbox::contacts))
+        .route("/studio", get(crate::studio::page))
+        .route("/studio/preview", get(crate::studio::preview_page))
+        .route(
+            "/studio/schema/offer.v1.json",
+            get(crate::studio::offer_schema),
+        )
+        .route("/studio/sink/{*rest}", any(crate::studio::sink))
+        .route("/studio/api/fields", post(crate::studio::fields))
         .route("/studio/api/check", post(crate::studio::check))
         .route("/studio/api/simulate", post(crate::studio::simulate))
         .route("/studio/api/templates", get(crate::studio::templates))

@@ -233,7 +233,13 @@ async fn headers(request: Request, next: Next) -> Response {
     );
     // The two loaders keep their names across releases (pages name them): a short cache.
     // Everything else in dist/ is named by its content.
-    let stable = path == "/dist/leadmagnet.js" || path == "/dist/leadmagnet-full.js";
+    let stable = matches!(
+        path.as_str(),
+        "/dist/leadmagnet.js"
+            | "/dist/leadmagnet-full.js"
+            | "/dist/studio.js"
+            | "/dist/studio-preview.js"
+    );
     let cache = if stable {
         "public, max-age=300"
     } else if path.starts_with("/dist/") {

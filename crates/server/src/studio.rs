@@ -550,12 +550,13 @@ pub fn diff(before: &str, after: &str) -> String {
             ops.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Removals before additions, as diff(1) shows them.
             ops.push(('-', a[i]));
             i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
         }
     }
     let near = |k: usize| {
@@ -618,4 +619,225 @@ mod tests {
             assert!(!valid_file(bad), "{bad}");
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct FieldsBody {
+    text: String,
+    #[serde(default)]
+    profile: Value,
+}
+
+/// `POST /studio/api/fields` `{"text", "profile"}`: the fields a visitor with this profile
+/// is asked now (progressive profiling, `leadmagnet fields`).
+pub async fn fields(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<FieldsBody>,
+) -> Response {
+    if let Err(refused) = marketer(&state, &headers).await {
+        return refused;
+    }
+    let config = match leadmagnet_core::parse_offer(&body.text) {
+        Ok(config) => config,
+        Err(problems) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": { "code": "invalid_config", "message": "fix the config's problems first" }, "problems": problems_json(&problems) })),
+            )
+                .into_response()
+        }
+    };
+    let profile_text = if body.profile.is_null() {
+        "{}".to_owned()
+    } else {
+        body.profile.to_string()
+    };
+    let profile: leadmagnet_core::Values = match leadmagnet_core::json::read(&profile_text, true) {
+        Ok(p) => p,
+        Err(e) => {
+            let message = e.first().map_or_else(String::new, ToString::to_string);
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_profile",
+                format!("profile: {message}"),
+            );
+        }
+    };
+    let shown = leadmagnet_core::profiling::fields_to_show(
+        &config,
+        &profile,
+        &leadmagnet_core::Values::new(),
+        FullLists::get(),
+    );
+    Json(json!({ "fields": shown })).into_response()
+}
+
+/// `/studio/sink/{…}`: where the preview's leads, counts and challenge requests go —
+/// nowhere.
+pub async fn sink() -> Response {
+    (StatusCode::ACCEPTED, Json(json!({}))).into_response()
+}
+
+/// `GET /studio/schema/offer.v1.json`: the schema the editor completes from, this
+/// collector's own (what `leadmagnet schema` prints).
+pub async fn offer_schema() -> Response {
+    match crate::commands::schema(false) {
+        Ok(text) => (
+            [(axum::http::header::CONTENT_TYPE, "application/schema+json")],
+            text,
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "schema", e),
+    }
+}
+
+/// The studio's page and its preview frame: scripts from `/dist/`, no inline script.
+const STUDIO_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     connect-src 'self'; frame-src 'self'; img-src 'self' data:; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+fn html_page(csp: &str, html: String) -> Response {
+    let mut response = (StatusCode::OK, html).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(csp) {
+        h.insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+const STUDIO_STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328}\
+header,main{padding:.75rem 1rem}header{background:#f6f8fa;border-bottom:1px solid #d0d7de}\
+main{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:1rem}\
+#editor .cm-editor{height:70vh;border:1px solid #8c959f}\
+section{margin-bottom:1rem}h2{font-size:1.05rem;margin:.5rem 0}\
+iframe{border:1px solid #8c959f;height:560px;width:100%;background:#fff}\
+#problems{color:#a40e26}pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:12rem}\
+textarea{width:100%;font:13px monospace}label{margin-right:.75rem}\
+.help{max-width:28rem;padding:.25rem .5rem}#status{font-weight:600}";
+
+/// `GET /studio`: the editor, the preview, the simulator, publishing.
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (csrf, user) = match session(&state, &headers).await {
+        Ok(Some(live)) => live,
+        Ok(None) => return axum::response::Redirect::to("/inbox?then=studio").into_response(),
+        Err(_) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the lead store is unavailable; try again in a moment",
+            )
+        }
+    };
+    if !(user == ADMIN || state.users.iter().any(|u| u.name == user && u.marketer)) {
+        return crate::inbox::views::message(
+            StatusCode::FORBIDDEN,
+            "Studio",
+            "Only marketers and the admin edit offers: ask the admin to mark you with \"marketer\": true in the users file.",
+        );
+    }
+    let templates: Vec<&str> = TEMPLATES.iter().map(|t| t.0).collect();
+    let markup = maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf" content=(csrf);
+                link rel="icon" href="data:,";
+                title { "Studio · Leadmagnet" }
+                style { (maud::PreEscaped(STUDIO_STYLE)) }
+                script src="/dist/studio.js" defer {}
+            }
+            body {
+                header {
+                    strong { "Leadmagnet studio" } " · " (user) " · "
+                    a href="/inbox" { "Inbox" } " · " a href="/inbox/offers" { "Offer reports" }
+                    p { span #status role="status" { "Loading…" } }
+                }
+                main {
+                    div {
+                        section aria-labelledby="h-offer" {
+                            h2 #h-offer { "Offer" }
+                            label { "Offer file " select #offers {} }
+                            button #open type="button" { "Open" }
+                            " "
+                            label { "New file " input #new-file type="text" placeholder="my-offer.json"; }
+                            label { "from " select #template { @for t in &templates { option value=(t) { (t) } } } }
+                            button #new type="button" { "Start" }
+                            p { "Editing: " span #file { "–" } }
+                        }
+                        div #editor {}
+                        section aria-labelledby="h-problems" {
+                            h2 #h-problems { "Problems" }
+                            p #problem-count aria-live="polite" { "–" }
+                            ul #problems {}
+                            button #publish type="button" disabled { "Publish" }
+                        }
+                        section aria-labelledby="h-history" {
+                            h2 #h-history { "History" }
+                            ul #history {}
+                        }
+                    }
+                    div {
+                        section aria-labelledby="h-preview" {
+                            h2 #h-preview { "Preview" }
+                            label { "Display " select #mode { option value="inline" { "inline" } option value="modal" { "modal" } option value="slide_in" { "slide-in" } } }
+                            label { "Language " select #locale { option value="" { "as configured" } option value="en" { "English" } option value="de" { "Deutsch" } } }
+                            label { "Variant " select #variant { option value="" { "(as configured: no variant)" } } }
+                            label { "Width " select #width { option value="desktop" { "desktop" } option value="phone" { "phone (375 px)" } } }
+                            iframe #preview src="/studio/preview" title="Preview of the offer" {}
+                            p {
+                                label { "Visitor " select #visitor { option value="new" { "new visitor" } option value="returning" { "returning, with this profile" } } }
+                                button #visitor-check type="button" { "Which fields are asked?" }
+                            }
+                            label { "Known profile (JSON) " textarea #profile rows="2" { "{\"email\": \"ann@contoso.example\"}" } }
+                            p #asked aria-live="polite" {}
+                        }
+                        section aria-labelledby="h-sim" {
+                            h2 #h-sim { "Score simulator" }
+                            label { "Test lead (JSON: fields, and events with their times) "
+                                textarea #lead rows="5" { "{\"fields\": {\"email\": \"ann@contoso.example\"}, \"events\": [{\"type\": \"page_view\", \"url\": \"https://www.example.com/pricing\", \"at\": \"2026-12-01T09:00:00Z\"}]}" } }
+                            button #simulate type="button" { "Score it" }
+                            div #score aria-live="polite" {}
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_page(STUDIO_CSP, markup.into_string())
+}
+
+/// `GET /studio/preview`: the frame the preview mounts the widget in.
+pub async fn preview_page() -> Response {
+    let markup = maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Preview" }
+                link rel="icon" href="data:,";
+                script src="/dist/leadmagnet.js" async {}
+                script src="/dist/studio-preview.js" defer {}
+            }
+            body { main { div #slot {} } }
+        }
+    };
+    let csp = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' {}; \
+         connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
+        crate::rendered::style_source()
+    );
+    html_page(&csp, markup.into_string())
 }

@@ -119,12 +119,14 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-/// A `Set-Cookie` value for the inbox: `HttpOnly`, `SameSite=Strict`, `Path=/inbox`, and
-/// `Secure` when the request came over HTTPS (`max_age` 0 deletes the cookie).
+/// A `Set-Cookie` value for the inbox and the studio (`/studio`, which shares its
+/// session): `HttpOnly`, `SameSite=Strict`, `Path=/`, and `Secure` when the request came
+/// over HTTPS (`max_age` 0 deletes the cookie). The widget's own requests never send it
+/// (leads and counts go without credentials).
 fn set_cookie(secure: bool, name: &str, value: &str, max_age: u64) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/inbox; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .ok()
 }

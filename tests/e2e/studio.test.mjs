@@ -1,0 +1,159 @@
+// The studio (issue 18) in real Chromium against a real collector: log in, open an offer,
+// change a label (the preview updates), introduce a typo (the error appears at its line),
+// fix it, publish (the demo page shows the change), roll back; axe-core finds no
+// violations; completion from the schema; the simulator explains a score.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, TOKEN, launch, startCollector, watch, widgetReady } from './harness.mjs';
+
+const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const EBOOK = readFileSync(join(ROOT, 'www/offers/ebook.json'), 'utf8');
+let browser;
+let collector;
+
+before(async () => {
+  browser = await launch();
+  collector = await startCollector();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+async function axe(page) {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+}
+
+/** Replaces every `find` in the editor with `by`, through its own search panel. */
+async function replaceAll(page, find, by) {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Control+f');
+  await page.locator('.cm-search input[name=search]').fill(find);
+  await page.locator('.cm-search input[name=replace]').fill(by);
+  await page.locator('.cm-search button[name=replaceAll]').click();
+  await page.locator('.cm-search button[name=close]').click();
+}
+
+test('edit, preview, a typo at its line, publish to the live page, roll back', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const seen = watch(page);
+  await page.goto(`${collector.url}/inbox`);
+  await page.getByLabel('Your token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Logged in as admin.').waitFor();
+  await page.goto(`${collector.url}/studio?file=ebook.json`);
+  await page.getByText('Opened ebook.json.').waitFor();
+  await page.getByText('No problems').waitFor();
+  const preview = page.frameLocator('#preview');
+  await preview.locator('div >> label', { hasText: 'Business email' }).first().waitFor();
+  assert.deepEqual(await axe(page), [], 'axe-core on the studio');
+
+  // Change a label: the preview follows.
+  await replaceAll(page, '"Business email"', '"Work email"');
+  await preview.locator('div >> label', { hasText: 'Work email' }).first().waitFor();
+
+  // A typo: the problem appears at its line, publishing is off.
+  const line = EBOOK.split('\n').findIndex((l) => l.includes('"required"')) + 1;
+  await replaceAll(page, '"required"', '"requird"');
+  const problem = page.locator('#problems li').first();
+  await problem.waitFor();
+  assert.match(await problem.textContent(), new RegExp(`^Line ${line}, column \\d+: /fields/0/requird: unknown key "requird" \\(did you mean "required"\\?\\)`));
+  assert.equal(await page.locator('#publish').isDisabled(), true);
+  await page.locator('.cm-lintRange-error').first().waitFor();
+  assert.deepEqual(await axe(page), [], 'axe-core with a problem shown');
+
+  // Fixed: publishable again.
+  await replaceAll(page, '"requird"', '"required"');
+  await page.getByText('No problems').waitFor();
+  await page.locator('#publish').click();
+  await page.getByText('Published ebook.json as version 2.').waitFor();
+
+  // The live demo page shows the change.
+  const site = await context.newPage();
+  await site.goto(`${collector.url}/`);
+  await widgetReady(site);
+  await site.locator('[data-leadmagnet] >> label', { hasText: 'Work email' }).first().waitFor();
+
+  // History with the diff; roll back; the live page shows the old label again.
+  const history = page.locator('#history');
+  await history.getByText('Version 2').waitFor();
+  assert.match(await history.locator('pre').first().textContent(), /- .*"Business email"[\s\S]*\+ .*"Work email"/);
+  await page.getByRole('button', { name: 'Roll back to version 1' }).click();
+  await page.getByText('Rolled back: version 1\'s text is live as version 3.').waitFor();
+  await site.reload();
+  await widgetReady(site);
+  await site.locator('[data-leadmagnet] >> label', { hasText: 'Business email' }).first().waitFor();
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.console.filter((m) => m.type === 'error' && !/status of 4\d\d/.test(m.text)), [], 'no console errors (CSP included)');
+  await context.close();
+});
+
+test('completion from the schema, the preview per mode, locale, variant and width, the simulator', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/inbox`);
+  await page.getByLabel('Your token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Logged in as admin.').waitFor();
+  await page.goto(`${collector.url}/studio?file=ebook.json`);
+  await page.getByText('No problems').waitFor();
+
+  // Completion: inside "offer", the keys the schema allows there that it lacks (the eBook's
+  // offer has all but cover and redirect_url), with the schema's help; applied with quotes
+  // and colon.
+  await page.locator('.cm-content').getByText('"kind"').first().click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('"');
+  await page.keyboard.press('Control+Space');
+  const options = page.locator('.cm-tooltip-autocomplete li');
+  await options.first().waitFor();
+  assert.deepEqual((await options.allTextContents()).map((t) => t.trim()), ['cover', 'redirect_url']);
+  await page.keyboard.type('re');
+  await page.locator('.cm-completionInfo').waitFor();
+  assert.match(await page.locator('.cm-completionInfo').textContent(), /\w/, "the schema's description");
+  await page.keyboard.press('Enter');
+  assert.match(await page.locator('.cm-activeLine').textContent(), /^\s*"redirect_url": $/);
+  await page.locator('#problems li').first().waitFor();
+  // Gone again: the line removed.
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Backspace');
+  await page.getByText('No problems').waitFor();
+
+  // Preview: German, modal, phone width.
+  const preview = page.frameLocator('#preview');
+  await page.selectOption('#locale', 'de');
+  await preview.locator('div >> label', { hasText: 'Geschäftliche E-Mail' }).first().waitFor();
+  await page.selectOption('#mode', 'modal');
+  await preview.locator('div >> dialog[open]').waitFor();
+  await page.selectOption('#width', 'phone');
+  assert.equal(await page.locator('#preview').evaluate((f) => f.clientWidth), 375, 'a phone-wide frame');
+
+  // Which fields a returning visitor is asked.
+  await page.selectOption('#visitor', 'returning');
+  await page.locator('#visitor-check').click();
+  await page.locator('#asked', { hasText: 'Asked now:' }).waitFor();
+  assert.doesNotMatch(await page.locator('#asked').textContent(), /\bemail\b/, 'the known email is not asked again');
+
+  // The simulator: score, breakdown, why not an MQL; a label for a value is refused.
+  await page.locator('#lead').fill(JSON.stringify({ fields: { email: 'boss@gmail.com', company_size: '50-249', timeline: '6m' }, events: [] }));
+  await page.locator('#simulate').click();
+  await page.locator('#score', { hasText: 'not an MQL' }).waitFor();
+  assert.match(await page.locator('#score').textContent(), /queue mid-market/);
+  await page.locator('#lead').fill(JSON.stringify({ fields: { timeline: 'This quarter' }, events: [] }));
+  await page.locator('#simulate').click();
+  await page.locator('#score', { hasText: 'the collector would refuse this lead' }).waitFor();
+  assert.match(await page.locator('#score').textContent(), /"This quarter" is the label of the option "now"/);
+  assert.deepEqual(await axe(page), []);
+  await context.close();
+});
