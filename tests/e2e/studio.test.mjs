@@ -130,6 +130,27 @@ test('completion from the schema, the preview per mode, locale, variant and widt
   await page.keyboard.press('Backspace');
   await page.getByText('No problems').waitFor();
 
+  // Hover help: a key's description from the schema.
+  const box = await page.locator('.cm-content').evaluate((content) => {
+    const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf('"asset"');
+      if (at >= 0) {
+        const range = document.createRange();
+        range.setStart(node, at + 2);
+        range.setEnd(node, at + 4);
+        const r = range.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      }
+    }
+    return null;
+  });
+  assert.ok(box, 'the "asset" key is in the editor');
+  await page.mouse.move(box.x, box.y);
+  const help = page.locator('.cm-tooltip .help');
+  await help.waitFor();
+  assert.match(await help.textContent(), /^asset: \S/);
+
   // Preview: German, modal, phone width.
   const preview = page.frameLocator('#preview');
   await page.selectOption('#locale', 'de');
@@ -138,6 +159,21 @@ test('completion from the schema, the preview per mode, locale, variant and widt
   await preview.locator('div >> dialog[open]').waitFor();
   await page.selectOption('#width', 'phone');
   assert.equal(await page.locator('#preview').evaluate((f) => f.clientWidth), 375, 'a phone-wide frame');
+
+  // Each variant: the checklist's variant b has its own title.
+  await page.selectOption('#mode', 'inline');
+  await page.selectOption('#locale', 'en');
+  await page.selectOption('#offers', 'checklist.json');
+  await page.locator('#open').click();
+  await page.getByText('Opened checklist.json.').waitFor();
+  await page.getByText('No problems').waitFor();
+  await page.locator('#variant option[value="b"]').waitFor({ state: 'attached' });
+  await page.selectOption('#variant', 'b');
+  await preview.locator('div >> .lm-title', { hasText: 'Stop sending sales cold leads' }).waitFor();
+  await page.selectOption('#offers', 'ebook.json');
+  await page.locator('#open').click();
+  await page.getByText('Opened ebook.json.').waitFor();
+  await page.getByText('No problems').waitFor();
 
   // Which fields a returning visitor is asked.
   await page.selectOption('#visitor', 'returning');

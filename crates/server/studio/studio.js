@@ -176,8 +176,16 @@ function expand(nodes) {
   return out;
 }
 
+// A property's help: its own description (beside a $ref or anyOf), else its type's.
 function describe(n) {
-  return n && (n.description || n.title) || "";
+  if (!n) {
+    return "";
+  }
+  if (n.description || n.title) {
+    return n.description || n.title;
+  }
+  const target = resolve(n);
+  return target !== n ? describe(target) : "";
 }
 
 function complete(context) {
@@ -199,7 +207,7 @@ function complete(context) {
     for (const n of schemasAt(at.path)) {
       for (const [name, prop] of Object.entries(n.properties || {})) {
         if (!at.present.includes(name) && !options.some((o) => o.label === name)) {
-          options.push({ label: name, apply: apply(name), type: "property", info: describe(resolve(prop)) || undefined });
+          options.push({ label: name, apply: apply(name), type: "property", info: describe(prop) || undefined });
         }
       }
     }
@@ -240,7 +248,7 @@ const hover = hoverTooltip((view, pos) => {
     return null;
   }
   const at = scan(text, found.from + 1);
-  const help = schemasAt(at.path).map((n) => n.properties && n.properties[found.name]).filter(Boolean).map((p) => describe(resolve(p))).find(Boolean);
+  const help = schemasAt(at.path).map((n) => n.properties && n.properties[found.name]).filter(Boolean).map((p) => describe(p)).find(Boolean);
   if (!help) {
     return null;
   }
