@@ -1060,6 +1060,19 @@ impl Store {
         })
     }
 
+    /// Forgets the versions of `file` from `from` on: a publish whose file could not be
+    /// written takes back what it recorded, so the history lists only what went live.
+    pub async fn drop_offer_versions(&self, file: &str, from: i64) -> Result<(), sqlx::Error> {
+        with_pool!(self, |pool| sqlx::query(
+            "DELETE FROM offer_versions WHERE file = $1 AND version >= $2"
+        )
+        .bind(file)
+        .bind(from)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    }
+
     /// Every count of an offer (`analytics::Row`s), by day, variant and event.
     pub async fn offer_counts(
         &self,

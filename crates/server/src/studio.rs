@@ -448,7 +448,13 @@ async fn write_version(
         }
     }
     if let Err(e) = write_atomically(&state.offers.dir().join(file), text) {
-        tracing::error!(file, error = %e, "publishing an offer failed after its version was recorded");
+        // Nothing half-done stays: the version goes again (and the folder's text recorded
+        // with it), so the history lists only what went live.
+        let recorded = if first.is_some() { next - 1 } else { next };
+        if let Err(undo) = state.store.drop_offer_versions(file, recorded).await {
+            tracing::error!(file, error = %undo, "a version of an unwritten publish stays in the history");
+        }
+        tracing::error!(file, error = %e, "publishing an offer failed: the file could not be written");
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "write_failed",

@@ -315,6 +315,37 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
+    // A file that cannot be written (its name is taken by a folder): 503, nothing
+    // published, no version of what never went live, no temporary file left.
+    let blocked = f.state.offers.dir().join("blocked.json");
+    std::fs::create_dir(&blocked).expect("a folder in the file's place");
+    std::fs::write(blocked.join("keep"), "x").expect("not empty");
+    let other = original.replacen("\"ebook-lead-scoring\"", "\"blocked-offer\"", 1);
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/blocked.json",
+            &mia,
+            Some(json!({ "text": other, "base_version": 0 })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "write_failed");
+    assert!(blocked.is_dir());
+    let (_, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/blocked.json/history", &mia, None),
+    )
+    .await;
+    assert_eq!(
+        body["versions"],
+        json!([]),
+        "the history lists only what went live"
+    );
+    std::fs::remove_dir_all(&blocked).expect("clean up");
+
     // Someone whose editor still holds version 0 is told to reload.
     let (status, body, _) = send(
         &f.state,
