@@ -105,6 +105,27 @@ async fn marketer(state: &AppState, headers: &HeaderMap) -> Result<String, Respo
     Ok(user)
 }
 
+/// 422 with every problem of a config the request needs valid.
+fn invalid_config(problems: &[ConfigError]) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({
+            "error": { "code": "invalid_config", "message": "fix the config's problems first" },
+            "problems": problems_json(problems),
+        })),
+    )
+        .into_response()
+}
+
+/// 503: the store did not answer; nothing was changed.
+fn unavailable() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the store is unavailable; try again in a moment",
+    )
+}
+
 fn problems_json(problems: &[ConfigError]) -> Value {
     Value::Array(
         problems
@@ -163,13 +184,7 @@ pub async fn simulate(
     }
     let config = match leadmagnet_core::parse_offer(&body.text) {
         Ok(config) => config,
-        Err(problems) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": { "code": "invalid_config", "message": "fix the config's problems first" }, "problems": problems_json(&problems) })),
-            )
-                .into_response()
-        }
+        Err(problems) => return invalid_config(&problems),
     };
     let now = match body
         .now
@@ -234,13 +249,11 @@ fn valid_file(file: &str) -> bool {
 /// The live text of `file` and its version (0: no studio version yet).
 async fn current(state: &AppState, file: &str) -> Result<(Option<String>, i64), Response> {
     let text = std::fs::read_to_string(state.offers.dir().join(file)).ok();
-    let versions = state.store.offer_versions(file).await.map_err(|_| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the store is unavailable; try again in a moment",
-        )
-    })?;
+    let versions = state
+        .store
+        .offer_versions(file)
+        .await
+        .map_err(|_| unavailable())?;
     Ok((text, versions.first().map_or(0, |v| v.0)))
 }
 
@@ -340,13 +353,7 @@ pub async fn rollback(
     };
     let versions = match state.store.offer_versions(&file).await {
         Ok(v) => v,
-        Err(_) => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the store is unavailable; try again in a moment",
-            )
-        }
+        Err(_) => return unavailable(),
     };
     let Some((_, _, _, text)) = versions.iter().find(|v| v.0 == body.version) else {
         return error(
@@ -502,13 +509,7 @@ pub async fn history(
     }
     let versions = match state.store.offer_versions(&file).await {
         Ok(v) => v,
-        Err(_) => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the store is unavailable; try again in a moment",
-            )
-        }
+        Err(_) => return unavailable(),
     };
     let list: Vec<Value> = versions
         .iter()
@@ -646,13 +647,7 @@ pub async fn fields(
     }
     let config = match leadmagnet_core::parse_offer(&body.text) {
         Ok(config) => config,
-        Err(problems) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": { "code": "invalid_config", "message": "fix the config's problems first" }, "problems": problems_json(&problems) })),
-            )
-                .into_response()
-        }
+        Err(problems) => return invalid_config(&problems),
     };
     let profile_text = if body.profile.is_null() {
         "{}".to_owned()
