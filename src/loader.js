@@ -538,7 +538,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
     if (!to || !root) {
       return;
     }
-    var t = { to: to, offer_id: plan.offer, variant: plan.variant, seen: {}, fresh: [], last: "" };
+    var t = { to: to, offer_id: plan.offer, variant: plan.variant, seen: {}, fresh: [], last: "", abandoned: "" };
     tallies.set(host, t);
     shownOffers.push(t);
     // The offer's own fields only (a control's name, else its id "lm-f-<field>").
@@ -573,16 +573,27 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
     new MutationObserver(look).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-invalid", "value"] });
   }
   function count(t, event) {
-    if (t && (COUNTED[event] || /^(step|invalid|abandoned):./.test(event)) && !t.seen[event] && (t.seen.view || event === "view")) {
+    if (t && (COUNTED[event] || /^(step|invalid):./.test(event)) && !t.seen[event] && (t.seen.view || event === "view")) {
       t.seen[event] = 1;
       t.fresh.push(event);
     }
   }
-  function sendCounts(leaving) {
+  // Sent whenever the page is hidden: a mobile browser may close a hidden page without
+  // pagehide. Abandonment is where the visitor is now (started, not sent, the field last
+  // touched); a visitor who comes back and sends, or leaves again at another field, takes
+  // the earlier one back (resumed:<field>; the report nets them).
+  function sendCounts() {
     var batches = {};
     shownOffers.forEach(function (t) {
-      if (leaving && t.seen.start && !t.seen.submit && t.last) {
-        count(t, "abandoned:" + t.last);
+      var now = t.seen.start && !t.seen.submit && t.last ? t.last : "";
+      if (now !== t.abandoned) {
+        if (t.abandoned) {
+          t.fresh.push("resumed:" + t.abandoned);
+        }
+        if (now) {
+          t.fresh.push("abandoned:" + now);
+        }
+        t.abandoned = now;
       }
       if (t.fresh.length) {
         var offer = { offer_id: t.offer_id, events: t.fresh };
@@ -724,7 +735,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
   addEventListener("pagehide", function () {
     save();
     send(true);
-    sendCounts(true);
+    sendCounts();
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
@@ -735,7 +746,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
       visibleSince = 0;
       save();
       send(true);
-      sendCounts(false);
+      sendCounts();
     }
   });
 

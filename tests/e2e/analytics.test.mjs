@@ -67,9 +67,34 @@ async function report(id) {
 
 const host = '[data-leadmagnet]';
 
+// The page is hidden: by `pagehide` (leaving), or by `visibilitychange` alone, as a mobile
+// browser may do before closing a page without another word. Either sends the counts as a
+// keepalive request; the events are dispatched while the page lives, so the request shows
+// in the network log.
+async function hide(tab, how) {
+  // Its answer, not only its start: closing the tab at once could cut the request off.
+  const sent = tab.waitForResponse((r) => r.url().includes('/api/v1/counts'));
+  await tab.evaluate((how) => {
+    if (how === 'pagehide') {
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+      return;
+    }
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, how);
+  assert.equal((await sent).status(), 202, 'counted');
+}
+async function show(tab) {
+  await tab.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+}
+
 test('a seeded run of visits across two variants comes out exactly in the report; the counts carry no identifier', async () => {
-  const VISITS = 16;
+  const VISITS = 18;
   const counted = [];
+  let requests = 0;
   const expected = { views: 0, starts: 0, step2: 0, submits: 0, refused: 0, invalidEmail: 0, abandonedEmail: 0, abandonedCompany: 0, a: [0, 0], b: [0, 0] };
   for (let i = 0; i < VISITS; i++) {
     const context = await browser.newContext();
@@ -88,10 +113,24 @@ test('a seeded run of visits across two variants comes out exactly in the report
     expected[variant][0] += 1;
     const email = tab.locator(`${host} >> #lm-f-email`);
     const next = tab.locator(`${host} >> button`, { hasText: 'Next' });
-    switch (i % 4) {
+    const secondStep = async () => {
+      await email.fill(`visit${i}@contoso.example`);
+      await next.click();
+      await tab.locator(`${host} >> #lm-f-company`).fill('Contoso');
+      expected.step2 += 1;
+    };
+    const send = async () => {
+      await tab.locator(`${host} >> #lm-f-consent`).check();
+      await tab.waitForTimeout(1200);
+      await tab.locator(`${host} >> button[type="submit"]`).click();
+      await tab.locator(`${host} >> .lm-success`).waitFor();
+      expected.submits += 1;
+      expected[variant][1] += 1;
+    };
+    switch (i % 6) {
       case 0: // looks, leaves
         break;
-      case 1: // types, leaves at the email field
+      case 1: // types, leaves at the email field; a phone closes the hidden page unannounced
         await email.fill('half');
         expected.starts += 1;
         expected.abandonedEmail += 1;
@@ -100,34 +139,38 @@ test('a seeded run of visits across two variants comes out exactly in the report
         await email.fill('ann@');
         await next.click();
         await tab.locator(`${host} >> #lm-f-email[aria-invalid="true"]`).waitFor();
-        await email.fill(`visit${i}@contoso.example`);
-        await next.click();
-        await tab.locator(`${host} >> #lm-f-company`).fill('Contoso');
-        expected.starts += 1;
         expected.invalidEmail += 1;
         expected.refused += 1;
-        expected.step2 += 1;
+        await secondStep();
+        expected.starts += 1;
         expected.abandonedCompany += 1;
         break;
-      default: // completes
-        await email.fill(`visit${i}@contoso.example`);
-        await next.click();
-        await tab.locator(`${host} >> #lm-f-company`).fill('Contoso');
-        await tab.locator(`${host} >> #lm-f-consent`).check();
-        await tab.waitForTimeout(1200);
-        await tab.locator(`${host} >> button[type="submit"]`).click();
-        await tab.locator(`${host} >> .lm-success`).waitFor();
+      case 3: // completes
+        await secondStep();
+        await send();
         expected.starts += 1;
-        expected.step2 += 1;
-        expected.submits += 1;
-        expected[variant][1] += 1;
+        break;
+      case 4: // switches away at the email field, comes back and completes: no abandonment
+        await email.fill(`visit${i}@contoso.example`);
+        await hide(tab, 'visibilitychange');
+        requests += 1;
+        await show(tab);
+        await secondStep();
+        await send();
+        expected.starts += 1;
+        break;
+      default: // switches away at the email field, comes back, gives up at the company field
+        await email.fill(`visit${i}@contoso.example`);
+        await hide(tab, 'visibilitychange');
+        requests += 1;
+        await show(tab);
+        await secondStep();
+        expected.starts += 1;
+        expected.abandonedCompany += 1;
     }
-    // Leaving the page: its pagehide sends the counts as a keepalive request. The event is
-    // dispatched while the page still lives, so the request shows in the network log; the
-    // real navigation after it has nothing new to send.
-    const sent = tab.waitForRequest((r) => r.url().includes('/api/v1/counts'));
-    await tab.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false })));
-    await sent;
+    // Leaving: the real navigation after it has nothing new to send.
+    await hide(tab, i % 6 === 1 ? 'visibilitychange' : 'pagehide');
+    requests += 1;
     await tab.goto('about:blank');
     await context.close();
     assert.deepEqual(seen.leadmagnet(), []);
@@ -153,7 +196,7 @@ test('a seeded run of visits across two variants comes out exactly in the report
 
   // The counting requests: one per page view, no cookie, no identifier, nothing but the
   // offer, its variant and what happened.
-  assert.equal(counted.length, VISITS, JSON.stringify(counted.map((c) => c.body)));
+  assert.equal(counted.length, requests, JSON.stringify(counted.map((c) => c.body)));
   for (const c of counted) {
     const url = new URL(c.url);
     assert.equal(url.search, '', 'no query');
@@ -164,7 +207,7 @@ test('a seeded run of visits across two variants comes out exactly in the report
     for (const o of body.offers) {
       assert.deepEqual(Object.keys(o).filter((k) => !['offer_id', 'variant', 'events'].includes(k)), []);
       for (const e of o.events) {
-        assert.match(e, /^(view|start|submit|refused|step:\d+|(invalid|abandoned):(email|company|consent))$/);
+        assert.match(e, /^(view|start|submit|refused|step:\d+|(invalid|abandoned|resumed):(email|company|consent))$/);
       }
     }
     assert.doesNotMatch(c.body, /@|contoso|half|[0-9a-f]{8}-[0-9a-f]{4}/i, 'no typed value, no id');
@@ -199,7 +242,7 @@ test('the inbox shows the report: funnel, fields, variants with the verdict, the
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
   })).violations.map((v) => v.id));
   assert.deepEqual(violations, []);
-  assert.match(await page.locator('table.funnel-report').textContent(), /views16/);
+  assert.match(await page.locator('table.funnel-report').textContent(), /views18/);
   assert.match(await page.locator('p.verdict').textContent(), /not enough data yet/);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -208,6 +251,6 @@ test('the inbox shows the report: funnel, fields, variants with the verdict, the
   const csv = readFileSync(await download.path(), 'utf8');
   assert.match(csv, /^offer_id,day,variant,views,starts,submits,refused,conversion\r\n/);
   const rows = csv.trim().split('\r\n').slice(1);
-  assert.equal(rows.reduce((n, row) => n + Number(row.split(',')[3]), 0), 16, csv);
+  assert.equal(rows.reduce((n, row) => n + Number(row.split(',')[3]), 0), 18, csv);
   await context.close();
 });

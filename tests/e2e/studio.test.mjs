@@ -175,11 +175,27 @@ test('completion from the schema, the preview per mode, locale, variant and widt
   await page.getByText('Opened ebook.json.').waitFor();
   await page.getByText('No problems').waitFor();
 
-  // Which fields a returning visitor is asked.
+  // A returning visitor: the fields asked, and the form as that visitor sees it (the full
+  // build with their memory); a value the offer does not accept is not known.
+  const visible = (id) => preview.locator(`.lm-field:not([hidden]):has(#lm-f-${id})`);
+  await visible('email').waitFor();
+  await page.locator('#profile').fill(JSON.stringify({ email: 'ann@contoso.example', first_name: 'Ann', company_size: 'huge' }));
   await page.selectOption('#visitor', 'returning');
-  await page.locator('#visitor-check').click();
   await page.locator('#asked', { hasText: 'Asked now:' }).waitFor();
-  assert.doesNotMatch(await page.locator('#asked').textContent(), /\bemail\b/, 'the known email is not asked again');
+  const asked = await page.locator('#asked').textContent();
+  assert.doesNotMatch(asked, /\bemail\b|first_name/, 'the known email and name are not asked again');
+  assert.match(asked, /company_size/, 'a size the offer does not accept is asked');
+  assert.match(asked, /Not known: company_size \(not a value this field accepts\)/);
+  await preview.locator('.lm-welcome', { hasText: 'Ann' }).waitFor();
+  assert.equal(await visible('email').count(), 0, 'the preview does not ask the known email');
+  assert.equal(await visible('first_name').count(), 0);
+  await visible('company_size').waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('leadmagnet:v1')), null, 'the studio origin stores no visitor');
+  // And back to a new visitor: everything is asked again.
+  await page.selectOption('#visitor', 'new');
+  await page.locator('#asked', { hasText: /Asked now: email/ }).waitFor();
+  await visible('email').waitFor();
+  assert.equal(await preview.locator('.lm-welcome').count(), 0);
 
   // The simulator: score, breakdown, why not an MQL; a label for a value is refused.
   await page.locator('#lead').fill(JSON.stringify({ fields: { email: 'boss@gmail.com', company_size: '50-249', timeline: '6m' }, events: [] }));

@@ -6,7 +6,12 @@
 //! `step:N` (step N ≥ 2 reached), `invalid:<field>` (shown an error), `abandoned:<field>`
 //! (the field last touched when the visitor left without sending), `submit` and `refused`
 //! (a submit refused by the form's checks or by the endpoint). Each at most once per page
-//! view, so a count is a number of page views. The request carries no cookie, no
+//! view, so a count is a number of page views.
+//!
+//! Abandonment is sent when the page is *hidden*, because mobile browsers may close a
+//! hidden page without another word (`pagehide` and `unload` are not reliable there). A
+//! visitor who then comes back and sends, or gives up at another field, takes it back
+//! with `resumed:<field>`: a field's abandonments are its `abandoned` less its `resumed`. The request carries no cookie, no
 //! identifier, no URL and no time (the collector files it under the day it arrives):
 //! nothing that tells visitors apart ([`CountBatch`]).
 //!
@@ -92,12 +97,14 @@ impl OfferCounts {
                 Some(("step", n)) => n
                     .parse::<usize>()
                     .is_ok_and(|k| k >= 2 && k <= steps && k.to_string() == n),
-                Some(("invalid" | "abandoned", field)) => config.field(field).is_some(),
+                Some(("invalid" | "abandoned" | "resumed", field)) => {
+                    config.field(field).is_some()
+                }
                 Some(_) => false,
             };
             if !known {
                 return Err(format!(
-                    "\"{event}\" is not an event of offer \"{}\": view, start, step:2…step:{steps}, invalid:<field>, abandoned:<field>, submit or refused",
+                    "\"{event}\" is not an event of offer \"{}\": view, start, step:2…step:{steps}, invalid:<field>, abandoned:<field>, resumed:<field>, submit or refused",
                     config.id
                 ));
             }
@@ -253,7 +260,10 @@ impl Report {
             .fields
             .iter()
             .map(|f| {
-                let abandoned = total(&format!("abandoned:{}", f.id));
+                // Taken back by visitors who came back (never below 0, whatever was sent).
+                let abandoned = total(&format!("abandoned:{}", f.id))
+                    .saturating_sub(total(&format!("resumed:{}", f.id)))
+                    .max(0);
                 FieldDropOff {
                     field: f.id.clone(),
                     invalid: total(&format!("invalid:{}", f.id)),
@@ -520,6 +530,54 @@ mod tests {
         let same = two_proportion_p(50, 500, 50, 500).expect("p");
         assert!((same - 1.0).abs() < 1e-9);
         assert_eq!(two_proportion_p(1, 0, 1, 1), None);
+    }
+
+    /// A visitor who came back takes their abandonment back: a field's abandonments are
+    /// its `abandoned` less its `resumed`, never below 0 (a crafted batch of takings-back).
+    #[test]
+    fn resumed_takes_an_abandonment_back() {
+        let config = crate::parse_offer(
+            r#"{"version": 1, "id": "o", "locale": "en", "offer": {"kind": "form", "title": "T"},
+                "fields": [{"id": "email", "type": "email", "label": "Email", "required": true},
+                           {"id": "company", "type": "text", "label": "Company"}],
+                "endpoint": {"url": "/api/v1/leads"}}"#,
+        )
+        .expect("config");
+        let row = |event: &str, count: i64| Row {
+            variant: String::new(),
+            day: "2026-12-01".to_owned(),
+            event: event.to_owned(),
+            count,
+        };
+        let rows = [
+            row("view", 10),
+            row("start", 8),
+            row("abandoned:email", 5),
+            row("resumed:email", 2),
+            row("abandoned:company", 1),
+            row("resumed:company", 4),
+        ];
+        let r = Report::of(&config, &rows);
+        let got: Vec<(&str, i64)> = r
+            .fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.abandoned))
+            .collect();
+        assert_eq!(got, [("email", 3), ("company", 0)]);
+        assert_eq!(r.fields[0].abandon_rate, Some(3.0 / 8.0));
+        let batch = OfferCounts {
+            offer_id: "o".to_owned(),
+            variant: None,
+            events: vec!["resumed:email".to_owned(), "abandoned:company".to_owned()],
+        };
+        assert_eq!(batch.checked(&config).expect("known"), batch.events);
+        for unknown in ["resumed:", "resumed:phone", "resumed", "resume:email"] {
+            let bad = OfferCounts {
+                events: vec![unknown.to_owned()],
+                ..batch.clone()
+            };
+            assert!(bad.checked(&config).is_err(), "{unknown}");
+        }
     }
 
     #[test]

@@ -22,12 +22,13 @@
 use crate::domains::FullLists;
 use crate::inbox::session::{session, ADMIN};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leadmagnet_core::config::{offer_problems, ConfigError};
 use leadmagnet_core::json::ToJson;
+use leadmagnet_core::profile::{Visitor, STORAGE_KEY};
 use leadmagnet_core::scoring::{explain, lead_problems, parse_leads, score};
 use leadmagnet_core::time::format_rfc3339;
 use serde::Deserialize;
@@ -665,13 +666,43 @@ pub async fn fields(
             );
         }
     };
+    // What the widget would know: only the profile's values this offer accepts, as the
+    // full build reads a returning visitor's memory (`Visitor::known_for`).
+    let visitor = Visitor {
+        consent: true,
+        visits: 1,
+        values: profile,
+        ..Visitor::default()
+    };
+    let known = visitor.known_for(&config);
+    let ignored: Vec<Value> = visitor
+        .values
+        .keys()
+        .filter(|id| !known.contains_key(*id))
+        .map(|id| {
+            let why = match config.field(id) {
+                None => "not a field of this offer",
+                Some(f) if f.kind.is_tick_box() => "a tick box is asked every time",
+                Some(_) => "not a value this field accepts",
+            };
+            json!({ "field": id, "why": why })
+        })
+        .collect();
     let shown = leadmagnet_core::profiling::fields_to_show(
         &config,
-        &profile,
+        &known,
         &leadmagnet_core::Values::new(),
         FullLists::get(),
     );
-    Json(json!({ "fields": shown })).into_response()
+    // `memory`: that visitor's stored memory, which the preview frame hands to the full
+    // build (in a storage of its own: the studio's origin keeps nothing of it).
+    Json(json!({
+        "fields": shown,
+        "ignored": ignored,
+        "memory": visitor.to_storage(),
+        "storage_key": STORAGE_KEY,
+    }))
+    .into_response()
 }
 
 /// `/studio/sink/{…}`: where the preview's leads, counts and challenge requests go —
@@ -819,8 +850,15 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
     html_page(STUDIO_CSP, markup.into_string())
 }
 
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    visitor: Option<String>,
+}
+
 /// `GET /studio/preview`: the frame the preview mounts the widget in.
-pub async fn preview_page() -> Response {
+/// `?visitor=returning` loads the full build, the one that remembers visitors.
+pub async fn preview_page(Query(query): Query<PreviewQuery>) -> Response {
+    let returning = query.visitor.as_deref() == Some("returning");
     let markup = maud::html! {
         (maud::DOCTYPE)
         html lang="en" {
@@ -829,8 +867,10 @@ pub async fn preview_page() -> Response {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Preview" }
                 link rel="icon" href="data:,";
-                script src="/dist/leadmagnet.js" async {}
-                script src="/dist/studio-preview.js" defer {}
+                // First, before the widget: the frame's own storage (see preview.js).
+                script src="/dist/studio-preview.js" {}
+                // A returning visitor is remembered by the full build only.
+                script src=(if returning { "/dist/leadmagnet-full.js" } else { "/dist/leadmagnet.js" }) async {}
             }
             body { main { div #slot {} } }
         }

@@ -367,7 +367,7 @@ function preview() {
   const frame = $("preview");
   frame.style.width = $("width").value === "phone" ? "375px" : "100%";
   if (config && frame.contentWindow) {
-    frame.contentWindow.postMessage({ config }, location.origin);
+    frame.contentWindow.postMessage({ config, visitor: frameFor === "returning" ? visitor : null }, location.origin);
   }
 }
 
@@ -376,10 +376,25 @@ for (const id of ["mode", "locale", "variant", "width"]) {
 }
 $("preview").addEventListener("load", preview);
 
-// ---- Visitor state: which fields progressive profiling asks a returning visitor -------------
-$("visitor-check").addEventListener("click", async () => {
+// ---- Visitor state: a new visitor, or a returning one with a profile ------------------------
+// A returning visitor's memory comes from the collector (the core's own storage form, with
+// only the values this offer accepts); the frame then runs the full build, which is the one
+// that remembers visitors, and shows the form as that visitor sees it.
+let visitor = null;
+let frameFor = "new";
+let frameLoads = 0;
+
+function reloadFrame(kind) {
+  frameFor = kind;
+  frameLoads += 1;
+  const query = kind === "returning" ? `?visitor=returning&n=${frameLoads}` : `?n=${frameLoads}`;
+  $("preview").src = `/studio/preview${query}`;
+}
+
+async function showVisitor() {
   let profile = {};
-  if ($("visitor").value === "returning") {
+  const returning = $("visitor").value === "returning";
+  if (returning) {
     try {
       profile = JSON.parse($("profile").value || "{}");
     } catch (e) {
@@ -388,10 +403,20 @@ $("visitor-check").addEventListener("click", async () => {
     }
   }
   const { status, data } = await api("POST", "/studio/api/fields", { text: editor.state.doc.toString(), profile });
-  $("asked").textContent = status === 200
-    ? `Asked now: ${data.fields.join(", ") || "nothing (everything is known)"}`
-    : (data.error ? data.error.message : `failed (${status})`);
-});
+  if (status !== 200) {
+    $("asked").textContent = data.error ? data.error.message : `failed (${status})`;
+    return;
+  }
+  const ignored = data.ignored.length
+    ? ` Not known: ${data.ignored.map((i) => `${i.field} (${i.why})`).join(", ")}.`
+    : "";
+  $("asked").textContent = `Asked now: ${data.fields.join(", ") || "nothing (everything is known)"}.${ignored}`;
+  visitor = returning ? { key: data.storage_key, memory: data.memory } : null;
+  // The widget reads a visitor's memory once per page: a fresh frame for each visitor.
+  reloadFrame(returning ? "returning" : "new");
+}
+$("visitor-check").addEventListener("click", showVisitor);
+$("visitor").addEventListener("change", showVisitor);
 
 // ---- Score simulator -------------------------------------------------------------------------
 $("simulate").addEventListener("click", async () => {

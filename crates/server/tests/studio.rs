@@ -182,6 +182,59 @@ async fn the_checker_reports_every_problem_at_its_line() {
     assert_eq!(problems[1]["pointer"], "/scoring/fit/1/equals");
 }
 
+/// A returning visitor: the fields progressive profiling asks, only the profile's values the
+/// offer accepts counted as known, and the memory the preview hands to the full build — the
+/// core's own storage form, which reads back as that visitor with their consent.
+#[tokio::test]
+async fn the_visitor_switch_names_the_fields_asked_and_the_memory_of_a_returning_visitor() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let ask = |profile: Value| {
+        call(
+            "POST",
+            "/studio/api/fields",
+            &mia,
+            Some(json!({ "text": EBOOK, "profile": profile })),
+        )
+    };
+    let (status, new, _) = send(&f.state, ask(Value::Null)).await;
+    assert_eq!(status, StatusCode::OK, "{new}");
+    assert_eq!(new["fields"][0], "email", "{new}");
+    assert_eq!(new["ignored"], json!([]));
+    let profile = json!({ "email": "ann@contoso.example", "first_name": "Ann",
+                          "company_size": "huge", "shoe_size": "44", "newsletter": true });
+    let (status, body, _) = send(&f.state, ask(profile)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let asked: Vec<&str> = body["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(!asked.contains(&"email") && !asked.contains(&"first_name"), "{asked:?}");
+    assert!(asked.contains(&"company_size"), "an unaccepted value is not known: {asked:?}");
+    assert_eq!(
+        body["ignored"],
+        json!([
+            { "field": "company_size", "why": "not a value this field accepts" },
+            { "field": "newsletter", "why": "a tick box is asked every time" },
+            { "field": "shoe_size", "why": "not a field of this offer" }
+        ])
+    );
+    assert_eq!(body["storage_key"], leadmagnet_core::profile::STORAGE_KEY);
+    let memory = leadmagnet_core::profile::Visitor::from_storage(body["memory"].as_str());
+    assert!(memory.consent, "a returning visitor who consented");
+    assert_eq!(memory.first_name(), Some("Ann"));
+    let config = leadmagnet_core::parse_offer(EBOOK).expect("ebook");
+    let known: Vec<String> = memory.known_for(&config).keys().cloned().collect();
+    assert_eq!(known, ["email", "first_name"]);
+    for bad in [json!("ann"), json!([1]), json!({ "email": { "deep": 1 } })] {
+        let (status, body, _) = send(&f.state, ask(bad.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_profile", "{bad}: {body}");
+    }
+}
+
 /// The simulator scores a hypothetical lead as the collector would, says why it is no MQL,
 /// and refuses a lead the collector would refuse.
 #[tokio::test]
