@@ -284,22 +284,43 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
         // A fragment arriving after this is dropped; what the visitor typed into a
         // server-rendered form is typed in again once the wasm has it.
         painted.done = true;
-        var kept = typed(element);
+        var kept;
         // The loader's side of this offer (`Loader` in src/browser.rs); returns the display
         // plan, JSON (display::Plan in the core).
         function start(wasm) {
           return JSON.parse(wasm.mountOffer(element, text, url, {
             deliver: function (lead, requests, leadId, keepHistory) {
-              return deliverFrom(element, config, url, lead, requests, leadId, keepHistory);
+              var delivered = deliverFrom(element, config, url, lead, requests, leadId, keepHistory);
+              if (!LEADMAGNET_FULL && !wasm.rememberLead) {
+                delivered.then(function () { rememberLead(text, lead); }, function () {});
+              }
+              return delivered;
             },
             facts: function () { return facts(element); },
           }));
         }
         // Once a page has the full build, its later offers mount with it too: every
-        // offer on the page then shares the visitor memory that build keeps.
+        // offer on the page then shares the visitor memory that build keeps. A visitor
+        // with a memory (stored after their consent, or with the page's permission) is
+        // met by that build from the first offer on, or they would be asked again what
+        // they told us; should it not load, the offer still shows, as to a new visitor.
         if (!LEADMAGNET_FULL && fullLoaded) {
           wasm = fullLoaded;
+        } else if (!LEADMAGNET_FULL && remembered()) {
+          return loadFull().then(function (fullWasm) {
+            return fullWasm;
+          }, function (error) {
+            console.warn(PREFIX + "the full build, which remembers visitors, could not load (" + error.message +
+              "); showing " + url + " as to a new visitor.");
+            return wasm;
+          }).then(mountWith);
         }
+        return mountWith(wasm);
+
+        function mountWith(wasm) {
+        // What the visitor typed into a server-rendered form so far (also while the full
+        // build loaded), typed in again once the widget has taken over.
+        kept = typed(element);
         try {
           plan = start(wasm);
         } catch (problem) {
@@ -321,6 +342,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
           });
         }
         return shown(wasm, plan);
+        }
 
         // The offer is mounted: announce it, and open it on its trigger.
         function shown(wasm, plan) {
@@ -492,6 +514,37 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
       open();
     }
   };
+
+  // ---- The visitor's memory on the default build --------------------------------------
+  // The default build remembers no one: the full build keeps the memory
+  // (crates/core/src/profile.rs). Whether there is one decides which build meets the visitor.
+  function remembered() {
+    try {
+      return !!(localStorage.getItem(STORAGE_KEY) || sessionStorage.getItem(STORAGE_KEY));
+    } catch (ignored) {
+      return false;
+    }
+  }
+  // After a lead sent by an offer of the default build with a ticked consent, the full
+  // build remembers it as its own form would have (`rememberLead`): the visitor's next page
+  // view knows them. Without consent it would store nothing, so nothing is fetched for it.
+  function rememberLead(configText, leadJson) {
+    var lead = JSON.parse(leadJson);
+    var config = JSON.parse(configText);
+    var fields = lead.fields || {};
+    var consented = (config.fields || []).some(function (f) {
+      return f.type === "consent" && fields[f.id] === true;
+    });
+    if (!consented || !loadFull) {
+      return;
+    }
+    loadFull().then(function (fullWasm) {
+      fullWasm.rememberLead(configText, fields);
+    }, function (error) {
+      console.warn(PREFIX + "the full build, which remembers visitors, could not load (" + error.message +
+        "): this visitor will be asked again next time.");
+    });
+  }
 
   // Hosts written in the page, and those added later (single-page apps), mount once each.
   var seen = new WeakSet();

@@ -246,6 +246,40 @@ pub fn solve_challenge(salt: &str, challenge: &str, from: u32, to: u32) -> f64 {
     leadmagnet_core::pow::solve(salt, challenge, from, to).map_or(-1.0, f64::from)
 }
 
+/// `rememberLead(config, fields)`: a lead sent by an offer the default build mounted (it
+/// remembers no one) is remembered here as this build's own form would have
+/// (`Visitor::converted`, stored by the consent rule above). The loader calls it after such
+/// a lead with a ticked consent, so that the visitor's next page view knows them.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = rememberLead)]
+pub fn remember_lead(config_json: &str, fields: js_sys::Object) {
+    use leadmagnet_core::FieldValue;
+    let Ok(config) = read_offer(config_json) else {
+        return;
+    };
+    // The lead's `fields` as the browser holds them (not JSON text: its reader would cost
+    // this build more bytes than this whole function).
+    let mut values = leadmagnet_core::Values::new();
+    for entry in js_sys::Object::entries(&fields).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let (Some(id), value) = (pair.get(0).as_string(), pair.get(1)) else {
+            continue;
+        };
+        let value = if let Some(tick) = value.as_bool() {
+            FieldValue::Bool(tick)
+        } else if let Some(text) = value.as_string() {
+            FieldValue::Text(text)
+        } else if js_sys::Array::is_array(&value) {
+            let items = js_sys::Array::from(&value);
+            FieldValue::List(items.iter().filter_map(|item| item.as_string()).collect())
+        } else {
+            continue;
+        };
+        values.insert(id, value);
+    }
+    with_visitor(|v| v.converted(&config, &values));
+}
+
 /// The visitor closed a modal or slide-in offer: remembered for `frequency`.
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = dismissOffer)]

@@ -129,3 +129,66 @@ test('leadmagnet.js alone: a missing full build part is named with its fix; the 
   await context.close();
   await server.close();
 });
+
+/** An inline offer whose leads go to the static server's `/leads` (202), with a consent
+ *  tick the visitor may leave empty. */
+function remembering(id) {
+  return {
+    ...offer(id),
+    fields: [
+      { id: 'email', type: 'email', label: 'Email', required: true },
+      { id: 'first_name', type: 'text', label: 'First name' },
+      { id: 'consent', type: 'consent', label: 'Keep my details for next time', consent_version: '1' },
+    ],
+    endpoint: { url: '/leads' },
+  };
+}
+
+test('leadmagnet.js alone: a visitor who consented is remembered and not asked again; one who did not stays unknown', async () => {
+  const r = routes([remembering('remember-me')]);
+  r['/leads'] = { type: 'application/json', status: 202, body: '{}' };
+  const server = await startStatic(r);
+  const stored = (tab) => tab.evaluate(() => localStorage.getItem('leadmagnet:v1'));
+  const fullFetched = (requested) => requested.filter((p) => p === `/w/${files.fullPart}` || p === `/w/${files.full}`);
+
+  // Without the consent tick: the lead goes, nothing is remembered, nothing more fetched.
+  const first = await visit(server);
+  await first.tab.locator('#h0 >> #lm-f-email').fill('bo@contoso.example');
+  await first.tab.waitForTimeout(1200);
+  await first.tab.locator('#h0 >> button[type="submit"]').click();
+  await first.tab.locator('#h0 >> .lm-success').waitFor();
+  await first.tab.waitForTimeout(500);
+  assert.deepEqual(fullFetched(first.requested), [], 'no consent: nothing to remember, nothing fetched');
+  assert.equal(await stored(first.tab), null);
+  await first.context.close();
+
+  // With it: after the lead, the full build (fetched then, not before) remembers the visitor.
+  const { context, tab, seen, requested } = await visit(server);
+  await tab.locator('#h0 >> #lm-f-email').fill('ada@contoso.example');
+  await tab.locator('#h0 >> #lm-f-first_name').fill('Ada');
+  await tab.locator('#h0 >> #lm-f-consent').check();
+  await tab.waitForTimeout(1200);
+  assert.deepEqual(fullFetched(requested), [], 'a new visitor gets the default build only');
+  await tab.locator('#h0 >> button[type="submit"]').click();
+  await tab.locator('#h0 >> .lm-success').waitFor();
+  await tab.waitForFunction(() => (localStorage.getItem('leadmagnet:v1') || '').includes('ada@contoso.example'));
+  assert.match(await stored(tab), /consent\t1/);
+  assert.ok(requested.indexOf('/leads') < requested.indexOf(`/w/${files.fullPart}`), requested.join('\n'));
+
+  // The next page view: met by the full build, greeted, the known email not asked again.
+  requested.length = 0;
+  await tab.reload();
+  await tab.locator('#h0 >> .lm-welcome', { hasText: 'Ada' }).waitFor();
+  assert.equal(await tab.locator('#h0 >> .lm-field:not([hidden]):has(#lm-f-email)').count(), 0, 'the email is known');
+  assert.equal(fullFetched(requested).length, 2, requested.join('\n'));
+  assert.deepEqual(seen.leadmagnet(), []);
+
+  // Should the full build not load, a remembered visitor still gets the form (as a new one).
+  await context.route(`**/w/${files.fullPart}`, (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await tab.reload();
+  await tab.locator('#h0 >> .lm-field:not([hidden]):has(#lm-f-email)').waitFor();
+  assert.ok(seen.leadmagnet().some((m) => m.type === 'warning' && /could not load .*as to a new visitor/.test(m.text)),
+    JSON.stringify(seen.leadmagnet()));
+  await context.close();
+  await server.close();
+});

@@ -97,9 +97,7 @@ impl OfferCounts {
                 Some(("step", n)) => n
                     .parse::<usize>()
                     .is_ok_and(|k| k >= 2 && k <= steps && k.to_string() == n),
-                Some(("invalid" | "abandoned" | "resumed", field)) => {
-                    config.field(field).is_some()
-                }
+                Some(("invalid" | "abandoned" | "resumed", field)) => config.field(field).is_some(),
                 Some(_) => false,
             };
             if !known {

@@ -678,7 +678,7 @@ pub async fn fields(
     let ignored: Vec<Value> = visitor
         .values
         .keys()
-        .filter(|id| !known.contains_key(*id))
+        .filter(|id| !known.contains_key(id))
         .map(|id| {
             let why = match config.field(id) {
                 None => "not a field of this offer",

@@ -211,8 +211,14 @@ async fn the_visitor_switch_names_the_fields_asked_and_the_memory_of_a_returning
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert!(!asked.contains(&"email") && !asked.contains(&"first_name"), "{asked:?}");
-    assert!(asked.contains(&"company_size"), "an unaccepted value is not known: {asked:?}");
+    assert!(
+        !asked.contains(&"email") && !asked.contains(&"first_name"),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&"company_size"),
+        "an unaccepted value is not known: {asked:?}"
+    );
     assert_eq!(
         body["ignored"],
         json!([
