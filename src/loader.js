@@ -649,11 +649,24 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
         t.abandoned = now;
       }
       if (t.fresh.length) {
-        var offer = { offer_id: t.offer_id, events: t.fresh };
-        if (t.variant) {
-          offer.variant = t.variant;
+        // One entry per offer and variant (the collector refuses more): an offer shown
+        // twice on the page was still seen once by this page view.
+        var batch = batches[t.to] = batches[t.to] || [];
+        var offer = batch.filter(function (o) {
+          return o.offer_id === t.offer_id && (o.variant || "") === (t.variant || "");
+        })[0];
+        if (!offer) {
+          offer = { offer_id: t.offer_id, events: [] };
+          if (t.variant) {
+            offer.variant = t.variant;
+          }
+          batch.push(offer);
         }
-        (batches[t.to] = batches[t.to] || []).push(offer);
+        t.fresh.forEach(function (event) {
+          if (offer.events.indexOf(event) < 0) {
+            offer.events.push(event);
+          }
+        });
         t.fresh = [];
       }
     });

@@ -40,6 +40,9 @@ before(async () => {
     '/': { type: 'text/html', body: page(`<div data-leadmagnet="${collector.url}/offers/ab-e2e.json"></div>`) },
     // A modal opened only by a button nobody presses: never shown, never counted.
     '/unshown': { type: 'text/html', body: page(`<div data-leadmagnet="${collector.url}/offers/unshown.json"></div>`) },
+    // The same offer twice on one page: one page view of it.
+    '/twice': { type: 'text/html', body: page(`<div data-leadmagnet="${collector.url}/offers/twice.json"></div>
+      <p>Between</p><div data-leadmagnet="${collector.url}/offers/twice.json"></div>`) },
     '/w/leadmagnet.js': { type: 'text/javascript', body: files.js },
     [`/w/${files.wasm}`]: { type: 'application/wasm', body: files.wasmBytes },
     [`/w/${files.full}`]: { type: 'application/wasm', body: files.fullBytes },
@@ -47,6 +50,7 @@ before(async () => {
     [`/w/${files.checkJs}`]: { type: 'text/javascript', body: files.checkScript },
     [`/w/${files.check}`]: { type: 'application/wasm', body: files.checkBytes },
   });
+  await collector.addOffer({ ...OFFER, id: 'twice', variants: [], steps: [] });
   await collector.addOffer({
     ...OFFER, id: 'unshown', variants: [], steps: [],
     display: { mode: 'modal', trigger: { click: '#never' } },
@@ -226,6 +230,26 @@ test('nothing is counted for a page where the offer is not shown', async () => {
   await context.close();
   assert.deepEqual(counted, []);
   assert.equal((await report('unshown')).funnel[0].count, 0);
+});
+
+test('an offer shown twice on a page is one page view of it: one entry, counted once', async () => {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const seen = watch(tab);
+  await tab.goto(site.url + '/twice');
+  await tab.locator('[data-leadmagnet] >> nth=1 >> form').waitFor();
+  await tab.locator('[data-leadmagnet] >> nth=0 >> form').waitFor();
+  await tab.locator('[data-leadmagnet] >> nth=1 >> #lm-f-email').fill('x');
+  const sent = tab.waitForResponse((r) => r.url().includes('/api/v1/counts'));
+  await tab.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false })));
+  const response = await sent;
+  assert.equal(response.status(), 202, await response.text());
+  assert.deepEqual(JSON.parse(response.request().postData()).offers,
+    [{ offer_id: 'twice', events: ['view', 'start', 'abandoned:email'] }]);
+  await context.close();
+  assert.deepEqual(seen.leadmagnet(), []);
+  const r = await report('twice');
+  assert.deepEqual(r.funnel.map((s) => s.count), [1, 1, 0]);
 });
 
 test('the inbox shows the report: funnel, fields, variants with the verdict, the daily trend, a CSV; no axe violations', async () => {

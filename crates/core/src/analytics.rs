@@ -71,6 +71,19 @@ pub fn parse_counts(body: &str) -> Result<CountBatch, (bool, String)> {
             batch.offers.len()
         )));
     }
+    // One entry per offer and variant: a count is a number of page views, and a page view
+    // saw an offer once however often it shows it (the loader merges them).
+    for (i, offer) in batch.offers.iter().enumerate() {
+        let twice = batch.offers[..i]
+            .iter()
+            .any(|o| o.offer_id == offer.offer_id && o.variant == offer.variant);
+        if twice {
+            return Err(shape(format!(
+                "/offers/{i}: offer \"{}\" is in this batch already: one entry per offer and variant",
+                offer.offer_id
+            )));
+        }
+    }
     Ok(batch)
 }
 
@@ -149,8 +162,12 @@ pub struct FieldDropOff {
 /// One variant's conversion: submits of views, with a 95 % Wilson interval.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Arm {
-    /// The variant's id; `""` for an offer without variants.
+    /// The variant's id; `""` for an offer without variants (and, for one with them, the
+    /// page views counted before it had any).
     pub variant: String,
+    /// Whether the verdict compares it: the offer's configured variants only, never the
+    /// counts from before the test or of a variant removed since.
+    pub compared: bool,
     pub views: i64,
     pub submits: i64,
     pub conversion: Option<f64>,
@@ -185,15 +202,19 @@ pub struct Report {
     pub days: Vec<Day>,
 }
 
+/// `part` of `of`, 0 to 1. Counts come from visitors' browsers and so from anyone: a part
+/// larger than its whole (submits without views) is taken as the whole, never a rate
+/// above 100 % or a square root of a negative number further on.
 fn share(part: i64, of: i64) -> Option<f64> {
-    (of > 0).then(|| part as f64 / of as f64)
+    (of > 0).then(|| part.clamp(0, of) as f64 / of as f64)
 }
 
 /// The 95 % Wilson score interval of `k` successes in `n` trials.
 pub fn wilson(k: i64, n: i64) -> Option<(f64, f64)> {
-    if n == 0 {
+    if n <= 0 {
         return None;
     }
+    let k = k.clamp(0, n);
     let z = 1.959_963_984_540_054_f64;
     let (k, n) = (k as f64, n as f64);
     let p = k / n;
@@ -205,9 +226,10 @@ pub fn wilson(k: i64, n: i64) -> Option<(f64, f64)> {
 
 /// The two-sided p-value of the difference of two conversion rates (pooled z-test).
 pub fn two_proportion_p(k1: i64, n1: i64, k2: i64, n2: i64) -> Option<f64> {
-    if n1 == 0 || n2 == 0 {
+    if n1 <= 0 || n2 <= 0 {
         return None;
     }
+    let (k1, k2) = (k1.clamp(0, n1), k2.clamp(0, n2));
     let (k1, n1, k2, n2) = (k1 as f64, n1 as f64, k2 as f64, n2 as f64);
     let pooled = (k1 + k2) / (n1 + n2);
     let se = libm::sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2));
@@ -245,7 +267,7 @@ impl Report {
         let funnel = funnel
             .into_iter()
             .map(|(name, count)| {
-                let drop_off = before.and_then(|b| share(b.saturating_sub(count), b));
+                let drop_off = before.and_then(|b| share(b.saturating_sub(count).max(0), b));
                 before = Some(count);
                 Stage {
                     name,
@@ -272,12 +294,14 @@ impl Report {
             .collect();
 
         // Arms: the configured variants in order (or the offer itself), then any variant
-        // only the counts know (one removed from the config since).
+        // only the counts know (one removed from the config since, or "" for the page views
+        // before the test began): shown, never compared.
         let mut names: Vec<String> = if config.variants.is_empty() {
             vec![String::new()]
         } else {
             config.variants.iter().map(|v| v.id.clone()).collect()
         };
+        let configured = names.len();
         for r in rows {
             if !names.contains(&r.variant) {
                 names.push(r.variant.clone());
@@ -285,7 +309,8 @@ impl Report {
         }
         let arms: Vec<Arm> = names
             .into_iter()
-            .map(|variant| {
+            .enumerate()
+            .map(|(i, variant)| {
                 let of = |event: &str| -> i64 {
                     rows.iter()
                         .filter(|r| r.variant == variant && r.event == event)
@@ -296,6 +321,7 @@ impl Report {
                 let ci = wilson(submits, views);
                 Arm {
                     variant,
+                    compared: i < configured,
                     views,
                     submits,
                     conversion: share(submits, views),
@@ -391,10 +417,11 @@ fn csv_cell(text: &str) -> String {
 /// The verdict on the arms: the best against the runner-up, at 95 % confidence, once each
 /// has [`MIN_VIEWS_FOR_VERDICT`] views.
 fn verdict(arms: &[Arm]) -> (String, Option<f64>) {
+    let arms: Vec<&Arm> = arms.iter().filter(|a| a.compared).collect();
     if arms.len() < 2 {
         return ("one version only: nothing to compare".to_owned(), None);
     }
-    let mut ranked: Vec<&Arm> = arms.iter().collect();
+    let mut ranked: Vec<&Arm> = arms.clone();
     ranked.sort_by(|a, b| {
         b.conversion
             .unwrap_or(0.0)
@@ -433,9 +460,10 @@ fn verdict(arms: &[Arm]) -> (String, Option<f64>) {
     }
 }
 
+/// A rounded number, or `null` (JSON has no NaN or infinity).
 fn opt_num(w: &mut Writer, key: &str, value: Option<f64>) {
     w.key(key);
-    match value {
+    match value.filter(|v| v.is_finite()) {
         Some(v) => w.raw(&format!("{}", libm::round(v * 10_000.0) / 10_000.0)),
         None => w.raw("null"),
     }
@@ -475,6 +503,7 @@ impl ToJson for Report {
             w.element();
             w.begin_object();
             w.field("variant", &a.variant);
+            w.field("compared", &a.compared);
             w.field("views", &a.views);
             w.field("submits", &a.submits);
             opt_num(w, "conversion", a.conversion);
@@ -576,6 +605,122 @@ mod tests {
             };
             assert!(bad.checked(&config).is_err(), "{unknown}");
         }
+    }
+
+    fn ab_offer() -> OfferConfig {
+        crate::parse_offer(
+            r#"{"version": 1, "id": "ab", "locale": "en", "offer": {"kind": "form", "title": "T"},
+                "fields": [{"id": "email", "type": "email", "label": "Email", "required": true}],
+                "variants": [{"id": "a", "weight": 1}, {"id": "b", "weight": 1}],
+                "endpoint": {"url": "/api/v1/leads"}}"#,
+        )
+        .expect("config")
+    }
+
+    fn rows(of: &[(&str, &str, i64)]) -> Vec<Row> {
+        of.iter()
+            .map(|(variant, event, count)| Row {
+                variant: (*variant).to_owned(),
+                day: "2026-12-01".to_owned(),
+                event: (*event).to_owned(),
+                count: *count,
+            })
+            .collect()
+    }
+
+    /// Whatever browsers (or anyone) sent, the report is a report: rates within 0 to 1,
+    /// drop-offs never negative, finite numbers only, JSON that reads back.
+    #[test]
+    fn crafted_counts_still_make_a_readable_report() {
+        let config = ab_offer();
+        for crafted in [
+            rows(&[
+                ("a", "submit", 250),
+                ("a", "view", 100),
+                ("b", "view", 100),
+                ("b", "submit", 100),
+            ]),
+            rows(&[("a", "submit", 5), ("b", "submit", 7)]),
+            rows(&[
+                ("a", "view", 0),
+                ("a", "start", 9),
+                ("b", "view", 3),
+                ("b", "submit", 3),
+            ]),
+            rows(&[
+                ("a", "view", 150),
+                ("a", "start", 400),
+                ("a", "submit", 400),
+                ("b", "view", 150),
+            ]),
+        ] {
+            let r = Report::of(&config, &crafted);
+            for a in &r.arms {
+                for x in [a.conversion, a.low, a.high].into_iter().flatten() {
+                    assert!((0.0..=1.0).contains(&x), "{a:?}");
+                }
+            }
+            for stage in &r.funnel {
+                assert!(
+                    stage.drop_off.is_none_or(|d| (0.0..=1.0).contains(&d)),
+                    "{stage:?}"
+                );
+            }
+            assert!(r.p_value.is_none_or(f64::is_finite), "{r:?}");
+            let json = r.to_json_string();
+            assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
+            serde_json::from_str::<serde_json::Value>(&json)
+                .unwrap_or_else(|e| panic!("{json}: {e}"));
+        }
+    }
+
+    /// The verdict compares the configured variants only: page views from before the test
+    /// (no variant) or of a variant removed since are shown, and neither win nor block it.
+    #[test]
+    fn the_verdict_compares_the_configured_variants_only() {
+        let config = ab_offer();
+        let counted = rows(&[
+            ("", "view", 160),
+            ("", "submit", 160),
+            ("old", "view", 1),
+            ("a", "view", 200),
+            ("a", "submit", 20),
+            ("b", "view", 200),
+            ("b", "submit", 40),
+        ]);
+        let r = Report::of(&config, &counted);
+        let arms: Vec<(&str, bool)> = r
+            .arms
+            .iter()
+            .map(|a| (a.variant.as_str(), a.compared))
+            .collect();
+        assert_eq!(
+            arms,
+            [("a", true), ("b", true), ("", false), ("old", false)]
+        );
+        assert!(
+            r.verdict
+                .starts_with("b converts better, 95 % confidence (20 % vs 10 %"),
+            "{}",
+            r.verdict
+        );
+    }
+
+    /// A batch names each offer (and variant) once: a page view saw an offer once.
+    #[test]
+    fn a_batch_names_each_offer_once() {
+        let one = r#"{"offer_id": "ab", "variant": "a", "events": ["view"]}"#;
+        let other = r#"{"offer_id": "ab", "variant": "b", "events": ["view"]}"#;
+        assert!(parse_counts(&format!(r#"{{"version": 1, "offers": [{one}, {other}]}}"#)).is_ok());
+        let (syntax, message) = parse_counts(&format!(
+            r#"{{"version": 1, "offers": [{one}, {other}, {one}]}}"#
+        ))
+        .expect_err("twice");
+        assert!(!syntax);
+        assert_eq!(
+            message,
+            "/offers/2: offer \"ab\" is in this batch already: one entry per offer and variant"
+        );
     }
 
     #[test]

@@ -224,6 +224,9 @@ async fn crafted_batches_count_nothing() {
         (page_view("a", &["view", "email=ann@contoso.example"]), StatusCode::UNPROCESSABLE_ENTITY, "is not an event"),
         (page_view("a", &vec!["view"; 65]), StatusCode::UNPROCESSABLE_ENTITY, "at most 64 events"),
         (json!({"version": 1, "offers": [{"offer_id": "ab-guide", "events": ["view"], "device": "x"}]}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "unknown key \"device\""),
+        // The same offer twice in one page view: each copy would count as a view.
+        (json!({"version": 1, "offers": [ok, ok]}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "is in this batch already"),
+        (json!({"version": 1, "offers": [ok, {"offer_id": "ab-guide", "variant": "b", "events": ["view"]}, ok]}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "/offers/2: offer \"ab-guide\" is in this batch already"),
     ];
     for (body, status, says) in cases {
         let (got, answer, _) = send(&f.state, counts(body.clone())).await;
@@ -235,13 +238,31 @@ async fn crafted_batches_count_nothing() {
         );
         assert!(said.contains(says), "{body}: {answer}");
     }
-    // A page on an origin the offer does not take leads from.
-    let foreign = Request::post("/api/v1/counts")
-        .header(header::CONTENT_TYPE, "text/plain")
-        .header(header::ORIGIN, "https://evil.example")
-        .body(Body::from(page_view("a", &["view"])))
-        .expect("request");
-    assert_eq!(send(&f.state, foreign).await.0, StatusCode::FORBIDDEN);
+    // A page on an origin the offer does not take leads from, an opaque origin, and no
+    // page at all (a script's request names no origin).
+    for origin in [
+        Some("https://evil.example"),
+        Some("null"),
+        Some("ftp://x"),
+        None,
+    ] {
+        let mut foreign =
+            Request::post("/api/v1/counts").header(header::CONTENT_TYPE, "text/plain");
+        if let Some(origin) = origin {
+            foreign = foreign.header(header::ORIGIN, origin);
+        }
+        let foreign = foreign
+            .body(Body::from(page_view("a", &["view"])))
+            .expect("request");
+        let (status, answer, _) = send(&f.state, foreign).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {answer}");
+        let code = if origin.is_some() {
+            "origin_not_allowed"
+        } else {
+            "origin_required"
+        };
+        assert_eq!(answer["error"]["code"], code, "{origin:?}: {answer}");
+    }
     let r = report(&f).await;
     assert_eq!(r["funnel"][0]["count"], 0, "nothing counted: {r}");
     assert_eq!(r["variants"][0]["views"], 0);
@@ -276,6 +297,7 @@ async fn the_report_needs_the_admin_and_counting_is_rate_limited() {
         Request::post("/api/v1/counts")
             .header(header::CONTENT_TYPE, "text/plain")
             .header("x-forwarded-for", "203.0.113.9")
+            .header(header::ORIGIN, ORIGIN)
             .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
                 [203, 0, 113, 9],
                 4000,

@@ -55,10 +55,20 @@ pub async fn add_counts(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_counts", message)
         }
     })?;
+    // Counts come from the widget in a browser, which names its page's origin on every
+    // POST: a request without one is no page view (it would also let anyone count for any
+    // offer from anywhere).
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
-        .map(|o| normalize_origin(o).unwrap_or_default());
+        .map(|o| normalize_origin(o).unwrap_or_default())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_required",
+                "counts are sent by the widget from a page, which names its origin (the Origin header); this request names none",
+            )
+        })?;
     let mut counted = Vec::new();
     for (i, offer) in batch.offers.iter().enumerate() {
         let problem = |message: String| ApiError {
@@ -71,17 +81,15 @@ pub async fn add_counts(
                 offer.offer_id
             ))
         })?;
-        if let Some(origin) = &origin {
-            if !origin_allowed(&state, &config, origin) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "origin_not_allowed",
-                    format!(
-                        "pages on {origin:?} may not send counts for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
-                        offer.offer_id
-                    ),
-                ));
-            }
+        if !origin_allowed(&state, &config, &origin) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!(
+                    "pages on {origin:?} may not send counts for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
+                    offer.offer_id
+                ),
+            ));
         }
         let events = offer.checked(&config).map_err(problem)?;
         counted.push((

@@ -138,7 +138,14 @@ pub async fn report(
                 tr { th { (t("Variant", "Variante")) } th { (t("Views", "Aufrufe")) } th { (t("Submits", "Absendungen")) } th { (t("Conversion", "Konversion")) } th { (t("95 % interval", "95-%-Intervall")) } }
                 @for a in &r.arms {
                     tr {
-                        td { @if a.variant.is_empty() { "–" } @else { (a.variant) } }
+                        td {
+                            @if a.variant.is_empty() { "–" } @else { (a.variant) }
+                            // Shown, not compared: page views from before the test, or of a
+                            // variant removed since.
+                            @if !a.compared {
+                                " " small { @if a.variant.is_empty() { (t("(before the test: not compared)", "(vor dem Test: nicht verglichen)")) } @else { (t("(removed: not compared)", "(entfernt: nicht verglichen)")) } }
+                            }
+                        }
                         td { (a.views) } td { (a.submits) } td { (pct(a.conversion)) }
                         td { (pct(a.low)) " – " (pct(a.high)) }
                     }
