@@ -1012,35 +1012,17 @@ impl Store {
         .await)
     }
 
-    /// Records version `version` of `file` (and, when `first` is given, the text the folder
-    /// held before as the version before it), unless another writer recorded that version
+    /// Records version `version` of `file`, unless another writer recorded that version
     /// first: `Ok(false)` then (the caller answers 409 and writes no file).
     pub async fn add_offer_version(
         &self,
         file: &str,
-        first: Option<(&str, &str)>,
         version: i64,
         at: &str,
         author: &str,
         text: &str,
     ) -> Result<bool, sqlx::Error> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if let Some((before, first_at)) = first {
-                let done = sqlx::query(
-                    "INSERT INTO offer_versions (file, version, at, author, text)
-                     VALUES ($1, $2, $3, 'the offers folder', $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(file)
-                .bind(version - 1)
-                .bind(first_at)
-                .bind(before)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-            }
             let done = sqlx::query(
                 "INSERT INTO offer_versions (file, version, at, author, text)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -1050,24 +1032,20 @@ impl Store {
             .bind(at)
             .bind(author)
             .bind(text)
-            .execute(&mut *tx)
+            .execute(pool)
             .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            tx.commit().await?;
-            Ok(true)
+            Ok(done.rows_affected() == 1)
         })
     }
 
-    /// Forgets the versions of `file` from `from` on: a publish whose file could not be
+    /// Forgets version `version` of `file`, and only it: a publish whose file could not be
     /// written takes back what it recorded, so the history lists only what went live.
-    pub async fn drop_offer_versions(&self, file: &str, from: i64) -> Result<(), sqlx::Error> {
+    pub async fn drop_offer_version(&self, file: &str, version: i64) -> Result<(), sqlx::Error> {
         with_pool!(self, |pool| sqlx::query(
-            "DELETE FROM offer_versions WHERE file = $1 AND version >= $2"
+            "DELETE FROM offer_versions WHERE file = $1 AND version = $2"
         )
         .bind(file)
-        .bind(from)
+        .bind(version)
         .execute(pool)
         .await
         .map(|_| ()))

@@ -22,6 +22,8 @@
 use crate::domains::FullLists;
 use crate::inbox::session::{session, ADMIN};
 use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,6 +108,25 @@ async fn marketer(state: &AppState, headers: &HeaderMap) -> Result<String, Respo
     Ok(user)
 }
 
+/// The request's JSON body, read only after the session was checked (a stranger learns
+/// nothing of the API from its answers); an unreadable one is answered in the studio's
+/// own error shape, naming what is wrong.
+// The error is the answer itself, made once per request: no need to box it.
+#[allow(clippy::result_large_err)]
+fn read_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Response> {
+    let bytes = body.map_err(|e| error(e.status(), "invalid_body", e.body_text()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let status = if e.is_syntax() || e.is_eof() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        error(status, "invalid_body", format!("the request body: {e}"))
+    })
+}
+
 /// 422 with every problem of a config the request needs valid.
 fn invalid_config(problems: &[ConfigError]) -> Response {
     (
@@ -150,11 +171,15 @@ pub struct CheckBody {
 pub async fn check(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(body): Json<CheckBody>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refused) = marketer(&state, &headers).await {
         return refused;
     }
+    let body: CheckBody = match read_body(body) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     if body.text.len() > MAX_TEXT {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -178,11 +203,15 @@ pub struct SimulateBody {
 pub async fn simulate(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(body): Json<SimulateBody>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refused) = marketer(&state, &headers).await {
         return refused;
     }
+    let body: SimulateBody = match read_body(body) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     let config = match leadmagnet_core::parse_offer(&body.text) {
         Ok(config) => config,
         Err(problems) => return invalid_config(&problems),
@@ -247,15 +276,156 @@ fn valid_file(file: &str) -> bool {
         && file != leadmagnet_core::account::MODEL_FILE
 }
 
-/// The live text of `file` and its version (0: no studio version yet).
-async fn current(state: &AppState, file: &str) -> Result<(Option<String>, i64), Response> {
-    let text = std::fs::read_to_string(state.offers.dir().join(file)).ok();
+/// The offers folder's publishing lock: an exclusive lock on [`LOCK_FILE`] in the folder,
+/// so one publish at a time across every collector sharing it — a version's number, its
+/// row and the file on disk then always go in the same order. Held until dropped.
+async fn publishing_lock(state: &AppState) -> Result<std::fs::File, Response> {
+    let failed = |e: std::io::Error| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "write_failed",
+            format!(
+                "the offers folder cannot take the publishing lock ({e}); try again in a moment"
+            ),
+        )
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(state.offers.dir().join(LOCK_FILE))
+        .map_err(failed)?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "another publish to this offers folder is under way; try again in a moment",
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
+    }
+}
+
+/// The lock file in the offers folder (not a `.json`: no offer, never listed).
+const LOCK_FILE: &str = ".studio.lock";
+
+/// The text of `file` in the offers folder: `None` when there is none. Only a regular
+/// file is read, opened so that neither a link (which could lead anywhere on the machine)
+/// nor a pipe (which would hold the collector's threads) is followed or waited on.
+// The error is the answer itself, made once per request: no need to box it.
+#[allow(clippy::result_large_err)]
+fn read_offer_file(dir: &std::path::Path, file: &str) -> Result<Option<String>, Response> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refused = || {
+        error(
+            StatusCode::CONFLICT,
+            "not_a_regular_file",
+            format!("{file} is not a regular file (a link, a folder or a pipe): the studio edits only regular files in the offers folder"),
+        )
+    };
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(dir.join(file));
+    let mut f = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // O_NOFOLLOW on a link.
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(refused()),
+        Err(e) => {
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "read_failed",
+                format!("{file} cannot be read ({e}); try again in a moment"),
+            ))
+        }
+    };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(refused());
+    }
+    let mut text = String::new();
+    match f.read_to_string(&mut text) {
+        Ok(_) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(error(
+            StatusCode::CONFLICT,
+            "not_text",
+            format!("{file} is not UTF-8 text: fix or remove it in the offers folder"),
+        )),
+        Err(e) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read_failed",
+            format!("{file} cannot be read ({e}); try again in a moment"),
+        )),
+    }
+}
+
+/// The live text of `file` and its version (0: neither a file nor a version), with the
+/// publishing lock held. What the folder holds and the history does not — a file not
+/// published by the studio yet, or edited by hand since — is recorded as a version first,
+/// so every text that went live is in the history, and an editor opened before a hand
+/// edit is told to reload instead of writing over it.
+async fn sync(state: &AppState, file: &str) -> Result<(Option<String>, i64), Response> {
+    let live = read_offer_file(state.offers.dir(), file)?;
     let versions = state
         .store
         .offer_versions(file)
         .await
         .map_err(|_| unavailable())?;
-    Ok((text, versions.first().map_or(0, |v| v.0)))
+    let head = versions.first();
+    let version = head.map_or(0, |v| v.0);
+    let Some(text) = &live else {
+        return Ok((live, version));
+    };
+    if head.is_some_and(|v| &v.3 == text) {
+        return Ok((live, version));
+    }
+    let author = if head.is_some() {
+        "edited outside the studio"
+    } else {
+        "the offers folder"
+    };
+    let now = format_rfc3339(crate::clock::now_ms());
+    match state
+        .store
+        .add_offer_version(file, version + 1, &now, author, text)
+        .await
+    {
+        Ok(true) => Ok((live, version + 1)),
+        Ok(false) => Err(error(
+            StatusCode::CONFLICT,
+            "stale",
+            format!("{file} was published by someone else meanwhile: reload it"),
+        )),
+        Err(_) => Err(unavailable()),
+    }
+}
+
+/// The live text of `file` and its version, taken under the publishing lock.
+async fn current(state: &AppState, file: &str) -> Result<(Option<String>, i64), Response> {
+    let _lock = publishing_lock(state).await?;
+    sync(state, file).await
+}
+
+/// The offer files the studio edits: regular files with a name it writes.
+fn offer_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| valid_file(name))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `GET /studio/api/offers`.
@@ -263,18 +433,15 @@ pub async fn offers(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Err(refused) = marketer(&state, &headers).await {
         return refused;
     }
-    let mut files: Vec<String> = std::fs::read_dir(state.offers.dir())
-        .map(|dir| {
-            dir.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| valid_file(name))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut files = offer_files(state.offers.dir());
     files.sort();
+    let _lock = match publishing_lock(&state).await {
+        Ok(lock) => lock,
+        Err(refused) => return refused,
+    };
     let mut list = Vec::new();
     for file in files {
-        let (text, version) = match current(&state, &file).await {
+        let (text, version) = match sync(&state, &file).await {
             Ok(found) => found,
             Err(refused) => return refused,
         };
@@ -326,10 +493,14 @@ pub async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(file): Path<String>,
-    Json(body): Json<PublishBody>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let user = match marketer(&state, &headers).await {
         Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let body: PublishBody = match read_body(body) {
+        Ok(body) => body,
         Err(refused) => return refused,
     };
     write_version(&state, &file, &body.text, body.base_version, &user).await
@@ -346,10 +517,14 @@ pub async fn rollback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(file): Path<String>,
-    Json(body): Json<RollbackBody>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let user = match marketer(&state, &headers).await {
         Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let body: RollbackBody = match read_body(body) {
+        Ok(body) => body,
         Err(refused) => return refused,
     };
     let versions = match state.store.offer_versions(&file).await {
@@ -397,22 +572,15 @@ async fn write_version(
         )
             .into_response();
     }
-    // One offer per id: another file with the same id would shadow or be shadowed.
-    if let Ok(config) = leadmagnet_core::parse_offer(text) {
-        if let Some((other, _)) = state.offers.file_of(&config.id) {
-            if other != file {
-                return error(
-                    StatusCode::CONFLICT,
-                    "duplicate_id",
-                    format!(
-                        "{other} already has the id \"{}\": give this offer its own id",
-                        config.id
-                    ),
-                );
-            }
-        }
-    }
-    let (live, version) = match current(state, file).await {
+    let config = match leadmagnet_core::parse_offer(text) {
+        Ok(config) => config,
+        Err(problems) => return invalid_config(&problems),
+    };
+    let lock = match publishing_lock(state).await {
+        Ok(lock) => lock,
+        Err(refused) => return refused,
+    };
+    let (_, version) = match sync(state, file).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
@@ -421,20 +589,37 @@ async fn write_version(
             StatusCode::CONFLICT,
             "stale",
             format!(
-                "{file} is at version {version} now, not {base}: reload it, then publish again"
+                "{file} is at version {version} now, not {base} (published meanwhile, or edited outside the studio): reload it, then publish again"
             ),
         );
     }
+    // One offer per id: another file with the same id would shadow or be shadowed. Read
+    // from the folder itself, under the lock: what another collector has just written too.
+    for other in offer_files(state.offers.dir()) {
+        if other == file {
+            continue;
+        }
+        let id = read_offer_file(state.offers.dir(), &other)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|v| v["id"].as_str().map(str::to_owned));
+        if id.as_deref() == Some(config.id.as_str()) {
+            return error(
+                StatusCode::CONFLICT,
+                "duplicate_id",
+                format!(
+                    "{other} already has the id \"{}\": give this offer its own id",
+                    config.id
+                ),
+            );
+        }
+    }
+    let next = version + 1;
     let now = format_rfc3339(crate::clock::now_ms());
-    // A file the studio has not published yet: what the folder held becomes version 1.
-    let first = match (&live, version) {
-        (Some(before), 0) => Some((before.as_str(), now.as_str())),
-        _ => None,
-    };
-    let next = if first.is_some() { 2 } else { version + 1 };
     match state
         .store
-        .add_offer_version(file, first, next, &now, user, text)
+        .add_offer_version(file, next, &now, user, text)
         .await
     {
         Ok(true) => {}
@@ -455,11 +640,15 @@ async fn write_version(
             )
         }
     }
-    if let Err(e) = write_atomically(&state.offers.dir().join(file), text) {
-        // Nothing half-done stays: the version goes again (and the folder's text recorded
-        // with it), so the history lists only what went live.
-        let recorded = if first.is_some() { next - 1 } else { next };
-        if let Err(undo) = state.store.drop_offer_versions(file, recorded).await {
+    let path = state.offers.dir().join(file);
+    let owned = text.to_owned();
+    let written = tokio::task::spawn_blocking(move || write_atomically(&path, &owned))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    if let Err(e) = written {
+        // Nothing half-done stays: this version goes again (only it), so the history lists
+        // only what went live.
+        if let Err(undo) = state.store.drop_offer_version(file, next).await {
             tracing::error!(file, error = %undo, "a version of an unwritten publish stays in the history");
         }
         tracing::error!(file, error = %e, "publishing an offer failed: the file could not be written");
@@ -470,7 +659,12 @@ async fn write_version(
         );
     }
     state.offers.reload();
-    Json(json!({ "file": file, "version": next })).into_response()
+    drop(lock);
+    // Written and in the history; the collector reads its folder whole, so a problem
+    // elsewhere in it (another file) keeps the offers read before in use: said, not hidden.
+    let problem = state.offers.failing();
+    Json(json!({ "file": file, "version": next, "live": problem.is_none(), "problem": problem }))
+        .into_response()
 }
 
 /// Writes `text` to `path` so a reader sees the old file or the new one, never half: a
@@ -641,11 +835,15 @@ pub struct FieldsBody {
 pub async fn fields(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(body): Json<FieldsBody>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refused) = marketer(&state, &headers).await {
         return refused;
     }
+    let body: FieldsBody = match read_body(body) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     let config = match leadmagnet_core::parse_offer(&body.text) {
         Ok(config) => config,
         Err(problems) => return invalid_config(&problems),

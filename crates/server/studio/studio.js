@@ -500,13 +500,21 @@ $("publish").addEventListener("click", async () => {
   if (status === 200) {
     version = data.version;
     $("file").textContent = `${file} (version ${version})`;
-    say(`Published ${file} as version ${version}.`);
+    say(`Published ${file} as version ${version}.${notLive(data)}`);
     await list();
     history();
   } else {
     say(data.error ? data.error.message : `publishing failed (${status})`);
   }
 });
+
+// Written and in the history, but the collector keeps the offers it read before: another
+// file in the folder keeps it from reading the folder.
+function notLive(done) {
+  return done.live === false
+    ? ` It is not live yet: the collector could not read its offers folder (${done.problem}). Fix that; the collector then takes it up on its own.`
+    : "";
+}
 
 async function history() {
   const { data } = await api("GET", `/studio/api/offers/${encodeURIComponent(file)}/history`);
@@ -525,7 +533,7 @@ async function history() {
         const { status, data: done } = await api("POST", `/studio/api/offers/${encodeURIComponent(file)}/rollback`, { version: v.version, base_version: version });
         if (status === 200) {
           await load(file);
-          say(`Rolled back: version ${v.version}'s text is live as version ${done.version}.`);
+          say(`Rolled back: version ${v.version}'s text is ${done.live === false ? "" : "live as "}version ${done.version}.${notLive(done)}`);
         } else {
           say(done.error ? done.error.message : `rollback failed (${status})`);
         }

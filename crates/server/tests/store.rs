@@ -326,6 +326,28 @@ async fn exercise(store: Store) {
         "its forwards went too"
     );
 
+    // Offer versions: each number once (a second writer of it is told), and taking back
+    // a version that never went live takes back only it, never a later one of another.
+    for (v, text) in [(1, "one"), (2, "two"), (3, "three")] {
+        assert!(store
+            .add_offer_version("o.json", v, "2026-12-01T09:00:00Z", "mia", text)
+            .await
+            .expect("add"));
+    }
+    assert!(!store
+        .add_offer_version("o.json", 2, "2026-12-01T09:00:01Z", "sam", "again")
+        .await
+        .expect("add"));
+    store.drop_offer_version("o.json", 2).await.expect("drop");
+    let kept: Vec<(i64, String)> = store
+        .offer_versions("o.json")
+        .await
+        .expect("versions")
+        .into_iter()
+        .map(|v| (v.0, v.3))
+        .collect();
+    assert_eq!(kept, [(3, "three".to_owned()), (1, "one".to_owned())]);
+
     // A database that went away fails the call (the API answers 503), it never panics.
     store.close().await;
     assert!(store.count().await.is_err());

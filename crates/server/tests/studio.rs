@@ -315,9 +315,10 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         call("GET", "/studio/api/offers/ebook.json", &mia, None),
     )
     .await;
+    // What the folder held is version 1, recorded as the studio first reads it.
     assert_eq!(
         (status, body["version"].clone()),
-        (StatusCode::OK, json!(0))
+        (StatusCode::OK, json!(1))
     );
     assert_eq!(body["text"], original);
 
@@ -350,7 +351,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
             "POST",
             "/studio/api/offers/ebook.json",
             &mia,
-            Some(json!({ "text": relabelled, "base_version": 0 })),
+            Some(json!({ "text": relabelled, "base_version": 1 })),
         ),
     )
     .await;
@@ -374,8 +375,8 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    // A file that cannot be written (its name is taken by a folder): 503, nothing
-    // published, no version of what never went live, no temporary file left.
+    // A folder in the file's place: not a file the studio writes; nothing published, no
+    // version of what never went live, no temporary file left.
     let blocked = f.state.offers.dir().join("blocked.json");
     std::fs::create_dir(&blocked).expect("a folder in the file's place");
     std::fs::write(blocked.join("keep"), "x").expect("not empty");
@@ -390,8 +391,8 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         ),
     )
     .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["error"]["code"], "write_failed");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "not_a_regular_file");
     assert!(blocked.is_dir());
     let (_, body, _) = send(
         &f.state,
@@ -404,6 +405,25 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         "the history lists only what went live"
     );
     std::fs::remove_dir_all(&blocked).expect("clean up");
+    // An offers folder that is gone: 503, nothing recorded.
+    let moved = f.state.offers.dir().with_extension("away");
+    std::fs::rename(f.state.offers.dir(), &moved).expect("move the folder away");
+    let (status, body, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json",
+            &mia,
+            Some(json!({ "text": relabelled, "base_version": 2 })),
+        ),
+    )
+    .await;
+    std::fs::rename(&moved, f.state.offers.dir()).expect("move it back");
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::SERVICE_UNAVAILABLE, json!("write_failed")),
+        "{body}"
+    );
 
     // Someone whose editor still holds version 0 is told to reload.
     let (status, body, _) = send(
@@ -542,4 +562,310 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         .filter_map(|o| o["file"].as_str())
         .collect();
     assert_eq!(files, ["ebook.json", "my-quiz.json", "newsletter.json"]);
+}
+
+fn publish_of(session: &(String, String), file: &str, text: &str, base: i64) -> Request<Body> {
+    call(
+        "POST",
+        &format!("/studio/api/offers/{file}"),
+        session,
+        Some(json!({ "text": text, "base_version": base })),
+    )
+}
+
+/// Publishes at the same moment (one collector's tasks, or several collectors on one
+/// folder and database): exactly one of those from the same version lands, the file on
+/// disk is always the history's newest text, and two files never end up with one id.
+#[tokio::test]
+async fn concurrent_publishes_land_one_at_a_time_in_the_historys_order() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let path = f.state.offers.dir().join("ebook.json");
+    let original = std::fs::read_to_string(&path).expect("ebook");
+    let (_, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    let base = body["version"].as_i64().expect("version");
+    for round in 0..3 {
+        let texts: Vec<String> = (0..6)
+            .map(|i| original.replacen("\"Business email\"", &format!("\"Email {round}-{i}\""), 1))
+            .collect();
+        let answers = futures_join(
+            texts
+                .iter()
+                .map(|t| send(&f.state, publish_of(&mia, "ebook.json", t, base + round)))
+                .collect(),
+        )
+        .await;
+        let landed: Vec<usize> = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.0 == StatusCode::OK)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            landed.len(),
+            1,
+            "{:?}",
+            answers
+                .iter()
+                .map(|a| (a.0, a.1.clone()))
+                .collect::<Vec<_>>()
+        );
+        for a in &answers {
+            assert!(
+                a.0 == StatusCode::OK || a.1["error"]["code"] == "stale",
+                "{}",
+                a.1
+            );
+        }
+        let (_, history, _) = send(
+            &f.state,
+            call("GET", "/studio/api/offers/ebook.json/history", &mia, None),
+        )
+        .await;
+        assert_eq!(history["versions"][0]["version"], base + round + 1);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("file"),
+            texts[landed[0]],
+            "the file on disk is the history's newest version"
+        );
+    }
+    // Two new files with one id at once: one lands, the other is told.
+    let quiz = include_str!("../../../www/offers/quiz.json").replacen(
+        "\"lead-maturity-quiz\"",
+        "\"twin\"",
+        1,
+    );
+    let answers = futures_join(vec![
+        send(&f.state, publish_of(&mia, "twin-a.json", &quiz, 0)),
+        send(&f.state, publish_of(&mia, "twin-b.json", &quiz, 0)),
+    ])
+    .await;
+    let codes: Vec<StatusCode> = answers.iter().map(|a| a.0).collect();
+    assert!(
+        codes.contains(&StatusCode::OK) && codes.contains(&StatusCode::CONFLICT),
+        "{codes:?}"
+    );
+    assert!(answers
+        .iter()
+        .any(|a| a.1["error"]["code"] == "duplicate_id"));
+}
+
+/// Runs the requests at once on this test's runtime.
+async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(f);
+    }
+    let mut out = Vec::new();
+    let results = join_all(set).await;
+    out.extend(results);
+    out
+}
+
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    let mut pending: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx: &mut Context<'_>| {
+        let mut all = true;
+        for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            Poll::Ready(done.iter_mut().filter_map(Option::take).collect())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// What the folder holds and the studio did not write: a hand edit is kept as a version
+/// (and an editor opened before it is told to reload, not allowed to write over it); a
+/// link, a folder or a pipe is never read or written through; a problem elsewhere in the
+/// folder is said with the publish; a bad body is answered in the studio's error shape,
+/// and only after the session was checked.
+#[tokio::test]
+async fn the_studio_keeps_hand_edits_and_touches_only_regular_files() {
+    let f = studio_fixture().await;
+    let mia = log_in(&f, MARKETER_TOKEN).await;
+    let dir = f.state.offers.dir().to_owned();
+    let path = dir.join("ebook.json");
+    let original = std::fs::read_to_string(&path).expect("ebook");
+    let (_, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    assert_eq!(body["version"], 1);
+
+    // A hand edit after the editor opened version 1.
+    let by_hand = original.replacen("\"Business email\"", "\"HAND EDIT\"", 1);
+    std::fs::write(&path, &by_hand).expect("edit by hand");
+    let mine = original.replacen("\"Business email\"", "\"Studio edit\"", 1);
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &mine, 1)).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("stale")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edited outside the studio"),
+        "{body}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("file"),
+        by_hand,
+        "the hand edit stays"
+    );
+    let (_, history, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json/history", &mia, None),
+    )
+    .await;
+    assert_eq!(history["versions"][0]["version"], 2);
+    assert_eq!(
+        history["versions"][0]["author"],
+        "edited outside the studio"
+    );
+    assert!(history["versions"][0]["diff"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HAND EDIT"));
+    // Reloaded, the editor publishes over it; rolling back to the hand edit works.
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &mine, 2)).await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(3)),
+        "{body}"
+    );
+    assert_eq!(body["live"], true);
+    let (status, _, _) = send(
+        &f.state,
+        call(
+            "POST",
+            "/studio/api/offers/ebook.json/rollback",
+            &mia,
+            Some(json!({ "version": 2, "base_version": 3 })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(std::fs::read_to_string(&path).expect("file"), by_hand);
+
+    // A link (to anywhere), and a pipe: not listed, not read, not written through.
+    let outside = tempfile::tempdir().expect("tmp");
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "not an offer").expect("secret");
+    std::os::unix::fs::symlink(&secret, dir.join("link.json")).expect("link");
+    let fifo = dir.join("pipe.json");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    for file in ["link.json", "pipe.json"] {
+        let (status, body, _) = send(
+            &f.state,
+            call("GET", &format!("/studio/api/offers/{file}"), &mia, None),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::CONFLICT, json!("not_a_regular_file")),
+            "{file}: {body}"
+        );
+        let quiz = include_str!("../../../www/offers/quiz.json").replacen(
+            "\"lead-maturity-quiz\"",
+            "\"elsewhere\"",
+            1,
+        );
+        let (status, body, _) = send(&f.state, publish_of(&mia, file, &quiz, 0)).await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::CONFLICT, json!("not_a_regular_file")),
+            "{file}: {body}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "not an offer"
+    );
+    let (status, body, _) = send(&f.state, call("GET", "/studio/api/offers", &mia, None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let files: Vec<&str> = body["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .filter_map(|o| o["file"].as_str())
+        .collect();
+    assert!(
+        !files.contains(&"link.json") && !files.contains(&"pipe.json"),
+        "{files:?}"
+    );
+    std::fs::remove_file(&fifo).expect("pipe");
+
+    // A link leading nowhere keeps the collector from reading its folder: a publish says so.
+    std::fs::remove_file(dir.join("link.json")).expect("link");
+    std::os::unix::fs::symlink(outside.path().join("gone.json"), dir.join("dangling.json"))
+        .expect("link");
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &mine, 4)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["live"], false, "{body}");
+    assert!(
+        body["problem"]
+            .as_str()
+            .unwrap_or("")
+            .contains("dangling.json"),
+        "{body}"
+    );
+    std::fs::remove_file(dir.join("dangling.json")).expect("link");
+
+    // Bodies: the studio's error shape, and the session first.
+    for (raw, status) in [
+        ("{", StatusCode::BAD_REQUEST),
+        ("\u{0}\u{ff}", StatusCode::BAD_REQUEST),
+        (
+            r#"{"text": 1, "base_version": 0}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"text": "x", "base_version": 1e3}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let req = Request::post("/studio/api/offers/ebook.json")
+            .header(header::COOKIE, &mia.0)
+            .header("x-csrf-token", &mia.1)
+            .body(Body::from(raw))
+            .expect("request");
+        let (got, body, _) = send(&f.state, req).await;
+        assert_eq!(got, status, "{raw}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_body", "{raw}: {body}");
+        let stranger = Request::post("/studio/api/offers/ebook.json")
+            .body(Body::from(raw))
+            .expect("request");
+        assert_eq!(
+            send(&f.state, stranger).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{raw}"
+        );
+    }
 }
