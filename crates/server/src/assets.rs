@@ -192,6 +192,11 @@ pub(crate) fn with_account_scoring(
     serde_json::to_string_pretty(&config).ok()
 }
 
+/// The policy of a served file a browser could open as a document with scripts (SVG, XML):
+/// no script, no requests, styles and inline images only.
+pub const DOCUMENT_SANDBOX: &str =
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 async fn headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -226,6 +231,23 @@ async fn headers(request: Request, next: Next) -> Response {
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return response;
+    }
+    // An SVG or XML file opened as a document runs its scripts with this origin — the
+    // inbox's and the studio's, whose session it could use. Sandboxed, it runs none (as an
+    // image, it never did). PDFs stay viewable: the sandbox would block the viewer.
+    let scriptable = [
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "application/xhtml+xml",
+    ]
+    .iter()
+    .any(|t| content_type.starts_with(t));
+    if scriptable {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCUMENT_SANDBOX),
+        );
     }
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

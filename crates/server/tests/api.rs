@@ -1376,6 +1376,35 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
     };
     use common::exchange as text;
 
+    // A file of the site folder a browser could open as a document with scripts runs none:
+    // on the inbox's origin, it could use the session. A PDF stays viewable.
+    let www = f.state.offers.dir().parent().expect("www").to_owned();
+    std::fs::create_dir_all(www.join("assets")).expect("assets");
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><script>fetch('/studio')</script></svg>"#;
+    for (file, body) in [
+        ("badge.svg", svg),
+        ("feed.xml", "<x/>"),
+        ("page.xhtml", "<html/>"),
+        ("guide.pdf", "%PDF-1.4"),
+    ] {
+        std::fs::write(www.join("assets").join(file), body).expect("asset");
+        let (status, headers, _) = text(&f.state, get(&format!("/assets/{file}"), None)).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok());
+        if file.ends_with(".pdf") {
+            assert_eq!(csp, None, "{file}");
+        } else {
+            assert_eq!(
+                csp,
+                Some(leadmagnet_server::assets::DOCUMENT_SANDBOX),
+                "{file}"
+            );
+        }
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{file}");
+    }
+
     let (status, headers, page) = text(&f.state, get("/inbox", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("name=\"token\""), "the login form");
