@@ -198,3 +198,64 @@ fn an_offer_uses_its_own_scoring_or_the_account_model_not_both() {
         .iter()
         .any(|e| e.starts_with("/account_scoring")));
 }
+
+/// A webhook's address is read whole, as a URL parser reads it: https anywhere, plain http
+/// only to this machine, never credentials in it; and no target uses the collector's own
+/// settings as its secret.
+#[test]
+fn webhook_addresses_and_secrets_are_read_whole() {
+    let with_forward = |url: &str, env: &str| {
+        demo_with(
+            "\"endpoint\"",
+            &format!(
+                "\"forward\": [{{\"to\": \"webhook\", \"url\": {}, \"secret_env\": \"{env}\"}}], \"endpoint\"",
+                serde_json::to_string(url).expect("json")
+            ),
+        )
+    };
+    for good in [
+        "https://hooks.example.com/leads",
+        "https://hooks.example.com:8443/leads?x=1",
+        "http://localhost:9000/hook",
+        "http://127.0.0.1/hook",
+        "http://[::1]:8080/hook",
+        "http://LOCALHOST/hook",
+    ] {
+        assert!(
+            parse_offer(&with_forward(good, "LEADS_WEBHOOK_KEY")).is_ok(),
+            "{good}"
+        );
+    }
+    for bad in [
+        "http://localhost@evil.example/x",
+        "http://localhost.evil.example/x",
+        "http://127.0.0.1.nip.io/x",
+        "http://127.0.0.1:80@evil.example/",
+        "http://evil.example/x",
+        "https://user:pass@hooks.example.com/x",
+        "https://",
+        "https:///path",
+        "https://hooks.example.com:/x",
+        "https://hooks.example.com:99999999/x",
+        "https://hooks.example.com /x",
+        "http://localhost\\@evil.example/",
+        "ftp://hooks.example.com/",
+        " https://hooks.example.com/",
+    ] {
+        let errors = errors_of(&with_forward(bad, "LEADS_WEBHOOK_KEY"));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("/forward/0/url") && e.contains("without credentials")),
+            "{bad}: {errors:?}"
+        );
+    }
+    for own in ["LEADMAGNET_ADMIN_TOKEN", "LEADMAGNET_CHALLENGE_KEY"] {
+        let errors = errors_of(&with_forward("https://hooks.example.com/", own));
+        assert!(
+            errors.iter().any(|e| e.contains("/forward/0/secret_env")
+                && e.contains("the collector's own settings")),
+            "{own}: {errors:?}"
+        );
+    }
+}

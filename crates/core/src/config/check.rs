@@ -772,6 +772,46 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
 
 /// The checks of one forwarding target at `at` (`/forward/0` …).
 #[cfg(feature = "messages")]
+/// A webhook address: `https://host[:port]/…`, or `http://` to this machine only. The
+/// host is read whole, as a URL parser reads it: `http://localhost@evil.example/` goes to
+/// evil.example and `http://localhost.evil.example/` is not this machine. No user or
+/// password in it (they would end up in logs), no white space, a port of digits.
+fn webhook_url_ok(url: &str) -> bool {
+    let (local_only, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (true, rest)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty()
+        || authority.contains(['@', '\\'])
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return false;
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        // `[::1]` alone has colons inside its brackets, no port after them.
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    if local_only {
+        matches!(
+            host.to_ascii_lowercase().as_str(),
+            "localhost" | "127.0.0.1" | "[::1]"
+        )
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'))
+    }
+}
+
 fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
     let env_ok = !f.secret_env.is_empty()
         && f.secret_env.len() <= 64
@@ -786,17 +826,23 @@ fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
             format!("\"{}\" is not an environment variable name: use capitals, digits and `_`, e.g. \"HUBSPOT_TOKEN\" (the secret itself goes into the collector's environment, never into a config)", f.secret_env)
         );
     }
+    // The collector's own settings (its admin token, its database) are no secret of a
+    // target's: a config naming one would have the collector use it for someone else.
+    if env_ok && f.secret_env.starts_with("LEADMAGNET_") {
+        add!(
+            p,
+            format!("{at}/secret_env"),
+            format!("\"{}\" is one of the collector's own settings (LEADMAGNET_…): give the target's secret a variable of its own, e.g. \"LEADS_WEBHOOK_KEY\"", f.secret_env)
+        );
+    }
     match f.to {
         ForwardKind::Webhook => {
-            let url = f.url.as_deref().unwrap_or("").trim();
-            let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-                .iter()
-                .any(|l| url.starts_with(l));
-            if !(url.starts_with("https://") && url.len() > 8 || local) {
+            let url = f.url.as_deref().unwrap_or("");
+            if !webhook_url_ok(url) {
                 add!(
                     p,
                     format!("{at}/url"),
-                    "a webhook needs an https URL (http only to localhost), e.g. \"https://hooks.example.com/leads\"".into()
+                    "a webhook needs an https URL without credentials in it (plain http only to this machine: localhost, 127.0.0.1 or [::1]), e.g. \"https://hooks.example.com/leads\"".into()
                 );
             }
             for (key, present) in [
