@@ -45,12 +45,12 @@ test('edit, preview, a typo at its line, publish to the live page, roll back', a
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
   const seen = watch(page);
-  await page.goto(`${collector.url}/inbox`);
+  // Straight to the studio: its login leads back to it, the file open.
+  await page.goto(`${collector.url}/studio?file=ebook.json`);
   await page.getByLabel('Your token').fill(TOKEN);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByText('Logged in as admin.').waitFor();
-  await page.goto(`${collector.url}/studio?file=ebook.json`);
   await page.getByText('Opened ebook.json.').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/studio');
   await page.getByText('No problems').waitFor();
   const preview = page.frameLocator('#preview');
   await preview.locator('div >> label', { hasText: 'Business email' }).first().waitFor();

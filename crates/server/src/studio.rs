@@ -21,6 +21,7 @@
 
 use crate::domains::FullLists;
 use crate::inbox::session::{session, ADMIN};
+use crate::inbox::ConnectInfoOpt;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -956,10 +957,24 @@ textarea{width:100%;font:13px monospace}label{margin-right:.75rem}\
 .help{max-width:28rem;padding:.25rem .5rem}#status{font-weight:600}";
 
 /// `GET /studio`: the editor, the preview, the simulator, publishing.
-pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    ConnectInfoOpt(peer): ConnectInfoOpt,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let (csrf, user) = match session(&state, &headers).await {
         Ok(Some(live)) => live,
-        Ok(None) => return axum::response::Redirect::to("/inbox?then=studio").into_response(),
+        // The login form, leading back here (this file open) once logged in.
+        Ok(None) => {
+            let here = uri.path_and_query().map_or("/studio", |p| p.as_str());
+            return crate::inbox::session::login_form_to(
+                crate::inbox::session::over_https(&state, peer, &headers),
+                StatusCode::OK,
+                "",
+                here,
+            );
+        }
         Err(_) => {
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,

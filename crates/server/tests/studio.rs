@@ -142,6 +142,55 @@ async fn only_marketers_and_the_admin_with_the_csrf_token_may_use_the_studio() {
     );
 }
 
+/// `/studio` without a session is the login form, which leads back to the studio (the
+/// file that was asked for open) — and never anywhere else, whatever a crafted form says.
+#[tokio::test]
+async fn logging_in_at_the_studio_leads_back_to_it_and_nowhere_else() {
+    let f = studio_fixture().await;
+    let (status, headers, page) = exchange(
+        &f.state,
+        Request::get("/studio?file=quiz.json").body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"name="then" value="/studio?file=quiz.json""#), "{page}");
+    let login_cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let csrf = login_cookie.strip_prefix("lm_login=").expect("login cookie").to_owned();
+    for (then, lands) in [
+        ("/studio?file=quiz.json", "/studio?file=quiz.json"),
+        ("/studio", "/studio"),
+        ("/inbox/contacts", "/inbox/contacts"),
+        ("", "/inbox"),
+        ("https://evil.example/", "/inbox"),
+        ("//evil.example/studio", "/inbox"),
+        ("/studio/../../evil", "/inbox"),
+        ("/studiox", "/inbox"),
+        ("/studio?next=https://evil.example", "/inbox"),
+        ("/studio\\evil", "/inbox"),
+        ("javascript:alert(1)", "/inbox"),
+    ] {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", &csrf)
+            .append_pair("token", MARKETER_TOKEN)
+            .append_pair("then", then)
+            .finish();
+        let req = Request::post("/inbox/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &login_cookie)
+            .body(Body::from(body))
+            .expect("request");
+        let (status, headers, _) = exchange(&f.state, req).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{then}");
+        assert_eq!(headers[header::LOCATION], lands, "{then}");
+    }
+}
+
 /// The checker answers what `leadmagnet validate` says: every problem, reading and
 /// semantic, at its line and column.
 #[tokio::test]

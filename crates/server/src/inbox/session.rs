@@ -187,6 +187,30 @@ pub async fn session(
 /// The login form with a fresh CSRF token, set in a cookie it must match on `POST`
 /// (a page elsewhere cannot log a visitor into an account of its choosing).
 pub fn login_form(secure: bool, status: StatusCode, message: &str) -> Response {
+    login_form_to(secure, status, message, "")
+}
+
+/// Where a login may lead back to: a page of the inbox or the studio (with its query), on
+/// this collector — never elsewhere (no open redirect). Anything else is the inbox.
+pub fn destination(then: &str) -> &str {
+    let (path, query) = then.split_once('?').unwrap_or((then, ""));
+    let ours = ["/inbox", "/studio"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    let plain = |s: &str, extra: &[u8]| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b) || extra.contains(&b))
+    };
+    if ours && !path.contains("//") && !path.contains("..") && plain(path, b"") && plain(query, b"=&%") {
+        then
+    } else {
+        "/inbox"
+    }
+}
+
+/// The login form that leads back to `then` (see [`destination`]) once logged in.
+pub fn login_form_to(secure: bool, status: StatusCode, message: &str, then: &str) -> Response {
     let Some(token) = random_hex() else {
         return views::message(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -200,7 +224,7 @@ pub fn login_form(secure: bool, status: StatusCode, message: &str) -> Response {
     let mut response = views::page(
         status,
         views::t("Log in", "Anmelden"),
-        views::login(message, &token),
+        views::login(message, &token, then),
     );
     if let Some(cookie) = set_cookie(secure, LOGIN_COOKIE, &token, 3600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -232,6 +256,9 @@ pub struct Login {
     token: String,
     #[serde(default)]
     csrf: String,
+    /// The page to go back to (the studio's login sends it), see [`destination`].
+    #[serde(default)]
+    then: String,
 }
 
 /// `POST /inbox/login`: the admin token, or a user's token (`--users`), starts a session.
@@ -246,7 +273,7 @@ pub async fn login(
     let secure = over_https(&state, peer, &headers);
     let client = client_ip(peer, &headers, &state.trusted_proxies);
     if let Some(wait) = client.and_then(|c| state.auth_failures.blocked(c, Instant::now())) {
-        let mut response = login_form(
+        let mut response = login_form_to(
             secure,
             StatusCode::TOO_MANY_REQUESTS,
             &format!(
@@ -256,6 +283,7 @@ pub async fn login(
                     "Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse: erneut versuchen in",
                 )
             ),
+            &form.then,
         );
         response
             .headers_mut()
@@ -264,20 +292,22 @@ pub async fn login(
     }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if form.csrf.is_empty() || !bool::from(form.csrf.as_bytes().ct_eq(expected.as_bytes())) {
-        return login_form(
+        return login_form_to(
             secure,
             StatusCode::FORBIDDEN,
             views::t("This login form has expired (or came from another site): log in again here.", "Dieses Anmeldeformular ist abgelaufen (oder kam von einer anderen Seite): melden Sie sich hier erneut an."),
+            &form.then,
         );
     }
     let Some(user) = user_for(&state, &form.token) else {
         if let Some(c) = client {
             state.auth_failures.failed(c, Instant::now());
         }
-        return login_form(
+        return login_form_to(
             secure,
             StatusCode::UNAUTHORIZED,
             views::t("That token is not right.", "Dieses Token stimmt nicht."),
+            &form.then,
         );
     };
     let (Some(id), Some(csrf)) = (random_hex(), random_hex()) else {
@@ -306,7 +336,7 @@ pub async fn login(
             ),
         );
     }
-    let mut response = Redirect::to("/inbox").into_response();
+    let mut response = Redirect::to(destination(&form.then)).into_response();
     for cookie in [
         set_cookie(secure, COOKIE, &id, SESSION_HOURS * 3600),
         set_cookie(secure, LOGIN_COOKIE, "", 0),

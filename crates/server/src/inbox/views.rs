@@ -220,12 +220,13 @@ pub fn message_with_link(
 }
 
 /// The login form; `csrf` is also set in a cookie the `POST` must match.
-pub fn login(message: &str, csrf: &str) -> Markup {
+pub fn login(message: &str, csrf: &str, then: &str) -> Markup {
     html! {
         h1 { (t("Log in", "Anmelden")) }
         @if !message.is_empty() { p role="alert" { (message) } }
         form method="post" action="/inbox/login" {
             input type="hidden" name="csrf" value=(csrf);
+            @if !then.is_empty() { input type="hidden" name="then" value=(super::session::destination(then)); }
             label for="token" { (t("Your token", "Ihr Token")) } " "
             input id="token" name="token" type="password" autocomplete="current-password" required;
             " "
