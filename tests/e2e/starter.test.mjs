@@ -68,6 +68,11 @@ for (const [page, locale, button, width] of [
     await tab.waitForTimeout(1600);
     await tab.locator(`${host} >> button[type="submit"]`).click();
     await tab.locator(`${host} >> .lm-success`).waitFor();
+    // The guide the starter offers is there (a placeholder to replace).
+    const download = tab.locator(`${host} >> .lm-success a[href$="guide.pdf"]`);
+    const guide = await fetch(new URL(await download.getAttribute('href'), tab.url()));
+    assert.equal(guide.status, 200);
+    assert.match(guide.headers.get('content-type'), /^application\/pdf/);
     await until(async () => (await collector.leads()).some((l) => l.payload.fields.email === email), 10000, 'the lead');
     assert.deepEqual(seen.leadmagnet(), []);
     await context.close();

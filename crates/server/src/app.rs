@@ -175,6 +175,7 @@ pub fn app(state: AppState) -> Router {
             get(crate::studio::offer_schema),
         )
         .route("/studio/sink/{*rest}", any(crate::studio::sink))
+        .route("/schema/{file}", get(crate::studio::schema_file))
         .route("/studio/api/fields", post(crate::studio::fields))
         .route("/studio/api/check", post(crate::studio::check))
         .route("/studio/api/simulate", post(crate::studio::simulate))

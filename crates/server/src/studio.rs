@@ -913,7 +913,30 @@ pub async fn sink() -> Response {
 /// `GET /studio/schema/offer.v1.json`: the schema the editor completes from, this
 /// collector's own (what `leadmagnet schema` prints).
 pub async fn offer_schema() -> Response {
-    match crate::commands::schema(false) {
+    schema_of(false)
+}
+
+/// `GET /schema/{offer,scoring,lead}.v1.json`: the contracts, from the collector itself, so
+/// a config's `"$schema": "/schema/offer.v1.json"` resolves on any site folder.
+pub async fn schema_file(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "offer.v1.json" => schema_of(false),
+        "scoring.v1.json" => schema_of(true),
+        "lead.v1.json" => (
+            [(axum::http::header::CONTENT_TYPE, "application/schema+json")],
+            include_str!("../../../www/schema/lead.v1.json"),
+        )
+            .into_response(),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "no_such_schema",
+            "the schemas are offer.v1.json, scoring.v1.json and lead.v1.json",
+        ),
+    }
+}
+
+fn schema_of(model: bool) -> Response {
+    match crate::commands::schema(model) {
         Ok(text) => (
             [(axum::http::header::CONTENT_TYPE, "application/schema+json")],
             text,

@@ -1131,3 +1131,38 @@ fn the_offer_folder_reloads_on_add_change_and_remove() {
     child.kill().expect("kill");
     let _ = child.wait();
 }
+
+/// The marketer's guide in the README, steps 3 and 4, on the shipped templates: the starter
+/// offer validates, and the README's test lead scores as the README says.
+#[test]
+fn the_readme_starter_steps_say_what_the_program_says() {
+    let out = leadmagnet(&["validate", "templates/offers"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().expect("tmp");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("readme");
+    // The test lead exactly as README step 4 writes it.
+    let lead = readme
+        .split("echo '")
+        .nth(1)
+        .and_then(|rest| rest.split("' > lead.json").next())
+        .expect("README step 4's test lead");
+    std::fs::write(dir.path().join("lead.json"), lead).expect("lead");
+    let lead_path = dir.path().join("lead.json");
+    let out = leadmagnet(&[
+        "score",
+        "--config",
+        "templates/offers/starter.json",
+        "--lead",
+        lead_path.to_str().expect("utf-8"),
+        "--now",
+        "2026-12-01T10:00:00Z",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(readme.contains("--lead lead.json --now 2026-12-01T10:00:00Z"));
+    let said =
+        "not an MQL: MQL needs a total of 25 or more: total 20 < 25 (fit 10 + engagement 10)";
+    let scored: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(scored["explanation"][0], said);
+    let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("`{said}`")), "the README quotes it");
+}

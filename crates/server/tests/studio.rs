@@ -149,11 +149,16 @@ async fn logging_in_at_the_studio_leads_back_to_it_and_nowhere_else() {
     let f = studio_fixture().await;
     let (status, headers, page) = exchange(
         &f.state,
-        Request::get("/studio?file=quiz.json").body(Body::empty()).expect("request"),
+        Request::get("/studio?file=quiz.json")
+            .body(Body::empty())
+            .expect("request"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"name="then" value="/studio?file=quiz.json""#), "{page}");
+    assert!(
+        page.contains(r#"name="then" value="/studio?file=quiz.json""#),
+        "{page}"
+    );
     let login_cookie = headers[header::SET_COOKIE]
         .to_str()
         .expect("ascii")
@@ -161,7 +166,10 @@ async fn logging_in_at_the_studio_leads_back_to_it_and_nowhere_else() {
         .next()
         .expect("cookie")
         .to_owned();
-    let csrf = login_cookie.strip_prefix("lm_login=").expect("login cookie").to_owned();
+    let csrf = login_cookie
+        .strip_prefix("lm_login=")
+        .expect("login cookie")
+        .to_owned();
     for (then, lands) in [
         ("/studio?file=quiz.json", "/studio?file=quiz.json"),
         ("/studio", "/studio"),
@@ -917,4 +925,52 @@ async fn the_studio_keeps_hand_edits_and_touches_only_regular_files() {
             "{raw}"
         );
     }
+}
+
+/// A config's `"$schema": "/schema/offer.v1.json"` resolves on any site folder: the
+/// collector answers the contracts itself (this fixture's folder has no schema/).
+#[tokio::test]
+async fn the_collector_serves_its_schemas_on_any_site_folder() {
+    let f = studio_fixture().await;
+    let www = f.state.offers.dir().parent().expect("www").to_owned();
+    assert!(!www.join("schema").exists());
+    for (file, id) in [
+        (
+            "offer.v1.json",
+            "https://leadmagnet.dev/schema/offer.v1.json",
+        ),
+        (
+            "scoring.v1.json",
+            "https://leadmagnet.dev/schema/scoring.v1.json",
+        ),
+        ("lead.v1.json", "https://leadmagnet.dev/schema/lead.v1.json"),
+    ] {
+        let (status, body, _) = send(
+            &f.state,
+            Request::get(format!("/schema/{file}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        assert_eq!(body["$id"], id, "{file}");
+    }
+    let committed: Value =
+        serde_json::from_str(include_str!("../../../www/schema/offer.v1.json")).expect("schema");
+    let (_, served, _) = send(
+        &f.state,
+        Request::get("/schema/offer.v1.json")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(served, committed, "the served schema is the committed one");
+    let (status, _, _) = send(
+        &f.state,
+        Request::get("/schema/other.json")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

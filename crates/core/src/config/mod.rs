@@ -115,7 +115,7 @@ pub struct OfferConfig {
 pub struct Forward {
     /// `hubspot` (Forms API v3, secure submit with a private app token) or `webhook`.
     pub to: ForwardKind,
-    /// `webhook`: where the lead is POSTed (https; http only to localhost).
+    /// `webhook`: where the lead is POSTed (https; plain http only to this machine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `hubspot`: the portal (account) id and the form's GUID.

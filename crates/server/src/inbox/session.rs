@@ -202,7 +202,12 @@ pub fn destination(then: &str) -> &str {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b) || extra.contains(&b))
     };
-    if ours && !path.contains("//") && !path.contains("..") && plain(path, b"") && plain(query, b"=&%") {
+    if ours
+        && !path.contains("//")
+        && !path.contains("..")
+        && plain(path, b"")
+        && plain(query, b"=&%")
+    {
         then
     } else {
         "/inbox"
