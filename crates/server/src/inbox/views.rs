@@ -742,7 +742,7 @@ mod tests {
             detail_html,
             people_html,
             person_html,
-            login(hostile, hostile).into_string(),
+            login(hostile, hostile, hostile).into_string(),
             erased(1, hostile).into_string(),
         ] {
             assert!(!html.contains("<script"), "{html}");
