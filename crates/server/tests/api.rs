@@ -1417,17 +1417,7 @@ async fn the_inbox_logs_in_escapes_every_value_and_moves_leads_only_with_its_csr
         leadmagnet_server::inbox::INBOX_CSP.as_str()
     );
     // The login form's CSRF token, and the cookie it must match.
-    let login_cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let login_csrf = login_cookie
-        .strip_prefix("lm_login=")
-        .expect("the login cookie")
-        .to_owned();
+    let (login_cookie, login_csrf) = common::login_cookie(&headers);
     assert!(page.contains(&format!("name=\"csrf\" value=\"{login_csrf}\"")));
     for (cookie, body) in [
         (None, format!("csrf={login_csrf}&token={TOKEN}")),
@@ -1910,40 +1900,7 @@ async fn contacts_are_people_with_one_profile_and_one_history() {
 
 /// An inbox session of the admin: the login form's CSRF cookie and token, then the login.
 async fn inbox_session(state: &AppState) -> String {
-    let (_, headers, _) = common::exchange(
-        state,
-        Request::get("/inbox").body(Body::empty()).expect("request"),
-    )
-    .await;
-    let login_cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let csrf = login_cookie
-        .strip_prefix("lm_login=")
-        .expect("login cookie")
-        .to_owned();
-    let (status, headers, _) = common::exchange(
-        state,
-        Request::post("/inbox/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, &login_cookie)
-            .body(Body::from(format!("csrf={csrf}&token={TOKEN}")))
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("lm_inbox="))
-        .and_then(|v| v.split(';').next())
-        .expect("the session cookie")
-        .to_owned()
+    common::session_cookie(state, TOKEN).await
 }
 
 // ---- Issue 16: the MQL moment --------------------------------------------------------------

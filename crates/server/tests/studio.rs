@@ -31,39 +31,7 @@ async fn studio_fixture() -> Fixture {
 
 /// A session of `token`: its cookie and CSRF token.
 async fn log_in(f: &Fixture, token: &str) -> (String, String) {
-    let (_, headers, _) = exchange(
-        &f.state,
-        Request::get("/inbox").body(Body::empty()).expect("request"),
-    )
-    .await;
-    let login_cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let login_csrf = login_cookie
-        .strip_prefix("lm_login=")
-        .expect("login cookie")
-        .to_owned();
-    let req = Request::post("/inbox/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, &login_cookie)
-        .body(Body::from(format!("csrf={login_csrf}&token={token}")))
-        .expect("request");
-    let (status, headers, _) = exchange(&f.state, req).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let cookie = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("lm_inbox="))
-        .expect("session cookie")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
+    let cookie = session_cookie(&f.state, token).await;
     let (_, _, page) = exchange(
         &f.state,
         Request::get("/inbox")
@@ -159,17 +127,7 @@ async fn logging_in_at_the_studio_leads_back_to_it_and_nowhere_else() {
         page.contains(r#"name="then" value="/studio?file=quiz.json""#),
         "{page}"
     );
-    let login_cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let csrf = login_cookie
-        .strip_prefix("lm_login=")
-        .expect("login cookie")
-        .to_owned();
+    let (login_cookie, csrf) = login_cookie(&headers);
     for (then, lands) in [
         ("/studio?file=quiz.json", "/studio?file=quiz.json"),
         ("/studio", "/studio"),
@@ -358,11 +316,15 @@ async fn the_simulator_scores_and_explains_a_hypothetical_lead() {
     assert_eq!(body["error"]["code"], "invalid_config");
 }
 
-/// Publish: a config with a problem is refused whole; a good one is written atomically,
-/// read by the collector at once, and kept with who, when and a diff; a stale editor is
-/// told to reload; rollback publishes an earlier version again.
-#[tokio::test]
-async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
+/// A marketer's session with the demo eBook opened in the studio: its path, its text and
+/// the studio's answer.
+async fn ebook_opened() -> (
+    Fixture,
+    (String, String),
+    std::path::PathBuf,
+    String,
+    (StatusCode, Value),
+) {
     let f = studio_fixture().await;
     let mia = log_in(&f, MARKETER_TOKEN).await;
     let path = f.state.offers.dir().join("ebook.json");
@@ -372,6 +334,15 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         call("GET", "/studio/api/offers/ebook.json", &mia, None),
     )
     .await;
+    (f, mia, path, original, (status, body))
+}
+
+/// Publish: a config with a problem is refused whole; a good one is written atomically,
+/// read by the collector at once, and kept with who, when and a diff; a stale editor is
+/// told to reload; rollback publishes an earlier version again.
+#[tokio::test]
+async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
+    let (f, mia, path, original, (status, body)) = ebook_opened().await;
     // What the folder held is version 1, recorded as the studio first reads it.
     assert_eq!(
         (status, body["version"].clone()),
@@ -381,16 +352,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
 
     // A typo: nothing is published.
     let typo = original.replacen("\"required\"", "\"requird\"", 1);
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json",
-            &mia,
-            Some(json!({ "text": typo, "base_version": 0 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &typo, 0)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["problems"].as_array().map(Vec::len), Some(1));
     assert_eq!(
@@ -402,16 +364,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
     // A new label: published as version 2 (version 1 is what the folder held).
     let relabelled = original.replacen("\"Business email\"", "\"Work email\"", 1);
     assert_ne!(relabelled, original);
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json",
-            &mia,
-            Some(json!({ "text": relabelled, "base_version": 1 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &relabelled, 1)).await;
     assert_eq!(
         (status, body["version"].clone()),
         (StatusCode::OK, json!(2)),
@@ -438,16 +391,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
     std::fs::create_dir(&blocked).expect("a folder in the file's place");
     std::fs::write(blocked.join("keep"), "x").expect("not empty");
     let other = original.replacen("\"ebook-lead-scoring\"", "\"blocked-offer\"", 1);
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/blocked.json",
-            &mia,
-            Some(json!({ "text": other, "base_version": 0 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "blocked.json", &other, 0)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "not_a_regular_file");
     assert!(blocked.is_dir());
@@ -465,16 +409,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
     // An offers folder that is gone: 503, nothing recorded.
     let moved = f.state.offers.dir().with_extension("away");
     std::fs::rename(f.state.offers.dir(), &moved).expect("move the folder away");
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json",
-            &mia,
-            Some(json!({ "text": relabelled, "base_version": 2 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &relabelled, 2)).await;
     std::fs::rename(&moved, f.state.offers.dir()).expect("move it back");
     assert_eq!(
         (status, body["error"]["code"].clone()),
@@ -483,16 +418,7 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
     );
 
     // Someone whose editor still holds version 0 is told to reload.
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json",
-            &mia,
-            Some(json!({ "text": original, "base_version": 0 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &original, 0)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "stale");
 
@@ -526,32 +452,14 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
     );
 
     // Rollback to version 1: published again as version 3.
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json/rollback",
-            &mia,
-            Some(json!({ "version": 1, "base_version": 2 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, rollback_of(&mia, "ebook.json", 1, 2)).await;
     assert_eq!(
         (status, body["version"].clone()),
         (StatusCode::OK, json!(3)),
         "{body}"
     );
     assert_eq!(std::fs::read_to_string(&path).expect("file"), original);
-    let (status, _, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json/rollback",
-            &mia,
-            Some(json!({ "version": 9, "base_version": 3 })),
-        ),
-    )
-    .await;
+    let (status, _, _) = send(&f.state, rollback_of(&mia, "ebook.json", 9, 3)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A new offer from a template; its id must be its own; paths are not file names.
@@ -565,30 +473,12 @@ async fn publishing_keeps_a_history_refuses_problems_and_rolls_back() {
         .as_str()
         .expect("text")
         .to_owned();
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/copy.json",
-            &mia,
-            Some(json!({ "text": original, "base_version": 0 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "copy.json", &original, 0)).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (StatusCode::CONFLICT, json!("duplicate_id"))
     );
-    let (status, body, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/my-quiz.json",
-            &mia,
-            Some(json!({ "text": quiz, "base_version": 0 })),
-        ),
-    )
-    .await;
+    let (status, body, _) = send(&f.state, publish_of(&mia, "my-quiz.json", &quiz, 0)).await;
     assert_eq!(
         (status, body["version"].clone()),
         (StatusCode::OK, json!(1)),
@@ -630,20 +520,21 @@ fn publish_of(session: &(String, String), file: &str, text: &str, base: i64) -> 
     )
 }
 
+fn rollback_of(session: &(String, String), file: &str, version: i64, base: i64) -> Request<Body> {
+    call(
+        "POST",
+        &format!("/studio/api/offers/{file}/rollback"),
+        session,
+        Some(json!({ "version": version, "base_version": base })),
+    )
+}
+
 /// Publishes at the same moment (one collector's tasks, or several collectors on one
 /// folder and database): exactly one of those from the same version lands, the file on
 /// disk is always the history's newest text, and two files never end up with one id.
 #[tokio::test]
 async fn concurrent_publishes_land_one_at_a_time_in_the_historys_order() {
-    let f = studio_fixture().await;
-    let mia = log_in(&f, MARKETER_TOKEN).await;
-    let path = f.state.offers.dir().join("ebook.json");
-    let original = std::fs::read_to_string(&path).expect("ebook");
-    let (_, body, _) = send(
-        &f.state,
-        call("GET", "/studio/api/offers/ebook.json", &mia, None),
-    )
-    .await;
+    let (f, mia, path, original, (_, body)) = ebook_opened().await;
     let base = body["version"].as_i64().expect("version");
     for round in 0..3 {
         let texts: Vec<String> = (0..6)
@@ -814,16 +705,7 @@ async fn the_studio_keeps_hand_edits_and_touches_only_regular_files() {
         "{body}"
     );
     assert_eq!(body["live"], true);
-    let (status, _, _) = send(
-        &f.state,
-        call(
-            "POST",
-            "/studio/api/offers/ebook.json/rollback",
-            &mia,
-            Some(json!({ "version": 2, "base_version": 3 })),
-        ),
-    )
-    .await;
+    let (status, _, _) = send(&f.state, rollback_of(&mia, "ebook.json", 2, 3)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(std::fs::read_to_string(&path).expect("file"), by_hand);
 

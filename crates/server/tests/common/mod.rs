@@ -237,3 +237,48 @@ pub async fn exchange(state: &AppState, req: Request<Body>) -> (StatusCode, Head
         String::from_utf8_lossy(&bytes).into_owned(),
     )
 }
+
+/// The login form's CSRF cookie (`lm_login=…`, as a `Cookie` header value) from the
+/// headers of a page that shows the form, and the token in it.
+pub fn login_cookie(headers: &HeaderMap) -> (String, String) {
+    let cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let csrf = cookie
+        .strip_prefix("lm_login=")
+        .expect("the login cookie")
+        .to_owned();
+    (cookie, csrf)
+}
+
+/// Logs in with `token` through the inbox's form: the session cookie (`lm_inbox=…`).
+pub async fn session_cookie(state: &AppState, token: &str) -> String {
+    let (_, headers, _) = exchange(
+        state,
+        Request::get("/inbox").body(Body::empty()).expect("request"),
+    )
+    .await;
+    let (login, csrf) = login_cookie(&headers);
+    let (status, headers, _) = exchange(
+        state,
+        Request::post("/inbox/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &login)
+            .body(Body::from(format!("csrf={csrf}&token={token}")))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lm_inbox="))
+        .and_then(|v| v.split(';').next())
+        .expect("the session cookie")
+        .to_owned()
+}
