@@ -128,6 +128,17 @@ fn read_body<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The session's marketer and the request's body (read after the session was checked), or
+/// the answer to give instead.
+async fn authorized<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(String, T), Response> {
+    let user = marketer(state, headers).await?;
+    Ok((user, read_body(body)?))
+}
+
 /// 422 with every problem of a config the request needs valid.
 fn invalid_config(problems: &[ConfigError]) -> Response {
     (
@@ -174,11 +185,8 @@ pub async fn check(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(refused) = marketer(&state, &headers).await {
-        return refused;
-    }
-    let body: CheckBody = match read_body(body) {
-        Ok(body) => body,
+    let (_, body): (String, CheckBody) = match authorized(&state, &headers, body).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     if body.text.len() > MAX_TEXT {
@@ -206,11 +214,8 @@ pub async fn simulate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(refused) = marketer(&state, &headers).await {
-        return refused;
-    }
-    let body: SimulateBody = match read_body(body) {
-        Ok(body) => body,
+    let (_, body): (String, SimulateBody) = match authorized(&state, &headers, body).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     let config = match leadmagnet_core::parse_offer(&body.text) {
@@ -496,12 +501,8 @@ pub async fn publish(
     Path(file): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let user = match marketer(&state, &headers).await {
-        Ok(user) => user,
-        Err(refused) => return refused,
-    };
-    let body: PublishBody = match read_body(body) {
-        Ok(body) => body,
+    let (user, body): (String, PublishBody) = match authorized(&state, &headers, body).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     write_version(&state, &file, &body.text, body.base_version, &user).await
@@ -520,12 +521,8 @@ pub async fn rollback(
     Path(file): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let user = match marketer(&state, &headers).await {
-        Ok(user) => user,
-        Err(refused) => return refused,
-    };
-    let body: RollbackBody = match read_body(body) {
-        Ok(body) => body,
+    let (user, body): (String, RollbackBody) = match authorized(&state, &headers, body).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     let versions = match state.store.offer_versions(&file).await {
@@ -838,11 +835,8 @@ pub async fn fields(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(refused) = marketer(&state, &headers).await {
-        return refused;
-    }
-    let body: FieldsBody = match read_body(body) {
-        Ok(body) => body,
+    let (_, body): (String, FieldsBody) = match authorized(&state, &headers, body).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     let config = match leadmagnet_core::parse_offer(&body.text) {
