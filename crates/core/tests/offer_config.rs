@@ -220,6 +220,9 @@ fn webhook_addresses_and_secrets_are_read_whole() {
         "http://127.0.0.1/hook",
         "http://[::1]:8080/hook",
         "http://LOCALHOST/hook",
+        "https://93.184.216.34/",
+        "https://[2606:4700::1111]/",
+        "https://hooks-eu.example.co.uk/x",
     ] {
         assert!(
             parse_offer(&with_forward(good, "LEADS_WEBHOOK_KEY")).is_ok(),
@@ -241,12 +244,40 @@ fn webhook_addresses_and_secrets_are_read_whole() {
         "http://localhost\\@evil.example/",
         "ftp://hooks.example.com/",
         " https://hooks.example.com/",
+        // Not public: this machine, private and link-local networks (the cloud's metadata
+        // service), numbers a URL parser reads as an address.
+        "https://127.0.0.1/",
+        "https://localhost/",
+        "https://10.0.0.1:8443/",
+        "https://192.168.1.10/",
+        "https://172.16.0.1/",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.64.0.1/",
+        "https://0.0.0.0/",
+        "https://[::1]/",
+        "https://[::ffff:169.254.169.254]/",
+        "https://[fd00::1]/",
+        "https://[fe80::1]/",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://127.1/",
+        "https://intranet/",
+        // Not hosts at all.
+        "https://[/",
+        "https://]/",
+        "https://-/",
+        "https://.../",
+        "https://-bad.example/",
+        "https://hooks.example.com:99999/",
+        "https://hooks.example.com:0/",
+        "https://hooks.example.com./",
+        "http://localhost./",
     ] {
         let errors = errors_of(&with_forward(bad, "LEADS_WEBHOOK_KEY"));
         assert!(
             errors
                 .iter()
-                .any(|e| e.contains("/forward/0/url") && e.contains("without credentials")),
+                .any(|e| e.contains("/forward/0/url") && e.contains("of a public host")),
             "{bad}: {errors:?}"
         );
     }

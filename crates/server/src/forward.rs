@@ -47,6 +47,9 @@ impl Forwarder {
         Forwarder {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(15))
+                // A target's redirect would lead past the address check of its config
+                // (to this machine's or the network's inside): never followed.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
             hubspot_api: hubspot_api.trim_end_matches('/').to_owned(),
@@ -153,13 +156,25 @@ impl Forwarder {
         if status.is_success() {
             return Ok(());
         }
-        let text: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(500)
-            .collect();
+        if status.is_redirection() {
+            return Err(Attempt::Refused(format!(
+                "HTTP {}: redirects are not followed; give the target's final address",
+                status.as_u16()
+            )));
+        }
+        // HubSpot's answer names what it refused; a webhook's stays unread: its address
+        // may be this machine's (http to localhost, for testing), whose pages are no one's
+        // to read in the inbox.
+        let text: String = match target.to {
+            ForwardKind::Hubspot => response
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(500)
+                .collect(),
+            ForwardKind::Webhook => "(the answer's body is not kept)".to_owned(),
+        };
         let message = format!("HTTP {}: {text}", status.as_u16());
         if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
             Err(Attempt::Retry(message))

@@ -838,7 +838,6 @@ async fn receiver() -> (
     String,
     Arc<std::sync::Mutex<Vec<(String, axum::http::HeaderMap, String)>>>,
 ) {
-    use axum::routing::post;
     let seen: Arc<std::sync::Mutex<Vec<(String, axum::http::HeaderMap, String)>>> = Arc::default();
     let record = seen.clone();
     let handler = move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
@@ -848,16 +847,25 @@ async fn receiver() -> (
             let mut seen = record.lock().expect("lock");
             let earlier = seen.iter().filter(|(p, _, _)| *p == path).count();
             seen.push((path.clone(), headers, body));
+            use axum::response::IntoResponse;
             match path.as_str() {
-                "/flaky" if earlier == 0 => StatusCode::SERVICE_UNAVAILABLE,
-                "/refusing" => StatusCode::BAD_REQUEST,
-                "/slow" => StatusCode::REQUEST_TIMEOUT,
-                "/busy" => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::OK,
+                "/flaky" if earlier == 0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                // An answer whose body is the target's business, not the inbox's.
+                "/refusing" => {
+                    (StatusCode::BAD_REQUEST, "INTERNAL SECRET db_password=x").into_response()
+                }
+                "/slow" => StatusCode::REQUEST_TIMEOUT.into_response(),
+                "/busy" => StatusCode::TOO_MANY_REQUESTS.into_response(),
+                // A redirect to somewhere the config's address check never saw.
+                "/moved" => {
+                    (StatusCode::FOUND, [(header::LOCATION, "/inside")], "").into_response()
+                }
+                _ => StatusCode::OK.into_response(),
             }
         }
     };
-    let app = axum::Router::new().route("/{*path}", post(handler));
+    // Any method: a followed redirect (a GET) would be seen too.
+    let app = axum::Router::new().route("/{*path}", axum::routing::any(handler));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -983,9 +991,10 @@ async fn accepted_leads_are_forwarded_server_side_with_secrets_from_the_environm
         ],
         "{body}"
     );
-    assert!(body["leads"][0]["forwards"][2]["last_error"]
-        .as_str()
-        .is_some_and(|e| e.starts_with("HTTP 400")));
+    assert_eq!(
+        body["leads"][0]["forwards"][2]["last_error"], "HTTP 400: (the answer's body is not kept)",
+        "a webhook's answer stays unread"
+    );
     assert_eq!(
         forwarder
             .run_once(&f.state, now + 1_000)
@@ -1037,7 +1046,8 @@ async fn forwarding_retries_408_429_and_a_missing_secret_up_to_the_attempt_cap()
         "forward": [
           {{ "to": "webhook", "url": "{base}/slow", "secret_env": "KEY" }},
           {{ "to": "webhook", "url": "{base}/busy", "secret_env": "KEY" }},
-          {{ "to": "webhook", "url": "{base}/ok", "secret_env": "LATER_KEY" }}
+          {{ "to": "webhook", "url": "{base}/ok", "secret_env": "LATER_KEY" }},
+          {{ "to": "webhook", "url": "{base}/moved", "secret_env": "KEY" }}
         ] }}"#
     );
     std::fs::write(f.state.offers.dir().join("retried.json"), config).expect("offer");
@@ -1069,8 +1079,14 @@ async fn forwarding_retries_408_429_and_a_missing_secret_up_to_the_attempt_cap()
     });
     // Far enough apart that every backoff (at most an hour) has passed.
     let mut now = 1_795_000_000_000i64;
-    assert_eq!(forwarder.run_once(&f.state, now).await.expect("run"), 3);
+    assert_eq!(forwarder.run_once(&f.state, now).await.expect("run"), 4);
     let after_one = forwards(&f.state).await;
+    // A redirect is not followed: refused at once, its address never asked.
+    assert_eq!(after_one[3]["status"], "failed", "{after_one}");
+    assert_eq!(
+        after_one[3]["last_error"],
+        "HTTP 302: redirects are not followed; give the target's final address"
+    );
     for (i, answer) in [
         (0, "HTTP 408"),
         (1, "HTTP 429"),
@@ -1101,8 +1117,14 @@ async fn forwarding_retries_408_429_and_a_missing_secret_up_to_the_attempt_cap()
     let seen = seen.lock().expect("lock");
     let count = |path: &str| seen.iter().filter(|(p, _, _)| p == path).count() as i64;
     assert_eq!(
-        (count("/slow"), count("/busy"), count("/ok")),
-        (MAX_ATTEMPTS, MAX_ATTEMPTS, 1)
+        (
+            count("/slow"),
+            count("/busy"),
+            count("/ok"),
+            count("/moved"),
+            count("/inside")
+        ),
+        (MAX_ATTEMPTS, MAX_ATTEMPTS, 1, 1, 0)
     );
 }
 

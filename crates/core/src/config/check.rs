@@ -796,7 +796,9 @@ fn webhook_url_ok(url: &str) -> bool {
         Some((host, port)) if !port.contains(']') => (host, Some(port)),
         _ => (authority, None),
     };
-    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if port.is_some_and(|p| {
+        !p.bytes().all(|b| b.is_ascii_digit()) || !matches!(p.parse::<u16>(), Ok(1..))
+    }) {
         return false;
     }
     if local_only {
@@ -805,11 +807,61 @@ fn webhook_url_ok(url: &str) -> bool {
             "localhost" | "127.0.0.1" | "[::1]"
         )
     } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'))
+        public_host(host)
     }
+}
+
+/// A host an https webhook may name: a DNS name with a dot and a top-level label that
+/// starts with a letter (so no form a URL parser reads as an IPv4 address: `2130706433`,
+/// `0x7f000001`, `127.1`), or an IP address of the public internet — never this machine,
+/// the private networks, link-local (the cloud's metadata service), shared, multicast or
+/// unspecified addresses, also not dressed as IPv4-mapped IPv6. (A DNS name that resolves
+/// to such an address is not seen here.)
+fn public_host(host: &str) -> bool {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let public_v4 = |ip: Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        !(ip.is_private()
+            || ip.is_loopback()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_multicast()
+            || ip.is_documentation()
+            || a == 0
+            || (a == 100 && (64..128).contains(&b)))
+    };
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let Ok(ip) = inner.parse::<Ipv6Addr>() else {
+            return false;
+        };
+        if let Some(v4) = ip.to_ipv4_mapped() {
+            return public_v4(v4);
+        }
+        let first = ip.segments()[0];
+        return !(ip.is_loopback()
+            || ip.is_unspecified()
+            || ip.is_multicast()
+            || (first & 0xfe00) == 0xfc00
+            || (first & 0xffc0) == 0xfe80);
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return public_v4(ip);
+    }
+    let host = host.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
@@ -842,7 +894,7 @@ fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
                 add!(
                     p,
                     format!("{at}/url"),
-                    "a webhook needs an https URL without credentials in it (plain http only to this machine: localhost, 127.0.0.1 or [::1]), e.g. \"https://hooks.example.com/leads\"".into()
+                    "a webhook needs an https URL of a public host, without credentials in it (plain http only to this machine, for testing: localhost, 127.0.0.1 or [::1]), e.g. \"https://hooks.example.com/leads\"".into()
                 );
             }
             for (key, present) in [
