@@ -295,16 +295,31 @@ async fn publishing_lock(state: &AppState) -> Result<std::fs::File, Response> {
             ),
         )
     };
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(state.offers.dir().join(LOCK_FILE))
-        .map_err(failed)?;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = state.offers.dir().join(LOCK_FILE);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
+        // Never through a link, never waiting on a pipe put in its place; a regular file.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(failed)?;
+        let meta = lock.metadata().map_err(failed)?;
+        if !meta.is_file() {
+            return Err(failed(std::io::Error::other(format!(
+                "{LOCK_FILE} in the offers folder is not a regular file: remove it"
+            ))));
+        }
         match lock.try_lock() {
-            Ok(()) => return Ok(lock),
+            // Still the file at that name? One removed meanwhile (a cleanup of the folder)
+            // would lock nothing the next publisher sees: take the lock again.
+            Ok(()) => match std::fs::symlink_metadata(&path) {
+                Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => return Ok(lock),
+                _ => continue,
+            },
             Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(25)).await;
             }
@@ -355,8 +370,16 @@ fn read_offer_file(dir: &std::path::Path, file: &str) -> Result<Option<String>, 
             ))
         }
     };
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
+    let meta = f.metadata();
+    if !meta.as_ref().is_ok_and(|m| m.is_file()) {
         return Err(refused());
+    }
+    if meta.is_ok_and(|m| m.len() > MAX_TEXT as u64) {
+        return Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("{file} is larger than an offer config may be ({MAX_TEXT} bytes): shorten it in the offers folder"),
+        ));
     }
     let mut text = String::new();
     match f.read_to_string(&mut text) {
@@ -421,6 +444,36 @@ async fn current(state: &AppState, file: &str) -> Result<(Option<String>, i64), 
     sync(state, file).await
 }
 
+/// Another `*.json` of the offers folder (any name the collector reads, links followed,
+/// never waiting on a pipe) whose config has the id `id`.
+fn other_file_with_id(dir: &std::path::Path, file: &str, id: &str) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries.flatten().find_map(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == file || !name.ends_with(".json") || name == leadmagnet_core::account::MODEL_FILE
+        {
+            return None;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(entry.path())
+            .ok()?;
+        if !f
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() <= 4 * MAX_TEXT as u64)
+        {
+            return None;
+        }
+        let mut text = String::new();
+        f.read_to_string(&mut text).ok()?;
+        let theirs = serde_json::from_str::<Value>(&text).ok()?;
+        (theirs["id"].as_str() == Some(id)).then_some(name)
+    })
+}
+
 /// The offer files the studio edits: regular files with a name it writes.
 fn offer_files(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -449,6 +502,18 @@ pub async fn offers(State(state): State<AppState>, headers: HeaderMap) -> Respon
     for file in files {
         let (text, version) = match sync(&state, &file).await {
             Ok(found) => found,
+            // One file the studio cannot take (not text, too large) is listed with why;
+            // the others stay editable. A store that does not answer fails the list.
+            Err(refused) if refused.status() != StatusCode::SERVICE_UNAVAILABLE => {
+                let why = axum::body::to_bytes(refused.into_body(), 64 * 1024)
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                list.push(json!({ "file": file, "id": null, "version": null, "problems": 1, "unavailable": why }));
+                continue;
+            }
             Err(refused) => return refused,
         };
         let text = text.unwrap_or_default();
@@ -479,11 +544,16 @@ pub async fn offer(
         Ok((Some(text), version)) => {
             Json(json!({ "file": file, "text": text, "version": version })).into_response()
         }
-        Ok((None, _)) => error(
+        // Gone from the folder (deleted by hand): its history stays, and a new text for
+        // it is published on top of it.
+        Ok((None, version)) => (
             StatusCode::NOT_FOUND,
-            "no_such_offer",
-            format!("there is no {file}"),
-        ),
+            Json(json!({
+                "error": { "code": "no_such_offer", "message": format!("there is no {file}") },
+                "version": version,
+            })),
+        )
+            .into_response(),
         Err(refused) => refused,
     }
 }
@@ -578,7 +648,7 @@ async fn write_version(
         Ok(lock) => lock,
         Err(refused) => return refused,
     };
-    let (_, version) = match sync(state, file).await {
+    let (seen, version) = match sync(state, file).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
@@ -592,26 +662,17 @@ async fn write_version(
         );
     }
     // One offer per id: another file with the same id would shadow or be shadowed. Read
-    // from the folder itself, under the lock: what another collector has just written too.
-    for other in offer_files(state.offers.dir()) {
-        if other == file {
-            continue;
-        }
-        let id = read_offer_file(state.offers.dir(), &other)
-            .ok()
-            .flatten()
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .and_then(|v| v["id"].as_str().map(str::to_owned));
-        if id.as_deref() == Some(config.id.as_str()) {
-            return error(
-                StatusCode::CONFLICT,
-                "duplicate_id",
-                format!(
-                    "{other} already has the id \"{}\": give this offer its own id",
-                    config.id
-                ),
-            );
-        }
+    // from the folder itself, under the lock (what another collector has just written
+    // too), every `*.json` the collector reads — any name, links followed.
+    if let Some(other) = other_file_with_id(state.offers.dir(), file, &config.id) {
+        return error(
+            StatusCode::CONFLICT,
+            "duplicate_id",
+            format!(
+                "{other} already has the id \"{}\": give this offer its own id (or remove {other})",
+                config.id
+            ),
+        );
     }
     let next = version + 1;
     let now = format_rfc3339(crate::clock::now_ms());
@@ -638,6 +699,21 @@ async fn write_version(
             )
         }
     }
+    // A hand edit since `sync` read the file would be written over unrecorded: the
+    // version goes again, and the editor is told.
+    let now_there = read_offer_file(state.offers.dir(), file).ok().flatten();
+    if now_there != seen {
+        if let Err(undo) = state.store.drop_offer_version(file, next).await {
+            tracing::error!(file, error = %undo, "a version of an unwritten publish stays in the history");
+        }
+        return error(
+            StatusCode::CONFLICT,
+            "stale",
+            format!(
+                "{file} was edited outside the studio meanwhile: reload it, then publish again"
+            ),
+        );
+    }
     let path = state.offers.dir().join(file);
     let owned = text.to_owned();
     let written = tokio::task::spawn_blocking(move || write_atomically(&path, &owned))
@@ -660,7 +736,19 @@ async fn write_version(
     drop(lock);
     // Written and in the history; the collector reads its folder whole, so a problem
     // elsewhere in it (another file) keeps the offers read before in use: said, not hidden.
-    let problem = state.offers.failing();
+    // And live means this file's text is the one in service for its id.
+    let in_service = state
+        .offers
+        .file_of(&config.id)
+        .is_some_and(|(path, live)| path.rsplit('/').next() == Some(file) && *live == *text);
+    let problem = state.offers.failing().or_else(|| {
+        (!in_service).then(|| {
+            format!(
+                "the collector serves offer \"{}\" from another file; see its log",
+                config.id
+            )
+        })
+    });
     Json(json!({ "file": file, "version": next, "live": problem.is_none(), "problem": problem }))
         .into_response()
 }
@@ -729,36 +817,57 @@ pub async fn templates(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 /// A line diff of `before` and `after`: changed lines with `-`/`+`, two lines of context
 /// around them with two spaces, `…` between distant changes.
+/// At most this many cells in a diff's table (a million: 4 MB, milliseconds).
+const MAX_DIFF_CELLS: usize = 1_000_000;
+
 pub fn diff(before: &str, after: &str) -> String {
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
-    // Longest common subsequence table (offer files are small: a few hundred lines).
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
+    // The lines both share at the start and at the end are not compared (an edit is
+    // usually a few lines somewhere in the middle).
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (mid_a, mid_b) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut ops: Vec<(char, &str)> = a[..head].iter().map(|l| (' ', *l)).collect();
+    // Longest common subsequence of the middle: a table of its lines squared, so only up to
+    // a bound (a hand-placed file can be any size); past it, the middle is shown as
+    // removed and added whole.
+    if mid_a.len().saturating_mul(mid_b.len()) > MAX_DIFF_CELLS {
+        ops.extend(mid_a.iter().map(|l| ('-', *l)));
+        ops.extend(mid_b.iter().map(|l| ('+', *l)));
+    } else {
+        let mut lcs = vec![vec![0u32; mid_b.len() + 1]; mid_a.len() + 1];
+        for i in (0..mid_a.len()).rev() {
+            for j in (0..mid_b.len()).rev() {
+                lcs[i][j] = if mid_a[i] == mid_b[j] {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < mid_a.len() || j < mid_b.len() {
+            if i < mid_a.len() && j < mid_b.len() && mid_a[i] == mid_b[j] {
+                ops.push((' ', mid_a[i]));
+                i += 1;
+                j += 1;
+            } else if i < mid_a.len() && (j == mid_b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+                // Removals before additions, as diff(1) shows them.
+                ops.push(('-', mid_a[i]));
+                i += 1;
             } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+                ops.push(('+', mid_b[j]));
+                j += 1;
+            }
         }
     }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            // Removals before additions, as diff(1) shows them.
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
+    ops.extend(a[a.len() - tail..].iter().map(|l| (' ', *l)));
     let near = |k: usize| {
         let lo = k.saturating_sub(2);
         let hi = (k + 2).min(ops.len().saturating_sub(1));
@@ -797,6 +906,25 @@ mod tests {
         );
         assert_eq!(diff("", "x\n"), "+ x\n");
         assert_eq!(diff("same\n", "same\n"), "");
+    }
+
+    /// A file of any size: the shared start and end are not compared, and a middle too
+    /// large for the table is shown removed and added whole — never a table of gigabytes.
+    #[test]
+    fn the_diff_of_huge_files_stays_small_and_right() {
+        let big = |x: &str| {
+            let mut t = "{\n".to_owned() + &"\n".repeat(100_000);
+            t += x;
+            t + &"\n".repeat(100_000) + "}\n"
+        };
+        let d = diff(&big("\"a\": 1"), &big("\"a\": 2"));
+        assert_eq!(d, "  \n  \n- \"a\": 1\n+ \"a\": 2\n  \n  \n");
+        let before: String = (0..2_000).map(|i| format!("a{i}\n")).collect();
+        let after: String = (0..2_000).map(|i| format!("b{i}\n")).collect();
+        let d = diff(&before, &after);
+        assert_eq!(d.lines().filter(|l| l.starts_with("- ")).count(), 2_000);
+        assert_eq!(d.lines().filter(|l| l.starts_with("+ ")).count(), 2_000);
+        assert!(d.find("- a1999").expect("removed") < d.find("+ b0").expect("added"));
     }
 
     #[test]

@@ -473,7 +473,8 @@ async function list() {
   const select = $("offers");
   select.textContent = "";
   for (const o of data.offers || []) {
-    select.append(new Option(`${o.file}${o.problems ? ` (${o.problems} problems)` : ""}`, o.file));
+    const note = o.unavailable ? ` (${o.unavailable})` : o.problems ? ` (${o.problems} problems)` : "";
+    select.append(new Option(`${o.file}${note}`, o.file));
   }
   return data.offers || [];
 }
@@ -488,8 +489,15 @@ $("new").addEventListener("click", async () => {
     say("Give the new file a name such as my-offer.json and choose a template.");
     return;
   }
+  // A name in use is opened, not started over; one deleted by hand keeps its history, and
+  // the new text goes on top of it.
+  const { status, data: there } = await api("GET", `/studio/api/offers/${encodeURIComponent(name)}`);
+  if (status === 200) {
+    say(`${name} exists already: open it, or give the new offer another name.`);
+    return;
+  }
   file = name;
-  version = 0;
+  version = there.version || 0;
   editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: template.text } });
   $("file").textContent = `${file} (new, from ${template.name}: give it its own "id")`;
   say(`Started ${file} from ${template.name}.`);

@@ -777,6 +777,115 @@ async fn the_studio_keeps_hand_edits_and_touches_only_regular_files() {
     );
     std::fs::remove_file(dir.join("dangling.json")).expect("link");
 
+    // A copy of the offer under any other name the collector reads (a hand backup, capitals,
+    // a link): one id in two files, so the publish is refused, naming the other file.
+    let (_, now, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    let head = now["version"].as_i64().expect("version");
+    for copy in ["ebook.old.json", "Promo.json"] {
+        std::fs::write(dir.join(copy), &original).expect("copy");
+        let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &mine, head)).await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::CONFLICT, json!("duplicate_id")),
+            "{copy}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(copy),
+            "{body}"
+        );
+        std::fs::remove_file(dir.join(copy)).expect("copy");
+    }
+
+    // A file the studio cannot take is listed with why; the others stay editable.
+    std::fs::write(dir.join("latin1.json"), b"{\"id\": \"caf\xe9\"}").expect("latin-1");
+    std::fs::write(dir.join("huge.json"), " ".repeat(300 * 1024)).expect("huge");
+    let (status, body, _) = send(&f.state, call("GET", "/studio/api/offers", &mia, None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed = |name: &str| {
+        body["offers"]
+            .as_array()
+            .expect("offers")
+            .iter()
+            .find(|o| o["file"] == name)
+            .cloned()
+    };
+    assert!(
+        listed("latin1.json").is_some_and(|o| o["unavailable"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not UTF-8")),
+        "{body}"
+    );
+    assert!(
+        listed("huge.json").is_some_and(|o| o["unavailable"]
+            .as_str()
+            .unwrap_or("")
+            .contains("larger than")),
+        "{body}"
+    );
+    assert!(listed("ebook.json").is_some_and(|o| o["version"] == head));
+    let (status, _, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/huge.json", &mia, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    std::fs::remove_file(dir.join("latin1.json")).expect("clean up");
+    std::fs::remove_file(dir.join("huge.json")).expect("clean up");
+
+    // A file deleted by hand: its history stays, and a new text goes on top of it.
+    std::fs::remove_file(&path).expect("delete by hand");
+    let (status, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::NOT_FOUND, json!(head)),
+        "{body}"
+    );
+    let (status, body, _) = send(&f.state, publish_of(&mia, "ebook.json", &mine, head)).await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(head + 1)),
+        "{body}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("file"), mine);
+
+    // The lock file replaced by a pipe: refused at once, never a hang; then a file again.
+    let lock = dir.join(".studio.lock");
+    let _ = std::fs::remove_file(&lock);
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&lock)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let (status, body, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::SERVICE_UNAVAILABLE, json!("write_failed")),
+        "{body}"
+    );
+    std::fs::remove_file(&lock).expect("pipe");
+    let (status, _, _) = send(
+        &f.state,
+        call("GET", "/studio/api/offers/ebook.json", &mia, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
     // Bodies: the studio's error shape, and the session first.
     for (raw, status) in [
         ("{", StatusCode::BAD_REQUEST),
