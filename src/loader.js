@@ -217,9 +217,15 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
   // What the visitor typed, ticked or chose in a server-rendered form: [id, value, checked].
   function typed(host) {
     var root = host.shadowRoot;
-    return root ? Array.prototype.map.call(root.querySelectorAll("input[id^=lm-f-],select"), function (c) {
+    var kept = root ? Array.prototype.map.call(root.querySelectorAll("input[id^=lm-f-],select"), function (c) {
       return [c.id, c.value, c.checked, c.type];
     }) : [];
+    // Where the visitor is typing: after a redraw they go on there, not nowhere.
+    var at = root && root.activeElement;
+    if (at && at.id) {
+      kept.focus = [at.id, at.selectionStart, at.selectionEnd];
+    }
+    return kept;
   }
 
   // ... typed in again, each as a change the widget hears.
@@ -236,6 +242,13 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
         c.dispatchEvent(new Event("change", { bubbles: true }));
       }
     });
+    var focus = kept.focus && host.shadowRoot.getElementById(kept.focus[0]);
+    if (focus && host.shadowRoot.activeElement !== focus) {
+      focus.focus();
+      try {
+        focus.setSelectionRange(kept.focus[1], kept.focus[2]);
+      } catch (ignored) {} // not a text field
+    }
   }
 
   // Leadmagnet.mount(element, configObjectOrUrl) → Promise<element>
@@ -356,6 +369,9 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
           });
           prove(element, wasm, config, url);
           tally(element, plan, config, url);
+          if (!wasm.rememberLead) {
+            prefetchOnConsent(element, config);
+          }
           openers[plan.offer] = function () {
             element.scrollIntoView({ block: "nearest" });
             return true;
@@ -528,7 +544,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
   // After a lead sent by an offer of the default build with a ticked consent, the full
   // build remembers it as its own form would have (`rememberLead`): the visitor's next page
   // view knows them. Without consent it would store nothing, so nothing is fetched for it.
+  var forgets = 0;
   function rememberLead(configText, leadJson) {
+    // Leadmagnet.forget() after this lead (while the full build loads) wins.
+    var asked = forgets;
     var lead = JSON.parse(leadJson);
     var config = JSON.parse(configText);
     var fields = lead.fields || {};
@@ -539,10 +558,28 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
       return;
     }
     loadFull().then(function (fullWasm) {
-      fullWasm.rememberLead(configText, fields);
+      if (asked === forgets) {
+        fullWasm.rememberLead(configText, fields);
+      }
     }, function (error) {
       console.warn(PREFIX + "the full build, which remembers visitors, could not load (" + error.message +
         "): this visitor will be asked again next time.");
+    });
+  }
+
+  // A consent ticked in an offer of the default build: the lead that follows is to be
+  // remembered, so the full build starts loading now — ready when the lead is sent, also
+  // when the offer then leaves the page (redirect_url) or the visitor closes it.
+  function prefetchOnConsent(host, config) {
+    var consents = (config.fields || []).filter(function (f) { return f.type === "consent"; })
+      .map(function (f) { return "lm-f-" + f.id; });
+    if (!loadFull || !consents.length || !host.shadowRoot) {
+      return;
+    }
+    host.shadowRoot.addEventListener("change", function (event) {
+      if (event.target && event.target.checked && consents.indexOf(event.target.id) >= 0) {
+        loadFull().catch(function () {});
+      }
     });
   }
 
@@ -649,12 +686,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
         t.abandoned = now;
       }
       if (t.fresh.length) {
-        // One entry per offer and variant (the collector refuses more): an offer shown
-        // twice on the page was still seen once by this page view.
+        // One entry per offer (the collector refuses more): an offer shown twice on the
+        // page was still seen once by this page view, in one variant.
         var batch = batches[t.to] = batches[t.to] || [];
-        var offer = batch.filter(function (o) {
-          return o.offer_id === t.offer_id && (o.variant || "") === (t.variant || "");
-        })[0];
+        var offer = batch.filter(function (o) { return o.offer_id === t.offer_id; })[0];
         if (!offer) {
           offer = { offer_id: t.offer_id, events: [] };
           if (t.variant) {
@@ -999,6 +1034,7 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
   // remembered profile and consent (both storages) and the outbox's kept failures; leads
   // that still wait to be sent stay until they are sent, then go too.
   function forget() {
+    forgets += 1;
     var builds = [ready].concat(full ? [full] : []).map(function (build) {
       return build.then(function (wasm) {
         if (wasm.forgetVisitor) {
@@ -1007,9 +1043,10 @@ import { ACTIVITY_KEY, BATCH_VERSION, COUNTS_VERSION, MAX_BATCH_EVENTS, STORAGE_
       }, function () {});
     });
     return Promise.all(builds).then(function () {
-      [localStorage, sessionStorage].forEach(function (storage) {
+      // Blocked storage throws already when named: each on its own, the outbox regardless.
+      ["localStorage", "sessionStorage"].forEach(function (name) {
         try {
-          storage.removeItem(STORAGE_KEY);
+          window[name].removeItem(STORAGE_KEY);
         } catch (ignored) {}
       });
       erase();

@@ -39,10 +39,10 @@ const CALCULATOR = {
 };
 
 /** A page with leadmagnet.js only, mounting `configs` (one host each). */
-function routes(configs, { part = true } = {}) {
+function routes(configs, { part = true, script = '' } = {}) {
   const hosts = configs.map((_, i) => `<div id="h${i}"></div>`).join('');
   const html = `<!doctype html><html lang="en"><head><title>t</title><script src="/w/leadmagnet.js"></script></head>
-    <body><h1>One script</h1>${hosts}<script>
+    <body><h1>One script</h1>${hosts}<script>${script}
     document.addEventListener('leadmagnet:ready', () => {
       ${JSON.stringify(configs)}.forEach((c, i) => Leadmagnet.mount(document.getElementById('h' + i), c)
         .catch((e) => { window.failures = (window.failures || []).concat(e.message); }));
@@ -162,18 +162,21 @@ test('leadmagnet.js alone: a visitor who consented is remembered and not asked a
   assert.equal(await stored(first.tab), null);
   await first.context.close();
 
-  // With it: after the lead, the full build (fetched then, not before) remembers the visitor.
+  // With it: the consent tick fetches the full build (not before), which remembers the
+  // visitor once the lead is sent.
   const { context, tab, seen, requested } = await visit(server);
   await tab.locator('#h0 >> #lm-f-email').fill('ada@contoso.example');
   await tab.locator('#h0 >> #lm-f-first_name').fill('Ada');
+  await tab.waitForTimeout(300);
+  assert.deepEqual(fullFetched(requested), [], 'a new visitor gets the default build only');
   await tab.locator('#h0 >> #lm-f-consent').check();
   await tab.waitForTimeout(1200);
-  assert.deepEqual(fullFetched(requested), [], 'a new visitor gets the default build only');
+  assert.equal(await stored(tab), null, 'nothing stored before the lead');
   await tab.locator('#h0 >> button[type="submit"]').click();
   await tab.locator('#h0 >> .lm-success').waitFor();
   await tab.waitForFunction(() => (localStorage.getItem('leadmagnet:v1') || '').includes('ada@contoso.example'));
   assert.match(await stored(tab), /consent\t1/);
-  assert.ok(requested.indexOf('/leads') < requested.indexOf(`/w/${files.fullPart}`), requested.join('\n'));
+  assert.equal(fullFetched(requested).length, 2, requested.join('\n'));
 
   // The next page view: met by the full build, greeted, the known email not asked again.
   requested.length = 0;
@@ -191,4 +194,50 @@ test('leadmagnet.js alone: a visitor who consented is remembered and not asked a
     JSON.stringify(seen.leadmagnet()));
   await context.close();
   await server.close();
+});
+
+test('leadmagnet.js alone: a consent tick fetches the full build, so a lead that leaves the page is remembered; forget() right after a lead wins', async () => {
+  const leaving = remembering('leave-after');
+  leaving.offer = { kind: 'form', title: 'Leave', redirect_url: '/thanks' };
+  const r = routes([leaving]);
+  r['/leads'] = { type: 'application/json', status: 202, body: '{}' };
+  r['/thanks'] = { type: 'text/html', body: '<!doctype html><html lang="en"><title>Thanks</title><p>Thanks</p></html>' };
+  const server = await startStatic(r);
+  const { context, tab, requested } = await visit(server);
+  await tab.locator('#h0 >> #lm-f-email').fill('lea@contoso.example');
+  await tab.waitForTimeout(300);
+  assert.ok(!requested.includes(`/w/${files.fullPart}`), 'nothing fetched before the consent');
+  const prefetched = tab.waitForRequest((q) => q.url().endsWith(`/w/${files.full}`));
+  await tab.locator('#h0 >> #lm-f-consent').check();
+  await prefetched;
+  await tab.waitForTimeout(1200);
+  await tab.locator('#h0 >> button[type="submit"]').click();
+  await tab.waitForURL(/\/thanks$/);
+  const kept = await tab.evaluate(() => localStorage.getItem('leadmagnet:v1'));
+  assert.match(kept || '', /lea@contoso\.example/, 'remembered before the page left');
+  await context.close();
+  await server.close();
+
+  // forget() in the success handler, while the full build is still on its way.
+  const forgetting = routes([remembering('forget-me')], {
+    script: "document.addEventListener('leadmagnet:success', () => Leadmagnet.forget());",
+  });
+  forgetting['/leads'] = { type: 'application/json', status: 202, body: '{}' };
+  const server2 = await startStatic(forgetting);
+  const second = await visit(server2);
+  // The full build comes late: the forget() comes first.
+  await second.context.route(`**/w/${files.full}`, async (route) => {
+    await new Promise((done) => setTimeout(done, 3000));
+    await route.continue();
+  });
+  await second.tab.locator('#h0 >> #lm-f-email').fill('fay@contoso.example');
+  await second.tab.locator('#h0 >> #lm-f-consent').check();
+  await second.tab.waitForTimeout(1200);
+  await second.tab.locator('#h0 >> button[type="submit"]').click();
+  await second.tab.locator('#h0 >> .lm-success').waitFor();
+  await second.tab.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('leadmagnet-full-') && e.name.endsWith('.wasm')), null, { timeout: 10000 });
+  await second.tab.waitForTimeout(500);
+  assert.equal(await second.tab.evaluate(() => localStorage.getItem('leadmagnet:v1')), null, 'forgotten stays forgotten');
+  await second.context.close();
+  await server2.close();
 });

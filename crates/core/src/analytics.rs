@@ -71,15 +71,15 @@ pub fn parse_counts(body: &str) -> Result<CountBatch, (bool, String)> {
             batch.offers.len()
         )));
     }
-    // One entry per offer and variant: a count is a number of page views, and a page view
-    // saw an offer once however often it shows it (the loader merges them).
+    // One entry per offer: a count is a number of page views, and a page view saw an
+    // offer once, in one variant, however often it shows it (the loader merges them).
     for (i, offer) in batch.offers.iter().enumerate() {
-        let twice = batch.offers[..i]
+        if batch.offers[..i]
             .iter()
-            .any(|o| o.offer_id == offer.offer_id && o.variant == offer.variant);
-        if twice {
+            .any(|o| o.offer_id == offer.offer_id)
+        {
             return Err(shape(format!(
-                "/offers/{i}: offer \"{}\" is in this batch already: one entry per offer and variant",
+                "/offers/{i}: offer \"{}\" is in this batch already: one entry per offer",
                 offer.offer_id
             )));
         }
@@ -205,7 +205,7 @@ pub struct Report {
 /// `part` of `of`, 0 to 1. Counts come from visitors' browsers and so from anyone: a part
 /// larger than its whole (submits without views) is taken as the whole, never a rate
 /// above 100 % or a square root of a negative number further on.
-fn share(part: i64, of: i64) -> Option<f64> {
+pub fn share(part: i64, of: i64) -> Option<f64> {
     (of > 0).then(|| part.clamp(0, of) as f64 / of as f64)
 }
 
@@ -706,12 +706,21 @@ mod tests {
         );
     }
 
-    /// A batch names each offer (and variant) once: a page view saw an offer once.
+    /// A batch names each offer once: a page view saw an offer once, in one variant.
     #[test]
     fn a_batch_names_each_offer_once() {
         let one = r#"{"offer_id": "ab", "variant": "a", "events": ["view"]}"#;
-        let other = r#"{"offer_id": "ab", "variant": "b", "events": ["view"]}"#;
+        let other = r#"{"offer_id": "cd", "variant": "b", "events": ["view"]}"#;
         assert!(parse_counts(&format!(r#"{{"version": 1, "offers": [{one}, {other}]}}"#)).is_ok());
+        for twin in [
+            r#"{"offer_id": "ab", "variant": "b", "events": ["view"]}"#,
+            r#"{"offer_id": "ab", "events": ["view"]}"#,
+        ] {
+            assert!(
+                parse_counts(&format!(r#"{{"version": 1, "offers": [{one}, {twin}]}}"#)).is_err(),
+                "{twin}"
+            );
+        }
         let (syntax, message) = parse_counts(&format!(
             r#"{{"version": 1, "offers": [{one}, {other}, {one}]}}"#
         ))
@@ -719,7 +728,7 @@ mod tests {
         assert!(!syntax);
         assert_eq!(
             message,
-            "/offers/2: offer \"ab\" is in this batch already: one entry per offer and variant"
+            "/offers/2: offer \"ab\" is in this batch already: one entry per offer"
         );
     }
 

@@ -28,6 +28,13 @@ fn origins_are_compared_as_browsers_send_them() {
         "https://example.com:99999",
         "https://",
         "*",
+        // Two ports, or brackets that are not an IPv6 address whole.
+        "http://127.0.0.1:19101:80",
+        "https://example.com:8443:443",
+        "http://[::1",
+        "http://::1]:80",
+        "http://a[b]",
+        "null",
     ] {
         assert_eq!(normalize_origin(bad), None, "{bad}");
     }

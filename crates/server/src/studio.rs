@@ -1015,6 +1015,11 @@ pub async fn fields(
         &leadmagnet_core::Values::new(),
         FullLists::get(),
     );
+    // The memory holds what the widget would have kept: the values this offer accepts.
+    let visitor = Visitor {
+        values: known,
+        ..visitor
+    };
     // `memory`: that visitor's stored memory, which the preview frame hands to the full
     // build (in a storage of its own: the studio's origin keeps nothing of it).
     Json(json!({

@@ -4,7 +4,7 @@
 // last version stays.
 //
 // This script runs before the widget's: it gives the frame a storage of its own, in
-// memory, so that a previewed visitor's memory (and whatever the widget keeps) never
+// memory (and no IndexedDB), so that a previewed visitor's memory (and whatever the widget keeps) never
 // lands in the collector origin's real storage, where the pages it serves would find it.
 function memoryStorage() {
   const items = new Map();
@@ -22,6 +22,9 @@ function memoryStorage() {
 for (const name of ["localStorage", "sessionStorage"]) {
   Object.defineProperty(window, name, { value: memoryStorage(), configurable: true });
 }
+// Nor an outbox database: the preview's leads go to a sink now or not at all (the widget
+// then sends without one, as in a private window).
+Object.defineProperty(window, "indexedDB", { value: undefined, configurable: true });
 
 window.addEventListener("message", (event) => {
   if (event.origin !== location.origin || !event.data || !event.data.config) {

@@ -770,12 +770,11 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// The checks of one forwarding target at `at` (`/forward/0` …).
-#[cfg(feature = "messages")]
 /// A webhook address: `https://host[:port]/…`, or `http://` to this machine only. The
 /// host is read whole, as a URL parser reads it: `http://localhost@evil.example/` goes to
 /// evil.example and `http://localhost.evil.example/` is not this machine. No user or
 /// password in it (they would end up in logs), no white space, a port of digits.
+#[cfg(feature = "messages")]
 fn webhook_url_ok(url: &str) -> bool {
     let (local_only, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (false, rest)
@@ -817,6 +816,7 @@ fn webhook_url_ok(url: &str) -> bool {
 /// the private networks, link-local (the cloud's metadata service), shared, multicast or
 /// unspecified addresses, also not dressed as IPv4-mapped IPv6. (A DNS name that resolves
 /// to such an address is not seen here.)
+#[cfg(feature = "messages")]
 fn public_host(host: &str) -> bool {
     use std::net::{Ipv4Addr, Ipv6Addr};
     let public_v4 = |ip: Ipv4Addr| {
@@ -864,6 +864,8 @@ fn public_host(host: &str) -> bool {
             .is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
+/// The checks of one forwarding target at `at` (`/forward/0` …).
+#[cfg(feature = "messages")]
 fn check_forward(f: &Forward, at: &str, p: &mut Problems) {
     let env_ok = !f.secret_env.is_empty()
         && f.secret_env.len() <= 64
@@ -956,7 +958,13 @@ pub fn normalize_origin(origin: &str) -> Option<String> {
         Some(i) => (rest[..i].to_owned(), Some(&rest[i + 1..])),
         None => (rest.clone(), None),
     };
-    if host.is_empty() {
+    // One port: `host:1:80` is no origin (its "host" would keep a port of its own), and
+    // brackets are an IPv6 address whole.
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.is_empty()
+        || (host.contains(':') && !bracketed)
+        || (host.contains(['[', ']']) && !bracketed)
+    {
         return None;
     }
     match port {

@@ -82,11 +82,17 @@ pub async fn add_counts(
             ))
         })?;
         if !origin_allowed(&state, &config, &origin) {
+            let from = if origin.is_empty() {
+                "a page without an origin of its own (Origin: null, a sandboxed frame or a file)"
+                    .to_owned()
+            } else {
+                format!("pages on {origin:?}")
+            };
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
                 format!(
-                    "pages on {origin:?} may not send counts for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
+                    "{from} may not send counts for offer \"{}\"; add the origin to the offer's allowed_origins (or --allow-origin)",
                     offer.offer_id
                 ),
             ));

@@ -49,7 +49,7 @@ pub async fn offers(
             id,
             views_n,
             submits,
-            pct((views_n > 0).then(|| submits as f64 / views_n as f64)),
+            pct(leadmagnet_core::analytics::share(submits, views_n)),
         ));
     }
     views::page(
