@@ -308,7 +308,10 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     watch_offers(offers.clone());
     let url = format!("http://{}:{port}/", args.host);
     println!("Leadmagnet collector listening on {url}");
-    println!("  demo page:   {url}");
+    // The demo's pages, or the marketer's own site folder.
+    let pages = if args.demo { "demo page:" } else { "pages:    " };
+    println!("  {pages}   {url}");
+    println!("  inbox:       {url}inbox  (studio: {url}studio)");
     println!("  leads API:   {url}api/v1/leads");
     let (shown_token, curl_token) = if token_given {
         (
