@@ -309,7 +309,11 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     let url = format!("http://{}:{port}/", args.host);
     println!("Leadmagnet collector listening on {url}");
     // The demo's pages, or the marketer's own site folder.
-    let pages = if args.demo { "demo page:" } else { "pages:    " };
+    let pages = if args.demo {
+        "demo page:"
+    } else {
+        "pages:    "
+    };
     println!("  {pages}   {url}");
     println!("  inbox:       {url}inbox  (studio: {url}studio)");
     println!("  leads API:   {url}api/v1/leads");
