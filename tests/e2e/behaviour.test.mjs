@@ -24,11 +24,20 @@ after(async () => {
 const kept = (page) => page.evaluate((key) => JSON.parse(localStorage.getItem(key)), KEY);
 
 /** Fills the demo eBook form; `pause` ms pass between the first input and the rest. */
-async function fill(page, { email, newsletter, pause = 0 }) {
-  await page.getByLabel('Business email').fill(email);
-  if (pause) await page.waitForTimeout(pause);
-  await page.getByLabel('Company size').selectOption('50-249');
-  await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
+/** With `known`, the visitor consented before: the widget remembers them (one script meets
+ *  them with the full build) and asks only the tick boxes again. */
+async function fill(page, { email, newsletter, pause = 0, known = false }) {
+  if (known) {
+    await page.locator('.lm-welcome').waitFor();
+    for (const id of ['email', 'company_size', 'timeline']) {
+      assert.ok(await page.locator(`#lm-f-${id}`).isHidden(), `${id} is not asked again`);
+    }
+  } else {
+    await page.getByLabel('Business email').fill(email);
+    if (pause) await page.waitForTimeout(pause);
+    await page.getByLabel('Company size').selectOption('50-249');
+    await page.getByLabel('When do you plan to buy?').selectOption({ label: 'This quarter' });
+  }
   if (newsletter) await page.getByLabel('Send me the monthly lead-management newsletter').check();
   await page.getByLabel('I agree that Leadmagnet may process my details').check();
 }
@@ -120,7 +129,7 @@ test('with marketing consent the history is kept across pages and visits, scored
   }, KEY);
   await later.goto(`${collector.url}/?utm_source=linkedin&utm_campaign=retarget`);
   await widgetReady(later);
-  await fill(later, { email, newsletter: true });
+  await fill(later, { email, newsletter: true, known: true });
   await send(later);
 
   const [first, second] = await leadsOf(email);
@@ -188,7 +197,7 @@ test('a later lead without marketing consent withdraws it: only this page is sen
   await widgetReady(again);
   const before = await kept(again);
   assert.ok(before.events.some((e) => e.type === 'return_visit'), 'the record knows the return visit');
-  await fill(again, { email, newsletter: false });
+  await fill(again, { email, newsletter: false, known: true });
   await send(again);
   const [, second] = await leadsOf(email);
   assert.deepEqual(second.events.map((e) => e.type), ['page_view', 'offer_view'], 'no history and no return visit without consent');

@@ -43,8 +43,11 @@ function eventLog(context) {
 async function lead(page, { email, newsletter }) {
   await page.goto(`${collector.url}/`);
   await widgetReady(page);
-  await page.getByLabel('Business email').fill(email);
-  await page.getByLabel('Company size').selectOption('50-249');
+  // A visitor who consented before is remembered: only the tick boxes are asked again.
+  if (await page.locator('.lm-welcome').isHidden()) {
+    await page.getByLabel('Business email').fill(email);
+    await page.getByLabel('Company size').selectOption('50-249');
+  }
   if (newsletter) await page.getByLabel('Send me the monthly lead-management newsletter').check();
   await page.getByLabel('I agree that Leadmagnet may process my details').check();
   await page.getByRole('button', { name: 'Get the free eBook' }).click();
